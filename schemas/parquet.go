@@ -1,0 +1,292 @@
+package schemas
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/chimed/chimed/internal/atomicfile"
+)
+
+// PartOptions tune a PartWriter.
+type PartOptions struct {
+	// RowsPerPart rolls to a new part file after this many rows (default 200,000).
+	RowsPerPart int
+	// RowsPerGroup flushes a Parquet row group after this many rows (default
+	// 8,192), which bounds the writer's memory.
+	RowsPerGroup int
+	// Prefix names the parts: Prefix-00000.parquet (default "part").
+	Prefix string
+}
+
+// PartWriter streams rows of T into dir/part-NNNNN.parquet files, zstd
+// compressed. Each part appears under its final name only when it is
+// complete, so a killed run never leaves a truncated file that looks whole.
+type PartWriter[T any] struct {
+	dir   string
+	opts  PartOptions
+	part  int
+	rows  int // rows in the current part
+	group int // rows in the current row group
+	total int64
+	file  *atomicfile.File
+	pw    *parquet.GenericWriter[T]
+	names []string
+}
+
+// NewPartWriter starts writing parts into dir; nothing is created until the
+// first row arrives.
+func NewPartWriter[T any](dir string, opts PartOptions) *PartWriter[T] {
+	if opts.RowsPerPart <= 0 {
+		opts.RowsPerPart = 200_000
+	}
+	if opts.RowsPerGroup <= 0 {
+		opts.RowsPerGroup = 8192
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "part"
+	}
+	return &PartWriter[T]{dir: dir, opts: opts}
+}
+
+// WriterOptions are the parquet-go options every chimed file is written with.
+func WriterOptions() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.Compression(&parquet.Zstd),
+		parquet.CreatedBy("chimed", "1", ""),
+	}
+}
+
+// Write appends rows.
+func (w *PartWriter[T]) Write(rows ...T) error {
+	for len(rows) > 0 {
+		if w.pw == nil {
+			if err := w.open(); err != nil {
+				return err
+			}
+		}
+		n := min(len(rows), w.opts.RowsPerPart-w.rows, w.opts.RowsPerGroup-w.group)
+		if _, err := w.pw.Write(rows[:n]); err != nil {
+			return fmt.Errorf("write %s: %w", w.current(), err)
+		}
+		rows = rows[n:]
+		w.rows += n
+		w.group += n
+		w.total += int64(n)
+		if w.group >= w.opts.RowsPerGroup {
+			if err := w.pw.Flush(); err != nil {
+				return fmt.Errorf("write %s: %w", w.current(), err)
+			}
+			w.group = 0
+		}
+		if w.rows >= w.opts.RowsPerPart {
+			if err := w.closePart(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *PartWriter[T]) current() string {
+	return filepath.Join(w.dir, fmt.Sprintf("%s-%05d.parquet", w.opts.Prefix, w.part))
+}
+
+func (w *PartWriter[T]) open() error {
+	f, err := atomicfile.Create(w.current())
+	if err != nil {
+		return err
+	}
+	w.file = f
+	w.pw = parquet.NewGenericWriter[T](f, WriterOptions()...)
+	w.rows, w.group = 0, 0
+	return nil
+}
+
+func (w *PartWriter[T]) closePart() error {
+	if w.pw == nil {
+		return nil
+	}
+	name := w.current()
+	if err := w.pw.Close(); err != nil {
+		w.file.Abort()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := w.file.Commit(); err != nil {
+		return err
+	}
+	w.names = append(w.names, name)
+	w.pw, w.file = nil, nil
+	w.part++
+	return nil
+}
+
+// Close commits the last part. A writer that received no rows writes no file.
+func (w *PartWriter[T]) Close() error { return w.closePart() }
+
+// Abort drops the part being written; committed parts stay.
+func (w *PartWriter[T]) Abort() {
+	if w.file != nil {
+		w.file.Abort()
+		w.pw, w.file = nil, nil
+	}
+}
+
+// Rows is the number of rows written so far.
+func (w *PartWriter[T]) Rows() int64 { return w.total }
+
+// Files lists the committed part files.
+func (w *PartWriter[T]) Files() []string { return w.names }
+
+// WriteFile writes rows to one Parquet file at path, atomically. It is meant
+// for files whose rows are already in hand (stage splits, eval sets); stream
+// large outputs with PartWriter.
+func WriteFile[T any](path string, rows iter.Seq[T]) (n int64, err error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			f.Abort()
+		}
+	}()
+	pw := parquet.NewGenericWriter[T](f, WriterOptions()...)
+	buf := make([]T, 0, 1024)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if _, err := pw.Write(buf); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		n += int64(len(buf))
+		buf = buf[:0]
+		return pw.Flush()
+	}
+	for r := range rows {
+		buf = append(buf, r)
+		if len(buf) == cap(buf) {
+			if err = flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err = flush(); err != nil {
+		return n, err
+	}
+	if err = pw.Close(); err != nil {
+		return n, fmt.Errorf("write %s: %w", path, err)
+	}
+	return n, f.Commit()
+}
+
+// ReadFile streams the rows of one Parquet file written from T (or any file
+// whose columns match T's by name). Errors name the file.
+func ReadFile[T any](path string) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		f, err := os.Open(path)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			yield(zero, fmt.Errorf("%s: not a readable Parquet file: %w", path, err))
+			return
+		}
+		r := parquet.NewGenericReader[T](pf)
+		defer r.Close()
+		var row int64
+		for {
+			buf := make([]T, 256) // fresh each batch: rows handed out are never overwritten
+			n, err := r.Read(buf)
+			for i := 0; i < n; i++ {
+				if !yield(buf[i], nil) {
+					return
+				}
+			}
+			row += int64(n)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(zero, fmt.Errorf("%s: row %d: %w", path, row, err))
+				return
+			}
+			if n == 0 {
+				return
+			}
+		}
+	}
+}
+
+// PartFiles lists the *.parquet files in dir in name order (a missing dir
+// has none).
+func PartFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() && filepath.Ext(e.Name()) == ".parquet" && e.Name()[0] != '.' {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ReadDir streams the rows of every part file in dir, in name order.
+func ReadDir[T any](dir string) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		files, err := PartFiles(dir)
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		for _, f := range files {
+			for r, err := range ReadFile[T](f) {
+				if !yield(r, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// CountRows returns the number of rows in a Parquet file from its footer.
+func CountRows(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return pf.NumRows(), nil
+}
