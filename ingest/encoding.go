@@ -1,0 +1,101 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// textEncoding is how a file's bytes become UTF-8: enc is nil for UTF-8
+// (read as is, validated per record), bom the length of a byte-order mark
+// to skip at the start.
+type textEncoding struct {
+	name string
+	enc  encoding.Encoding
+	bom  int
+}
+
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
+
+// chooseEncoding resolves a source's encoding key against a file's first
+// bytes. "auto" (or "") picks, in order: a UTF-8 or UTF-16 byte-order mark,
+// valid UTF-8, else GB18030 (a superset of GBK and GB2312). An explicit
+// name overrides detection, but a matching BOM is still skipped.
+func chooseEncoding(name string, prefix []byte, atEOF bool) (textEncoding, error) {
+	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
+	case "", "auto":
+		return detectEncoding(prefix, atEOF), nil
+	case "utf-8", "utf8":
+		return textEncoding{name: "utf-8", bom: bomLen(prefix, bomUTF8)}, nil
+	case "gbk", "gb2312", "gb18030", "cp936":
+		return textEncoding{name: "gb18030", enc: simplifiedchinese.GB18030}, nil
+	case "utf-16", "utf16":
+		if bytes.HasPrefix(prefix, bomUTF16BE) {
+			return textEncoding{name: "utf-16be", enc: unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), bom: 2}, nil
+		}
+		return textEncoding{name: "utf-16le", enc: unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), bom: bomLen(prefix, bomUTF16LE)}, nil
+	case "utf-16le":
+		return textEncoding{name: "utf-16le", enc: unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), bom: bomLen(prefix, bomUTF16LE)}, nil
+	case "utf-16be":
+		return textEncoding{name: "utf-16be", enc: unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), bom: bomLen(prefix, bomUTF16BE)}, nil
+	}
+	return textEncoding{}, fmt.Errorf("unknown encoding %q (want auto, utf-8, gbk, gb18030, utf-16, utf-16le or utf-16be)", name)
+}
+
+func bomLen(prefix, bom []byte) int {
+	if bytes.HasPrefix(prefix, bom) {
+		return len(bom)
+	}
+	return 0
+}
+
+// detectEncoding guesses a file's encoding from its first bytes. A prefix
+// cut inside a multi-byte character is not held against UTF-8 unless the
+// file really ends there.
+func detectEncoding(prefix []byte, atEOF bool) textEncoding {
+	switch {
+	case bytes.HasPrefix(prefix, bomUTF8):
+		return textEncoding{name: "utf-8", bom: 3}
+	case bytes.HasPrefix(prefix, bomUTF16LE):
+		return textEncoding{name: "utf-16le", enc: unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), bom: 2}
+	case bytes.HasPrefix(prefix, bomUTF16BE):
+		return textEncoding{name: "utf-16be", enc: unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), bom: 2}
+	}
+	if validUTF8Prefix(prefix, atEOF) {
+		return textEncoding{name: "utf-8"}
+	}
+	return textEncoding{name: "gb18030", enc: simplifiedchinese.GB18030}
+}
+
+// validUTF8Prefix reports whether b is valid UTF-8, allowing a character cut
+// off at the end of the window when more of the file follows.
+func validUTF8Prefix(b []byte, atEOF bool) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	if atEOF {
+		return false
+	}
+	// Drop at most one incomplete trailing character: back up over
+	// continuation bytes to its lead byte.
+	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
+		c := b[len(b)-i]
+		if c&0xC0 == 0x80 {
+			continue
+		}
+		if utf8.RuneStart(c) && !utf8.FullRune(b[len(b)-i:]) {
+			return utf8.Valid(b[:len(b)-i])
+		}
+		break
+	}
+	return false
+}

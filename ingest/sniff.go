@@ -1,0 +1,219 @@
+package ingest
+
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Sniff guesses a file's format from its first bytes (decompressed, up to
+// 64 KiB) and, only where the content is ambiguous, its extension ext
+// (".json", ".csv", …). Real files lie about their type — a .json that is
+// JSON Lines, a .txt that is JSONL, a .spo that is TSV — so content wins:
+//
+//   - "PK" with "[Content_Types].xml" or "xl/" inside → XLSX; "PAR1" → Parquet;
+//   - first non-space byte '[' or '{': JSON Lines if the first value ends at
+//     a line end and another value follows, else one JSON document;
+//   - tabs on every one of the first lines → TSV; a steady count of commas
+//     per line → CSV;
+//   - anything else → plain text.
+func Sniff(prefix []byte, ext string) Format {
+	ext = strings.ToLower(ext)
+	switch {
+	case bytes.HasPrefix(prefix, []byte("PK\x03\x04")) &&
+		(bytes.Contains(prefix, []byte("[Content_Types].xml")) || bytes.Contains(prefix, []byte("xl/")) || ext == ".xlsx"):
+		return FormatXLSX
+	case bytes.HasPrefix(prefix, []byte("PAR1")):
+		return FormatParquet
+	}
+	text := sniffText(prefix)
+	i := skipJSONSpace(text, 0)
+	if i < len(text) && (text[i] == '[' || text[i] == '{') {
+		if f, ok := sniffJSON(text, i, ext); ok {
+			return f
+		}
+	}
+	return sniffDelimited(text, ext)
+}
+
+// sniffText turns a prefix into UTF-8-compatible bytes for the text
+// sniffers: a UTF-8 BOM is dropped and UTF-16 is decoded. GB18030 needs no
+// decoding here, since its ASCII bytes (brackets, tabs, commas, newlines)
+// never occur inside a multi-byte character.
+func sniffText(prefix []byte) []byte {
+	switch {
+	case bytes.HasPrefix(prefix, bomUTF8):
+		return prefix[3:]
+	case bytes.HasPrefix(prefix, bomUTF16LE):
+		out, _ := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder().Bytes(prefix[2 : len(prefix)&^1])
+		return out
+	case bytes.HasPrefix(prefix, bomUTF16BE):
+		out, _ := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder().Bytes(prefix[2 : len(prefix)&^1])
+		return out
+	}
+	return prefix
+}
+
+// sniffJSON decides between JSON Lines and one JSON document whose first
+// value starts at b[i]; ok is false when b does not look like JSON at all.
+func sniffJSON(b []byte, i int, ext string) (Format, bool) {
+	jsonl := ext == ".jsonl" || ext == ".ndjson" || ext == ".jl"
+	end, complete := jsonValueEnd(b, i)
+	if !complete {
+		if end < 0 {
+			return "", false // broken before the window ends: not JSON
+		}
+		// The first value runs past the window. A newline inside it means
+		// a pretty-printed document; one long line is JSON Lines unless
+		// the extension says otherwise.
+		switch {
+		case jsonl:
+			return FormatJSONL, true
+		case b[i] == '[' || bytes.IndexByte(b[i:], '\n') >= 0 || ext == ".json":
+			return FormatJSON, true
+		}
+		return FormatJSONL, true
+	}
+	// The rest of the first value's line must be blank for JSON Lines.
+	j := end
+	for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r') {
+		j++
+	}
+	if j < len(b) && b[j] != '\n' {
+		if b[j] == ',' && b[i] == '{' {
+			return "", false // "{…}," is no JSON we read
+		}
+		return FormatJSON, true // something else on the line: let the JSON reader report it
+	}
+	k := skipJSONSpace(b, j)
+	if k < len(b) && (b[k] == '{' || b[k] == '[') {
+		return FormatJSONL, true
+	}
+	if jsonl {
+		return FormatJSONL, true
+	}
+	return FormatJSON, true
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// jsonValueEnd finds where the JSON object or array starting at b[i] ends,
+// tracking only nesting and strings (enough to find the boundary, not to
+// validate). It returns (end, true) past the closing bracket, (len(b),
+// false) when b ends first, and (-1, false) on a bracket mismatch.
+// Hand-written: no kept library exposes value boundaries over a partial
+// buffer.
+func jsonValueEnd(b []byte, i int) (int, bool) {
+	var stack []byte
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			stack = append(stack, c)
+		case '}', ']':
+			if len(stack) == 0 || (c == '}') != (stack[len(stack)-1] == '{') {
+				return -1, false
+			}
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return i + 1, true
+			}
+		}
+	}
+	return len(b), false
+}
+
+// sniffDelimited tells TSV, CSV and plain text apart by the first lines:
+// TSV when every line holds a tab, in about equal numbers; CSV when the
+// extension says so or every line holds the same number of commas (at least
+// one); text otherwise.
+func sniffDelimited(b []byte, ext string) Format {
+	lines := firstLines(b, 20)
+	if len(lines) == 0 {
+		return extFormat(ext, FormatText)
+	}
+	if steadyCount(lines, '\t') {
+		return FormatTSV
+	}
+	switch ext {
+	case ".csv":
+		return FormatCSV
+	case ".tsv", ".tab":
+		return FormatTSV
+	case ".txt", ".text", ".md":
+		return FormatText
+	}
+	if steadyCount(lines, ',') {
+		return FormatCSV
+	}
+	return FormatText
+}
+
+// steadyCount reports whether c occurs in every line, the same number of
+// times in most of them.
+func steadyCount(lines [][]byte, c byte) bool {
+	counts := map[int]int{}
+	for _, l := range lines {
+		n := bytes.Count(l, []byte{c})
+		if n == 0 {
+			return false
+		}
+		counts[n]++
+	}
+	best := 0
+	for _, k := range counts {
+		best = max(best, k)
+	}
+	return best*2 > len(lines) || len(lines) == 1
+}
+
+// firstLines returns up to n complete non-empty lines of b (the last line
+// only when b holds the whole file, which we cannot know: so only complete
+// ones, unless there is no newline at all).
+func firstLines(b []byte, n int) [][]byte {
+	var out [][]byte
+	for len(b) > 0 && len(out) < n {
+		j := bytes.IndexByte(b, '\n')
+		if j < 0 {
+			if len(out) == 0 {
+				out = append(out, b)
+			}
+			break
+		}
+		if l := bytes.TrimRight(b[:j], "\r"); len(bytes.TrimSpace(l)) > 0 {
+			out = append(out, l)
+		}
+		b = b[j+1:]
+	}
+	return out
+}
+
+// extFormat maps a file extension to a format, or def when it names none.
+func extFormat(ext string, def Format) Format {
+	switch ext {
+	case ".jsonl", ".ndjson", ".jl":
+		return FormatJSONL
+	case ".json":
+		return FormatJSON
+	case ".csv":
+		return FormatCSV
+	case ".tsv", ".tab":
+		return FormatTSV
+	case ".xlsx":
+		return FormatXLSX
+	case ".parquet":
+		return FormatParquet
+	}
+	return def
+}
