@@ -99,9 +99,9 @@ type Truth struct {
 	// records of a kind have a character 5-gram Jaccard ≥ GuardJaccard and
 	// that no training record shares a GuardNGram-character n-gram with an
 	// eval question (default scale; off for big --scale runs).
-	Guarded      bool    `json:"guarded"`
-	GuardJaccard float64 `json:"guard_jaccard"`
-	GuardNGram   int     `json:"guard_ngram"`
+	Guarded      bool          `json:"guarded"`
+	GuardJaccard float64       `json:"guard_jaccard"`
+	GuardNGram   int           `json:"guard_ngram"`
 	Sources      []SourceTruth `json:"sources"`
 	Planted      []Planted     `json:"planted"`
 }
