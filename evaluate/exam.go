@@ -1,0 +1,214 @@
+package evaluate
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// The exam prompt. Every stage's model sees the same text: the question as
+// the user's turn of the model's own chat template, CMExam style,
+//
+//	以下是中国医学考试的选择题，请选出所有正确选项。
+//	<question>
+//	A. <option A>
+//	B. <option B>
+//	…
+//
+// and the assistant's turn begins "答案：". The RAG variant puts
+// "参考资料：\n<passage>\n…" before the first line.
+const (
+	examInstruction = "以下是中国医学考试的选择题，请选出所有正确选项。"
+	answerLead      = "答案："
+	ragLead         = "参考资料："
+)
+
+// AnswerEnd is the text that ends an answer's labels in likelihood scoring
+// ("答案：AB" + AnswerEnd): without an end, "A" always outscores "AB".
+const AnswerEnd = "\n"
+
+// ExamBlock renders a question and its options as the user's message.
+func ExamBlock(q *schemas.ExamQuestion, passages []string) string {
+	var b strings.Builder
+	if len(passages) > 0 {
+		b.WriteString(ragLead + "\n")
+		for _, p := range passages {
+			b.WriteString(p + "\n")
+		}
+	}
+	b.WriteString(examInstruction + "\n" + strings.TrimSpace(q.Question))
+	for _, o := range q.Options {
+		fmt.Fprintf(&b, "\n%s. %s", o.Label, strings.TrimSpace(o.Text))
+	}
+	return b.String()
+}
+
+func userTurn(content string) []schemas.Turn {
+	return []schemas.Turn{{Role: schemas.RoleUser, Content: content}}
+}
+
+// labelsOf returns the question's option labels in option order.
+func labelsOf(q *schemas.ExamQuestion) []string {
+	ls := make([]string, len(q.Options))
+	for i, o := range q.Options {
+		ls[i] = strings.ToUpper(strings.TrimSpace(o.Label))
+	}
+	return ls
+}
+
+// NormalizeAnswer turns an answer into its canonical label set: upper case,
+// only labels the question has, each once, in option order ("dBa" → "ABD").
+func NormalizeAnswer(answer string, labels []string) string {
+	up := strings.ToUpper(answer)
+	var b strings.Builder
+	for _, l := range labels {
+		if l != "" && strings.Contains(up, l) {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// answerRe finds "答案：X", "答案是 A、C", "正确答案为AB" in generated text.
+var answerRe = regexp.MustCompile(`答案\s*(?:是|为|應為|应为)?\s*[:：]?\s*([A-Za-z](?:\s*[、,，和及与/]?\s*[A-Za-z])*)`)
+
+// leadingRe accepts a bare answer at the very start ("B", "AC。").
+var leadingRe = regexp.MustCompile(`^\s*([A-Z]{1,8})(?:[^A-Za-z]|$)`)
+
+// ParseAnswer reads the label set a model wrote: the first "答案：X" (any of
+// 是/为 and either colon, labels optionally separated by 、,，), else a bare
+// run of capital labels at the very start. A run holding a letter that is no
+// option label ("答案：F", "Because…") is no answer; "" means none was found.
+func ParseAnswer(generated string, labels []string) string {
+	m := answerRe.FindStringSubmatch(generated)
+	if m == nil {
+		m = leadingRe.FindStringSubmatch(generated)
+	}
+	if m == nil {
+		return ""
+	}
+	for _, r := range strings.ToUpper(m[1]) {
+		if r >= 'A' && r <= 'Z' && !slices.Contains(labels, string(r)) {
+			return ""
+		}
+	}
+	return NormalizeAnswer(m[1], labels)
+}
+
+// examCase is one question prepared for scoring.
+type examCase struct {
+	q      *schemas.ExamQuestion
+	labels []string
+	gold   string
+	user   string // ExamBlock without passages
+	ragCtx []string
+}
+
+// likelihoodAnswers picks each question's label set by option likelihood:
+// a greedy search over answer strings after "<chat prompt>答案：". Step one
+// scores every label as the continuation; each later step scores the chosen
+// labels followed by each later label (in option order) against the chosen
+// labels followed by AnswerEnd, and stops when AnswerEnd wins or no label is
+// left. A single-answer question costs about 1.5·k scored continuations
+// instead of the 2^k − 1 of scoring every subset, and "ABD" can still win.
+func likelihoodAnswers(s *scorer, prompts []string, labels [][]string) ([]string, error) {
+	type state struct {
+		chosen string
+		next   int // index of the first label that may still be added
+		done   bool
+	}
+	st := make([]state, len(prompts))
+	for {
+		var ps, cs []string
+		var owner []int
+		for i := range st {
+			if st[i].done {
+				continue
+			}
+			for _, l := range labels[i][st[i].next:] {
+				ps, cs, owner = append(ps, prompts[i]), append(cs, st[i].chosen+l), append(owner, i)
+			}
+			if st[i].chosen != "" {
+				ps, cs, owner = append(ps, prompts[i]), append(cs, st[i].chosen+AnswerEnd), append(owner, i)
+			}
+		}
+		if len(ps) == 0 {
+			break
+		}
+		lp, _, err := s.logProb(ps, cs)
+		if err != nil {
+			return nil, err
+		}
+		best := map[int]int{}
+		for j, i := range owner {
+			if b, ok := best[i]; !ok || lp[j] > lp[b] {
+				best[i] = j
+			}
+		}
+		for i, j := range best {
+			c := cs[j]
+			if strings.HasSuffix(c, AnswerEnd) {
+				st[i].done = true
+				continue
+			}
+			last := c[len(st[i].chosen):]
+			st[i].chosen = c
+			st[i].next = slices.Index(labels[i], last) + 1
+			if st[i].next >= len(labels[i]) {
+				st[i].done = true
+			}
+		}
+	}
+	out := make([]string, len(st))
+	for i := range st {
+		out[i] = st[i].chosen
+	}
+	return out, nil
+}
+
+// verifyAnswers is the Verification-of-Choice variant (after AntGLM-Med,
+// where the model checks every option before answering). For each option
+// the user's turn is the exam block followed by
+// "请逐一核对选项：选项X（<text>）是否正确？", the assistant's turn starts
+// "选项X", and the model scores "正确" against "错误". The answer is every
+// option whose margin log p(正确) − log p(错误) is positive, or the option
+// with the largest margin when none is.
+func verifyAnswers(s *scorer, m Model, cases []*examCase) ([]string, error) {
+	var ps, cs []string
+	for _, c := range cases {
+		for i, o := range c.q.Options {
+			user := c.user + "\n请逐一核对选项：选项" + c.labels[i] + "（" + strings.TrimSpace(o.Text) + "）是否正确？"
+			p := m.ChatPrompt(userTurn(user)) + "选项" + c.labels[i]
+			ps = append(ps, p, p)
+			cs = append(cs, "正确", "错误")
+		}
+	}
+	lp, _, err := s.logProb(ps, cs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(cases))
+	j := 0
+	for ci, c := range cases {
+		var set strings.Builder
+		bestL, bestM := "", 0.0
+		for i := range c.q.Options {
+			margin := lp[j] - lp[j+1]
+			j += 2
+			if margin > 0 {
+				set.WriteString(c.labels[i])
+			}
+			if bestL == "" || margin > bestM {
+				bestL, bestM = c.labels[i], margin
+			}
+		}
+		out[ci] = set.String()
+		if out[ci] == "" {
+			out[ci] = bestL
+		}
+	}
+	return out, nil
+}
