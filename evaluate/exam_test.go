@@ -18,8 +18,8 @@ func TestParseAnswer(t *testing.T) {
 		{"答案：ab", "AB"},
 		{"B", "B"},
 		{"  AC。因为……", "AC"},
-		{"答案：F", ""},           // not an option
-		{"本题考查糖尿病的诊断", ""}, // no answer at all
+		{"答案：F", ""},                    // not an option
+		{"本题考查糖尿病的诊断", ""},              // no answer at all
 		{"Because the answer is C", ""}, // English prose is no bare answer
 		{"答案：\n解析", ""},
 		{"我认为答案：E", "E"},

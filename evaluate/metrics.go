@@ -118,7 +118,7 @@ func lcs(a, b []string) int {
 
 // QAScores are the open-QA metrics of one generated answer.
 type QAScores struct {
-	BLEU1, BLEU2, BLEU4     float64
+	BLEU1, BLEU2, BLEU4    float64
 	Rouge1, Rouge2, RougeL float64
 }
 

@@ -10,14 +10,14 @@ func words(s string) []string { return strings.Fields(s) }
 
 func TestMetricsHandComputed(t *testing.T) {
 	tests := []struct {
-		name       string
-		cand, ref  string
-		bleu1      float64
-		bleu2      float64
-		bleu4      float64
-		rouge1     float64
-		rouge2     float64
-		rougeL     float64
+		name      string
+		cand, ref string
+		bleu1     float64
+		bleu2     float64
+		bleu4     float64
+		rouge1    float64
+		rouge2    float64
+		rougeL    float64
 	}{
 		{
 			// Every n-gram matches and the lengths agree: all scores 1.
