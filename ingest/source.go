@@ -134,6 +134,9 @@ type Mapping struct {
 	// Meta lists raw fields to keep in the meta column; empty keeps every
 	// top-level field that no other mapping used.
 	Meta []string `yaml:"meta"`
+	// Join pairs the records of two kinds of file of this source by a key
+	// (cMedQA2 questions and answers); see JoinMapping.
+	Join *JoinMapping `yaml:"join"`
 }
 
 // TurnsMapping describes where a conversation's turns are.
@@ -176,6 +179,13 @@ type RelationMapping struct {
 	Relation string `yaml:"relation"` // relation name for these triples
 	HeadType string `yaml:"head_type"`
 	TailType string `yaml:"tail_type"`
+	// Head, if set, is an expression giving these triples' head instead of
+	// Fields["head"]; a record where it is empty gives none of them.
+	Head string `yaml:"head"`
+	// Pattern, if set, is a regexp applied to each value, whose named groups
+	// (?P<head>…) and (?P<tail>…) replace the head and the tail ("厂商(药名)"
+	// → producer —drugs_of→ drug). A value it does not match fails the record.
+	Pattern string `yaml:"pattern"`
 }
 
 // Validate checks the keys every source needs, naming the source and key.

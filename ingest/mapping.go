@@ -1,0 +1,945 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// JoinMapping lets one source read two kinds of file whose records meet on a
+// key, such as cMedQA2's question.csv (question_id, content) and answer.csv
+// (ans_id, question_id, content). The source's files whose base name matches
+// Lookup are read first into memory, keyed by their Key field; every other
+// file's records then find their partner by the value of their On field,
+// which the mapping sees under the name As ("question.content"). A record
+// whose key has no partner, a lookup row that no record used and a second
+// lookup row with the same key are quarantined, so nothing is lost silently.
+// Lookup rows count in the source's "read" like any record; a used one
+// counts as ok (records_ok) but writes no row of its own.
+type JoinMapping struct {
+	Lookup string `yaml:"lookup"` // glob on base names: "question*.csv"
+	Key    string `yaml:"key"`    // the key field in lookup rows
+	On     string `yaml:"on"`     // the key field in the other rows
+	As     string `yaml:"as"`     // name the partner row gets in the record
+}
+
+// columnsOf lists the canonical text columns Mapping.Fields may set per kind.
+var columnsOf = map[schemas.Kind][]string{
+	schemas.KindText:       {"title", "text"},
+	schemas.KindQA:         {"question", "answer", "category"},
+	schemas.KindKG:         {"head", "relation", "tail", "head_type", "tail_type"},
+	schemas.KindDialogue:   {},
+	schemas.KindPreference: {"prompt", "chosen", "rejected"},
+	schemas.KindExam:       {"question", "answer", "explanation"},
+}
+
+// mapper is a compiled Mapping for one source: it turns a Raw into
+// canonical rows or says why it cannot.
+type mapper struct {
+	source    string
+	kind      schemas.Kind
+	each      *path
+	fields    map[string]*expr
+	turns     *turnsMapper
+	options   *optionsMapper
+	relations []relationMapper
+	meta      []*expr
+	metaNames []string
+	// usedRecord and usedElem are the top-level keys some expression reads;
+	// the rest go to meta.
+	usedRecord map[string]bool
+	usedElem   map[string]bool
+	fanOut     bool // more than one row per record is possible
+}
+
+type turnsMapper struct {
+	path          path
+	role, content *path
+	roles         map[string]string
+	prefixes      []string // roles keys, longest first, for "病人：…" strings
+	fixed         []fixedTurn
+}
+
+type fixedTurn struct {
+	role    string
+	content *expr
+}
+
+type optionsMapper struct {
+	path      *path
+	separator string
+	columns   []*path
+}
+
+type relationMapper struct {
+	field              path
+	head               *expr
+	relation           string
+	headType, tailType string
+	pattern            *regexp.Regexp
+}
+
+// compileMapping checks a source's mapping against its kind and compiles
+// every expression; errors name the source and the key.
+func compileMapping(s *Source) (*mapper, error) {
+	m := s.Map
+	at := func(key string, err error) error {
+		return fmt.Errorf("sources[%s].map.%s: %w", s.Name, key, err)
+	}
+	mp := &mapper{source: s.Name, kind: s.Kind, fields: map[string]*expr{},
+		usedRecord: map[string]bool{}, usedElem: map[string]bool{}}
+	use := func(pt path) {
+		if pt.root || mp.each == nil {
+			mp.usedRecord[pt.topKey()] = true
+		} else {
+			mp.usedElem[pt.topKey()] = true
+		}
+	}
+	compile := func(key, src string) (*expr, error) {
+		e, err := parseExpr(src)
+		if err != nil {
+			return nil, at(key, err)
+		}
+		for _, pt := range e.paths() {
+			use(pt)
+		}
+		return e, nil
+	}
+	if m.Each != "" {
+		e, err := parseExpr(m.Each)
+		if err != nil || len(e.alts) != 1 || len(e.alts[0].terms) != 1 || e.alts[0].terms[0].isLit || e.alts[0].terms[0].nested != nil {
+			return nil, at("each", fmt.Errorf("%q is not a path", m.Each))
+		}
+		pt := e.alts[0].terms[0].path
+		pt.root = true
+		mp.each = &pt
+		mp.usedRecord[pt.topKey()] = true
+		mp.fanOut = true
+	}
+	allowed := columnsOf[s.Kind]
+	for _, col := range sortedKeys(m.Fields) {
+		if !slices.Contains(allowed, col) {
+			return nil, at("fields."+col, fmt.Errorf("%s records have no column %q (columns: %s)", s.Kind, col, strings.Join(allowed, ", ")))
+		}
+		e, err := compile("fields."+col, m.Fields[col])
+		if err != nil {
+			return nil, err
+		}
+		mp.fields[col] = e
+	}
+	if m.Turns != nil {
+		switch s.Kind {
+		case schemas.KindDialogue, schemas.KindQA, schemas.KindPreference:
+		default:
+			return nil, at("turns", fmt.Errorf("%s records have no turns", s.Kind))
+		}
+		tm, err := compileTurns(m.Turns, compile, use)
+		if err != nil {
+			return nil, at("turns", err)
+		}
+		mp.turns = tm
+	}
+	if m.Options != nil {
+		if s.Kind != schemas.KindExam {
+			return nil, at("options", fmt.Errorf("%s records have no options", s.Kind))
+		}
+		om := &optionsMapper{separator: m.Options.Separator}
+		if om.separator == "" {
+			om.separator = "\n"
+		}
+		switch {
+		case m.Options.Path != "" && len(m.Options.Columns) > 0:
+			return nil, at("options", errors.New("give path or columns, not both"))
+		case m.Options.Path != "":
+			pt, err := singlePath(m.Options.Path)
+			if err != nil {
+				return nil, at("options.path", err)
+			}
+			use(pt)
+			om.path = &pt
+		case len(m.Options.Columns) > 0:
+			for _, c := range m.Options.Columns {
+				pt, err := singlePath(c)
+				if err != nil {
+					return nil, at("options.columns", err)
+				}
+				use(pt)
+				om.columns = append(om.columns, &pt)
+			}
+		default:
+			return nil, at("options", errors.New("give path or columns"))
+		}
+		mp.options = om
+	}
+	if len(m.Relations) > 0 {
+		if s.Kind != schemas.KindKG {
+			return nil, at("relations", fmt.Errorf("%s records have no relations", s.Kind))
+		}
+		mp.fanOut = true
+		for i, r := range m.Relations {
+			key := fmt.Sprintf("relations[%d]", i)
+			if r.Relation == "" {
+				return nil, at(key+".relation", errors.New("no relation name"))
+			}
+			pt, err := singlePath(r.Field)
+			if err != nil {
+				return nil, at(key+".field", err)
+			}
+			use(pt)
+			rm := relationMapper{field: pt, relation: r.Relation, headType: r.HeadType, tailType: r.TailType}
+			if r.Head != "" {
+				if rm.head, err = compile(key+".head", r.Head); err != nil {
+					return nil, err
+				}
+			}
+			if r.Pattern != "" {
+				if rm.pattern, err = regexp.Compile(r.Pattern); err != nil {
+					return nil, at(key+".pattern", err)
+				}
+				if rm.pattern.SubexpIndex("head") < 0 && rm.pattern.SubexpIndex("tail") < 0 {
+					return nil, at(key+".pattern", errors.New("the pattern has no (?P<head>…) or (?P<tail>…) group"))
+				}
+			}
+			mp.relations = append(mp.relations, rm)
+		}
+	}
+	for i, name := range m.Meta {
+		e, err := compile(fmt.Sprintf("meta[%d]", i), name)
+		if err != nil {
+			return nil, err
+		}
+		mp.meta = append(mp.meta, e)
+		mp.metaNames = append(mp.metaNames, name)
+	}
+	if err := mp.checkComplete(); err != nil {
+		return nil, at("fields", err)
+	}
+	return mp, nil
+}
+
+// checkComplete catches a mapping that could never fill its kind's required
+// columns, at load time rather than by quarantining every record.
+func (mp *mapper) checkComplete() error {
+	need := func(cols ...string) error {
+		for _, c := range cols {
+			if mp.fields[c] == nil {
+				return fmt.Errorf("%s records need %q mapped", mp.kind, c)
+			}
+		}
+		return nil
+	}
+	switch mp.kind {
+	case schemas.KindText:
+		return need("text")
+	case schemas.KindQA:
+		if mp.turns != nil {
+			return nil
+		}
+		return need("question", "answer")
+	case schemas.KindKG:
+		if len(mp.relations) > 0 {
+			return need("head")
+		}
+		return need("head", "relation", "tail")
+	case schemas.KindDialogue:
+		if mp.turns == nil {
+			return errors.New("dialogue records need map.turns")
+		}
+	case schemas.KindPreference:
+		if mp.turns != nil {
+			return need("chosen", "rejected")
+		}
+		return need("prompt", "chosen", "rejected")
+	case schemas.KindExam:
+		if mp.options == nil {
+			return errors.New("exam records need map.options")
+		}
+		return need("question", "answer")
+	}
+	return nil
+}
+
+func singlePath(src string) (path, error) {
+	e, err := parseExpr(src)
+	if err != nil {
+		return path{}, err
+	}
+	if len(e.alts) != 1 || len(e.alts[0].terms) != 1 || e.alts[0].terms[0].isLit || e.alts[0].terms[0].nested != nil {
+		return path{}, fmt.Errorf("%q is not a path", src)
+	}
+	return e.alts[0].terms[0].path, nil
+}
+
+func compileTurns(t *TurnsMapping, compile func(key, src string) (*expr, error), use func(path)) (*turnsMapper, error) {
+	tm := &turnsMapper{roles: map[string]string{}}
+	for name, role := range t.Roles {
+		switch role {
+		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
+		default:
+			return nil, fmt.Errorf("roles.%s: %q is not user, assistant or system", name, role)
+		}
+		tm.roles[name] = role
+		tm.prefixes = append(tm.prefixes, name)
+	}
+	// Longest prefix first, then by name, so "病人家属" wins over "病人".
+	sort.Slice(tm.prefixes, func(i, j int) bool {
+		a, b := tm.prefixes[i], tm.prefixes[j]
+		if len(a) != len(b) {
+			return len(a) > len(b)
+		}
+		return a < b
+	})
+	switch {
+	case t.Path != "" && len(t.Fixed) > 0:
+		return nil, errors.New("give path or fixed, not both")
+	case t.Path != "":
+		pt, err := singlePath(t.Path)
+		if err != nil {
+			return nil, fmt.Errorf("path: %w", err)
+		}
+		use(pt)
+		tm.path = pt
+		if t.Role != "" || t.Content != "" {
+			if t.Role == "" || t.Content == "" {
+				return nil, errors.New("give both role and content for turn objects")
+			}
+			r, err := singlePath(t.Role)
+			if err != nil {
+				return nil, fmt.Errorf("role: %w", err)
+			}
+			c, err := singlePath(t.Content)
+			if err != nil {
+				return nil, fmt.Errorf("content: %w", err)
+			}
+			tm.role, tm.content = &r, &c
+		}
+	case len(t.Fixed) > 0:
+		for i, f := range t.Fixed {
+			switch f.Role {
+			case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
+			default:
+				return nil, fmt.Errorf("fixed[%d].role: %q is not user, assistant or system", i, f.Role)
+			}
+			e, err := compile(fmt.Sprintf("turns.fixed[%d].content", i), f.Content)
+			if err != nil {
+				return nil, err
+			}
+			tm.fixed = append(tm.fixed, fixedTurn{role: f.Role, content: e})
+		}
+	default:
+		return nil, errors.New("give path or fixed")
+	}
+	return tm, nil
+}
+
+// mapRecord turns one raw record into canonical rows, appended to out. An
+// error means the record is quarantined as a whole: no row of it is written.
+func (mp *mapper) mapRecord(raw *Raw, out []schemas.Record) ([]schemas.Record, error) {
+	record := any(raw.Fields)
+	start := len(out)
+	var err error
+	if mp.each == nil {
+		out, err = mp.mapOne(raw, scope{record: record, elem: record}, -1, out)
+	} else {
+		v, ok := mp.each.lookup(scope{record: record, elem: record})
+		list, isList := v.([]any)
+		switch {
+		case !ok || v == nil:
+			return out, fmt.Errorf("each: %s is missing", mp.each)
+		case !isList:
+			return out, fmt.Errorf("each: %s is not a list", mp.each)
+		case len(list) == 0:
+			return out, fmt.Errorf("each: %s is an empty list", mp.each)
+		}
+		for i, el := range list {
+			out, err = mp.mapOne(raw, scope{record: record, elem: el}, i, out)
+			if err != nil {
+				return out[:start], fmt.Errorf("%s[%d]: %w", mp.each, i, err)
+			}
+		}
+	}
+	if err != nil {
+		return out[:start], err
+	}
+	if len(out) == start {
+		return out, errors.New("the record gave no rows")
+	}
+	rows := out[start:]
+	for i, r := range rows {
+		sub := i
+		if !mp.fanOut {
+			sub = -1
+		}
+		setID(r, schemas.StableIDAt(mp.source, raw.Loc.File, raw.Loc.Row, sub))
+	}
+	return out, nil
+}
+
+// metaOf collects the meta fields of one row: the record's (and element's)
+// fields that no expression read, or the explicit Meta list, plus the
+// provenance every row carries.
+func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
+	meta := map[string]any{}
+	if mp.meta != nil {
+		for i, e := range mp.meta {
+			pts := e.paths()
+			if len(pts) == 1 && len(e.alts) == 1 && len(e.alts[0].terms) == 1 {
+				if v, ok := pts[0].lookup(sc); ok {
+					meta[mp.metaNames[i]] = v
+				}
+				continue
+			}
+			s, err := e.eval(sc)
+			if err != nil {
+				return nil, fmt.Errorf("meta %q: %w", mp.metaNames[i], err)
+			}
+			meta[mp.metaNames[i]] = s
+		}
+	} else {
+		for k, v := range raw.Fields {
+			if !mp.usedRecord[k] {
+				meta[k] = v
+			}
+		}
+		if mp.each != nil {
+			if el, ok := sc.elem.(map[string]any); ok {
+				for k, v := range el {
+					if !mp.usedElem[k] {
+						meta[k] = v
+					}
+				}
+			}
+		}
+	}
+	meta["_file"] = raw.Loc.File
+	meta["_row"] = raw.Loc.Row
+	if raw.Loc.Line > 0 {
+		meta["_line"] = raw.Loc.Line
+	}
+	if each >= 0 {
+		meta["_each"] = each // the element's index in the Each list
+	}
+	return meta, nil
+}
+
+// field evaluates the expression mapped to a column ("" when unmapped).
+func (mp *mapper) field(col string, sc scope) (string, error) {
+	e := mp.fields[col]
+	if e == nil {
+		return "", nil
+	}
+	s, err := e.eval(sc)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", col, err)
+	}
+	return s, nil
+}
+
+// fieldsOf evaluates several columns at once.
+func (mp *mapper) fieldsOf(sc scope, cols ...string) ([]string, error) {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		s, err := mp.field(c, sc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// required fails when a required column came out empty, naming it and the
+// expression that was expected to fill it.
+func (mp *mapper) required(cols []string, vals []string) error {
+	var missing []string
+	for i, c := range cols {
+		if strings.TrimSpace(vals[i]) == "" {
+			if e := mp.fields[c]; e != nil {
+				missing = append(missing, fmt.Sprintf("%s (%s)", c, e.src))
+			} else {
+				missing = append(missing, c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("required %s empty or missing: %s", plural(len(missing), "column is", "columns are"), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// mapOne builds the rows of one record or of its each-th Each element.
+func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]schemas.Record, error) {
+	meta, err := mp.metaOf(raw, sc, each)
+	if err != nil {
+		return out, err
+	}
+	switch mp.kind {
+	case schemas.KindText:
+		v, err := mp.fieldsOf(sc, "title", "text")
+		if err != nil {
+			return out, err
+		}
+		if err := mp.required([]string{"text"}, v[1:]); err != nil {
+			return out, err
+		}
+		return append(out, &schemas.Text{Source: mp.source, Title: v[0], Text: v[1], Meta: schemas.MetaJSON(meta)}), nil
+
+	case schemas.KindQA:
+		v, err := mp.fieldsOf(sc, "question", "answer", "category")
+		if err != nil {
+			return out, err
+		}
+		if mp.turns != nil {
+			turns, err := mp.turns.build(sc)
+			if err != nil {
+				return out, err
+			}
+			q, a, err := qaFromTurns(turns, meta)
+			if err != nil {
+				return out, err
+			}
+			if v[0] == "" {
+				v[0] = q
+			}
+			if v[1] == "" {
+				v[1] = a
+			}
+		}
+		if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
+			return out, err
+		}
+		return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: schemas.MetaJSON(meta)}), nil
+
+	case schemas.KindPreference:
+		v, err := mp.fieldsOf(sc, "prompt", "chosen", "rejected")
+		if err != nil {
+			return out, err
+		}
+		if mp.turns != nil {
+			turns, err := mp.turns.build(sc)
+			if err != nil {
+				return out, err
+			}
+			p, err := promptFromTurns(turns, meta)
+			if err != nil {
+				return out, err
+			}
+			if v[0] == "" {
+				v[0] = p
+			}
+		}
+		if err := mp.required([]string{"prompt", "chosen", "rejected"}, v); err != nil {
+			return out, err
+		}
+		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: schemas.MetaJSON(meta)}), nil
+
+	case schemas.KindDialogue:
+		turns, err := mp.turns.build(sc)
+		if err != nil {
+			return out, err
+		}
+		if len(turns) == 0 {
+			return out, errors.New("the dialogue has no turns")
+		}
+		return append(out, &schemas.Dialogue{Source: mp.source, Turns: turns, Meta: schemas.MetaJSON(meta)}), nil
+
+	case schemas.KindExam:
+		v, err := mp.fieldsOf(sc, "question", "answer", "explanation")
+		if err != nil {
+			return out, err
+		}
+		if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
+			return out, err
+		}
+		opts, err := mp.options.build(sc)
+		if err != nil {
+			return out, err
+		}
+		if len(opts) < 2 {
+			return out, fmt.Errorf("options: %d found, an exam question needs at least 2", len(opts))
+		}
+		answer, err := normalizeAnswer(v[1], opts)
+		if err != nil {
+			return out, err
+		}
+		return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: opts, Answer: answer, Explanation: v[2], Meta: schemas.MetaJSON(meta)}), nil
+
+	case schemas.KindKG:
+		return mp.triples(sc, meta, out)
+	}
+	return out, fmt.Errorf("kind %q cannot be mapped", mp.kind)
+}
+
+// triples builds one triple from head/relation/tail, or with Relations one
+// per value of each relation field. Empty values in a list are not facts and
+// are skipped; a record that gives no triple at all is an error.
+func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) ([]schemas.Record, error) {
+	v, err := mp.fieldsOf(sc, "head", "relation", "tail", "head_type", "tail_type")
+	if err != nil {
+		return out, err
+	}
+	metaJSON := schemas.MetaJSON(meta)
+	if len(mp.relations) == 0 {
+		if err := mp.required([]string{"head", "relation", "tail"}, v[:3]); err != nil {
+			return out, err
+		}
+		return append(out, &schemas.Triple{Source: mp.source, Head: v[0], Relation: v[1], Tail: v[2], HeadType: v[3], TailType: v[4], Meta: metaJSON}), nil
+	}
+	if err := mp.required([]string{"head"}, v[:1]); err != nil {
+		return out, err
+	}
+	start := len(out)
+	for _, r := range mp.relations {
+		head := v[0]
+		if r.head != nil {
+			if head, err = r.head.eval(sc); err != nil {
+				return out[:start], fmt.Errorf("relation %s head: %w", r.relation, err)
+			}
+			if head == "" {
+				continue // this record has no such head (a one-level department)
+			}
+		}
+		val, ok := r.field.lookup(sc)
+		if !ok || val == nil {
+			continue // keys are optional per record
+		}
+		var tails []any
+		switch x := val.(type) {
+		case []any:
+			tails = x
+		default:
+			tails = []any{x}
+		}
+		for _, t := range tails {
+			tail, err := textOf(t)
+			if err != nil {
+				return out[:start], fmt.Errorf("relation %s: %s %w", r.relation, r.field, err)
+			}
+			tail = strings.TrimSpace(tail)
+			h := head
+			if r.pattern != nil {
+				m := r.pattern.FindStringSubmatch(tail)
+				if m == nil {
+					return out[:start], fmt.Errorf("relation %s: %q does not match %s", r.relation, tail, r.pattern)
+				}
+				if i := r.pattern.SubexpIndex("head"); i >= 0 {
+					h = strings.TrimSpace(m[i])
+				}
+				if i := r.pattern.SubexpIndex("tail"); i >= 0 {
+					tail = strings.TrimSpace(m[i])
+				}
+			}
+			if tail == "" || h == "" {
+				continue
+			}
+			headType := r.headType
+			if headType == "" {
+				headType = v[3]
+			}
+			out = append(out, &schemas.Triple{Source: mp.source, Head: h, Relation: r.relation, Tail: tail,
+				HeadType: headType, TailType: r.tailType, Meta: metaJSON})
+		}
+	}
+	return out, nil
+}
+
+// build makes the turns of one record.
+func (tm *turnsMapper) build(sc scope) ([]schemas.Turn, error) {
+	var turns []schemas.Turn
+	if tm.fixed != nil {
+		for i, f := range tm.fixed {
+			s, err := f.content.eval(sc)
+			if err != nil {
+				return nil, fmt.Errorf("turns.fixed[%d]: %w", i, err)
+			}
+			if strings.TrimSpace(s) == "" {
+				return nil, fmt.Errorf("turns.fixed[%d] (%s): %s is empty or missing", i, f.role, f.content.src)
+			}
+			turns = append(turns, schemas.Turn{Role: f.role, Content: s})
+		}
+		return turns, nil
+	}
+	v, ok := tm.path.lookup(sc)
+	if !ok || v == nil {
+		return nil, fmt.Errorf("turns: %s is missing", tm.path)
+	}
+	list, isList := v.([]any)
+	if !isList {
+		return nil, fmt.Errorf("turns: %s is not a list", tm.path)
+	}
+	for i, el := range list {
+		var role, content string
+		switch x := el.(type) {
+		case map[string]any:
+			if tm.role == nil {
+				return nil, fmt.Errorf("turns: %s[%d] is an object; map turns.role and turns.content", tm.path, i)
+			}
+			rv, _ := tm.role.lookup(scope{record: sc.record, elem: x})
+			name, err := textOf(rv)
+			if err != nil {
+				return nil, fmt.Errorf("turns: %s[%d] role %w", tm.path, i, err)
+			}
+			if role, err = tm.roleOf(name); err != nil {
+				return nil, fmt.Errorf("turns: %s[%d]: %w", tm.path, i, err)
+			}
+			cv, _ := tm.content.lookup(scope{record: sc.record, elem: x})
+			if content, err = textOf(cv); err != nil {
+				return nil, fmt.Errorf("turns: %s[%d] content %w", tm.path, i, err)
+			}
+		case string:
+			var err error
+			role, content, err = tm.splitPrefix(x)
+			if err != nil {
+				return nil, fmt.Errorf("turns: %s[%d]: %w", tm.path, i, err)
+			}
+		default:
+			return nil, fmt.Errorf("turns: %s[%d] is neither a turn object nor a string", tm.path, i)
+		}
+		if strings.TrimSpace(content) == "" {
+			continue // an empty utterance is not a turn
+		}
+		turns = append(turns, schemas.Turn{Role: role, Content: content})
+	}
+	return turns, nil
+}
+
+// roleOf maps a speaker name to a role; with no roles map only the
+// canonical names are accepted.
+func (tm *turnsMapper) roleOf(name string) (string, error) {
+	if len(tm.roles) == 0 {
+		switch name {
+		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
+			return name, nil
+		}
+		return "", fmt.Errorf("role %q is not user, assistant or system (map it with turns.roles)", name)
+	}
+	if r, ok := tm.roles[name]; ok {
+		return r, nil
+	}
+	return "", fmt.Errorf("role %q is not in turns.roles (%s)", name, strings.Join(sortedKeys(tm.roles), ", "))
+}
+
+// splitPrefix reads a "病人：…" string: a roles key followed by a colon
+// (full- or half-width) starts the turn.
+func (tm *turnsMapper) splitPrefix(s string) (role, content string, err error) {
+	t := strings.TrimLeftFunc(s, unicode.IsSpace)
+	for _, p := range tm.prefixes {
+		rest, ok := strings.CutPrefix(t, p)
+		if !ok {
+			continue
+		}
+		if after, ok := strings.CutPrefix(rest, "："); ok {
+			return tm.roles[p], strings.TrimSpace(after), nil
+		}
+		if after, ok := strings.CutPrefix(rest, ":"); ok {
+			return tm.roles[p], strings.TrimSpace(after), nil
+		}
+	}
+	return "", "", fmt.Errorf("%q starts with no speaker of turns.roles (%s) and a colon", Truncate(s, 60), strings.Join(tm.prefixes, ", "))
+}
+
+// qaFromTurns reads a one-exchange conversation as a question and answer:
+// an optional system turn (kept in meta "system"), one user turn, one
+// assistant turn. Longer conversations belong in a dialogue source.
+func qaFromTurns(turns []schemas.Turn, meta map[string]any) (q, a string, err error) {
+	if len(turns) > 0 && turns[0].Role == schemas.RoleSystem {
+		meta["system"] = turns[0].Content
+		turns = turns[1:]
+	}
+	if len(turns) != 2 || turns[0].Role != schemas.RoleUser || turns[1].Role != schemas.RoleAssistant {
+		return "", "", fmt.Errorf("a qa record needs one user turn then one assistant turn, got %s (use kind: dialogue for conversations)", roleList(turns))
+	}
+	return turns[0].Content, turns[1].Content, nil
+}
+
+// promptFromTurns reads the prompt of a preference pair: the conversation
+// must end with a user turn, whose text is the prompt; a leading system turn
+// goes to meta "system" and any earlier exchange to meta "history".
+func promptFromTurns(turns []schemas.Turn, meta map[string]any) (string, error) {
+	if len(turns) > 0 && turns[0].Role == schemas.RoleSystem {
+		meta["system"] = turns[0].Content
+		turns = turns[1:]
+	}
+	if len(turns) == 0 || turns[len(turns)-1].Role != schemas.RoleUser {
+		return "", fmt.Errorf("a preference prompt must end with a user turn, got %s", roleList(turns))
+	}
+	if len(turns) > 1 {
+		meta["history"] = turns[:len(turns)-1]
+	}
+	return turns[len(turns)-1].Content, nil
+}
+
+func roleList(turns []schemas.Turn) string {
+	if len(turns) == 0 {
+		return "no turns"
+	}
+	rs := make([]string, len(turns))
+	for i, t := range turns {
+		rs[i] = t.Role
+	}
+	return strings.Join(rs, ", ")
+}
+
+// optionLabel matches a labelled option: "A 原发病", "B. 出血部位", "C、…", "D：…".
+var optionLabel = regexp.MustCompile(`^\s*([A-Za-z])(?:\s*[.．、:：)）]\s*|\s+|$)`)
+
+// build makes an exam question's options.
+func (om *optionsMapper) build(sc scope) ([]schemas.Option, error) {
+	if om.columns != nil {
+		var opts []schemas.Option
+		for i, c := range om.columns {
+			v, _ := c.lookup(sc)
+			s, err := textOf(v)
+			if err != nil {
+				return nil, fmt.Errorf("options: %s %w", c, err)
+			}
+			if strings.TrimSpace(s) == "" {
+				continue // fewer options than columns
+			}
+			opts = append(opts, schemas.Option{Label: string(rune('A' + i)), Text: strings.TrimSpace(s)})
+		}
+		return opts, nil
+	}
+	v, ok := om.path.lookup(sc)
+	if !ok || v == nil {
+		return nil, fmt.Errorf("options: %s is missing", om.path)
+	}
+	switch x := v.(type) {
+	case string:
+		return parseOptionCell(x, om.separator)
+	case []any:
+		items := make([]string, 0, len(x))
+		for i, e := range x {
+			s, err := textOf(e)
+			if err != nil {
+				return nil, fmt.Errorf("options: %s[%d] %w", om.path, i, err)
+			}
+			items = append(items, s)
+		}
+		labelled := true
+		for _, s := range items {
+			if !optionLabel.MatchString(s) {
+				labelled = false
+			}
+		}
+		if labelled {
+			return parseOptionCell(strings.Join(items, "\n"), "\n")
+		}
+		opts := make([]schemas.Option, 0, len(items))
+		for i, s := range items {
+			opts = append(opts, schemas.Option{Label: string(rune('A' + i)), Text: strings.TrimSpace(s)})
+		}
+		return opts, nil
+	case map[string]any:
+		var opts []schemas.Option
+		for _, k := range sortedKeys(x) {
+			s, err := textOf(x[k])
+			if err != nil {
+				return nil, fmt.Errorf("options: %s.%s %w", om.path, k, err)
+			}
+			if strings.TrimSpace(s) != "" {
+				opts = append(opts, schemas.Option{Label: strings.ToUpper(strings.TrimSpace(k)), Text: strings.TrimSpace(s)})
+			}
+		}
+		return opts, nil
+	}
+	return nil, fmt.Errorf("options: %s is not text, a list or an object", om.path)
+}
+
+// parseOptionCell splits one cell of labelled options ("A 原发病\nB 出血部位").
+// A piece without a label continues the option before it.
+func parseOptionCell(cell, sep string) ([]schemas.Option, error) {
+	var opts []schemas.Option
+	seen := map[string]bool{}
+	for _, piece := range strings.Split(cell, sep) {
+		if strings.TrimSpace(piece) == "" {
+			continue
+		}
+		m := optionLabel.FindStringSubmatchIndex(piece)
+		if m == nil {
+			if len(opts) == 0 {
+				return nil, fmt.Errorf("options: %q does not start with a label such as \"A \"", Truncate(piece, 60))
+			}
+			opts[len(opts)-1].Text += "\n" + strings.TrimSpace(piece)
+			continue
+		}
+		label := strings.ToUpper(piece[m[2]:m[3]])
+		if seen[label] {
+			return nil, fmt.Errorf("options: label %s appears twice", label)
+		}
+		seen[label] = true
+		opts = append(opts, schemas.Option{Label: label, Text: strings.TrimSpace(piece[m[1]:])})
+	}
+	return opts, nil
+}
+
+// normalizeAnswer turns "C", "a, b", "A、B、D" into "C", "AB", "ABD" and
+// checks every label is one of the options.
+func normalizeAnswer(ans string, opts []schemas.Option) (string, error) {
+	labels := map[string]bool{}
+	for _, o := range opts {
+		labels[o.Label] = true
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(ans) {
+		switch {
+		case unicode.IsSpace(r) || strings.ContainsRune(",，、;；", r):
+			continue
+		case !labels[string(r)]:
+			return "", fmt.Errorf("answer %q: %q is not an option label (options: %s)", ans, string(r), optionLabels(opts))
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() == 0 {
+		return "", fmt.Errorf("answer %q names no option", ans)
+	}
+	return b.String(), nil
+}
+
+func optionLabels(opts []schemas.Option) string {
+	var b strings.Builder
+	for _, o := range opts {
+		b.WriteString(o.Label)
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// setID sets the id every canonical row has.
+func setID(r schemas.Record, id string) {
+	switch x := r.(type) {
+	case *schemas.Text:
+		x.ID = id
+	case *schemas.QA:
+		x.ID = id
+	case *schemas.Triple:
+		x.ID = id
+	case *schemas.Dialogue:
+		x.ID = id
+	case *schemas.PreferencePair:
+		x.ID = id
+	case *schemas.ExamQuestion:
+		x.ID = id
+	}
+}

@@ -1,0 +1,564 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chimed/chimed/internal/atomicfile"
+	"github.com/chimed/chimed/internal/progress"
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// RunOptions tune one ingest run.
+type RunOptions struct {
+	// Only names the sources to ingest; empty means every source. With a
+	// subset, the other sources' outputs and report entries are kept.
+	Only []string
+	// Parallel is how many sources are ingested at once (default GOMAXPROCS).
+	// Each source also reads on its own goroutine while it maps and writes.
+	Parallel int
+	// RowsPerPart rolls normalized and quarantine parts (default: PartWriter's).
+	RowsPerPart int
+	Bars        *progress.Bars
+	Log         *slog.Logger
+}
+
+// sourceName is what a source name may be: it prefixes file names.
+var sourceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// plan is one source ready to run: preset applied, mapping compiled, files
+// found.
+type plan struct {
+	src     Source
+	mapper  *mapper
+	files   []inputFile // records, in sorted order
+	lookups []inputFile // join lookup files, in sorted order
+	size    int64
+}
+
+type inputFile struct {
+	path string // to open
+	rel  string // as it appears in locations and ids
+	size int64
+}
+
+// Run ingests the sources of chimed.yaml into the workspace:
+// normalized/<kind>/<source>-NNNNN.parquet, quarantine/<source>-NNNNN.parquet
+// and reports/ingest.json. Every source is checked (preset, mapping, files)
+// before anything is written. It starts by sweeping temporary files and the
+// outputs of the sources it runs, so a re-run after a kill finishes the work
+// and gives the same bytes: files of a source are read in sorted order on one
+// goroutine and its rows are written in that order.
+func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions) (*Report, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	plans, err := makePlans(ws, sources, opt.Only)
+	if err != nil {
+		return nil, err
+	}
+	full := len(opt.Only) == 0
+	if err := clearOutputs(ws, plans, full); err != nil {
+		return nil, err
+	}
+	report := &Report{Sources: map[string]*SourceReport{}}
+	if !full {
+		if report, err = ReadReport(ws.Report("ingest.json")); err != nil {
+			return nil, err
+		}
+	}
+
+	parallel := opt.Parallel
+	if parallel <= 0 {
+		parallel = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, parallel)
+	)
+	results := make([]Counts, len(plans))
+	for i := range plans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return
+			}
+			start := time.Now()
+			c, err := runSource(ctx, ws, &plans[i], opt)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cancel()
+				return
+			}
+			results[i] = c
+			secs := time.Since(start).Seconds()
+			log.Info("ingested", "source", plans[i].src.Name, "kind", plans[i].src.Kind,
+				"read", c.Read, "written", c.Written, "quarantined", c.Quarantined,
+				"MB/s", fmt.Sprintf("%.1f", float64(c.Bytes)/1e6/max(secs, 1e-9)))
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	for i, p := range plans {
+		report.Sources[p.src.Name] = &SourceReport{Kind: string(p.src.Kind), Counts: results[i]}
+	}
+	if err := WriteReport(ws.Report("ingest.json"), report); err != nil {
+		return nil, err
+	}
+	return report, nil
+}
+
+// makePlans checks every selected source and finds its files.
+func makePlans(ws workspace.Dir, sources []Source, only []string) ([]plan, error) {
+	byName := map[string]bool{}
+	for _, s := range sources {
+		byName[s.Name] = true
+	}
+	for _, n := range only {
+		if !byName[n] {
+			return nil, fmt.Errorf("--source %s: no such source in chimed.yaml", n)
+		}
+	}
+	var plans []plan
+	for _, s := range sources {
+		if len(only) > 0 && !slices.Contains(only, s.Name) {
+			continue
+		}
+		if !sourceName.MatchString(s.Name) {
+			return nil, fmt.Errorf("sources[%s].name: use letters, digits, '.', '_' and '-' only (it names output files)", s.Name)
+		}
+		src, err := ApplyPreset(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := src.Validate(); err != nil {
+			return nil, err
+		}
+		mp, err := compileMapping(&src)
+		if err != nil {
+			return nil, err
+		}
+		files, err := globFiles(ws, &src)
+		if err != nil {
+			return nil, err
+		}
+		p := plan{src: src, mapper: mp}
+		for _, f := range files {
+			p.size += f.size
+			if j := src.Map.Join; j != nil {
+				if ok, _ := filepath.Match(j.Lookup, filepath.Base(f.path)); ok {
+					p.lookups = append(p.lookups, f)
+					continue
+				}
+			}
+			p.files = append(p.files, f)
+		}
+		if j := src.Map.Join; j != nil {
+			if j.Lookup == "" || j.Key == "" || j.On == "" || j.As == "" {
+				return nil, fmt.Errorf("sources[%s].map.join: give lookup, key, on and as", s.Name)
+			}
+			if len(p.lookups) == 0 {
+				return nil, fmt.Errorf("sources[%s].map.join.lookup: %q matches none of the source's files", s.Name, j.Lookup)
+			}
+			if len(p.files) == 0 {
+				return nil, fmt.Errorf("sources[%s].map.join.lookup: %q matches every file; none is left to join", s.Name, j.Lookup)
+			}
+		}
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// globFiles expands a source's paths: relative to the workspace unless
+// absolute, sorted, each file once. A pattern that matches nothing is an
+// error naming the source, since a typo would otherwise ingest nothing.
+func globFiles(ws workspace.Dir, s *Source) ([]inputFile, error) {
+	seen := map[string]bool{}
+	var out []inputFile
+	for _, pat := range s.Paths {
+		full := pat
+		if !filepath.IsAbs(pat) {
+			full = ws.Path(pat)
+		}
+		matches, err := filepath.Glob(full)
+		if err != nil {
+			return nil, fmt.Errorf("sources[%s].paths: %q: %w", s.Name, pat, err)
+		}
+		sort.Strings(matches)
+		n := 0
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				return nil, fmt.Errorf("sources[%s].paths: %w", s.Name, err)
+			}
+			if st.IsDir() {
+				continue
+			}
+			n++
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			rel := m
+			if !filepath.IsAbs(pat) {
+				if r, err := filepath.Rel(string(ws), m); err == nil {
+					rel = r
+				}
+			}
+			out = append(out, inputFile{path: m, rel: filepath.ToSlash(rel), size: st.Size()})
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("sources[%s].paths: %q matches no file (looked in %s)", s.Name, pat, filepath.Dir(full))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
+	return out, nil
+}
+
+// clearOutputs sweeps temporary files a killed run left and removes the
+// outputs the run will write again: everything of ingest on a full run,
+// only the named sources' parts on a partial one.
+func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
+	outputs := []string{ws.Quarantine()}
+	for _, k := range schemas.Kinds {
+		outputs = append(outputs, ws.Normalized(k))
+	}
+	for _, d := range append([]string{ws.Reports()}, outputs...) {
+		if err := atomicfile.Sweep(d); err != nil {
+			return fmt.Errorf("sweep %s: %w", d, err)
+		}
+	}
+	names := map[string]bool{}
+	for _, p := range plans {
+		names[p.src.Name] = true
+	}
+	part := regexp.MustCompile(`^(.+)-\d{5}\.parquet$`)
+	for _, d := range outputs {
+		ents, err := os.ReadDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			m := part.FindStringSubmatch(e.Name())
+			if e.IsDir() || m == nil || !(full || names[m[1]]) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// item is one record (or reader error) handed from the reading goroutine
+// to the mapping one.
+type item struct {
+	raw Raw
+	err error
+}
+
+const batchSize = 256
+
+// runSource ingests one source: a reader goroutine streams its files in
+// order; this goroutine maps each record and writes rows and quarantine.
+func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (Counts, error) {
+	s := &p.src
+	c := Counts{Files: len(p.files) + len(p.lookups)}
+	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart})
+	if err != nil {
+		return c, err
+	}
+	quar := schemas.NewPartWriter[schemas.QuarantineRow](ws.Quarantine(), schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart})
+	ok := false
+	defer func() {
+		if !ok {
+			rows.abort()
+			quar.Abort()
+		}
+	}()
+	bar := opt.Bars.Start(s.Name, p.size, true)
+	defer bar.Finish()
+
+	quarantine := func(raw *Raw, err error) error {
+		c.Quarantined++
+		return quar.Write(quarantineRow(s.Name, s.Kind, raw, err))
+	}
+
+	var join *joinTable
+	if p.mapper != nil && s.Map.Join != nil {
+		join = &joinTable{spec: s.Map.Join, rows: map[string]*joinRow{}}
+		for it, err := range stream(ctx, p.lookups, s, bar, &c) {
+			if err != nil {
+				return c, err
+			}
+			c.Read++
+			if it.err != nil {
+				if err := quarantine(&it.raw, it.err); err != nil {
+					return c, err
+				}
+				continue
+			}
+			if err := join.add(it.raw); err != nil {
+				if err := quarantine(&it.raw, err); err != nil {
+					return c, err
+				}
+			}
+		}
+	}
+
+	var out []schemas.Record
+	for it, err := range stream(ctx, p.files, s, bar, &c) {
+		if err != nil {
+			return c, err
+		}
+		c.Read++
+		if it.err != nil {
+			if err := quarantine(&it.raw, it.err); err != nil {
+				return c, err
+			}
+			continue
+		}
+		if join != nil {
+			if err := join.attach(&it.raw); err != nil {
+				if err := quarantine(&it.raw, err); err != nil {
+					return c, err
+				}
+				continue
+			}
+		}
+		var merr error
+		out, merr = p.mapper.mapRecord(&it.raw, out[:0])
+		if merr != nil {
+			if err := quarantine(&it.raw, merr); err != nil {
+				return c, err
+			}
+			continue
+		}
+		c.RecordsOK++
+		for _, r := range out {
+			if err := rows.write(r); err != nil {
+				return c, err
+			}
+		}
+		c.Written += int64(len(out))
+	}
+	if join != nil {
+		for _, key := range join.order {
+			jr := join.rows[key]
+			if jr.used {
+				c.RecordsOK++
+				continue
+			}
+			if err := quarantine(&jr.raw, fmt.Errorf("no record joined this %s row (%s=%s)", join.spec.As, join.spec.Key, key)); err != nil {
+				return c, err
+			}
+		}
+	}
+	if err := rows.close(); err != nil {
+		return c, err
+	}
+	if err := quar.Close(); err != nil {
+		return c, err
+	}
+	ok = true
+	return c, nil
+}
+
+// stream reads files in order on a goroutine of its own and yields their
+// records (a reader error is an item's err); the loop's error is a
+// cancellation. Bytes read are counted in c and shown on the bar.
+func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts) func(yield func(item, error) bool) {
+	return func(yield func(item, error) bool) {
+		ch := make(chan []item, 4)
+		stop := make(chan struct{})
+		var bytes int64
+		go func() {
+			defer close(ch)
+			batch := make([]item, 0, batchSize)
+			send := func() bool {
+				select {
+				case ch <- batch:
+					batch = make([]item, 0, batchSize)
+					return true
+				case <-stop:
+					return false
+				case <-ctx.Done():
+					return false
+				}
+			}
+			onBytes := func(n int64) {
+				bytes += n
+				bar.Add(n)
+			}
+			for _, f := range files {
+				for raw, err := range ReadFile(f.path, f.rel, s, onBytes) {
+					batch = append(batch, item{raw: raw, err: err})
+					if len(batch) == batchSize && !send() {
+						return
+					}
+				}
+			}
+			if len(batch) > 0 {
+				send()
+			}
+		}()
+		defer func() {
+			close(stop)
+			for range ch { // let the reader finish
+			}
+			c.Bytes += bytes
+		}()
+		for batch := range ch {
+			for _, it := range batch {
+				if !yield(it, nil) {
+					return
+				}
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			yield(item{}, err)
+		}
+	}
+}
+
+// joinTable holds a join's lookup rows by key, in the order they came.
+type joinTable struct {
+	spec  *JoinMapping
+	rows  map[string]*joinRow
+	order []string
+}
+
+type joinRow struct {
+	raw  Raw
+	used bool
+}
+
+func (j *joinTable) add(raw Raw) error {
+	key, err := textOf(raw.Fields[j.spec.Key])
+	if err != nil || strings.TrimSpace(key) == "" {
+		return fmt.Errorf("join: lookup row has no %s", j.spec.Key)
+	}
+	key = strings.TrimSpace(key)
+	if first, dup := j.rows[key]; dup {
+		return fmt.Errorf("join: %s=%s appears again (first at %s)", j.spec.Key, key, first.raw.Loc)
+	}
+	j.rows[key] = &joinRow{raw: raw}
+	j.order = append(j.order, key)
+	return nil
+}
+
+// attach puts the record's partner under the join's As name.
+func (j *joinTable) attach(raw *Raw) error {
+	key, err := textOf(raw.Fields[j.spec.On])
+	if err != nil || strings.TrimSpace(key) == "" {
+		return fmt.Errorf("join: the record has no %s", j.spec.On)
+	}
+	key = strings.TrimSpace(key)
+	jr := j.rows[key]
+	if jr == nil {
+		return fmt.Errorf("join: no %s row has %s=%s", j.spec.As, j.spec.Key, key)
+	}
+	jr.used = true
+	raw.Fields[j.spec.As] = jr.raw.Fields
+	return nil
+}
+
+// rowSink writes canonical rows of one kind into part files.
+type rowSink interface {
+	write(schemas.Record) error
+	close() error
+	abort()
+}
+
+// partSink buffers rows so the Parquet writer gets them in batches.
+type partSink[T any] struct {
+	w   *schemas.PartWriter[T]
+	buf []T
+}
+
+func (s *partSink[T]) write(r schemas.Record) error {
+	row, ok := any(r).(*T)
+	if !ok {
+		return fmt.Errorf("internal: a %T row in a %T writer", r, s.w)
+	}
+	s.buf = append(s.buf, *row)
+	if len(s.buf) < batchSize {
+		return nil
+	}
+	return s.flush()
+}
+
+func (s *partSink[T]) flush() error {
+	err := s.w.Write(s.buf...)
+	clear(s.buf)
+	s.buf = s.buf[:0]
+	return err
+}
+
+func (s *partSink[T]) close() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	return s.w.Close()
+}
+
+func (s *partSink[T]) abort() { s.w.Abort() }
+
+func sinkOf[T any](dir string, o schemas.PartOptions) rowSink {
+	return &partSink[T]{w: schemas.NewPartWriter[T](dir, o), buf: make([]T, 0, batchSize)}
+}
+
+func newRowSink(k schemas.Kind, dir string, o schemas.PartOptions) (rowSink, error) {
+	switch k {
+	case schemas.KindText:
+		return sinkOf[schemas.Text](dir, o), nil
+	case schemas.KindQA:
+		return sinkOf[schemas.QA](dir, o), nil
+	case schemas.KindKG:
+		return sinkOf[schemas.Triple](dir, o), nil
+	case schemas.KindDialogue:
+		return sinkOf[schemas.Dialogue](dir, o), nil
+	case schemas.KindPreference:
+		return sinkOf[schemas.PreferencePair](dir, o), nil
+	case schemas.KindExam:
+		return sinkOf[schemas.ExamQuestion](dir, o), nil
+	}
+	return nil, fmt.Errorf("no writer for kind %q", k)
+}

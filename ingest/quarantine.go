@@ -1,0 +1,29 @@
+package ingest
+
+import (
+	"errors"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// quarantineRow records one raw record that could not be read or mapped:
+// the reader's *Error gives the place; any other error is placed at the
+// record's own location.
+func quarantineRow(source string, kind schemas.Kind, raw *Raw, err error) schemas.QuarantineRow {
+	loc := raw.Loc
+	var ie *Error
+	if errors.As(err, &ie) {
+		loc = ie.Location
+		err = ie.Err
+	}
+	return schemas.QuarantineRow{
+		Source: source,
+		Kind:   string(kind),
+		File:   loc.File,
+		Line:   loc.Line,
+		Row:    loc.Row,
+		Offset: loc.Offset,
+		Error:  err.Error(),
+		Raw:    Truncate(raw.Text, MaxRawText),
+	}
+}

@@ -1,0 +1,98 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/chimed/chimed/internal/atomicfile"
+)
+
+// Counts are what ingest counted for a source, straight from the counters
+// the pipeline uses while it runs (no second pass over the output).
+//
+//   - Read: raw records seen in the source's files, broken ones included
+//     (a file the reader gives up on counts once, as one quarantined record).
+//   - RecordsOK: raw records that gave canonical output.
+//   - Quarantined: raw records sent to quarantine/, one row each.
+//   - Written: canonical rows written to normalized/.
+//   - Bytes: bytes of the source's files read from disk.
+//
+// Read = RecordsOK + Quarantined always holds. Written = RecordsOK for a
+// source whose records map one to one; a fan-out mapping (map.each,
+// map.relations: a KG record gives many triples) writes more rows than
+// records, and with map.join a used lookup row is ok but writes no row.
+type Counts struct {
+	Read        int64 `json:"read"`
+	Written     int64 `json:"written"`
+	Quarantined int64 `json:"quarantined"`
+	Bytes       int64 `json:"bytes"`
+	RecordsOK   int64 `json:"records_ok"`
+	Files       int   `json:"files"`
+}
+
+func (c *Counts) add(o Counts) {
+	c.Read += o.Read
+	c.Written += o.Written
+	c.Quarantined += o.Quarantined
+	c.Bytes += o.Bytes
+	c.RecordsOK += o.RecordsOK
+	c.Files += o.Files
+}
+
+// SourceReport is one source's entry in reports/ingest.json.
+type SourceReport struct {
+	Kind string `json:"kind"`
+	Counts
+}
+
+// Report is reports/ingest.json: {"sources": {NAME: {...}}, "totals": {...}}.
+// It holds counts only, no times, so the same input gives the same bytes.
+type Report struct {
+	Sources map[string]*SourceReport `json:"sources"`
+	Totals  Counts                   `json:"totals"`
+}
+
+// sumTotals recomputes Totals from Sources.
+func (r *Report) sumTotals() {
+	r.Totals = Counts{}
+	names := make([]string, 0, len(r.Sources))
+	for n := range r.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		r.Totals.add(r.Sources[n].Counts)
+	}
+}
+
+// WriteReport writes the report atomically, indented, keys in a fixed order.
+func WriteReport(path string, r *Report) error {
+	r.sumTotals()
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+// ReadReport reads reports/ingest.json; a missing file gives an empty report.
+func ReadReport(path string) (*Report, error) {
+	r := &Report{Sources: map[string]*SourceReport{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Sources == nil {
+		r.Sources = map[string]*SourceReport{}
+	}
+	return r, nil
+}
