@@ -3,8 +3,54 @@
 // question–answer pairs for SFT.
 package kg
 
+import (
+	"fmt"
+	"sort"
+)
+
 // Config is the `kg:` section of chimed.yaml.
-type Config struct{}
+type Config struct {
+	// Relations adds aliases to the built-in relation table: a raw relation
+	// name (any case) → a canonical name, e.g. {"临床症状": "症状"}. A
+	// canonical name outside the table is allowed; it is verbalised with the
+	// generic templates.
+	Relations map[string]string `yaml:"relations"`
+	// MaxAnswerTails caps how many tails a KG→QA answer lists (default 20);
+	// a paragraph lists them all.
+	MaxAnswerTails int `yaml:"max_answer_tails"`
+	// NoQA turns KG→QA pairs for SFT off.
+	NoQA bool `yaml:"no_qa"`
+	// NoVerbalize turns verbalised paragraphs for DCPT off.
+	NoVerbalize bool `yaml:"no_verbalize"`
+}
+
+// DefaultMaxAnswerTails is MaxAnswerTails when chimed.yaml leaves it out.
+const DefaultMaxAnswerTails = 20
 
 // Validate checks the section, naming any bad key.
-func (c *Config) Validate() error { return nil }
+func (c *Config) Validate() error {
+	if c.MaxAnswerTails < 0 {
+		return fmt.Errorf("max_answer_tails: %d is negative", c.MaxAnswerTails)
+	}
+	keys := make([]string, 0, len(c.Relations))
+	for k := range c.Relations {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if normRelation(k) == "" {
+			return fmt.Errorf("relations: an empty relation name is mapped to %q", c.Relations[k])
+		}
+		if normRelation(c.Relations[k]) == "" {
+			return fmt.Errorf("relations[%s]: maps to an empty name", k)
+		}
+	}
+	return nil
+}
+
+func (c *Config) maxAnswerTails() int {
+	if c.MaxAnswerTails == 0 {
+		return DefaultMaxAnswerTails
+	}
+	return c.MaxAnswerTails
+}
