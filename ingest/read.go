@@ -38,7 +38,7 @@ func ReadFile(path, rel string, src *Source, onBytes func(int64)) iter.Seq2[Raw,
 			return
 		}
 		defer f.Close()
-		readStream(f, rel, filepath.Ext(path), src, onBytes, yield)
+		readStream(f, f, rel, filepath.Ext(path), src, onBytes, yield)
 	}
 }
 
@@ -46,7 +46,7 @@ func ReadFile(path, rel string, src *Source, onBytes func(int64)) iter.Seq2[Raw,
 // extension, used only as a hint when the content is ambiguous.
 func ReadStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64)) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
-		readStream(r, rel, ext, src, onBytes, yield)
+		readStream(r, nil, rel, ext, src, onBytes, yield)
 	}
 }
 
@@ -60,6 +60,11 @@ type fileReader struct {
 	enc       textEncoding
 	yield     func(Raw, error) bool
 	stopped   bool // the consumer stopped the iteration
+
+	// For Parquet, which needs random access: the file, and whether its
+	// content is gzip'd (then it is spooled to a temporary file).
+	file    *os.File
+	gzipped bool
 }
 
 // emit passes one record on; it returns false once the consumer stops.
@@ -103,17 +108,19 @@ func (fr *fileReader) failText(loc Location, text string, err error) bool {
 type countingReader struct {
 	r       io.Reader
 	onBytes func(int64)
+	n       int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
+		c.n += int64(n)
 		c.onBytes(int64(n))
 	}
 	return n, err
 }
 
-func readStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64), yield func(Raw, error) bool) {
+func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), yield func(Raw, error) bool) {
 	if src == nil {
 		src = &Source{}
 	}
@@ -121,9 +128,12 @@ func readStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64), 
 	if fr.maxRecord <= 0 {
 		fr.maxRecord = DefaultMaxRecordBytes
 	}
+	fr.file = file
 	start := Location{Offset: -1}
+	var counter *countingReader
 	if onBytes != nil {
-		r = &countingReader{r: r, onBytes: onBytes}
+		counter = &countingReader{r: r, onBytes: onBytes}
+		r = counter
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	if magic, _ := br.Peek(2); isGzip(magic) {
@@ -133,6 +143,7 @@ func readStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64), 
 			return
 		}
 		defer gz.Close()
+		fr.gzipped = true
 		gz.Multistream(true)
 		br = bufio.NewReaderSize(&fatalReader{r: gz, what: "gzip"}, 1<<20)
 		fr.ext = strings.TrimSuffix(fr.ext, ".gz")
@@ -153,6 +164,12 @@ func readStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64), 
 		fr.readXLSX(br)
 		return
 	case FormatParquet:
+		if file != nil && !fr.gzipped && counter != nil {
+			// Parquet reads the file at random: count the rest of it now.
+			if st, err := file.Stat(); err == nil && st.Size() > counter.n {
+				onBytes(st.Size() - counter.n)
+			}
+		}
 		fr.readParquet(br)
 		return
 	}

@@ -52,6 +52,13 @@ func (fr *fileReader) readJSON(r io.Reader) {
 		if !fr.readRecords(s, &row) {
 			return
 		}
+		if len(path) > 0 {
+			// The records are read; pass over the rest of the document.
+			if _, err := s.capture(nil, len(path), true); err != nil {
+				fr.fail(s.loc(row), true, err)
+			}
+			return
+		}
 	}
 }
 
@@ -170,6 +177,9 @@ func (fr *fileReader) readElements(s *jsonScanner, row *int64) bool {
 // readMembers reads an object of records whose first key has been read.
 func (fr *fileReader) readMembers(s *jsonScanner, row *int64, key string) bool {
 	for {
+		if _, err := s.skipSpace(); err != nil {
+			return fr.fail(s.loc(*row), true, fmt.Errorf("unexpected end of file: want a value"))
+		}
 		loc := s.loc(*row)
 		rec, err := s.capture(nil, 0, false)
 		if !fr.emitJSON(s, loc, rec, err, row, key) {
