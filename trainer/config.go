@@ -1,9 +1,217 @@
 // Package trainer trains a small decoder-only transformer with gomlx through
-// DCPT, SFT and DPO on the stage files, and evaluates it.
+// DCPT, SFT and DPO on the stage files (the Qilin-Med recipe), saves each
+// stage's run under runs/<stage>/, and serves the trained model to
+// evaluation: log-likelihoods, continuation scores and generation.
 package trainer
 
-// Config is the `train:` section of chimed.yaml.
-type Config struct{}
+import (
+	"fmt"
+)
+
+// Config is the `train:` section of chimed.yaml. Zero values take the
+// preset's defaults.
+type Config struct {
+	// Preset names the model size: tiny (tests), small (the demo) or ref
+	// (the benchmark model: vocab 6000, context 128, d 256, 4 layers, 4 heads).
+	Preset string `yaml:"preset"`
+	// Seed fixes initial weights, data order and sampling.
+	Seed uint64 `yaml:"seed"`
+	// MinCharFreq is the tokenizer's frequency floor: rarer characters are
+	// spelled as UTF-8 bytes.
+	MinCharFreq int `yaml:"min_char_freq"`
+	// CheckpointEvery saves a checkpoint every this many steps (and at the end).
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// KeepCheckpoints is how many checkpoints each run keeps.
+	KeepCheckpoints int `yaml:"keep_checkpoints"`
+	// LogEvery writes a metrics.jsonl line every this many steps.
+	LogEvery int `yaml:"log_every"`
+
+	DCPT StageConfig `yaml:"dcpt"`
+	SFT  StageConfig `yaml:"sft"`
+	DPO  StageConfig `yaml:"dpo"`
+
+	// Generate is how the trained model decodes (evaluation, dpo-negatives
+	// use Negatives instead).
+	Generate SamplingConfig `yaml:"generate"`
+	// Negatives configures `chimed dpo-negatives`.
+	Negatives NegativesConfig `yaml:"dpo_negatives"`
+}
+
+// StageConfig is one training stage's schedule.
+type StageConfig struct {
+	Steps int     `yaml:"steps"`
+	Batch int     `yaml:"batch"`
+	LR    float64 `yaml:"lr"`
+	// Beta is DPO's β, the strength of the pull towards the reference.
+	Beta float64 `yaml:"beta"`
+}
+
+// SamplingConfig chooses the decoding: greedy when TopK is 0 and TopP is 0
+// (or Temperature is 0), else sampling from the top-k / top-p candidates.
+type SamplingConfig struct {
+	MaxTokens   int     `yaml:"max_tokens"`
+	Temperature float64 `yaml:"temperature"`
+	TopK        int     `yaml:"top_k"`
+	TopP        float64 `yaml:"top_p"`
+}
+
+// NegativesConfig configures model-generated rejections for DPO.
+type NegativesConfig struct {
+	// MaxPairs caps how many prompts are sampled (0: all).
+	MaxPairs int            `yaml:"max_pairs"`
+	Sampling SamplingConfig `yaml:"sampling"`
+}
+
+// Arch is the shape of the transformer, fixed by the preset and the
+// tokenizer; it is saved with every run as model.json.
+type Arch struct {
+	Vocab   int `json:"vocab"`
+	Context int `json:"context"`
+	Dim     int `json:"dim"`
+	Layers  int `json:"layers"`
+	Heads   int `json:"heads"`
+	FF      int `json:"ff"`
+}
+
+type preset struct {
+	arch     Arch // Vocab here is the cap on the tokenizer; ref pads up to it
+	fixVocab bool // the model's vocab is exactly arch.Vocab (ref: benchmark parity)
+	stages   map[string]StageConfig
+}
+
+var presets = map[string]preset{
+	"tiny": {
+		arch: Arch{Vocab: 1200, Context: 48, Dim: 48, Layers: 1, Heads: 2, FF: 128},
+		stages: map[string]StageConfig{
+			"dcpt": {Steps: 60, Batch: 8, LR: 3e-3},
+			"sft":  {Steps: 40, Batch: 8, LR: 2e-3},
+			"dpo":  {Steps: 20, Batch: 4, LR: 5e-4, Beta: 0.1},
+		},
+	},
+	"small": {
+		arch: Arch{Vocab: 3000, Context: 96, Dim: 96, Layers: 2, Heads: 4, FF: 256},
+		stages: map[string]StageConfig{
+			"dcpt": {Steps: 400, Batch: 16, LR: 2e-3},
+			"sft":  {Steps: 300, Batch: 16, LR: 1e-3},
+			"dpo":  {Steps: 100, Batch: 8, LR: 2e-4, Beta: 0.1},
+		},
+	},
+	"ref": {
+		arch:     Arch{Vocab: 6000, Context: 128, Dim: 256, Layers: 4, Heads: 4, FF: 1024},
+		fixVocab: true,
+		stages: map[string]StageConfig{
+			"dcpt": {Steps: 1000, Batch: 16, LR: 1e-3},
+			"sft":  {Steps: 500, Batch: 16, LR: 5e-4},
+			"dpo":  {Steps: 200, Batch: 8, LR: 1e-4, Beta: 0.1},
+		},
+	},
+}
+
+// WithDefaults returns the configuration with every zero value filled from
+// the preset.
+func (c Config) WithDefaults() Config {
+	if c.Preset == "" {
+		c.Preset = "small"
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.MinCharFreq == 0 {
+		c.MinCharFreq = 2
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = 100
+	}
+	if c.KeepCheckpoints == 0 {
+		c.KeepCheckpoints = 2
+	}
+	if c.LogEvery == 0 {
+		c.LogEvery = 10
+	}
+	p := presets[c.Preset]
+	fill := func(s *StageConfig, name string) {
+		d := p.stages[name]
+		if s.Steps == 0 {
+			s.Steps = d.Steps
+		}
+		if s.Batch == 0 {
+			s.Batch = d.Batch
+		}
+		if s.LR == 0 {
+			s.LR = d.LR
+		}
+		if s.Beta == 0 {
+			s.Beta = d.Beta
+		}
+	}
+	fill(&c.DCPT, "dcpt")
+	fill(&c.SFT, "sft")
+	fill(&c.DPO, "dpo")
+	if c.Generate.MaxTokens == 0 {
+		c.Generate.MaxTokens = 64
+	}
+	if c.Negatives.Sampling == (SamplingConfig{}) {
+		c.Negatives.Sampling = SamplingConfig{Temperature: 1, TopK: 20, TopP: 0.95}
+	}
+	if c.Negatives.Sampling.MaxTokens == 0 {
+		c.Negatives.Sampling.MaxTokens = 48
+	}
+	return c
+}
+
+// Stage returns the schedule of a stage by name.
+func (c Config) Stage(name string) StageConfig {
+	switch name {
+	case "dcpt":
+		return c.DCPT
+	case "sft":
+		return c.SFT
+	default:
+		return c.DPO
+	}
+}
 
 // Validate checks the section, naming any bad key.
-func (c *Config) Validate() error { return nil }
+func (c *Config) Validate() error {
+	if c.Preset != "" {
+		if _, ok := presets[c.Preset]; !ok {
+			return fmt.Errorf("preset: %q is not one of tiny, small, ref", c.Preset)
+		}
+	}
+	for key, v := range map[string]int{
+		"min_char_freq": c.MinCharFreq, "checkpoint_every": c.CheckpointEvery,
+		"keep_checkpoints": c.KeepCheckpoints, "log_every": c.LogEvery,
+		"generate.max_tokens": c.Generate.MaxTokens, "generate.top_k": c.Generate.TopK,
+		"dpo_negatives.max_pairs": c.Negatives.MaxPairs,
+		"dpo_negatives.sampling.max_tokens": c.Negatives.Sampling.MaxTokens,
+		"dpo_negatives.sampling.top_k":      c.Negatives.Sampling.TopK,
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s: %d must not be negative", key, v)
+		}
+	}
+	for name, s := range map[string]StageConfig{"dcpt": c.DCPT, "sft": c.SFT, "dpo": c.DPO} {
+		if s.Steps < 0 || s.Batch < 0 || s.LR < 0 || s.Beta < 0 {
+			return fmt.Errorf("%s: steps, batch, lr and beta must not be negative", name)
+		}
+	}
+	for key, s := range map[string]SamplingConfig{"generate": c.Generate, "dpo_negatives.sampling": c.Negatives.Sampling} {
+		if s.TopP < 0 || s.TopP > 1 {
+			return fmt.Errorf("%s.top_p: %g is not in [0, 1]", key, s.TopP)
+		}
+		if s.Temperature < 0 {
+			return fmt.Errorf("%s.temperature: %g must not be negative", key, s.Temperature)
+		}
+	}
+	return nil
+}
+
+// archFor is the model shape for a preset and a tokenizer size.
+func archFor(presetName string, vocab int) Arch {
+	p := presets[presetName]
+	a := p.arch
+	if !p.fixVocab || vocab > a.Vocab {
+		a.Vocab = vocab
+	}
+	return a
+}

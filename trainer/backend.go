@@ -1,0 +1,31 @@
+package trainer
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// simplegoConfig avoids the worker-pool deadlock measured with simplego's
+// defaults on a 2-core machine: ops run one after another, DotGeneral still
+// splits its work over the cores.
+const simplegoConfig = "ops_sequential"
+
+// Backend returns the process's gomlx backend: the pure-Go simplego one,
+// registered explicitly (importing backends/default would try XLA first and
+// fail where it is not installed), unless GOMLX_BACKEND names another backend
+// compiled into the binary.
+var Backend = sync.OnceValues(func() (b backends.Backend, err error) {
+	if cfg, ok := os.LookupEnv(backends.ConfigEnvVar); ok && cfg != "" {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%s=%q: %v", backends.ConfigEnvVar, cfg, r)
+			}
+		}()
+		return backends.NewWithConfig(cfg)
+	}
+	return simplego.New(simplegoConfig)
+})

@@ -1,0 +1,191 @@
+package trainer
+
+import (
+	"fmt"
+	"iter"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// sequence is one training row of T positions: input tokens, the next tokens
+// as targets (shifted here, not in the graph: simplego cannot differentiate
+// Slice), and a weight per position (0 for padding and, in SFT/DPO, for
+// tokens the model is not taught to produce).
+type sequence struct {
+	tokens, targets []int32
+	weights         []float32
+}
+
+// newSequence shifts ids (at most T+1 of them) into a T-position row;
+// learn[i] says whether ids[i] is a target.
+func newSequence(T int, ids []int32, learn []bool) sequence {
+	s := sequence{tokens: make([]int32, T), targets: make([]int32, T), weights: make([]float32, T)}
+	for i := 0; i+1 < len(ids) && i < T; i++ {
+		s.tokens[i], s.targets[i] = ids[i], ids[i+1]
+		if learn == nil || learn[i+1] {
+			s.weights[i] = 1
+		}
+	}
+	return s
+}
+
+func (s sequence) learned() bool {
+	for _, w := range s.weights {
+		if w > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// packDocuments joins documents with EOS into one stream and cuts it into
+// blocks of T+1 ids overlapping by one, so every id but the first is a target
+// exactly once and no position is padding.
+func packDocuments(tok *Tokenizer, T int, docs iter.Seq2[string, error]) ([]sequence, error) {
+	var stream []int32
+	for d, err := range docs {
+		if err != nil {
+			return nil, err
+		}
+		stream = append(stream, tok.Encode(d)...)
+		stream = append(stream, EOSID)
+	}
+	var out []sequence
+	for start := 0; start+1 < len(stream); start += T {
+		out = append(out, newSequence(T, stream[start:min(start+T+1, len(stream))], nil))
+	}
+	return out, nil
+}
+
+// fitPromptResponse places a prompt and a response in T+1 ids: the response
+// keeps at least half the room, the prompt loses its beginning first.
+func fitPromptResponse(T int, prompt, response []int32) (ids []int32, learn []bool) {
+	room := T + 1
+	if len(response) > room-min(len(prompt), room/2) {
+		response = response[:room-min(len(prompt), room/2)]
+	}
+	if len(prompt)+len(response) > room {
+		prompt = prompt[len(prompt)+len(response)-room:]
+	}
+	ids = append(append(ids, prompt...), response...)
+	learn = make([]bool, len(ids))
+	for i := len(prompt); i < len(ids); i++ {
+		learn[i] = true
+	}
+	return ids, learn
+}
+
+// responseIDs is a response as the model is trained to produce it.
+func responseIDs(tok *Tokenizer, response string) []int32 {
+	return append(tok.Encode(response), EndID)
+}
+
+// promptIDs is a single-turn user prompt in the chat template.
+func promptIDs(tok *Tokenizer, prompt string) []int32 {
+	return tok.Encode(ChatPrompt([]schemas.Turn{{Role: schemas.RoleUser, Content: prompt}}))
+}
+
+// readDCPTTexts streams the text column of a DCPT split.
+func readDCPTTexts(path string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for r, err := range schemas.ReadFile[schemas.DCPTRow](path) {
+			if !yield(r.Text, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// sftSequences encodes an SFT split, learning only assistant tokens.
+func sftSequences(tok *Tokenizer, T int, path string) ([]sequence, error) {
+	var out []sequence
+	for r, err := range schemas.ReadFile[schemas.SFTRow](path) {
+		if err != nil {
+			return nil, err
+		}
+		ids, learn := tok.EncodeChat(r.Messages)
+		if len(ids) > T+1 {
+			ids, learn = ids[:T+1], learn[:T+1]
+		}
+		if s := newSequence(T, ids, learn); s.learned() {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// preferencePair is a DPO row as two sequences, chosen and rejected.
+type preferencePair struct{ chosen, rejected sequence }
+
+func dpoPairs(tok *Tokenizer, T int, rows iter.Seq2[schemas.DPORow, error]) ([]preferencePair, error) {
+	var out []preferencePair
+	for r, err := range rows {
+		if err != nil {
+			return nil, err
+		}
+		p := promptIDs(tok, r.Prompt)
+		c := promptResponseSequence(T, p, responseIDs(tok, r.Chosen))
+		j := promptResponseSequence(T, p, responseIDs(tok, r.Rejected))
+		if c.learned() && j.learned() {
+			out = append(out, preferencePair{c, j})
+		}
+	}
+	return out, nil
+}
+
+func promptResponseSequence(T int, prompt, response []int32) sequence {
+	ids, learn := fitPromptResponse(T, prompt, response)
+	return newSequence(T, ids, learn)
+}
+
+// order is the data order of a run: example k of the run's stream is
+// perm(epoch)[k mod n], each epoch a fresh permutation drawn from the seed
+// and the epoch number. A batch is found from its step alone, so a resumed
+// run sees exactly the batches an uninterrupted one would.
+type order struct {
+	n    int
+	seed uint64
+	perm []int
+	ep   int
+}
+
+func newOrder(n int, seed uint64) *order { return &order{n: n, seed: seed, ep: -1} }
+
+func (o *order) at(k int) int {
+	ep := k / o.n
+	if ep != o.ep {
+		o.perm = rand.New(rand.NewPCG(o.seed, uint64(ep))).Perm(o.n)
+		o.ep = ep
+	}
+	return o.perm[k%o.n]
+}
+
+// batch returns the example indexes of a step.
+func (o *order) batch(step, size int) []int {
+	out := make([]int, size)
+	for i := range out {
+		out[i] = o.at(step*size + i)
+	}
+	return out
+}
+
+// batchTensors stacks sequences into tokens, targets [B, T] int32 and
+// weights [B, T] float32.
+func batchTensors(seqs []sequence) (tokens, targets, weights *tensors.Tensor) {
+	B, T := len(seqs), len(seqs[0].tokens)
+	tok, tgt := make([]int32, 0, B*T), make([]int32, 0, B*T)
+	w := make([]float32, 0, B*T)
+	for _, s := range seqs {
+		tok, tgt, w = append(tok, s.tokens...), append(tgt, s.targets...), append(w, s.weights...)
+	}
+	return tensors.FromFlatDataAndDimensions(tok, B, T),
+		tensors.FromFlatDataAndDimensions(tgt, B, T),
+		tensors.FromFlatDataAndDimensions(w, B, T)
+}
+
+func errNoData(stage, path string) error {
+	return fmt.Errorf("%s: %s has no usable rows (run `chimed build-stages` first)", stage, path)
+}

@@ -1,0 +1,320 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // gomlx idiom
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// Model is a trained (or freshly initialised) transformer with its
+// tokenizer, ready to score and generate text. It satisfies evaluate.Model.
+// Its methods are safe for concurrent use; calls run one at a time.
+type Model struct {
+	Info     RunInfo
+	Tok      *Tokenizer
+	Sampling SamplingConfig
+
+	ctx   *context.Context
+	batch int // rows per graph call; short calls are padded
+
+	mu       sync.Mutex
+	lpExec   *context.Exec // tokens, targets [B, T] → log p(target) [B, T]
+	lastExec *context.Exec // tokens [B, L], positions [B] → logits [B, vocab]
+	rng      *rand.Rand
+}
+
+// evalBatch is how many rows a scoring or generation call packs together.
+const evalBatch = 8
+
+func newModel(info RunInfo, tok *Tokenizer, ctx *context.Context, sampling SamplingConfig) (*Model, error) {
+	backend, err := Backend()
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Info: info, Tok: tok, Sampling: sampling, ctx: ctx, batch: evalBatch,
+		rng: rand.New(rand.NewPCG(info.Seed, 0x5eed))}
+	a := info.Arch
+	if m.lpExec, err = context.NewExec(backend, ctx, func(ctx *context.Context, tokens, targets *Node) *Node {
+		return tokenLogProbs(ctx, a, tokens, targets)
+	}); err != nil {
+		return nil, err
+	}
+	if m.lastExec, err = context.NewExec(backend, ctx, func(ctx *context.Context, tokens, positions *Node) *Node {
+		return lastLogits(ctx, a, tokens, positions)
+	}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// LoadModel loads the latest checkpoint of a run folder (runs/<stage>/)
+// with its tokenizer. It decodes greedily; set Sampling to change that.
+func LoadModel(runDir string) (*Model, error) {
+	info, err := readRunInfo(runDir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := LoadTokenizer(filepath.Join(runDir, TokenizerFile))
+	if err != nil {
+		return nil, err
+	}
+	latest, err := latestCheckpoint(runDir)
+	if err != nil {
+		return nil, err
+	}
+	if latest == "" {
+		return nil, fmt.Errorf("%s has no checkpoint yet", runDir)
+	}
+	ctx := newContext(info.Seed)
+	if err := loadWeights(ctx, latest); err != nil {
+		return nil, err
+	}
+	return newModel(*info, tok, ctx, SamplingConfig{MaxTokens: 64})
+}
+
+// InitModel is the untrained model DCPT starts from — same architecture,
+// tokenizer and seed — for the "init" row of evaluation. It uses the DCPT
+// run's tokenizer when there is one, else builds it from stages/dcpt/train.
+func InitModel(ws workspace.Dir, cfg Config) (*Model, error) {
+	cfg = cfg.WithDefaults()
+	tok, err := LoadTokenizer(filepath.Join(ws.Runs(schemas.StageDCPT), TokenizerFile))
+	if err != nil {
+		tok, err = BuildTokenizer(readDCPTTexts(ws.StageFile(schemas.StageDCPT, "train")), cfg.MinCharFreq, presets[cfg.Preset].arch.Vocab)
+		if err != nil {
+			return nil, err
+		}
+	}
+	info := RunInfo{Stage: "init", Preset: cfg.Preset, Seed: cfg.Seed, Arch: archFor(cfg.Preset, tok.Size())}
+	if ri, err := readRunInfo(ws.Runs(schemas.StageDCPT)); err == nil {
+		info.Arch, info.Preset, info.Seed = ri.Arch, ri.Preset, ri.Seed
+	}
+	return newModel(info, tok, newContext(info.Seed), cfg.Generate)
+}
+
+// ChatPrompt renders system/user (and earlier assistant) turns in the chat
+// template SFT trained on, ending where the assistant's answer starts.
+func (m *Model) ChatPrompt(messages []schemas.Turn) string { return ChatPrompt(messages) }
+
+// NLL is, for each text, the summed negative log-likelihood (nats) of its
+// tokens after the first, and how many tokens were predicted. Texts longer
+// than the context are scored in consecutive windows.
+func (m *Model) NLL(texts []string) (nll []float64, tokens []int, err error) {
+	T := m.Info.Arch.Context
+	var seqs []sequence
+	var owner []int
+	for i, s := range texts {
+		ids := m.Tok.Encode(s)
+		for start := 0; start+1 < len(ids); start += T {
+			seqs = append(seqs, newSequence(T, ids[start:min(start+T+1, len(ids))], nil))
+			owner = append(owner, i)
+		}
+	}
+	sums, counts, err := m.sumLogProbs(seqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	nll, tokens = make([]float64, len(texts)), make([]int, len(texts))
+	for j, i := range owner {
+		nll[i] -= sums[j]
+		tokens[i] += counts[j]
+	}
+	return nll, tokens, nil
+}
+
+// ContinuationLogProb is, for each pair, log p(continuation | prompt) summed
+// over the continuation's tokens, and how many there were. A prompt too long
+// for the context loses its beginning; a continuation longer than half the
+// context is cut (and counted) short.
+func (m *Model) ContinuationLogProb(prompts, continuations []string) (logp []float64, tokens []int, err error) {
+	if len(prompts) != len(continuations) {
+		return nil, nil, fmt.Errorf("ContinuationLogProb: %d prompts but %d continuations", len(prompts), len(continuations))
+	}
+	T := m.Info.Arch.Context
+	seqs := make([]sequence, len(prompts))
+	for i := range prompts {
+		ids, learn := fitPromptResponse(T, m.Tok.Encode(prompts[i]), m.Tok.Encode(continuations[i]))
+		seqs[i] = newSequence(T, ids, learn)
+	}
+	return m.sumLogProbs(seqs)
+}
+
+// pairLogProbs scores DPO pairs: the summed response log-probs of (chosen,
+// rejected).
+func (m *Model) pairLogProbs(pairs []preferencePair) ([][2]float32, error) {
+	seqs := make([]sequence, 0, 2*len(pairs))
+	for _, p := range pairs {
+		seqs = append(seqs, p.chosen, p.rejected)
+	}
+	sums, _, err := m.sumLogProbs(seqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][2]float32, len(pairs))
+	for i := range out {
+		out[i] = [2]float32{float32(sums[2*i]), float32(sums[2*i+1])}
+	}
+	return out, nil
+}
+
+// sumLogProbs is Σ weight·log p(target) and Σ weight per sequence.
+func (m *Model) sumLogProbs(seqs []sequence) (sums []float64, counts []int, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	T := m.Info.Arch.Context
+	sums, counts = make([]float64, len(seqs)), make([]int, len(seqs))
+	for start := 0; start < len(seqs); start += m.batch {
+		group := slices.Clone(seqs[start:min(start+m.batch, len(seqs))])
+		for len(group) < m.batch {
+			group = append(group, newSequence(T, nil, nil))
+		}
+		tok, tgt, _ := batchTensors(group)
+		out, err := m.lpExec.Exec(tok, tgt)
+		if err != nil {
+			return nil, nil, err
+		}
+		lp := tensors.MustCopyFlatData[float32](out[0])
+		for r := 0; r < m.batch && start+r < len(seqs); r++ {
+			s := seqs[start+r]
+			for t := range T {
+				if s.weights[t] > 0 {
+					sums[start+r] += float64(lp[r*T+t]) * float64(s.weights[t])
+					counts[start+r]++
+				}
+			}
+		}
+	}
+	return sums, counts, nil
+}
+
+// Generate continues each prompt with up to maxTokens tokens, stopping at
+// the end of the turn, and returns the continuations without the stop
+// marker. Decoding is greedy unless m.Sampling asks for top-k / top-p.
+//
+// There is no KV cache: each new token reruns the decoder on the window,
+// whose length is rounded up to a power of two so only a few graphs compile.
+// At these model sizes the whole window costs about one cached step of a
+// larger model, and the cache would need Slice/DynamicUpdateSlice in the
+// graph, which simplego handles poorly.
+func (m *Model) Generate(prompts []string, maxTokens int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	T := m.Info.Arch.Context
+	out := make([]string, len(prompts))
+	for start := 0; start < len(prompts); start += m.batch {
+		n := min(m.batch, len(prompts)-start)
+		ids := make([][]int32, n)
+		gen := make([][]int32, n)
+		done := make([]bool, n)
+		for i := range n {
+			ids[i] = m.Tok.Encode(prompts[start+i])
+			if len(ids[i]) == 0 {
+				ids[i] = []int32{EOSID}
+			}
+		}
+		for step := 0; step < maxTokens; step++ {
+			L := 16
+			for i := range n {
+				for !done[i] && L < min(len(ids[i]), T) {
+					L *= 2
+				}
+			}
+			L = min(L, T)
+			tok := make([]int32, m.batch*L)
+			pos := make([]int32, m.batch)
+			for i := range n {
+				w := ids[i][max(0, len(ids[i])-L):]
+				copy(tok[i*L:], w)
+				pos[i] = int32(len(w) - 1)
+			}
+			res, err := m.lastExec.Exec(tensors.FromFlatDataAndDimensions(tok, m.batch, L), tensors.FromFlatDataAndDimensions(pos, m.batch))
+			if err != nil {
+				return nil, err
+			}
+			lg := tensors.MustCopyFlatData[float32](res[0])
+			V := len(lg) / m.batch
+			active := false
+			for i := range n {
+				if done[i] {
+					continue
+				}
+				next := m.pick(lg[i*V : i*V+min(V, m.Tok.Size())])
+				if next == EndID || next == EOSID || next == PadID {
+					done[i] = true
+					continue
+				}
+				ids[i] = append(ids[i], next)
+				gen[i] = append(gen[i], next)
+				active = true
+			}
+			if !active {
+				break
+			}
+		}
+		for i := range n {
+			out[start+i] = m.Tok.Decode(gen[i])
+		}
+	}
+	return out, nil
+}
+
+// pick chooses the next id from logits: greedy, or a draw from the top-k
+// and top-p (nucleus) candidates at the configured temperature.
+func (m *Model) pick(logits []float32) int32 {
+	s := m.Sampling
+	if s.Temperature == 0 || (s.TopK == 0 && s.TopP == 0) {
+		best := 0
+		for i, v := range logits {
+			if v > logits[best] {
+				best = i
+			}
+		}
+		return int32(best)
+	}
+	idx := make([]int, len(logits))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
+	if s.TopK > 0 && s.TopK < len(idx) {
+		idx = idx[:s.TopK]
+	}
+	p := make([]float64, len(idx))
+	top := float64(logits[idx[0]])
+	var total float64
+	for i, k := range idx {
+		p[i] = math.Exp((float64(logits[k]) - top) / s.Temperature)
+		total += p[i]
+	}
+	if s.TopP > 0 {
+		var cum float64
+		for i := range p {
+			cum += p[i] / total
+			if cum >= s.TopP {
+				p, idx = p[:i+1], idx[:i+1]
+				break
+			}
+		}
+		total = 0
+		for _, v := range p {
+			total += v
+		}
+	}
+	u := m.rng.Float64() * total
+	for i, v := range p {
+		if u -= v; u < 0 {
+			return int32(idx[i])
+		}
+	}
+	return int32(idx[len(idx)-1])
+}

@@ -1,0 +1,176 @@
+package trainer
+
+import (
+	"bufio"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// The method set evaluation codes against (evaluate.Model).
+var _ interface {
+	NLL(texts []string) (nll []float64, tokens []int, err error)
+	ContinuationLogProb(prompts, continuations []string) (logp []float64, tokens []int, err error)
+	Generate(prompts []string, maxTokens int) ([]string, error)
+	ChatPrompt(messages []schemas.Turn) string
+} = (*Model)(nil)
+
+func readMetrics(t *testing.T, runDir string) []MetricsLine {
+	t.Helper()
+	f, err := os.Open(filepath.Join(runDir, metricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []MetricsLine
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l MetricsLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("metrics.jsonl: %v", err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func meanPPL(t *testing.T, m *Model, texts []string) float64 {
+	t.Helper()
+	nll, n, err := m.NLL(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s float64
+	var c int
+	for i := range nll {
+		s += nll[i]
+		c += n[i]
+	}
+	return math.Exp(s / float64(c))
+}
+
+// TestStages trains the tiny preset through DCPT, SFT and DPO on the fixture
+// and checks each stage moves the number it exists for.
+func TestStages(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	var valid []string
+	for _, r := range fixtureDCPT(40) {
+		valid = append(valid, r.Text)
+	}
+	init, err := InitModel(ws, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initPPL := meanPPL(t, init, valid)
+
+	for _, st := range schemas.Stages {
+		if _, err := Train(ws, cfg, st, Options{}); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	dcpt, err := LoadModel(ws.Runs(schemas.StageDCPT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := meanPPL(t, dcpt, valid); p > initPPL/3 {
+		t.Errorf("DCPT perplexity %.1f, want well below init %.1f", p, initPPL)
+	}
+	ms := readMetrics(t, ws.Runs(schemas.StageDCPT))
+	if len(ms) == 0 || ms[len(ms)-1].Loss >= ms[0].Loss {
+		t.Errorf("DCPT loss did not fall: %+v", ms)
+	}
+
+	// SFT: the assistant's answer gets likelier than under DCPT.
+	sft, err := LoadModel(ws.Runs(schemas.StageSFT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prompts, answers []string
+	for i := range 12 {
+		q, a := fixtureQA(i)
+		prompts = append(prompts, sft.ChatPrompt([]schemas.Turn{{Role: schemas.RoleUser, Content: q}}))
+		answers = append(answers, a+TokenEnd)
+	}
+	lpD, _, err := dcpt.ContinuationLogProb(prompts, answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lpS, nS, err := sft.ContinuationLogProb(prompts, answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum(lpS) <= sum(lpD) || nS[0] == 0 {
+		t.Errorf("SFT answer log-prob %.1f not above DCPT's %.1f", sum(lpS), sum(lpD))
+	}
+	gen, err := sft.Generate(prompts[:3], 24)
+	if err != nil || len(gen) != 3 {
+		t.Fatalf("Generate: %v %q", err, gen)
+	}
+	t.Logf("SFT generations: %q", gen)
+
+	// DPO: logs reward accuracy and margins; the chosen answers end above
+	// the rejected ones.
+	dm := readMetrics(t, ws.Runs(schemas.StageDPO))
+	last := dm[len(dm)-1]
+	if last.RewardAcc == nil || last.Margin == nil {
+		t.Fatalf("DPO metrics lack reward accuracy / margin: %+v", last)
+	}
+	if *last.RewardAcc <= 0.5 || *last.Margin <= 0 {
+		t.Errorf("DPO reward accuracy %.2f, margin %.3f: want > 0.5 and > 0", *last.RewardAcc, *last.Margin)
+	}
+}
+
+func sum(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// TestResume stops a run after its checkpoint at step 10 (as a kill would),
+// resumes it, and checks the loss curve equals an uninterrupted run's.
+func TestResume(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT.Steps = 20
+	cfg.LogEvery = 1
+	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := readMetrics(t, ws.Runs(schemas.StageDCPT))
+
+	ws2 := workspace.Dir(t.TempDir())
+	for _, sp := range schemas.Splits {
+		data, err := os.ReadFile(ws.StageFile(schemas.StageDCPT, sp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(ws2.StageFile(schemas.StageDCPT, sp)), 0o755)
+		os.WriteFile(ws2.StageFile(schemas.StageDCPT, sp), data, 0o644)
+	}
+	res, err := Train(ws2, cfg, schemas.StageDCPT, Options{StopAfter: 14})
+	if err != nil || res.Steps != 14 {
+		t.Fatalf("stopped run: %v, steps %v", err, res)
+	}
+	if _, err := Train(ws2, cfg, schemas.StageDCPT, Options{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := readMetrics(t, ws2.Runs(schemas.StageDCPT))
+	loss := func(ms []MetricsLine) (out []float64) {
+		for _, m := range ms {
+			out = append(out, m.Loss)
+		}
+		return out
+	}
+	if !slices.Equal(loss(got), loss(want)) {
+		t.Errorf("resumed loss curve\n%v\nwant\n%v", loss(got), loss(want))
+	}
+}
