@@ -182,7 +182,7 @@ func (c *Config) Validate() error {
 		"min_char_freq": c.MinCharFreq, "checkpoint_every": c.CheckpointEvery,
 		"keep_checkpoints": c.KeepCheckpoints, "log_every": c.LogEvery,
 		"generate.max_tokens": c.Generate.MaxTokens, "generate.top_k": c.Generate.TopK,
-		"dpo_negatives.max_pairs": c.Negatives.MaxPairs,
+		"dpo_negatives.max_pairs":           c.Negatives.MaxPairs,
 		"dpo_negatives.sampling.max_tokens": c.Negatives.Sampling.MaxTokens,
 		"dpo_negatives.sampling.top_k":      c.Negatives.Sampling.TopK,
 	} {
