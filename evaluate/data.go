@@ -100,6 +100,9 @@ func LoadData(ws workspace.Dir, opts Options) (*Data, error) {
 		d.Pref = rows
 		note(InputDPOTest, p, len(rows), total)
 	}
+	if len(d.Exam) > 0 && opts.RAGTopK < 0 {
+		d.Notes = append(d.Notes, "RAG is off (--rag-k -1): exam_acc_rag is left out")
+	}
 	if len(d.Exam) > 0 && opts.RAGTopK > 0 {
 		idx, err := BuildPassageIndex(ws)
 		if err != nil {

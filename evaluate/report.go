@@ -132,8 +132,12 @@ func (rep *Report) Markdown() string {
 - **Exam acc (VoC)**, Verification-of-Choice after AntGLM-Med: for each option the model is asked "请逐一核对选项：选项X（…）是否正确？" and scores "正确" against "错误" after "选项X"; the answer is every option with a positive margin, or the best one when none has.
 - **BLEU-1/2/4, ROUGE-1/2/L**: greedy answers of at most %d tokens to stages/eval/qa questions, cut into jieba words with the reference; sentence-level BLEU with uniform weights and no smoothing (as nltk's sentence_bleu), ROUGE F1 (ROUGE-L by longest common subsequence); means over answers.
 - **Pref acc**: the fraction of stages/dpo/test pairs whose chosen response has a higher mean log-probability per token given the prompt than the rejected one (pref_acc_sum in eval.json compares sums); ties count as wrong.
-- Every set is capped at a deterministic sample of %d rows (lowest hash of id with the seed); every stage sees the same items.
-`, examInstruction, answerLead, ragLead, rep.Settings.RAGTopK, rep.Settings.RAGRunes, rep.Settings.ExamTokens, rep.Settings.QATokens, rep.Settings.MaxN)
+`, examInstruction, answerLead, ragLead, rep.Settings.RAGTopK, rep.Settings.RAGRunes, rep.Settings.ExamTokens, rep.Settings.QATokens)
+	if rep.Settings.MaxN > 0 {
+		fmt.Fprintf(&b, "- Every set is capped at a deterministic sample of %d rows (the lowest hashes of id with seed %d); every stage sees the same items.\n", rep.Settings.MaxN, rep.Settings.Seed)
+	} else {
+		b.WriteString("- Every row of every set is scored; every stage sees the same items.\n")
+	}
 	return b.String()
 }
 
