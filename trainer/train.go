@@ -200,8 +200,10 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		if step%cfg.LogEvery == 0 || step == sc.Steps {
 			line := MetricsLine{Step: step, Loss: res.Loss, LossAvg: scalar(out[1]), LR: sc.LR,
 				Tokens: int64(step) * positions, TokensSec: res.TokensSec}
-			if len(out) >= 6 {
-				acc, mar, ch, rj := scalar(out[2]), scalar(out[3]), scalar(out[4]), scalar(out[5])
+			if n := len(s.metrics); n == 4 {
+				// gomlx puts its three loss metrics first, then ours.
+				d := out[len(out)-n:]
+				acc, mar, ch, rj := scalar(d[0]), scalar(d[1]), scalar(d[2]), scalar(d[3])
 				line.RewardAcc, line.Margin, line.Chosen, line.Rejected = &acc, &mar, &ch, &rj
 			}
 			if err := appendLine(mf, line); err != nil {
