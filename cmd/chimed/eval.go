@@ -2,16 +2,84 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chimed/chimed/evaluate"
+	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/trainer"
 )
 
 func newEvalCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var (
+		stages string
+		opts   evaluate.Options
+	)
+	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "not built yet (issue #5)",
+		Short: "score each stage's model (init, DCPT, SFT, DPO) → reports/eval.json, reports/eval.md",
+		Long: "eval loads the model of each requested stage from runs/<stage>/ (init is the untrained\n" +
+			"model DCPT starts from), scores it on the held-out sets — perplexity on stages/dcpt/valid,\n" +
+			"exam accuracy on stages/eval/exam (option likelihood, RAG, generated answer,\n" +
+			"verification of choice), BLEU/ROUGE on stages/eval/qa, preference accuracy on\n" +
+			"stages/dpo/test — and writes reports/eval.json and reports/eval.md. A stage without\n" +
+			"a run is skipped with a note.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("eval is not built yet (issue #5)")
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			ws := a.dir()
+			opts.Seed = cfg.Seed
+			opts.Bars = a.bars()
+			opts.Log = a.log
+			load := func(row string) (evaluate.Model, error) {
+				var m *trainer.Model
+				var err error
+				if row == evaluate.RowInit {
+					m, err = trainer.InitModel(ws, cfg.Train)
+				} else {
+					m, err = trainer.LoadModel(ws.Runs(schemas.Stage(row)))
+				}
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil, fmt.Errorf("%w: %w", evaluate.ErrNoRun, err)
+				}
+				return m, err
+			}
+			rep, err := evaluate.Run(ws, evalStageList(stages), load, opts)
+			if err != nil {
+				return err
+			}
+			if err := evaluate.WriteReports(ws, rep); err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), rep.Table())
+			for row, why := range rep.Skipped {
+				a.log.Warn("stage skipped", "stage", row, "why", why)
+			}
+			a.log.Info("eval: wrote reports", "json", ws.Report("eval.json"), "md", ws.Report("eval.md"))
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&stages, "stages", strings.Join(evaluate.Rows, ","), "rows to evaluate, in order")
+	f.IntVar(&opts.MaxN, "max-n", evaluate.DefaultMaxN, "score a deterministic sample of at most N rows of each set (-1: all)")
+	f.IntVar(&opts.Batch, "batch", evaluate.DefaultBatch, "sequences per model call")
+	f.IntVar(&opts.QATokens, "qa-tokens", evaluate.DefaultQATokens, "longest generated open-QA answer, in tokens")
+	f.IntVar(&opts.RAGTopK, "rag-k", evaluate.DefaultRAGTopK, "passages prepended in the RAG exam variant (-1: no RAG)")
+	return cmd
+}
+
+// evalStageList parses a comma-separated flag value.
+func evalStageList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
