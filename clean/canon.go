@@ -1,0 +1,175 @@
+package clean
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// Canonical text is what dedup keys, MinHash shingles and decontamination
+// n-grams are computed on: the stored (NFC) text folded with NFKC (so "，"
+// and ",", "１" and "1", "㎎" and "mg" compare equal), lower-cased, keeping
+// only letters and digits. Dropping spaces and punctuation means two rows
+// that differ only in punctuation or spacing are exact duplicates.
+
+// fieldSep is put between fields in canonical text, so that n-grams do not
+// silently span two fields' boundary and "ab"+"c" differs from "a"+"bc".
+const fieldSep = '\x1f'
+
+// appendCanon appends the canonical runes of s to dst.
+func appendCanon(dst []rune, s string) []rune {
+	if !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				dst = append(dst, rune(c))
+			case c >= 'A' && c <= 'Z':
+				dst = append(dst, rune(c+'a'-'A'))
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			dst = append(dst, unicode.ToLower(r))
+		}
+	}
+	return dst
+}
+
+// keyFields lists the values that make a row's canonical key: what must be
+// equal for two rows to be the same record. Near-dedup shingles the same
+// values.
+func keyFields(r schemas.Record, dst []string) []string {
+	switch r := r.(type) {
+	case *schemas.Text:
+		return append(dst, r.Text)
+	case *schemas.QA:
+		return append(dst, r.Question, r.Answer)
+	case *schemas.Triple:
+		return append(dst, r.Head, r.Relation, r.Tail)
+	case *schemas.Dialogue:
+		for _, t := range r.Turns {
+			dst = append(dst, t.Role, t.Content)
+		}
+		return dst
+	case *schemas.PreferencePair:
+		return append(dst, r.Prompt, r.Chosen, r.Rejected)
+	case *schemas.ExamQuestion:
+		dst = append(dst, r.Question)
+		for _, o := range r.Options {
+			dst = append(dst, o.Label, o.Text)
+		}
+		return append(dst, r.Answer)
+	}
+	for _, f := range r.TextFields() {
+		dst = append(dst, *f.Value)
+	}
+	return dst
+}
+
+// probeFields lists the values checked against the eval sets: what a model
+// would be prompted with or read (the question, the document, the user's
+// turns, the prompt).
+func probeFields(r schemas.Record, dst []string) []string {
+	switch r := r.(type) {
+	case *schemas.Text:
+		return append(dst, r.Text)
+	case *schemas.QA:
+		return append(dst, r.Question)
+	case *schemas.Dialogue:
+		for _, t := range r.Turns {
+			if t.Role == schemas.RoleUser {
+				dst = append(dst, t.Content)
+			}
+		}
+		return dst
+	case *schemas.PreferencePair:
+		return append(dst, r.Prompt)
+	case *schemas.ExamQuestion:
+		return append(dst, r.Question)
+	}
+	return dst
+}
+
+// evalFields lists the values of an eval row that training rows must not
+// share an n-gram with: exam questions, and both sides of eval QA pairs.
+func evalFields(r schemas.Record, dst []string) []string {
+	switch r := r.(type) {
+	case *schemas.QA:
+		return append(dst, r.Question, r.Answer)
+	case *schemas.ExamQuestion:
+		return append(dst, r.Question)
+	}
+	return dst
+}
+
+// canonKey hashes the canonical key of a row into 64 bits, salted with the
+// dedup namespace (eval rows are deduplicated only among themselves).
+func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {
+	buf = buf[:0]
+	for i, f := range fields {
+		if i > 0 {
+			buf = append(buf, fieldSep)
+		}
+		buf = appendCanon(buf, f)
+	}
+	d := xxhash.New()
+	var b [8]byte
+	putUint64(b[:], ns)
+	d.Write(b[:])
+	var enc [4]byte
+	for _, r := range buf {
+		n := utf8.EncodeRune(enc[:], r)
+		d.Write(enc[:n])
+	}
+	return d.Sum64(), buf
+}
+
+func putUint64(b []byte, v uint64) {
+	for i := 0; i < 8; i++ {
+		b[i] = byte(v >> (8 * i))
+	}
+}
+
+// mix64 is the splitmix64 finaliser: a cheap, well-spread 64-bit mix.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// runeGramHashes calls fn with the hash of every n-rune window of rs (or of
+// rs as a whole when it is shorter than n but not empty). Hand-written: an
+// order-sensitive polynomial over the window's runes, mixed, so no string is
+// built per n-gram.
+func runeGramHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
+	if len(rs) == 0 {
+		return
+	}
+	if len(rs) < n {
+		n = len(rs)
+		salt ^= 0x5bd1e995 // a whole short text is not the same as an n-gram of a longer one
+	}
+	for i := 0; i+n <= len(rs); i++ {
+		h := salt
+		for _, r := range rs[i : i+n] {
+			h = (h ^ uint64(r)) * 0x100000001b3
+		}
+		if !fn(mix64(h)) {
+			return
+		}
+	}
+}

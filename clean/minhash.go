@@ -1,0 +1,234 @@
+package clean
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/chimed/chimed/internal/segment"
+)
+
+// Shingle modes of near-dedup.
+const (
+	// ShingleChar shingles canonical text into character n-grams.
+	ShingleChar = "char"
+	// ShingleWord shingles it into n-grams of jieba words (internal/segment).
+	ShingleWord = "word"
+)
+
+// MinHasher turns a text into a set of shingle hashes and a MinHash
+// signature of Bands×Rows 32-bit values. Permutation i is the
+// multiply-shift hash h ↦ (a_i·h + b_i) >> 32 (a_i odd) of the 64-bit
+// shingle hash, with a_i, b_i drawn from a fixed splitmix64 stream, so
+// signatures are the same on every run and machine.
+type MinHasher struct {
+	Mode        string
+	NGram       int
+	Bands, Rows int
+	a, b        []uint64
+}
+
+// NewMinHasher makes a MinHasher; mode is ShingleChar or ShingleWord.
+func NewMinHasher(mode string, ngram, bands, rows int) (*MinHasher, error) {
+	if mode != ShingleChar && mode != ShingleWord {
+		return nil, fmt.Errorf("near_dedup.shingle: %q is not char or word", mode)
+	}
+	if mode == ShingleWord {
+		if _, err := segment.Jieba(); err != nil {
+			return nil, fmt.Errorf("near_dedup.shingle word: %w", err)
+		}
+	}
+	m := &MinHasher{Mode: mode, NGram: ngram, Bands: bands, Rows: rows}
+	state := uint64(0x243f6a8885a308d3) // fixed seed: the digits of pi
+	next := func() uint64 {
+		state += 0x9e3779b97f4a7c15
+		return mix64(state)
+	}
+	for i := 0; i < bands*rows; i++ {
+		m.a = append(m.a, next()|1)
+		m.b = append(m.b, next())
+	}
+	return m, nil
+}
+
+// Perms is the number of permutations (signature length).
+func (m *MinHasher) Perms() int { return len(m.a) }
+
+// Shingles appends the hashes of text's shingles to dst (with repeats).
+// runeBuf is scratch space, returned for reuse.
+func (m *MinHasher) Shingles(fields []string, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
+	add := func(h uint64) bool { dst = append(dst, h); return true }
+	if m.Mode == ShingleChar {
+		runeBuf = runeBuf[:0]
+		for i, f := range fields {
+			if i > 0 {
+				runeBuf = append(runeBuf, fieldSep)
+			}
+			runeBuf = appendCanon(runeBuf, f)
+		}
+		runeGramHashes(runeBuf, m.NGram, 0, add)
+		return dst, runeBuf
+	}
+	text := norm.NFKC.String(strings.ToLower(strings.Join(fields, "\x1f")))
+	words, err := segment.Words(text)
+	if err != nil { // checked in NewMinHasher; cannot happen after it
+		return dst, runeBuf
+	}
+	// Each word becomes one "rune" of a word-level n-gram: its hash, folded
+	// into a rune-sized value that runeGramHashes mixes back to 64 bits.
+	runeBuf = runeBuf[:0]
+	for _, w := range words {
+		if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
+			continue // punctuation and symbols are not words
+		}
+		h := uint64(14695981039346656037)
+		for i := 0; i < len(w); i++ {
+			h = (h ^ uint64(w[i])) * 0x100000001b3
+		}
+		runeBuf = append(runeBuf, rune(uint32(h)&0x7fffffff))
+	}
+	runeGramHashes(runeBuf, m.NGram, 0x77, add)
+	return dst, runeBuf
+}
+
+// Signature writes the MinHash signature of a shingle set into sig
+// (len Perms()); false when there are no shingles.
+func (m *MinHasher) Signature(shingles []uint64, sig []uint32) bool {
+	if len(shingles) == 0 {
+		return false
+	}
+	for i := range sig {
+		sig[i] = math.MaxUint32
+	}
+	for _, h := range shingles {
+		for i, a := range m.a {
+			if v := uint32((a*h + m.b[i]) >> 32); v < sig[i] {
+				sig[i] = v
+			}
+		}
+	}
+	return true
+}
+
+// BandKeys hashes each band of Rows signature values (and the dedup
+// namespace) into a 32-bit bucket key.
+func (m *MinHasher) BandKeys(sig []uint32, ns uint64, keys []uint32) {
+	for b := 0; b < m.Bands; b++ {
+		h := mix64(ns ^ uint64(b+1)*0x9e3779b97f4a7c15)
+		for _, v := range sig[b*m.Rows : (b+1)*m.Rows] {
+			h = mix64(h ^ uint64(v))
+		}
+		keys[b] = uint32(h)
+	}
+}
+
+// CandidateProbability is the LSH S-curve: the chance that two rows of
+// Jaccard similarity j share at least one band, 1 − (1 − j^rows)^bands.
+func CandidateProbability(j float64, bands, rows int) float64 {
+	return 1 - math.Pow(1-math.Pow(j, float64(rows)), float64(bands))
+}
+
+// Jaccard is |a∩b| / |a∪b| of two sorted, duplicate-free hash sets.
+func Jaccard(a, b []uint64) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 1
+	}
+	i, j, inter := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// shingleSet sorts and de-duplicates shingle hashes in place.
+func shingleSet(h []uint64) []uint64 {
+	slices.Sort(h)
+	return slices.Compact(h)
+}
+
+// LSHIndex holds, per band, one 8-byte entry (32-bit bucket key, 32-bit row
+// ordinal) for every row: Bands×8 bytes per row and nothing else — no text,
+// no signature. Entries are sorted once all rows are in; rows sharing a
+// bucket become candidate pairs.
+type LSHIndex struct {
+	bands [][]uint64
+}
+
+// NewLSHIndex makes an index of the given number of bands.
+func NewLSHIndex(bands int) *LSHIndex { return &LSHIndex{bands: make([][]uint64, bands)} }
+
+// Add records the band keys of row ord.
+func (x *LSHIndex) Add(ord uint32, keys []uint32) {
+	for b, k := range keys {
+		x.bands[b] = append(x.bands[b], uint64(k)<<32|uint64(ord))
+	}
+}
+
+// BytesPerRow is the index's fixed cost per row (before slice growth slack).
+func (x *LSHIndex) BytesPerRow() int { return 8 * len(x.bands) }
+
+// Candidates returns the distinct candidate pairs (a < b, packed a<<32|b),
+// sorted. Every row of a bucket is paired with the bucket's first row only
+// (a star, not a clique), so a bucket of k rows costs k−1 pairs; union-find
+// over verified pairs still joins the whole group. The index is freed.
+func (x *LSHIndex) Candidates() []uint64 {
+	var pairs []uint64
+	for b, entries := range x.bands {
+		slices.Sort(entries)
+		for i := 0; i < len(entries); {
+			j := i + 1
+			for j < len(entries) && entries[j]>>32 == entries[i]>>32 {
+				first := uint32(entries[i])
+				pairs = append(pairs, uint64(first)<<32|uint64(uint32(entries[j])))
+				j++
+			}
+			i = j
+		}
+		x.bands[b] = nil
+	}
+	slices.Sort(pairs)
+	return slices.Compact(pairs)
+}
+
+// unionFind joins rows into clusters whose root is always the smallest
+// ordinal, i.e. the row that comes first in the deterministic order. It
+// holds only rows that were in a candidate pair.
+type unionFind map[uint32]uint32
+
+func (u unionFind) find(x uint32) uint32 {
+	p, ok := u[x]
+	if !ok {
+		return x
+	}
+	if p == x {
+		return x
+	}
+	r := u.find(p)
+	u[x] = r
+	return r
+}
+
+func (u unionFind) union(a, b uint32) {
+	ra, rb := u.find(a), u.find(b)
+	if ra == rb {
+		return
+	}
+	if rb < ra {
+		ra, rb = rb, ra
+	}
+	u[ra] = ra
+	u[rb] = ra
+}

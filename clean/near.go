@@ -1,0 +1,109 @@
+package clean
+
+import (
+	"slices"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// nearDedup runs passes 2 and 3 of near-dedup over the staged rows of one
+// kind (see cleanKind). Memory: the candidate pairs, and the shingle sets
+// and ids of rows that are in a candidate pair, each held only until its
+// last pair is verified.
+func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *LSHIndex, writeClean func(T) error) error {
+	stats := r.report.NearDedup
+	pairs := lsh.Candidates()
+	stats.Candidates += int64(len(pairs))
+
+	// lastUse[o] is the largest ordinal o is paired with; byB lists pairs by
+	// their later row.
+	lastUse := map[uint32]uint32{}
+	byB := make([]uint64, len(pairs))
+	for i, pr := range pairs {
+		a, b := uint32(pr>>32), uint32(pr)
+		lastUse[a] = max(lastUse[a], b)
+		lastUse[b] = max(lastUse[b], b)
+		byB[i] = uint64(b)<<32 | uint64(a)
+	}
+	pairs = nil
+	slices.Sort(byB)
+
+	dupUF, clusterUF := unionFind{}, unionFind{}
+	ids := map[uint32]string{}
+	evalRow := map[uint32]bool{}
+	sets := map[uint32][]uint64{}
+	var fields []string
+	var runes []rune
+	next := 0
+	var ord uint32
+	if len(lastUse) > 0 {
+		for _, part := range parts {
+			for st, err := range schemas.ReadFile[staged[T]](part) {
+				if err != nil {
+					return err
+				}
+				o := ord
+				ord++
+				if _, ok := lastUse[o]; !ok {
+					continue
+				}
+				p := P(&st.Row)
+				ids[o] = p.RecordID()
+				evalRow[o] = r.eval[p.RecordSource()]
+				fields = keyFields(p, fields[:0])
+				var sh []uint64
+				sh, runes = r.mh.Shingles(fields, nil, runes)
+				sets[o] = shingleSet(sh)
+				for ; next < len(byB) && uint32(byB[next]>>32) == o; next++ {
+					a := uint32(byB[next])
+					if evalRow[a] != evalRow[o] {
+						continue // eval rows are deduplicated only among themselves
+					}
+					j := Jaccard(sets[a], sets[o])
+					if j >= r.cfg.Near.Threshold {
+						dupUF.union(a, o)
+						stats.Duplicates++
+					}
+					if j >= r.cfg.Near.ClusterThreshold {
+						clusterUF.union(a, o)
+						stats.Clustered++
+					}
+					if lastUse[a] == o {
+						delete(sets, a)
+					}
+				}
+				if lastUse[o] == o {
+					delete(sets, o)
+				}
+			}
+		}
+	}
+
+	// Pass 3: write every staged row, clean or near duplicate.
+	ord = 0
+	for _, part := range parts {
+		for st, err := range schemas.ReadFile[staged[T]](part) {
+			if err != nil {
+				return err
+			}
+			o := ord
+			ord++
+			p := P(&st.Row)
+			if root := dupUF.find(o); root != o {
+				if err := r.remove(k, p.RecordID(), p.RecordSource(), ReasonNearDuplicate, ids[root], st.Original); err != nil {
+					return err
+				}
+				continue
+			}
+			cluster := p.RecordID()
+			if root := clusterUF.find(o); root != o {
+				cluster = ids[root]
+			}
+			p.SetCluster(cluster)
+			if err := writeClean(st.Row); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,30 @@
+package clean
+
+import (
+	"golang.org/x/text/unicode/norm"
+)
+
+// unicodeNormaliser puts stored text into Unicode NFC (golang.org/x/text's
+// norm.NFC): canonical composition only, which merges decomposed accents and
+// equivalent sequences without changing what a character means.
+//
+// NFKC is deliberately not used on stored text: it folds the full-width
+// Chinese punctuation we keep ("，" → ",", "：" → ":", "（" → "("), and
+// "①" → "1", "㎎" → "mg", "℃" → "°C". NFKC (plus lower-casing) is used only
+// inside dedup keys, shingles and decontamination n-grams (see canon.go),
+// where folding those variants together is exactly what is wanted.
+// Counter: "unicode" (fields changed).
+type unicodeNormaliser struct{}
+
+func init() {
+	register("unicode", allKinds, func(func(any) error) (any, error) { return unicodeNormaliser{}, nil })
+}
+
+// Normalise implements Normaliser.
+func (unicodeNormaliser) Normalise(_, s string, t Tally) string {
+	if norm.NFC.IsNormalString(s) {
+		return s
+	}
+	t.Add("unicode", 1)
+	return norm.NFC.String(s)
+}

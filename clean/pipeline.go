@@ -1,0 +1,137 @@
+package clean
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// pass1 reads files in order, has r.workers goroutines normalise, filter
+// and hash the rows, and calls sink with each batch in read order. At most
+// 2×workers batches are in flight, so memory stays bounded.
+func pass1[T any, P record[T]](ctx context.Context, r *run, files []inputFile, sink func(*batch[T]) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *batch[T], r.workers)
+	inOrder := make(chan *batch[T], 2*r.workers)
+	readErr := make(chan error, 1)
+	go func() { // reader
+		defer close(jobs)
+		defer close(inOrder)
+		readErr <- readBatches(ctx, r, files, func(b *batch[T]) bool {
+			select {
+			case inOrder <- b:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case jobs <- b:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	for range r.workers {
+		go func() {
+			w := &worker{}
+			if r.mh != nil {
+				w.sig = make([]uint32, r.mh.Perms())
+			}
+			for b := range jobs {
+				processBatch[T, P](r, w, b)
+				close(b.done)
+			}
+		}()
+	}
+	for b := range inOrder {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if b.err != nil {
+			return b.err
+		}
+		r.report.addTally(b.tally)
+		if err := sink(b); err != nil {
+			return err
+		}
+	}
+	return <-readErr
+}
+
+// readBatches streams the rows of files into batches of batchRows.
+func readBatches[T any](ctx context.Context, r *run, files []inputFile, send func(*batch[T]) bool) error {
+	for _, f := range files {
+		b := &batch[T]{file: f.path, eval: r.eval[f.source], done: make(chan struct{})}
+		var n int64
+		for row, err := range schemas.ReadFile[T](f.path) {
+			if err != nil {
+				return err
+			}
+			b.rows = append(b.rows, row)
+			n++
+			if len(b.rows) == batchRows {
+				if !send(b) {
+					return ctx.Err()
+				}
+				b = &batch[T]{file: f.path, first: n, eval: b.eval, done: make(chan struct{})}
+			}
+		}
+		if len(b.rows) > 0 && !send(b) {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// processBatch runs the steps on each row of b and computes what the
+// ordered sink needs: the reason to remove it, its dedup key and band keys.
+func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
+	b.out = make([]rowResult[T], len(b.rows))
+	b.tally = Tally{}
+	for i := range b.rows {
+		res := &b.out[i]
+		res.row = b.rows[i]
+		p := P(&res.row)
+		orig, err := json.Marshal(p)
+		if err != nil {
+			b.err = fmt.Errorf("%s: row %d: %w", b.file, b.first+int64(i), err)
+			return
+		}
+		res.original = string(orig)
+		// Slices (turns, options) are shared with b.rows; they are not read again.
+		res.reason, res.detail = r.steps[p.Kind()].apply(p, b.tally)
+		if res.reason != "" {
+			continue
+		}
+		eval := r.eval[p.RecordSource()]
+		ns := uint64(0)
+		if eval {
+			ns = 1
+		}
+		w.fields = keyFields(p, w.fields[:0])
+		res.key, w.runes = canonKey(w.fields, ns, w.runes)
+		if r.evalIdx != nil && !eval {
+			var id string
+			fields := w.fields
+			id, _, w.runes = r.evalIdx.match(p, nil, w.runes)
+			w.fields = fields
+			if id != "" {
+				res.reason, res.detail = ReasonContaminated, id
+				continue
+			}
+		}
+		if r.mh != nil {
+			w.shingle, w.runes = r.mh.Shingles(w.fields, w.shingle[:0], w.runes)
+			if r.mh.Signature(w.shingle, w.sig) {
+				res.bands = make([]uint32, r.mh.Bands)
+				r.mh.BandKeys(w.sig, ns, res.bands)
+			}
+		}
+	}
+	b.rows = nil
+}

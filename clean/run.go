@@ -1,0 +1,453 @@
+package clean
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+
+	"github.com/chimed/chimed/internal/atomicfile"
+	"github.com/chimed/chimed/internal/progress"
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// Source is what clean needs to know of one source in chimed.yaml.
+type Source struct {
+	Name string
+	// Eval marks a held-out evaluation source (role: eval): its rows are
+	// normalised and masked, deduplicated only among eval rows, never
+	// removed as contaminated, and they are what training rows are checked
+	// against.
+	Eval bool
+}
+
+// Options are the inputs of one clean run.
+type Options struct {
+	Workspace workspace.Dir
+	// Sources in chimed.yaml order: the order in which duplicates are kept.
+	Sources []Source
+	Config  Config
+	Log     *slog.Logger
+	Bars    *progress.Bars
+}
+
+// Reasons a row is removed besides the filters' own.
+const (
+	ReasonDuplicate     = "duplicate"
+	ReasonNearDuplicate = "near_duplicate"
+	ReasonContaminated  = "contaminated"
+)
+
+// batchRows is how many rows a worker takes at a time.
+const batchRows = 256
+
+// run is the state of one clean run.
+type run struct {
+	opts    Options
+	cfg     Config
+	steps   map[schemas.Kind]*kindSteps
+	order   map[string]int // source name → position in chimed.yaml
+	eval    map[string]bool
+	report  *Report
+	removed map[string]*schemas.PartWriter[schemas.RemovedRow]
+	evalIdx *evalIndex
+	mh      *MinHasher
+	workers int
+}
+
+// Run cleans every kind of normalized/ into clean/, writes removed rows to
+// removed/ and the counts to reports/clean.json, which it also returns.
+// Outputs of an earlier run (complete or not) are removed first, so a re-run
+// after a crash gives the same bytes.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := o.Config.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := o.Config.WithDefaults()
+	steps, err := buildSteps(cfg.Steps)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{opts: o, cfg: cfg, steps: steps, order: map[string]int{}, eval: map[string]bool{},
+		report: newReport(o.Sources), removed: map[string]*schemas.PartWriter[schemas.RemovedRow]{}}
+	for i, s := range o.Sources {
+		r.order[s.Name] = i
+		r.eval[s.Name] = s.Eval
+	}
+	r.workers = cfg.Workers
+	if r.workers == 0 {
+		r.workers = runtime.GOMAXPROCS(0)
+	}
+	if enabled(cfg.Near.Enabled) {
+		if r.mh, err = NewMinHasher(cfg.Near.Shingle, cfg.Near.NGram, cfg.Near.Bands, cfg.Near.Rows); err != nil {
+			return nil, err
+		}
+	}
+	ws := o.Workspace
+	for _, stale := range []string{ws.Path("clean"), ws.Removed()} {
+		if err := os.RemoveAll(stale); err != nil {
+			return nil, fmt.Errorf("remove stale outputs: %w", err)
+		}
+	}
+	if err := os.Remove(ws.Report("clean.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := atomicfile.Sweep(ws.Reports()); err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, w := range r.removed {
+			w.Abort()
+		}
+	}()
+
+	inputs := map[schemas.Kind][]inputFile{}
+	for _, k := range schemas.Kinds {
+		if inputs[k], err = r.inputFiles(k); err != nil {
+			return nil, err
+		}
+	}
+	if enabled(cfg.Decontaminate.Enabled) {
+		r.evalIdx = newEvalIndex(cfg.Decontaminate.NGram)
+		if err := indexEval[schemas.ExamQuestion](r, inputs[schemas.KindExam]); err != nil {
+			return nil, err
+		}
+		if err := indexEval[schemas.QA](r, inputs[schemas.KindQA]); err != nil {
+			return nil, err
+		}
+		o.Log.Info("clean: eval index", "eval_rows", len(r.evalIdx.ids), "ngrams", len(r.evalIdx.grams))
+	}
+	if r.mh != nil {
+		n := cfg.Near
+		r.report.NearDedup = &NearStats{Shingle: n.Shingle, NGram: n.NGram, Bands: n.Bands, Rows: n.Rows,
+			Threshold: n.Threshold, ClusterThreshold: n.ClusterThreshold, IndexBytesPerRow: 8 * n.Bands}
+	}
+	for _, k := range schemas.Kinds {
+		var err error
+		switch k {
+		case schemas.KindText:
+			err = cleanKind[schemas.Text](ctx, r, k, inputs[k])
+		case schemas.KindQA:
+			err = cleanKind[schemas.QA](ctx, r, k, inputs[k])
+		case schemas.KindKG:
+			err = cleanKind[schemas.Triple](ctx, r, k, inputs[k])
+		case schemas.KindDialogue:
+			err = cleanKind[schemas.Dialogue](ctx, r, k, inputs[k])
+		case schemas.KindPreference:
+			err = cleanKind[schemas.PreferencePair](ctx, r, k, inputs[k])
+		case schemas.KindExam:
+			err = cleanKind[schemas.ExamQuestion](ctx, r, k, inputs[k])
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range sortedKeys(r.removed) {
+		if err := r.removed[name].Close(); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.report.finish(); err != nil {
+		return nil, err
+	}
+	if err := r.report.write(ws.Report("clean.json")); err != nil {
+		return nil, err
+	}
+	return r.report, nil
+}
+
+// inputFile is one normalized part file and the source of its first row.
+type inputFile struct {
+	path   string
+	source string
+	rows   int64
+}
+
+// inputFiles lists a kind's part files in the deterministic order
+// duplicates are kept by: sources in chimed.yaml order (sources not in it
+// last, by name), then file name; rows within a file keep ingest's order
+// (file, then row). Ingest writes each source to its own part files.
+func (r *run) inputFiles(k schemas.Kind) ([]inputFile, error) {
+	paths, err := schemas.PartFiles(r.opts.Workspace.Normalized(k))
+	if err != nil {
+		return nil, err
+	}
+	files := make([]inputFile, 0, len(paths))
+	for _, p := range paths {
+		f := inputFile{path: p}
+		if f.rows, err = schemas.CountRows(p); err != nil {
+			return nil, err
+		}
+		for row, err := range schemas.ReadFile[sourceOnly](p) {
+			if err != nil {
+				return nil, err
+			}
+			f.source = row.Source
+			break
+		}
+		files = append(files, f)
+	}
+	rank := func(s string) int {
+		if i, ok := r.order[s]; ok {
+			return i
+		}
+		return len(r.order)
+	}
+	slices.SortStableFunc(files, func(a, b inputFile) int {
+		if d := rank(a.source) - rank(b.source); d != 0 {
+			return d
+		}
+		if a.source != b.source {
+			return compareStrings(a.source, b.source)
+		}
+		return compareStrings(a.path, b.path)
+	})
+	return files, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// sourceOnly reads just the source column of a part file.
+type sourceOnly struct {
+	Source string `parquet:"source"`
+}
+
+// record is the constraint every kind's row type meets through its pointer.
+type record[T any] interface {
+	*T
+	schemas.Record
+}
+
+// indexEval adds the eval sources' rows of one kind, normalised like every
+// row, to the decontamination index.
+func indexEval[T any, P record[T]](r *run, files []inputFile) error {
+	var buf []rune
+	tally := Tally{} // eval rows are counted when cleanKind passes them
+	for _, f := range files {
+		if !r.eval[f.source] {
+			continue
+		}
+		for row, err := range schemas.ReadFile[T](f.path) {
+			if err != nil {
+				return err
+			}
+			p := P(&row)
+			if !r.eval[p.RecordSource()] {
+				continue
+			}
+			ks := r.steps[p.Kind()]
+			for _, fl := range p.TextFields() {
+				for _, n := range ks.normalisers {
+					*fl.Value = n.Normalise(fl.Name, *fl.Value, tally)
+				}
+			}
+			buf = r.evalIdx.add(p, buf)
+		}
+	}
+	return nil
+}
+
+// rowResult is what a worker found out about one row.
+type rowResult[T any] struct {
+	row      T
+	original string // the row as read, as JSON, for removed/
+	reason   string
+	detail   string
+	key      uint64
+	bands    []uint32
+}
+
+// batch is a slice of rows handed to a worker; done closes when the
+// results are in, and batches are consumed in the order they were read.
+type batch[T any] struct {
+	file  string
+	first int64 // row number of rows[0] in file
+	eval  bool  // the file belongs to an eval source
+	rows  []T
+	out   []rowResult[T]
+	tally Tally
+	err   error
+	done  chan struct{}
+}
+
+// worker holds one goroutine's scratch space.
+type worker struct {
+	fields  []string
+	runes   []rune
+	shingle []uint64
+	sig     []uint32
+}
+
+// cleanKind streams one kind through the steps and dedup. Pass 1 reads the
+// normalized parts with a pool of workers (order preserved), removes what
+// the filters, decontamination and exact dedup catch, and — with near-dedup
+// on — writes survivors to a staging folder while the LSH index collects
+// their band keys. Pass 2 reads the staged rows, shingles only the rows in
+// candidate pairs and verifies each pair by exact Jaccard; pass 3 writes
+// clean rows with their cluster id and the near duplicates to removed/.
+func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, files []inputFile) error {
+	if len(files) == 0 {
+		return nil
+	}
+	var total int64
+	for _, f := range files {
+		total += f.rows
+	}
+	bar := r.opts.Bars.Start("clean "+string(k), total, false)
+	defer bar.Finish()
+	ws := r.opts.Workspace
+	cleanW := map[string]*schemas.PartWriter[T]{}
+	defer func() {
+		for _, w := range cleanW {
+			w.Abort()
+		}
+	}()
+	writeClean := func(row T) error {
+		p := P(&row)
+		src := p.RecordSource()
+		w := cleanW[src]
+		if w == nil {
+			w = schemas.NewPartWriter[T](ws.Clean(k), schemas.PartOptions{Prefix: src})
+			cleanW[src] = w
+		}
+		r.report.source(src).Kept++
+		return w.Write(row)
+	}
+	var staging *schemas.PartWriter[staged[T]]
+	stageDir := ws.Path("clean", ".staging", string(k))
+	var lsh *LSHIndex
+	if r.mh != nil {
+		staging = schemas.NewPartWriter[staged[T]](stageDir, schemas.PartOptions{Prefix: "stage"})
+		defer staging.Abort()
+		lsh = NewLSHIndex(r.mh.Bands)
+	}
+	exact := map[uint64]uint64{}
+	var ord uint32
+
+	err := pass1[T, P](ctx, r, files, func(b *batch[T]) error {
+		for i := range b.out {
+			res := &b.out[i]
+			p := P(&res.row)
+			src := p.RecordSource()
+			if r.eval[src] && !b.eval {
+				return fmt.Errorf("%s: row %d: eval source %s shares a part file with source %s; clean needs one source per file",
+					b.file, b.first+int64(i), src, files[0].source)
+			}
+			counts := r.report.source(src)
+			counts.In++
+			if res.reason == "" && enabled(r.cfg.Exact.Enabled) {
+				if kept, dup := exact[res.key]; dup {
+					res.reason, res.detail = ReasonDuplicate, idText(kept)
+				} else {
+					exact[res.key] = idBits(p.RecordID())
+				}
+			}
+			if res.reason != "" {
+				if err := r.remove(k, p.RecordID(), src, res.reason, res.detail, res.original); err != nil {
+					return err
+				}
+				continue
+			}
+			if staging == nil {
+				p.SetCluster(p.RecordID())
+				if err := writeClean(res.row); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := staging.Write(staged[T]{Row: res.row, Original: res.original}); err != nil {
+				return err
+			}
+			if res.bands != nil {
+				lsh.Add(ord, res.bands)
+				r.report.NearDedup.Indexed++
+			}
+			if ord == ^uint32(0) {
+				return fmt.Errorf("clean %s: more than 4 294 967 295 rows of one kind", k)
+			}
+			ord++
+		}
+		bar.Add(int64(len(b.out)))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	exact = nil
+	if staging != nil {
+		if err := staging.Close(); err != nil {
+			return err
+		}
+		if err := nearDedup[T, P](r, k, staging.Files(), lsh, writeClean); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(stageDir); err != nil {
+			return err
+		}
+		os.Remove(filepath.Dir(stageDir)) // the .staging folder, once empty
+	}
+	for _, src := range sortedKeys(cleanW) {
+		if err := cleanW[src].Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// staged is a row between pass 1 and pass 3 of near-dedup, with the JSON
+// of the row as read so a near duplicate is kept whole in removed/.
+type staged[T any] struct {
+	Row      T      `parquet:"row"`
+	Original string `parquet:"original"`
+}
+
+// remove writes one row to removed/<source>-NNNNN.parquet and counts it.
+func (r *run) remove(k schemas.Kind, id, src, reason, detail, original string) error {
+	w := r.removed[src]
+	if w == nil {
+		w = schemas.NewPartWriter[schemas.RemovedRow](r.opts.Workspace.Removed(), schemas.PartOptions{Prefix: src})
+		r.removed[src] = w
+	}
+	r.report.source(src).Removed[reason]++
+	return w.Write(schemas.RemovedRow{ID: id, Source: src, Kind: string(k), Reason: reason, Detail: detail, Record: original})
+}
+
+// idBits packs a 16-hex-digit StableID into 64 bits, so the exact-dedup
+// index holds 16 bytes per row (key, kept id) instead of a string. Ids of
+// another shape give 0 and the duplicate's detail is left empty.
+func idBits(id string) uint64 {
+	if len(id) != 16 {
+		return 0
+	}
+	var b [8]byte
+	if _, err := hex.Decode(b[:], []byte(id)); err != nil {
+		return 0
+	}
+	v, _ := strconv.ParseUint(id, 16, 64)
+	return v
+}
+
+func idText(v uint64) string {
+	if v == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%016x", v)
+}

@@ -1,0 +1,140 @@
+package clean
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+func qa(src string, row int, q, a string) schemas.QA {
+	return schemas.QA{ID: schemas.StableIDAt(src, "raw/"+src+".jsonl", int64(row), -1), Source: src,
+		Question: q, Answer: a, Meta: `{"_file":"raw/` + src + `.jsonl","_row":` + itoa(row) + `}`}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func writeNormalized[T any](t *testing.T, ws workspace.Dir, k schemas.Kind, src string, rows []T) {
+	t.Helper()
+	path := ws.Path("normalized", string(k), src+"-00000.parquet")
+	if _, err := schemas.WriteFile(path, slices.Values(rows)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAll[T any](t *testing.T, dir string) []T {
+	t.Helper()
+	var out []T
+	for r, err := range schemas.ReadDir[T](dir) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+const longAnswer = "高血压患者应当低盐饮食，规律服药，定期监测血压，必要时到心内科复诊调整用药方案。"
+
+// TestRunFixture runs clean on a small hand-made workspace holding one of
+// each removal reason and checks every output.
+func TestRunFixture(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	train := []schemas.QA{
+		qa("web", 0, "问：高血压患者平时饮食需要注意什么？", longAnswer+"感谢您的咨询，祝您早日康复！"),
+		qa("web", 1, "高血压患者平时饮食需要注意什么", longAnswer),                                                                 // exact dup of 0 after normalising
+		qa("web", 2, "糖尿病人可以吃西瓜吗？我的电话是13812345678", "血糖控制平稳时可以少量食用西瓜，每次不超过二百克，最好在两餐之间吃，并监测餐后血糖变化。"),                 // PII
+		qa("web", 3, "下列哪项是急性心肌梗死最常见的早期症状表现？", "胸痛。"),                                                               // contaminated by eval exam question
+		qa("web", 4, "Ｗhat is the best treatment for a cold？", "Rest, fluids and see a doctor if the fever lasts."), // low cjk
+		qa("web", 5, "头痛发热三天了，体温最高三十九度，伴有咽痛和全身乏力，请问需要吃什么药，要不要去医院检查血常规？", "好"),                                       // short answer
+	}
+	writeNormalized(t, ws, schemas.KindQA, "web", train)
+	exam := []schemas.ExamQuestion{
+		{ID: "00000000000000e1", Source: "cmexam", Question: "下列哪项是急性心肌梗死最常见的早期症状", Answer: "A",
+			Options: []schemas.Option{{Label: "A", Text: "胸痛"}, {Label: "B", Text: "头痛"}}, Meta: "{}"},
+		{ID: "00000000000000e2", Source: "cmexam", Question: "青霉素最常见的不良反应是", Answer: "E",
+			Options: []schemas.Option{{Label: "A", Text: "过敏"}, {Label: "B", Text: "腹泻"}}, Meta: "{}"},
+	}
+	writeNormalized(t, ws, schemas.KindExam, "cmexam", exam)
+	dialogues := []schemas.Dialogue{
+		{ID: "00000000000000d1", Source: "web", Meta: "{}", Turns: []schemas.Turn{{Role: "user", Content: "病人：医生你好，我最近总是失眠怎么办"}}},
+	}
+	writeNormalized(t, ws, schemas.KindDialogue, "web", dialogues)
+
+	rep, err := Run(context.Background(), Options{Workspace: ws,
+		Sources: []Source{{Name: "web"}, {Name: "cmexam", Eval: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.MarshalIndent(rep, "", "  ")
+	t.Logf("report: %s", got)
+	web := rep.Sources["web"]
+	wantRemoved := map[string]int64{"duplicate": 1, "contaminated": 1, "low_cjk": 1, "short_answer": 1, "missing_role": 1}
+	if web.In != 7 || web.Kept != 2 || !mapsEqual(web.Removed, wantRemoved) {
+		t.Errorf("web counts = %+v, want in 7, kept 2, removed %v", web, wantRemoved)
+	}
+	if c := rep.Sources["cmexam"]; c.In != 2 || c.Kept != 1 || c.Removed["bad_answer_label"] != 1 {
+		t.Errorf("cmexam counts = %+v", c)
+	}
+	if rep.Rewrites.PII["phone"] != 1 || rep.Rewrites.Normalise["signoffs"] != 1 || rep.Rewrites.Normalise["width"] != 1 {
+		t.Errorf("rewrites = %+v", rep.Rewrites)
+	}
+	kept := readAll[schemas.QA](t, ws.Clean(schemas.KindQA))
+	if len(kept) != 2 || kept[0].Question != "高血压患者平时饮食需要注意什么？" || kept[0].Answer != longAnswer ||
+		kept[1].Question != "糖尿病人可以吃西瓜吗？我的电话是[PHONE]" {
+		t.Errorf("clean qa = %+v", kept)
+	}
+	for _, r := range kept {
+		if r.Cluster != r.ID {
+			t.Errorf("row %s: cluster %q, want its own id", r.ID, r.Cluster)
+		}
+	}
+	removed := readAll[schemas.RemovedRow](t, ws.Removed())
+	byReason := map[string]schemas.RemovedRow{}
+	for _, r := range removed {
+		byReason[r.Reason] = r
+	}
+	if d := byReason["duplicate"]; d.ID != train[1].ID || d.Detail != train[0].ID {
+		t.Errorf("duplicate row = %+v, want id %s detail %s", d, train[1].ID, train[0].ID)
+	}
+	if c := byReason["contaminated"]; c.ID != train[3].ID || c.Detail != "00000000000000e1" {
+		t.Errorf("contaminated row = %+v", c)
+	}
+	var back schemas.QA
+	if err := json.Unmarshal([]byte(byReason["short_answer"].Record), &back); err != nil || back != train[5] {
+		t.Errorf("removed record does not round-trip: %v %+v", err, back)
+	}
+	if _, err := os.Stat(ws.Path("clean", ".staging")); !os.IsNotExist(err) {
+		t.Errorf("staging folder left behind: %v", err)
+	}
+
+	// A second run gives the same bytes.
+	first, _ := os.ReadFile(ws.Report("clean.json"))
+	files1, _ := schemas.PartFiles(ws.Clean(schemas.KindQA))
+	b1, _ := os.ReadFile(files1[0])
+	if _, err := Run(context.Background(), Options{Workspace: ws,
+		Sources: []Source{{Name: "web"}, {Name: "cmexam", Eval: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := os.ReadFile(ws.Report("clean.json"))
+	b2, _ := os.ReadFile(files1[0])
+	if string(first) != string(second) || string(b1) != string(b2) {
+		t.Error("a second run wrote different bytes")
+	}
+}
+
+func mapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
