@@ -1,0 +1,514 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// fieldKind is what a JSON key must hold.
+type fieldKind int
+
+const (
+	str         fieldKind = iota // a string
+	strNonEmpty                  // a non-blank string
+	roleTurns                    // a non-empty list of {role, content} strings
+	shareTurns                   // a non-empty list of {from, value}, from ∈ system/human/gpt, human first after system
+)
+
+// fileSchema is what every row of one export file must look like.
+type fileSchema struct {
+	required map[string]fieldKind
+	optional map[string]fieldKind
+}
+
+// schemaFor names the schema of an export file by format and path.
+func schemaFor(t *testing.T, format, rel string) fileSchema {
+	switch {
+	case format == "trl" && strings.HasPrefix(rel, "dcpt/"):
+		return fileSchema{required: map[string]fieldKind{"text": str}}
+	case format == "trl" && strings.HasPrefix(rel, "sft/"):
+		return fileSchema{required: map[string]fieldKind{"messages": roleTurns}}
+	case format == "trl" && strings.HasPrefix(rel, "dpo/"):
+		return fileSchema{required: map[string]fieldKind{"prompt": str, "chosen": str, "rejected": str}}
+	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dcpt_"):
+		return fileSchema{required: map[string]fieldKind{"text": strNonEmpty}}
+	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_sft_"):
+		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}, optional: map[string]fieldKind{"system": strNonEmpty}}
+	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dpo_"):
+		return fileSchema{required: map[string]fieldKind{"instruction": strNonEmpty, "chosen": strNonEmpty, "rejected": strNonEmpty}}
+	case format == "medicalgpt" && strings.HasPrefix(rel, "finetune/"):
+		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}}
+	case format == "medicalgpt" && strings.HasPrefix(rel, "reward/"):
+		return fileSchema{required: map[string]fieldKind{"question": strNonEmpty, "response_chosen": strNonEmpty, "response_rejected": strNonEmpty}}
+	}
+	t.Fatalf("%s: no schema for %s", format, rel)
+	return fileSchema{}
+}
+
+// checkValue reports what is wrong with v as a k, or "".
+func checkValue(v any, k fieldKind) string {
+	switch k {
+	case str, strNonEmpty:
+		s, ok := v.(string)
+		if !ok {
+			return "not a string"
+		}
+		if k == strNonEmpty && strings.TrimSpace(s) == "" {
+			return "blank"
+		}
+	case roleTurns, shareTurns:
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			return "not a non-empty list"
+		}
+		keys := [2]string{"role", "content"}
+		if k == shareTurns {
+			keys = [2]string{"from", "value"}
+		}
+		var froms []string
+		for _, e := range list {
+			m, ok := e.(map[string]any)
+			if !ok || len(m) != 2 {
+				return "element is not a two-key object"
+			}
+			for _, key := range keys {
+				if _, ok := m[key].(string); !ok {
+					return "element lacks string " + key
+				}
+			}
+			froms = append(froms, m[keys[0]].(string))
+		}
+		if k == shareTurns {
+			if froms[0] == "system" {
+				froms = froms[1:]
+			}
+			if len(froms) == 0 || len(froms)%2 != 0 {
+				return "odd or empty exchange"
+			}
+			for i, f := range froms {
+				if want := []string{"human", "gpt"}[i%2]; f != want {
+					return "turn " + f + " where " + want + " belongs"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// checkJSONL parses every line of a JSON Lines export file against its
+// schema and returns the number of rows.
+func checkJSONL(t *testing.T, path string, sc fileSchema) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("%s: does not end with a newline", path)
+	}
+	var n int64
+	sc2 := bufio.NewScanner(bytes.NewReader(b))
+	sc2.Buffer(nil, 1<<24)
+	for sc2.Scan() {
+		n++
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(sc2.Bytes()))
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("%s:%d: %v", path, n, err)
+		}
+		for k, kind := range sc.required {
+			v, ok := m[k]
+			if !ok {
+				t.Fatalf("%s:%d: no %q key in %s", path, n, k, sc2.Text())
+			}
+			if msg := checkValue(v, kind); msg != "" {
+				t.Fatalf("%s:%d: %q %s", path, n, k, msg)
+			}
+		}
+		for k, v := range m {
+			if _, ok := sc.required[k]; ok {
+				continue
+			}
+			kind, ok := sc.optional[k]
+			if !ok {
+				t.Fatalf("%s:%d: unexpected key %q", path, n, k)
+			}
+			if msg := checkValue(v, kind); msg != "" {
+				t.Fatalf("%s:%d: %q %s", path, n, k, msg)
+			}
+		}
+	}
+	if err := sc2.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkParquet reads a TRL Parquet file back and checks its columns are
+// exactly the ones TRL reads.
+func checkParquet(t *testing.T, path, rel string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var cols []string
+	for _, fl := range pf.Schema().Fields() {
+		cols = append(cols, fl.Name())
+	}
+	want := map[string][]string{"dcpt": {"text"}, "sft": {"messages"}, "dpo": {"prompt", "chosen", "rejected"}}[strings.Split(rel, "/")[0]]
+	sort.Strings(cols)
+	sort.Strings(want)
+	if !reflect.DeepEqual(cols, want) {
+		t.Fatalf("%s: columns %v, want %v", rel, cols, want)
+	}
+	var n int64
+	switch want[0] {
+	case "text":
+		for _, err := range schemas.ReadFile[TRLText](path) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	case "messages":
+		for r, err := range schemas.ReadFile[TRLChat](path) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Messages) == 0 {
+				t.Fatalf("%s: a row without messages", rel)
+			}
+			n++
+		}
+	default:
+		for _, err := range schemas.ReadFile[TRLPreference](path) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// checkCPT checks a MedicalGPT pretraining text file: one non-blank
+// document a line, no line break of any kind Python's splitlines knows.
+func checkCPT(t *testing.T, path string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			t.Fatalf("%s:%d: blank line", path, i+1)
+		}
+		if strings.ContainsAny(l, "\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029") {
+			t.Fatalf("%s:%d: a line break inside a document: %q", path, i+1, l)
+		}
+	}
+	return int64(len(lines))
+}
+
+// checkDatasetInfo checks LLaMA-Factory's dataset_info.json: every entry
+// names an exported file whose rows hold the columns it maps.
+func checkDatasetInfo(t *testing.T, out string) map[string]LFDatasetInfo {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "dataset_info.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info map[string]LFDatasetInfo
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&info); err != nil {
+		t.Fatalf("dataset_info.json: %v", err)
+	}
+	for name, e := range info {
+		if e.Formatting != "alpaca" && e.Formatting != "sharegpt" {
+			t.Errorf("%s: formatting %q", name, e.Formatting)
+		}
+		if e.Ranking != strings.HasPrefix(name, "chimed_dpo_") {
+			t.Errorf("%s: ranking %v", name, e.Ranking)
+		}
+		f, err := os.Open(filepath.Join(out, e.FileName))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var first map[string]any
+		err = json.NewDecoder(f).Decode(&first)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", e.FileName, err)
+		}
+		for role, col := range e.Columns {
+			if _, ok := first[col]; !ok && role != "system" {
+				t.Errorf("%s: column %s→%q not in the file's rows", name, role, col)
+			}
+		}
+		if e.Formatting == "sharegpt" && (e.Tags["role_tag"] != "from" || e.Tags["user_tag"] != "human" || e.Tags["assistant_tag"] != "gpt") {
+			t.Errorf("%s: tags %v", name, e.Tags)
+		}
+	}
+	return info
+}
+
+func TestExportFormats(t *testing.T) {
+	// want rows and skipped rows per exported file.
+	type want struct {
+		rows    int64
+		skipped int64
+	}
+	tests := []struct {
+		format string
+		files  map[string]want
+	}{
+		{"trl", map[string]want{
+			"dcpt/train.parquet": {6, 0}, "dcpt/train.jsonl": {6, 0}, "dcpt/valid.parquet": {3, 0}, "dcpt/valid.jsonl": {3, 0},
+			"dcpt/test.parquet": {1, 0}, "dcpt/test.jsonl": {1, 0},
+			"sft/train.parquet": {8, 0}, "sft/train.jsonl": {8, 0}, "sft/valid.parquet": {3, 0}, "sft/valid.jsonl": {3, 0},
+			"sft/test.parquet": {1, 0}, "sft/test.jsonl": {1, 0},
+			"dpo/train.parquet": {6, 0}, "dpo/train.jsonl": {6, 0}, "dpo/valid.parquet": {3, 0}, "dpo/valid.jsonl": {3, 0},
+			"dpo/test.parquet": {1, 0}, "dpo/test.jsonl": {1, 0},
+		}},
+		{"llamafactory", map[string]want{
+			"chimed_dcpt_train.jsonl": {5, 1}, "chimed_dcpt_valid.jsonl": {3, 0}, "chimed_dcpt_test.jsonl": {1, 0},
+			"chimed_sft_train.jsonl": {6, 2}, "chimed_sft_valid.jsonl": {3, 0}, "chimed_sft_test.jsonl": {1, 0},
+			"chimed_dpo_train.jsonl": {5, 1}, "chimed_dpo_valid.jsonl": {3, 0}, "chimed_dpo_test.jsonl": {1, 0},
+			"dataset_info.json": {0, 0},
+		}},
+		{"medicalgpt", map[string]want{
+			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
+			"finetune/train/sft.jsonl": {6, 2}, "finetune/valid/sft.jsonl": {3, 0}, "finetune/test/sft.jsonl": {1, 0},
+			"reward/train/dpo.json": {5, 1}, "reward/valid/dpo.json": {3, 0}, "reward/test/dpo.json": {1, 0},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format, func(t *testing.T) {
+			ws := workspace.Dir(t.TempDir())
+			newFixture().write(t, ws)
+			rep, err := Run(ws, tc.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := ws.Export(tc.format)
+			got := map[string]want{}
+			for _, f := range rep.Files {
+				var skipped int64
+				for _, n := range f.Skipped {
+					skipped += n
+				}
+				got[f.Path] = want{f.Rows, skipped}
+				path := filepath.Join(out, filepath.FromSlash(f.Path))
+				var parsed int64
+				switch {
+				case f.Path == "dataset_info.json":
+					checkDatasetInfo(t, out)
+				case strings.HasSuffix(f.Path, ".parquet"):
+					parsed = checkParquet(t, path, f.Path)
+				case strings.HasSuffix(f.Path, ".txt"):
+					parsed = checkCPT(t, path)
+				default:
+					parsed = checkJSONL(t, path, schemaFor(t, tc.format, f.Path))
+				}
+				if parsed != f.Rows {
+					t.Errorf("%s: parsed %d rows, report says %d", f.Path, parsed, f.Rows)
+				}
+				st, err := os.Stat(path)
+				if err != nil || st.Size() != f.Bytes {
+					t.Errorf("%s: size %v, report says %d (%v)", f.Path, st, f.Bytes, err)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.files) {
+				t.Errorf("files:\n got %v\nwant %v", got, tc.files)
+			}
+			// Every file on disk is in the report, and the report is on disk.
+			var onDisk []string
+			filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(out, p)
+					onDisk = append(onDisk, filepath.ToSlash(rel))
+				}
+				return err
+			})
+			if len(onDisk) != len(tc.files) {
+				t.Errorf("on disk %v", onDisk)
+			}
+			if _, err := os.Stat(ws.Report("export-" + tc.format + ".json")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestExportContent pins the conversions the trainers depend on.
+func TestExportContent(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	newFixture().write(t, ws)
+	for _, f := range Names() {
+		if _, err := Run(ws, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(string(ws), "export", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	cpt := read("medicalgpt/pretrain/test/cpt.txt")
+	if want := "糖尿病是一组以高血糖为特征的代谢性疾病。 第0段：  胰岛素分泌缺陷。 结束 行\n"; cpt != want {
+		t.Errorf("cpt.txt = %q, want %q", cpt, want)
+	}
+	sft := read("medicalgpt/finetune/train/sft.jsonl")
+	if !strings.Contains(sft, `{"conversations":[{"from":"system","value":"你是一名医生。"},{"from":"human","value":"头痛怎么办？"},{"from":"gpt","value":"多休息。"},{"from":"human","value":"还要吃药吗？"},{"from":"gpt","value":"必要时服用止痛药。"}]}`) {
+		t.Errorf("medicalgpt sft.jsonl lacks the system chat:\n%s", sft)
+	}
+	lf := read("llamafactory/chimed_sft_train.jsonl")
+	if !strings.Contains(lf, `{"conversations":[{"from":"human","value":"头痛怎么办？"},{"from":"gpt","value":"多休息。"},{"from":"human","value":"还要吃药吗？"},{"from":"gpt","value":"必要时服用止痛药。"}],"system":"你是一名医生。"}`) {
+		t.Errorf("llamafactory sft lacks the system chat:\n%s", lf)
+	}
+	dpo := read("medicalgpt/reward/test/dpo.json")
+	if want := `{"question":"高血压的诊断标准是什么？","response_chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","response_rejected":"血压高于120/80即可诊断。"}` + "\n"; dpo != want {
+		t.Errorf("dpo.json = %q", dpo)
+	}
+	info := read("llamafactory/dataset_info.json")
+	if !strings.Contains(info, `"ranking": true`) || !strings.Contains(info, `"file_name": "chimed_dpo_train.jsonl"`) {
+		t.Errorf("dataset_info.json:\n%s", info)
+	}
+}
+
+// TestExportDeterministic: two exports of the same stage files give the
+// same bytes (same sha256 for every file).
+func TestExportDeterministic(t *testing.T) {
+	for _, format := range Names() {
+		var sums [2]map[string]string
+		for i := range sums {
+			ws := workspace.Dir(t.TempDir())
+			newFixture().write(t, ws)
+			rep, err := Run(ws, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums[i] = map[string]string{}
+			for _, f := range rep.Files {
+				sums[i][f.Path] = f.SHA256
+			}
+		}
+		if !reflect.DeepEqual(sums[0], sums[1]) {
+			t.Errorf("%s: two runs differ:\n%v\n%v", format, sums[0], sums[1])
+		}
+	}
+}
+
+// TestExportMissingAndStale: missing stages become notes, no stages at all
+// is an error, and a split that disappears is removed from the export.
+func TestExportMissingAndStale(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	if _, err := Run(ws, "trl"); err == nil || !strings.Contains(err.Error(), "build-stages") {
+		t.Fatalf("no stages: err = %v", err)
+	}
+	if _, err := Run(ws, "axolotl"); err == nil || !strings.Contains(err.Error(), "unknown export format") {
+		t.Fatalf("bad format: err = %v", err)
+	}
+	newFixture().write(t, ws)
+	if _, err := Run(ws, "medicalgpt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(ws.StageFile(schemas.StageDPO, "test")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(ws, "medicalgpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(string(ws), "export", "medicalgpt", "reward", "test", "dpo.json")); !os.IsNotExist(err) {
+		t.Errorf("stale reward/test/dpo.json still there: %v", err)
+	}
+	if !reflect.DeepEqual(rep.Notes, []string{"stages/dpo/test.parquet is missing"}) {
+		t.Errorf("notes = %q", rep.Notes)
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"一行", "一行"},
+		{"  前后空格  ", "前后空格"},
+		{"甲\n乙", "甲 乙"},
+		{"甲 \r\n\r\n  乙", "甲 乙"},
+		{"甲\u2028乙\u2029丙\v丁\f戊\x1c己\u0085庚", "甲 乙 丙 丁 戊 己 庚"},
+		{"a  b\tc", "a  b\tc"},
+		{"\n\n", ""},
+		{"甲\u3000\n\u3000乙", "甲 乙"},
+	}
+	for _, tc := range tests {
+		if got := oneLine(tc.in); got != tc.want {
+			t.Errorf("oneLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzOneLine(f *testing.F) {
+	for _, s := range []string{"甲\n乙", "a\r\n\u2028 b", " \x85 ", "\xff\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := oneLine(s)
+		if strings.ContainsAny(got, "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029") {
+			t.Fatalf("oneLine(%q) = %q keeps a line break", s, got)
+		}
+		if again := oneLine(got); again != got {
+			t.Fatalf("not idempotent: %q → %q → %q", s, got, again)
+		}
+	})
+}
+
+func TestShareGPT(t *testing.T) {
+	sys := schemas.Turn{Role: schemas.RoleSystem, Content: "S"}
+	tests := []struct {
+		name   string
+		msgs   []schemas.Turn
+		system string
+		n      int
+		skip   string
+	}{
+		{"pair", []schemas.Turn{u("q"), as("a")}, "", 2, ""},
+		{"system", []schemas.Turn{sys, u("q"), as("a")}, "S", 2, ""},
+		{"empty", nil, "", 0, skipNoExchange},
+		{"only user", []schemas.Turn{u("q")}, "", 0, skipNoExchange},
+		{"assistant first", []schemas.Turn{as("a"), u("q")}, "", 0, skipNotAlternate},
+		{"ends with user", []schemas.Turn{u("q"), as("a"), u("q")}, "", 0, skipOddTurns},
+		{"system inside", []schemas.Turn{u("q"), sys, as("a")}, "", 0, skipNotAlternate},
+		{"unknown role", []schemas.Turn{u("q"), {Role: "doctor", Content: "a"}}, "", 0, skipBadRole},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			system, turns, skip := shareGPT(tc.msgs)
+			if system != tc.system || len(turns) != tc.n || skip != tc.skip {
+				t.Errorf("got (%q, %d turns, %q), want (%q, %d, %q)", system, len(turns), skip, tc.system, tc.n, tc.skip)
+			}
+		})
+	}
+}
