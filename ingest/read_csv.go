@@ -26,6 +26,7 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 	header := opts.Columns
 	useHeader := opts.Header == nil || *opts.Header
 	var row int64
+	nextLine := int64(1) // where the next record starts, as best known
 	for {
 		start := base + cr.r.InputOffset()
 		cr.resetRecord()
@@ -33,8 +34,15 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 		if err == io.EOF {
 			return
 		}
-		line, _ := cr.r.FieldPos(0)
-		loc := Location{Line: int64(line), Row: row, Offset: start}
+		loc := Location{Line: nextLine, Row: row, Offset: start}
+		if len(record) > 0 {
+			line, _ := cr.r.FieldPos(0)
+			loc.Line = int64(line)
+			nextLine = loc.Line + 1
+			for _, cell := range record {
+				nextLine += int64(strings.Count(cell, "\n"))
+			}
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			switch {

@@ -1,10 +1,13 @@
 package ingest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -42,6 +45,7 @@ func (fr *fileReader) readParquet(r io.Reader) {
 			return
 		}
 		row++
+		normalizeParquet(fields)
 		if !fr.emit(Raw{Loc: loc, Fields: fields}) {
 			return
 		}
@@ -69,4 +73,47 @@ func (fr *fileReader) randomAccess(r io.Reader) (io.ReaderAt, int64, func(), err
 		return nil, 0, nil, err
 	}
 	return tmp, n, cleanup, nil
+}
+
+// normalizeParquet makes a reconstructed row a JSON-like value tree like
+// every other reader's: integers become json.Number (exact), other numbers
+// float64, bytes strings and times RFC 3339 text.
+func normalizeParquet(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeParquet(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeParquet(e)
+		}
+		return x
+	case int:
+		return json.Number(strconv.FormatInt(int64(x), 10))
+	case int8:
+		return json.Number(strconv.FormatInt(int64(x), 10))
+	case int16:
+		return json.Number(strconv.FormatInt(int64(x), 10))
+	case int32:
+		return json.Number(strconv.FormatInt(int64(x), 10))
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10))
+	case uint8:
+		return json.Number(strconv.FormatUint(uint64(x), 10))
+	case uint16:
+		return json.Number(strconv.FormatUint(uint64(x), 10))
+	case uint32:
+		return json.Number(strconv.FormatUint(uint64(x), 10))
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10))
+	case float32:
+		return float64(x)
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	}
+	return v
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 
 	"golang.org/x/text/encoding/unicode"
@@ -74,6 +75,9 @@ func sniffJSON(b []byte, i int, ext string) (Format, bool) {
 			return FormatJSON, true
 		}
 		return FormatJSONL, true
+	}
+	if !json.Valid(b[i:end]) {
+		return "", false // "[注] 本章": brackets, but not JSON
 	}
 	// The rest of the first value's line must be blank for JSON Lines.
 	j := end
