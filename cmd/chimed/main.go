@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		newStatsCmd(a),
 		newExportCmd(a),
 		newTrainCmd(a),
+		newDPONegativesCmd(a),
 		newEvalCmd(a),
 		newRunCmd(a),
 		&cobra.Command{

@@ -1,17 +1,66 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/trainer"
 )
 
 func newTrainCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var (
+		stage  string
+		resume bool
+		bench  int
+	)
+	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "not built yet (issue #5)",
+		Short: "train the model: DCPT → SFT → DPO on stages/ → runs/<stage>/",
+		Long: "train runs one stage (or all three in order): DCPT from random weights on\n" +
+			"stages/dcpt/train, SFT from the DCPT run on stages/sft/train (loss on assistant\n" +
+			"tokens only), DPO from the SFT run on stages/dpo/train (+ negatives.parquet from\n" +
+			"`chimed dpo-negatives`). Each run writes runs/<stage>/ checkpoints, tokenizer.json,\n" +
+			"model.json and metrics.jsonl. --resume continues a killed run from its last\n" +
+			"checkpoint with the same data order. --bench N times N DCPT steps of the ref\n" +
+			"preset and prints tokens/s.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("train is not built yet (issue #5)")
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			tc := cfg.Train
+			if bench > 0 {
+				res, err := trainer.Bench(a.dir(), tc, bench, a.log)
+				if err != nil {
+					return err
+				}
+				fmt.Println(res)
+				return nil
+			}
+			var todo []schemas.Stage
+			switch stage {
+			case "all":
+				todo = schemas.Stages
+			case "dcpt", "sft", "dpo":
+				todo = []schemas.Stage{schemas.Stage(stage)}
+			default:
+				return fmt.Errorf("--stage %q: want dcpt, sft, dpo or all", stage)
+			}
+			for _, st := range todo {
+				res, err := trainer.Train(a.dir(), tc, st, trainer.Options{Resume: resume, Log: a.log, Bars: a.bars()})
+				if err != nil {
+					return err
+				}
+				a.log.Info("trained", "stage", st, "steps", res.Steps, "loss", fmt.Sprintf("%.4f", res.Loss),
+					"tokens/s", fmt.Sprintf("%.0f", res.TokensSec), "run", a.dir().Runs(st))
+			}
+			return nil
 		},
 	}
+	cmd.Flags().StringVar(&stage, "stage", "all", "dcpt, sft, dpo or all")
+	cmd.Flags().BoolVar(&resume, "resume", false, "continue from the last checkpoint instead of starting over")
+	cmd.Flags().IntVar(&bench, "bench", 0, "time this many DCPT steps of the ref preset (writes runs/bench/) and print tokens/s")
+	return cmd
 }

@@ -1,0 +1,93 @@
+package trainer
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"syscall"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/chimed/chimed/internal/workspace"
+)
+
+// PyTorchTokensPerSec is the same `ref` model's DCPT training speed in
+// PyTorch 1.13 (Debian python3-torch) on the project's 2-core machine, as
+// measured in issue #5; Bench reports its figure next to it.
+const PyTorchTokensPerSec = 612
+
+// BenchResult is a timing of DCPT steps on the `ref` preset.
+type BenchResult struct {
+	Arch       Arch
+	Batch      int
+	Steps      int
+	Compile    time.Duration // first step: graph build and compilation
+	PerStep    time.Duration
+	TokensSec  float64
+	PeakRSSMiB float64
+}
+
+func (r BenchResult) String() string {
+	return fmt.Sprintf("ref preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
+		"%d steps after a %.1fs first step, %.2fs/step, %.0f tokens/s "+
+		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), peak RSS %.0f MiB",
+		r.Arch.Vocab, r.Arch.Context, r.Arch.Dim, r.Arch.Layers, r.Arch.Heads, r.Batch,
+		r.Steps, r.Compile.Seconds(), r.PerStep.Seconds(), r.TokensSec,
+		PyTorchTokensPerSec, r.TokensSec/PyTorchTokensPerSec, r.PeakRSSMiB)
+}
+
+// Bench times steps DCPT training steps of the `ref` preset on random
+// tokens (speed does not depend on the text), after one untimed step that
+// compiles the graph. ws and cfg are unused but for the seed; nothing is
+// written.
+func Bench(_ workspace.Dir, cfg Config, steps int, log *slog.Logger) (*BenchResult, error) {
+	cfg = cfg.WithDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := presets["ref"]
+	a, batch := p.arch, p.stages["dcpt"].Batch
+	r := rand.New(rand.NewPCG(cfg.Seed, 1))
+	s := &stageRun{arch: a}
+	for range batch * 4 {
+		ids := make([]int32, a.Context+1)
+		for i := range ids {
+			ids[i] = int32(charBase + r.IntN(a.Vocab-charBase))
+		}
+		s.seqs = append(s.seqs, newSequence(a.Context, ids, nil))
+	}
+	s.examples = len(s.seqs)
+	backend, err := Backend()
+	if err != nil {
+		return nil, err
+	}
+	ctx := newContext(cfg.Seed)
+	tr := train.NewTrainer(backend, ctx, s.modelFn, s.lossFn, optimizers.Adam().LearningRate(1e-3).Done(), nil, nil)
+	ord := newOrder(s.examples, cfg.Seed)
+	res := &BenchResult{Arch: a, Batch: batch, Steps: steps}
+	var start time.Time
+	for step := 0; step <= steps; step++ {
+		if step == 1 {
+			start = time.Now()
+		}
+		t0 := time.Now()
+		in, labels, _ := s.batch(ord.batch(step, batch))
+		if _, err := tr.TrainStep(nil, in, labels); err != nil {
+			return nil, fmt.Errorf("bench step %d: %w", step, err)
+		}
+		if step == 0 {
+			res.Compile = time.Since(t0)
+		}
+		log.Info("bench step", "step", step, "seconds", fmt.Sprintf("%.2f", time.Since(t0).Seconds()))
+	}
+	el := time.Since(start)
+	res.PerStep = el / time.Duration(max(steps, 1))
+	res.TokensSec = float64(steps*batch*a.Context) / el.Seconds()
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		res.PeakRSSMiB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
+	return res, nil
+}
