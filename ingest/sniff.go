@@ -76,8 +76,11 @@ func sniffJSON(b []byte, i int, ext string) (Format, bool) {
 		}
 		return FormatJSONL, true
 	}
-	if !json.Valid(b[i:end]) {
-		return "", false // "[注] 本章": brackets, but not JSON
+	if !json.Valid(b[i:end]) && ext != ".json" && !jsonl && bytes.IndexByte(b[i:end], '\n') < 0 {
+		// "[注] 本章": brackets on one line, but not JSON. (A broken
+		// multi-line document, or one named .json, is still read as JSON
+		// so its reader can say where it breaks.)
+		return "", false
 	}
 	// The rest of the first value's line must be blank for JSON Lines.
 	j := end
