@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chimed/chimed/internal/progress"
 	"github.com/chimed/chimed/internal/segment"
@@ -61,7 +62,7 @@ const (
 	DefaultMaxN       = 100
 	DefaultBatch      = 16
 	DefaultQATokens   = 48
-	DefaultExamTokens = 12
+	DefaultExamTokens = 8
 	DefaultRAGTopK    = 2
 	DefaultRAGRunes   = 160
 )
@@ -217,24 +218,18 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	r.N.Exam = n
 	prompts := make([]string, n)
 	labels := make([][]string, n)
-	var rag []int
+	multi := make([]bool, n)
 	for i, c := range cases {
 		prompts[i] = m.ChatPrompt(userTurn(c.user)) + answerLead
 		labels[i] = c.labels
-		if len(c.gold) > 1 {
+		multi[i] = isMulti(c.q)
+		if multi[i] {
 			r.N.ExamMulti++
 		}
-		if len(c.ragCtx) > 0 {
-			rag = append(rag, i)
-		}
 	}
-	count := func(pred []string, idx []int) int {
+	count := func(pred []string) int {
 		k := 0
-		for j, p := range pred {
-			i := j
-			if idx != nil {
-				i = idx[j]
-			}
+		for i, p := range pred {
 			if p == cases[i].gold {
 				k++
 			}
@@ -242,25 +237,26 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 		return k
 	}
 
-	pred, err := likelihoodAnswers(s, prompts, labels)
+	pred, err := likelihoodAnswers(s, prompts, labels, multi)
 	if err != nil {
 		return fmt.Errorf("exam: %w", err)
 	}
-	r.ExamAcc = accuracy(r, "exam_acc", count(pred, nil), n)
+	r.ExamAcc = accuracy(r, "exam_acc", count(pred), n)
 
-	if len(rag) > 0 {
-		rp := make([]string, len(rag))
-		rl := make([][]string, len(rag))
-		for j, i := range rag {
-			rp[j] = m.ChatPrompt(userTurn(ExamBlock(cases[i].q, cases[i].ragCtx))) + answerLead
-			rl[j] = cases[i].labels
+	if hasPassages(cases) {
+		rp := make([]string, n)
+		for i, c := range cases {
+			passages := fitPassages(c.ragCtx, contextTokens(m)-utf8.RuneCountInString(prompts[i])-ragReserve)
+			if len(passages) > 0 {
+				r.N.ExamRAG++
+			}
+			rp[i] = m.ChatPrompt(userTurn(ExamBlock(c.q, passages))) + answerLead
 		}
-		pred, err := likelihoodAnswers(s, rp, rl)
+		pred, err := likelihoodAnswers(s, rp, labels, multi)
 		if err != nil {
 			return fmt.Errorf("exam (RAG): %w", err)
 		}
-		r.N.ExamRAG = len(rag)
-		r.ExamAccRAG = accuracy(r, "exam_acc_rag", count(pred, rag), len(rag))
+		r.ExamAccRAG = accuracy(r, "exam_acc_rag", count(pred), n)
 	}
 
 	gp := make([]string, n)
@@ -274,15 +270,66 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	for i, g := range gen {
 		gen[i] = ParseAnswer(g, cases[i].labels)
 	}
-	r.ExamAccGen = accuracy(r, "exam_acc_gen", count(gen, nil), n)
+	r.ExamAccGen = accuracy(r, "exam_acc_gen", count(gen), n)
 
 	voc, err := verifyAnswers(s, m, cases)
 	if err != nil {
 		return fmt.Errorf("exam (verification of choice): %w", err)
 	}
-	r.ExamAccVoC = accuracy(r, "exam_acc_voc", count(voc, nil), n)
+	r.ExamAccVoC = accuracy(r, "exam_acc_voc", count(voc), n)
 	return nil
 }
+
+// ContextWindow is implemented by a Model whose context is bounded. The RAG
+// variant then keeps only as much passage text as fits beside the prompt:
+// a model that drops a long prompt's beginning would otherwise drop exactly
+// the prepended passages.
+type ContextWindow interface {
+	ContextTokens() int
+}
+
+// ragReserve leaves room in the context for the scored answer labels.
+const ragReserve = 8
+
+// contextTokens is the model's context, or effectively unbounded.
+func contextTokens(m Model) int {
+	if c, ok := m.(ContextWindow); ok && c.ContextTokens() > 0 {
+		return c.ContextTokens()
+	}
+	return math.MaxInt32
+}
+
+func hasPassages(cases []*examCase) bool {
+	for _, c := range cases {
+		if len(c.ragCtx) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// fitPassages keeps passages, best first, within budget characters (one
+// character is at least one token; the "参考资料：" line and newlines count),
+// cutting the last one short; a piece of under ragMinRunes is not worth it.
+func fitPassages(passages []string, budget int) []string {
+	budget -= utf8.RuneCountInString(ragLead) + 1
+	var out []string
+	for _, p := range passages {
+		rs := []rune(p)
+		if room := budget - 1; len(rs) > room {
+			rs = rs[:max(0, room)]
+		}
+		if len(rs) < ragMinRunes {
+			break
+		}
+		out = append(out, string(rs))
+		budget -= len(rs) + 1
+	}
+	return out
+}
+
+// ragMinRunes is the shortest passage piece worth prepending.
+const ragMinRunes = 12
 
 // openQA generates an answer to each held-out question from the model's chat
 // prompt and scores it against the reference over jieba words; each metric

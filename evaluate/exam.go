@@ -9,28 +9,37 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-// The exam prompt. Every stage's model sees the same text: the question as
-// the user's turn of the model's own chat template, CMExam style,
+// The exam prompt is the template SFT trained on (stages/exam.go,
+// examPrompt), so every stage's model sees the same text: the user's turn of
+// the model's own chat template is, CMExam style,
 //
-//	以下是中国医学考试的选择题，请选出所有正确选项。
+//	以下是一道医学考试单项选择题，请选出正确答案并给出解析。   (or the 多项选择题 line)
 //	<question>
 //	A. <option A>
 //	B. <option B>
 //	…
 //
-// and the assistant's turn begins "答案：". The RAG variant puts
-// "参考资料：\n<passage>\n…" before the first line.
+// and the assistant's turn begins "答案：". The instruction names the
+// question type as CMExam's data does; the schema has no type column, so the
+// type is read from the gold answer's length, exactly as the SFT template
+// does. The RAG variant puts "参考资料：\n<passage>\n…" before the first line.
 const (
-	examInstruction = "以下是中国医学考试的选择题，请选出所有正确选项。"
-	answerLead      = "答案："
-	ragLead         = "参考资料："
+	singleInstruction = "以下是一道医学考试单项选择题，请选出正确答案并给出解析。"
+	multiInstruction  = "以下是一道医学考试多项选择题，请选出所有正确答案并给出解析。"
+	answerLead        = "答案："
+	ragLead           = "参考资料："
 )
 
-// AnswerEnd is the text that ends an answer's labels in likelihood scoring
-// ("答案：AB" + AnswerEnd): without an end, "A" always outscores "AB".
+// AnswerEnd ends the labels of a multiple-choice answer in the SFT template
+// ("答案：ABD\nA. …"); likelihood scoring needs it, since without an end "A"
+// always outscores "AB".
 const AnswerEnd = "\n"
 
-// ExamBlock renders a question and its options as the user's message.
+// isMulti says whether a question is multiple choice (more than one gold label).
+func isMulti(q *schemas.ExamQuestion) bool { return len([]rune(strings.TrimSpace(q.Answer))) > 1 }
+
+// ExamBlock renders a question and its options as the user's message, with
+// retrieved passages first when there are any.
 func ExamBlock(q *schemas.ExamQuestion, passages []string) string {
 	var b strings.Builder
 	if len(passages) > 0 {
@@ -39,7 +48,12 @@ func ExamBlock(q *schemas.ExamQuestion, passages []string) string {
 			b.WriteString(p + "\n")
 		}
 	}
-	b.WriteString(examInstruction + "\n" + strings.TrimSpace(q.Question))
+	if isMulti(q) {
+		b.WriteString(multiInstruction)
+	} else {
+		b.WriteString(singleInstruction)
+	}
+	b.WriteString("\n" + strings.TrimSpace(q.Question))
 	for _, o := range q.Options {
 		fmt.Fprintf(&b, "\n%s. %s", o.Label, strings.TrimSpace(o.Text))
 	}
@@ -73,7 +87,7 @@ func NormalizeAnswer(answer string, labels []string) string {
 }
 
 // answerRe finds "答案：X", "答案是 A、C", "正确答案为AB" in generated text.
-var answerRe = regexp.MustCompile(`答案\s*(?:是|为|應為|应为)?\s*[:：]?\s*([A-Za-z](?:\s*[、,，和及与/]?\s*[A-Za-z])*)`)
+var answerRe = regexp.MustCompile(`答案[ \t]*(?:是|为|应为)?[ \t]*[:：]?[ \t]*([A-Za-z](?:[ \t]*[、,，和及与/]?[ \t]*[A-Za-z])*)`)
 
 // leadingRe accepts a bare answer at the very start ("B", "AC。").
 var leadingRe = regexp.MustCompile(`^\s*([A-Z]{1,8})(?:[^A-Za-z]|$)`)
@@ -107,14 +121,16 @@ type examCase struct {
 	ragCtx []string
 }
 
-// likelihoodAnswers picks each question's label set by option likelihood:
-// a greedy search over answer strings after "<chat prompt>答案：". Step one
-// scores every label as the continuation; each later step scores the chosen
-// labels followed by each later label (in option order) against the chosen
-// labels followed by AnswerEnd, and stops when AnswerEnd wins or no label is
-// left. A single-answer question costs about 1.5·k scored continuations
-// instead of the 2^k − 1 of scoring every subset, and "ABD" can still win.
-func likelihoodAnswers(s *scorer, prompts []string, labels [][]string) ([]string, error) {
+// likelihoodAnswers picks each question's label set by option likelihood
+// after "<chat prompt>答案：". A single-choice question takes the label
+// with the highest log-probability. A multiple-choice question takes a
+// greedy search over answer strings: step one scores every label; each later
+// step scores the chosen labels followed by each later label (in option
+// order) against the chosen labels followed by AnswerEnd, and stops when
+// AnswerEnd wins or no label is left. That costs about 1.5·k scored
+// continuations instead of the 2^k − 1 of scoring every subset, and "ABD"
+// can still win.
+func likelihoodAnswers(s *scorer, prompts []string, labels [][]string, multi []bool) ([]string, error) {
 	type state struct {
 		chosen string
 		next   int // index of the first label that may still be added
@@ -131,7 +147,7 @@ func likelihoodAnswers(s *scorer, prompts []string, labels [][]string) ([]string
 			for _, l := range labels[i][st[i].next:] {
 				ps, cs, owner = append(ps, prompts[i]), append(cs, st[i].chosen+l), append(owner, i)
 			}
-			if st[i].chosen != "" {
+			if st[i].chosen != "" && multi[i] {
 				ps, cs, owner = append(ps, prompts[i]), append(cs, st[i].chosen+AnswerEnd), append(owner, i)
 			}
 		}
@@ -157,7 +173,7 @@ func likelihoodAnswers(s *scorer, prompts []string, labels [][]string) ([]string
 			last := c[len(st[i].chosen):]
 			st[i].chosen = c
 			st[i].next = slices.Index(labels[i], last) + 1
-			if st[i].next >= len(labels[i]) {
+			if !multi[i] || st[i].next >= len(labels[i]) {
 				st[i].done = true
 			}
 		}
@@ -173,9 +189,10 @@ func likelihoodAnswers(s *scorer, prompts []string, labels [][]string) ([]string
 // where the model checks every option before answering). For each option
 // the user's turn is the exam block followed by
 // "请逐一核对选项：选项X（<text>）是否正确？", the assistant's turn starts
-// "选项X", and the model scores "正确" against "错误". The answer is every
-// option whose margin log p(正确) − log p(错误) is positive, or the option
-// with the largest margin when none is.
+// "选项X", and the model scores "正确" against "错误". A single-choice
+// answer is the option with the largest margin log p(正确) − log p(错误); a
+// multiple-choice answer is every option with a positive margin, or the
+// largest-margin option when none is positive.
 func verifyAnswers(s *scorer, m Model, cases []*examCase) ([]string, error) {
 	var ps, cs []string
 	for _, c := range cases {
@@ -206,7 +223,7 @@ func verifyAnswers(s *scorer, m Model, cases []*examCase) ([]string, error) {
 			}
 		}
 		out[ci] = set.String()
-		if out[ci] == "" {
+		if out[ci] == "" || !isMulti(c.q) {
 			out[ci] = bestL
 		}
 	}

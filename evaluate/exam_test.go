@@ -65,48 +65,101 @@ func TestNormalizeAnswer(t *testing.T) {
 }
 
 func TestExamBlock(t *testing.T) {
-	q := &schemas.ExamQuestion{Question: " 糖尿病的典型症状是？", Options: []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽 "}}}
-	want := examInstruction + "\n糖尿病的典型症状是？\nA. 多饮\nB. 咳嗽"
-	if got := ExamBlock(q, nil); got != want {
-		t.Errorf("ExamBlock = %q, want %q", got, want)
+	opts := []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽 "}}
+	single := &schemas.ExamQuestion{Question: " 糖尿病的典型症状是？", Options: opts, Answer: "A"}
+	multi := &schemas.ExamQuestion{Question: "糖尿病的典型症状是？", Options: opts, Answer: "AB"}
+	body := "\n糖尿病的典型症状是？\nA. 多饮\nB. 咳嗽"
+	tests := []struct {
+		q        *schemas.ExamQuestion
+		passages []string
+		want     string
+	}{
+		{single, nil, singleInstruction + body},
+		{multi, nil, multiInstruction + body},
+		{single, []string{"糖尿病：症状：多饮", "多饮多尿"}, ragLead + "\n糖尿病：症状：多饮\n多饮多尿\n" + singleInstruction + body},
 	}
-	if got := ExamBlock(q, []string{"糖尿病：症状：多饮"}); got != ragLead+"\n糖尿病：症状：多饮\n"+want {
-		t.Errorf("ExamBlock with passages = %q", got)
+	for _, tt := range tests {
+		if got := ExamBlock(tt.q, tt.passages); got != tt.want {
+			t.Errorf("ExamBlock = %q, want %q", got, tt.want)
+		}
 	}
 }
 
 // examTrainingText is what a model that learned question q with answer ans
-// would have seen.
+// would have seen, in the SFT template of stages/exam.go.
 func examTrainingText(m Model, q *schemas.ExamQuestion, ans string) string {
-	return m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead + ans + AnswerEnd
+	tail := AnswerEnd
+	if len(ans) == 1 {
+		for _, o := range q.Options {
+			if o.Label == ans {
+				tail = ". " + o.Text
+			}
+		}
+	}
+	return m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead + ans + tail
 }
 
-func TestLikelihoodAnswersMultiLabel(t *testing.T) {
+func TestLikelihoodAnswers(t *testing.T) {
 	q := &schemas.ExamQuestion{Question: "下列哪些是糖尿病的症状？", Options: []schemas.Option{
 		{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽"}, {Label: "C", Text: "多尿"}, {Label: "D", Text: "皮疹"}}}
 	tmpl := newBigram()
 	tests := []struct {
 		trained []string // answers the model saw
+		multi   bool
 		want    string
 	}{
-		{[]string{"AC", "AC"}, "AC"},
-		{[]string{"B", "B"}, "B"},
-		{[]string{"ACD"}, "ACD"},
-		{[]string{"D"}, "D"},
+		{[]string{"AC", "AC"}, true, "AC"},
+		{[]string{"ACD"}, true, "ACD"},
+		{[]string{"BD", "D"}, true, "BD"},
+		{[]string{"B", "B"}, false, "B"},
+		{[]string{"D"}, false, "D"},
+		{[]string{"AC", "AC"}, false, "A"}, // single choice: one label only
 	}
 	for _, tt := range tests {
 		var texts []string
 		for _, a := range tt.trained {
+			q.Answer = a
 			texts = append(texts, examTrainingText(tmpl, q, a))
+		}
+		q.Answer = "A"
+		if tt.multi {
+			q.Answer = "AB"
 		}
 		m := newBigram(texts...)
 		s := &scorer{m: m, batch: 3}
-		got, err := likelihoodAnswers(s, []string{m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead}, [][]string{labelsOf(q)})
+		got, err := likelihoodAnswers(s, []string{m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead}, [][]string{labelsOf(q)}, []bool{tt.multi})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got[0] != tt.want {
-			t.Errorf("trained on %v: predicted %q, want %q", tt.trained, got[0], tt.want)
+			t.Errorf("trained on %v (multi %v): predicted %q, want %q", tt.trained, tt.multi, got[0], tt.want)
+		}
+	}
+}
+
+func TestFitPassages(t *testing.T) {
+	p := []string{"糖尿病的典型症状是多饮多尿多食", "肺炎的常见症状有发热咳嗽"} // 15 and 12 runes
+	tests := []struct {
+		budget int
+		want   []string
+	}{
+		{1000, p},
+		{6 + 16 + 13, p},     // lead line 6, each passage + newline
+		{6 + 16 + 12, p[:1]}, // the second would be cut under ragMinRunes
+		{6 + 13, []string{"糖尿病的典型症状是多饮多"}}, // cut to 12
+		{6 + 12, nil},
+		{-5, nil},
+	}
+	for _, tt := range tests {
+		got := fitPassages(p, tt.budget)
+		if len(got) != len(tt.want) {
+			t.Errorf("fitPassages(budget %d) = %q, want %q", tt.budget, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("fitPassages(budget %d) = %q, want %q", tt.budget, got, tt.want)
+			}
 		}
 	}
 }
@@ -114,6 +167,7 @@ func TestLikelihoodAnswersMultiLabel(t *testing.T) {
 func TestVerifyAnswers(t *testing.T) {
 	q := &schemas.ExamQuestion{Question: "下列哪些是糖尿病的症状？", Options: []schemas.Option{
 		{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽"}, {Label: "C", Text: "多尿"}}}
+	q.Answer = "AC"
 	c := &examCase{q: q, labels: labelsOf(q), gold: "AC", user: ExamBlock(q, nil)}
 	// A bigram model only sees the character before "正确"/"错误", the
 	// label, so it learns per-label verdicts from these texts.
@@ -136,5 +190,12 @@ func TestVerifyAnswers(t *testing.T) {
 	got, _ := verifyAnswers(&scorer{m: none, batch: 4}, none, []*examCase{c})
 	if got[0] != "B" {
 		t.Errorf("all-negative verification gave %q, want B", got[0])
+	}
+	// Single choice: only the best option, even when others look right.
+	q.Answer = "A"
+	c.gold, c.user = "A", ExamBlock(q, nil)
+	got, _ = verifyAnswers(&scorer{m: good, batch: 4}, good, []*examCase{c})
+	if got[0] != "A" {
+		t.Errorf("single-choice verification gave %q, want A", got[0])
 	}
 }

@@ -126,13 +126,13 @@ func (rep *Report) Markdown() string {
 ## How each number is made
 
 - **PPL**: exp of the token-weighted mean negative log-likelihood of stages/dcpt/valid documents (every token after the first).
-- **Exam acc**: the user's turn is "%s", the question and one "X. option" line per option; the assistant's turn starts "%s". The answer is found by a greedy search over answer strings: every label is scored as the continuation, then the chosen labels followed by each later label against the chosen labels followed by a newline, until the newline wins. A question counts only when the predicted label set equals the gold set (multi-answer "ABD" included).
-- **Exam acc (RAG)**: the same, with "%s" and the top %d BM25 passages (jieba words; clean text and knowledge-graph paragraphs; at most %d characters in all) before the question.
+- **Exam acc**: the user's turn is the SFT exam template — "%s" (or "%s" for a multiple-choice question), the question, one "X. option" line per option — and the assistant's turn starts "%s". A single-choice question takes the label with the highest log-probability; a multiple-choice question takes a greedy search over answer strings (every label, then the chosen labels followed by each later label against the chosen labels followed by a newline, until the newline wins). A question counts only when the predicted label set equals the gold set.
+- **Exam acc (RAG)**: the same over every question, with "%s" and the top %d BM25 passages (jieba words over clean text and knowledge-graph paragraphs; at most %d characters, and no more than fits the model's context beside the prompt) before the instruction; the items table counts the questions that had room for a passage.
 - **Exam acc (gen)**: greedy generation of at most %d tokens from the same prompt without "答案：", parsed for "答案：X" (or bare labels at the start).
-- **Exam acc (VoC)**, Verification-of-Choice after AntGLM-Med: for each option the model is asked "请逐一核对选项：选项X（…）是否正确？" and scores "正确" against "错误" after "选项X"; the answer is every option with a positive margin, or the best one when none has.
+- **Exam acc (VoC)**, Verification-of-Choice after AntGLM-Med: for each option the model is asked "请逐一核对选项：选项X（…）是否正确？" and scores "正确" against "错误" after "选项X"; a single-choice answer is the option with the largest margin, a multiple-choice answer every option with a positive margin (or the best one when none has).
 - **BLEU-1/2/4, ROUGE-1/2/L**: greedy answers of at most %d tokens to stages/eval/qa questions, cut into jieba words with the reference; sentence-level BLEU with uniform weights and no smoothing (as nltk's sentence_bleu), ROUGE F1 (ROUGE-L by longest common subsequence); means over answers.
 - **Pref acc**: the fraction of stages/dpo/test pairs whose chosen response has a higher mean log-probability per token given the prompt than the rejected one (pref_acc_sum in eval.json compares sums); ties count as wrong.
-`, examInstruction, answerLead, ragLead, rep.Settings.RAGTopK, rep.Settings.RAGRunes, rep.Settings.ExamTokens, rep.Settings.QATokens)
+`, singleInstruction, multiInstruction, answerLead, ragLead, rep.Settings.RAGTopK, rep.Settings.RAGRunes, rep.Settings.ExamTokens, rep.Settings.QATokens)
 	if rep.Settings.MaxN > 0 {
 		fmt.Fprintf(&b, "- Every set is capped at a deterministic sample of %d rows (the lowest hashes of id with seed %d); every stage sees the same items.\n", rep.Settings.MaxN, rep.Settings.Seed)
 	} else {

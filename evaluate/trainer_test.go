@@ -25,6 +25,11 @@ func write[T any](t *testing.T, path string, rows []T) {
 	}
 }
 
+// sized passes the model's context to evaluation, as chimed eval does.
+type sized struct{ *trainer.Model }
+
+func (m sized) ContextTokens() int { return m.Info.Arch.Context }
+
 // TestWithTrainerModel wires evaluation to the real gomlx model: the
 // untrained `tiny` model of trainer.InitModel on tiny stage files. An
 // untrained model predicts nearly uniformly, so its perplexity must sit near
@@ -66,7 +71,7 @@ func TestWithTrainerModel(t *testing.T) {
 			return nil, err
 		}
 		vocab = m.Info.Arch.Vocab
-		return m, nil
+		return sized{m}, nil
 	}
 	rep, err := evaluate.Run(ws, []string{evaluate.RowInit, evaluate.RowDCPT}, load, evaluate.Options{Seed: 1, QATokens: 8, ExamTokens: 6})
 	if err != nil {

@@ -47,7 +47,10 @@ func newEvalCmd(a *app) *cobra.Command {
 				if errors.Is(err, fs.ErrNotExist) {
 					return nil, fmt.Errorf("%w: %w", evaluate.ErrNoRun, err)
 				}
-				return m, err
+				if err != nil {
+					return nil, err
+				}
+				return sizedModel{m}, nil
 			}
 			rep, err := evaluate.Run(ws, evalStageList(stages), load, opts)
 			if err != nil {
@@ -72,6 +75,12 @@ func newEvalCmd(a *app) *cobra.Command {
 	f.IntVar(&opts.RAGTopK, "rag-k", evaluate.DefaultRAGTopK, "passages prepended in the RAG exam variant (-1: no RAG)")
 	return cmd
 }
+
+// sizedModel tells evaluation the trainer model's context length
+// (evaluate.ContextWindow), so RAG passages are cut to fit beside the prompt.
+type sizedModel struct{ *trainer.Model }
+
+func (m sizedModel) ContextTokens() int { return m.Info.Arch.Context }
 
 // evalStageList parses a comma-separated flag value.
 func evalStageList(s string) []string {
