@@ -1,0 +1,854 @@
+package stages
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chimed/chimed/dialogue"
+	"github.com/chimed/chimed/internal/atomicfile"
+	"github.com/chimed/chimed/internal/progress"
+	"github.com/chimed/chimed/internal/segment"
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/kg"
+	"github.com/chimed/chimed/schemas"
+)
+
+// Reasons a clean record gives no stage row, as counted in the manifest
+// (package kg and dialogue add their own).
+const (
+	ReasonEvalOverlap    = "eval_overlap" // shares a cluster, question or n-gram with an eval question
+	ReasonOverCap        = "over_cap"     // the source's cap for the stage was reached
+	ReasonOverBudget     = "over_budget"  // the stage's token budget was reached
+	ReasonWeightZero     = "weight_zero"  // the source has weight 0 in the stage
+	ReasonSampledOut     = "sampled_out"  // a fractional weight did not pick the row
+	ReasonEmpty          = "empty"        // a required field is empty
+	ReasonIdentical      = "preference_identical"
+	ReasonEvalKindUnused = "eval_kind_unused" // an eval source of a kind no eval set takes
+	ReasonNoStage        = "no_stage"         // the config turned off every stage this row feeds
+)
+
+// Options are everything build-stages needs; cmd/chimed fills them from
+// chimed.yaml so this package never reads the configuration itself.
+type Options struct {
+	Workspace   workspace.Dir
+	Config      Config
+	KG          kg.Config
+	Dialogue    dialogue.Config
+	Seed        uint64
+	EvalSources map[string]bool // sources whose role is eval
+	ConfigHash  string          // sha256 of chimed.yaml
+	Version     string          // chimed's version
+	// Check runs CheckLeakage on the result (recommended; it re-reads every
+	// stage file).
+	Check bool
+	Log   *slog.Logger
+	Bars  *progress.Bars
+}
+
+// splitKey names a stage split in manifest row counts: "sft/train".
+func splitKey(st schemas.Stage, split int) string { return string(st) + "/" + schemas.Splits[split] }
+
+type builder struct {
+	opts   Options
+	cfg    Config
+	ws     workspace.Dir
+	split  *SplitAssigner
+	grams  *evalGrams
+	evalK  map[string]struct{} // group and question keys of eval records
+	shaper *dialogue.Shaper
+	m      *Manifest
+
+	dcpt  [3]*fileWriter[schemas.DCPTRow]
+	sft   [3]*fileWriter[schemas.SFTRow]
+	dpo   [3]*fileWriter[schemas.DPORow]
+	exam  *fileWriter[schemas.ExamQuestion]
+	qa    *fileWriter[schemas.EvalQA]
+	lin   map[string]*fileWriter[LineageRow] // "sft/train", "eval/qa" → lineage
+	order []string                           // lineage keys in file order
+
+	stageRows   map[schemas.Stage]map[string]int64 // stage → source → rows (caps)
+	stageTokens map[schemas.Stage]int64            // budgets
+}
+
+// Build reads clean/ and writes every stage file, the eval sets, the
+// lineage files, stages/kg_stats.json and, last, stages/manifest.json.
+// Every file is written atomically; manifest.json is removed first, so a
+// killed run leaves no manifest and a re-run redoes the work.
+func Build(opts Options) (_ *Manifest, err error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	ws := opts.Workspace
+	if err := atomicfile.Sweep(ws.Stages()); err != nil {
+		return nil, err
+	}
+	old, _ := ReadManifest(ws)
+	if err := os.Remove(ManifestPath(ws)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	b := &builder{
+		opts: opts, cfg: opts.Config, ws: ws,
+		split:  NewSplitAssigner(opts.Seed, opts.Config.splits()),
+		grams:  newEvalGrams(opts.Config.ngram()),
+		evalK:  map[string]struct{}{},
+		shaper: dialogue.NewShaper(opts.Dialogue),
+		lin:    map[string]*fileWriter[LineageRow]{},
+		stageRows: map[schemas.Stage]map[string]int64{
+			schemas.StageDCPT: {}, schemas.StageSFT: {}, schemas.StageDPO: {}},
+		stageTokens: map[schemas.Stage]int64{},
+		m: &Manifest{
+			Version: opts.Version, Seed: opts.Seed, ConfigSHA256: opts.ConfigHash,
+			Tokens: cmpOr(opts.Config.Tokens, TokensChars), NGram: opts.Config.ngram(), Splits: opts.Config.splits(),
+			Stages:  map[schemas.Stage]map[string]*SplitCount{},
+			Eval:    map[string]int64{"exam": 0, "qa": 0},
+			Sources: map[string]*SourceCount{},
+			KGStats: "stages/kg_stats.json",
+		},
+	}
+	if err := b.open(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			b.abort()
+		}
+	}()
+	steps := []func() error{b.evalPass, b.texts, b.qas, b.graph, b.dialogues, b.exams, b.preferences}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.close(); err != nil {
+		return nil, err
+	}
+	return b.finish(old)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (b *builder) open() error {
+	var err error
+	for i, split := range schemas.Splits {
+		if b.dcpt[i], err = newFileWriter[schemas.DCPTRow](b.ws.StageFile(schemas.StageDCPT, split)); err != nil {
+			return err
+		}
+		if b.sft[i], err = newFileWriter[schemas.SFTRow](b.ws.StageFile(schemas.StageSFT, split)); err != nil {
+			return err
+		}
+		if b.dpo[i], err = newFileWriter[schemas.DPORow](b.ws.StageFile(schemas.StageDPO, split)); err != nil {
+			return err
+		}
+	}
+	if b.exam, err = newFileWriter[schemas.ExamQuestion](b.ws.EvalFile("exam")); err != nil {
+		return err
+	}
+	if b.qa, err = newFileWriter[schemas.EvalQA](b.ws.EvalFile("qa")); err != nil {
+		return err
+	}
+	for _, st := range schemas.Stages {
+		b.m.Stages[st] = map[string]*SplitCount{}
+		for i, split := range schemas.Splits {
+			b.m.Stages[st][split] = &SplitCount{}
+			if err := b.openLineage(splitKey(st, i)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range []string{"eval/exam", "eval/qa"} {
+		if err := b.openLineage(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) openLineage(key string) error {
+	w, err := newFileWriter[LineageRow](LineagePath(b.ws, key))
+	if err != nil {
+		return err
+	}
+	b.lin[key] = w
+	b.order = append(b.order, key)
+	return nil
+}
+
+// closer is any fileWriter.
+type closer interface {
+	Close() error
+	Abort()
+}
+
+// writers lists every writer opened so far, so close and abort stay in step
+// with open.
+func (b *builder) writers() []closer {
+	var ws []closer
+	add := func(c closer, ok bool) {
+		if ok {
+			ws = append(ws, c)
+		}
+	}
+	for i := range 3 {
+		add(b.dcpt[i], b.dcpt[i] != nil)
+		add(b.sft[i], b.sft[i] != nil)
+		add(b.dpo[i], b.dpo[i] != nil)
+	}
+	add(b.exam, b.exam != nil)
+	add(b.qa, b.qa != nil)
+	for _, k := range b.order {
+		add(b.lin[k], true)
+	}
+	return ws
+}
+
+func (b *builder) close() error {
+	for _, w := range b.writers() {
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) abort() {
+	for _, w := range b.writers() {
+		w.Abort()
+	}
+}
+
+func (b *builder) source(name string, k schemas.Kind) *SourceCount {
+	s := b.m.Sources[name]
+	if s == nil {
+		s = newSourceCount(k, b.opts.EvalSources[name])
+		b.m.Sources[name] = s
+	}
+	return s
+}
+
+// fate is what became of one clean record: used by some stage, or the first
+// reason a row it offered was turned down.
+type fate struct {
+	used   bool
+	reason string
+}
+
+func (f *fate) fail(reason string) {
+	if f.reason == "" {
+		f.reason = reason
+	}
+}
+
+// tokens counts a row's tokens the configured way.
+func (b *builder) tokens(texts ...string) (int64, error) {
+	var n int64
+	for _, t := range texts {
+		if b.m.Tokens == TokensWords {
+			ws, err := segment.Words(t)
+			if err != nil {
+				return 0, err
+			}
+			n += int64(len(ws))
+		} else {
+			n += int64(utf8.RuneCountInString(t))
+		}
+	}
+	return n, nil
+}
+
+// leaks reports whether a training record touches the eval sets: its group
+// key or a question's key is an eval record's, a line of a question is an
+// eval question too short for a window, or one of its texts shares an
+// n-gram window with an eval question. Questions are what a row asks
+// (a QA question, a prompt, every user turn); texts are every field.
+func (b *builder) leaks(group string, questions []string, texts ...string) bool {
+	if _, ok := b.evalK[group]; ok {
+		return true
+	}
+	for _, q := range questions {
+		if _, ok := b.evalK[questionKey(q)]; ok {
+			return true
+		}
+		for line := range strings.SplitSeq(q, "\n") {
+			if b.grams.isShortQuestion(line) {
+				return true
+			}
+		}
+	}
+	for _, t := range texts {
+		if b.grams.hits(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func questionKey(q string) string { return "q:" + schemas.StableID(canonical(q)) }
+
+// row is one stage row on offer: where it goes and what it says.
+type row struct {
+	stage   schemas.Stage
+	source  string
+	id      string
+	group   string
+	records []string
+	texts   []string // what counts as its tokens
+	write   func(split int, id string) error
+}
+
+// emit offers a row to its stage, applying the source's weight and cap and
+// the stage's budget, and writes the copies that pass into the group's
+// split. It marks the record used, or notes why not.
+func (b *builder) emit(f *fate, r row) error {
+	sc := b.cfg.stage(r.stage)
+	lim := sc.Sources[r.source]
+	w := 1.0
+	if lim.Weight != nil {
+		w = *lim.Weight
+	}
+	copies := int64(w)
+	if frac := w - math.Floor(w); frac > 0 && unit(weightSalt, string(r.stage)+"\x1f"+r.id) < frac {
+		copies++
+	}
+	if copies == 0 {
+		if w == 0 {
+			f.fail(ReasonWeightZero)
+		} else {
+			f.fail(ReasonSampledOut)
+		}
+		return nil
+	}
+	if lim.Cap > 0 {
+		copies = min(copies, lim.Cap-b.stageRows[r.stage][r.source])
+		if copies <= 0 {
+			f.fail(ReasonOverCap)
+			return nil
+		}
+	}
+	tok, err := b.tokens(r.texts...)
+	if err != nil {
+		return err
+	}
+	if sc.Budget > 0 {
+		if tok > 0 {
+			copies = min(copies, (sc.Budget-b.stageTokens[r.stage])/tok)
+		}
+		if copies <= 0 {
+			f.fail(ReasonOverBudget)
+			return nil
+		}
+	}
+	split := b.split.Split(r.group)
+	key := splitKey(r.stage, split)
+	src := b.m.Sources[r.source]
+	for c := range copies {
+		id := r.id
+		if c > 0 {
+			id = schemas.StableID(r.id, "copy", fmt.Sprint(c))
+		}
+		if err := r.write(split, id); err != nil {
+			return err
+		}
+		if err := b.lin[key].Write(LineageRow{ID: id, Group: r.group, Records: r.records}); err != nil {
+			return err
+		}
+		sp := b.m.Stages[r.stage][schemas.Splits[split]]
+		sp.Rows++
+		sp.Tokens += tok
+		src.Rows[key]++
+		b.stageRows[r.stage][r.source]++
+		b.stageTokens[r.stage] += tok
+	}
+	f.used = true
+	return nil
+}
+
+func (b *builder) dcptRow(f *fate, source, kind, id, group string, records []string, text string) error {
+	return b.emit(f, row{stage: schemas.StageDCPT, source: source, id: id, group: group, records: records,
+		texts: []string{text}, write: func(split int, id string) error {
+			return b.dcpt[split].Write(schemas.DCPTRow{ID: id, Source: source, Kind: kind, Text: text})
+		}})
+}
+
+func (b *builder) sftRow(f *fate, source, kind, id, group string, records []string, msgs []schemas.Turn) error {
+	texts := make([]string, len(msgs))
+	for i, m := range msgs {
+		texts[i] = m.Content
+	}
+	return b.emit(f, row{stage: schemas.StageSFT, source: source, id: id, group: group, records: records,
+		texts: texts, write: func(split int, id string) error {
+			return b.sft[split].Write(schemas.SFTRow{ID: id, Source: source, Kind: kind, Messages: msgs})
+		}})
+}
+
+func (b *builder) dpoRow(f *fate, source, kind, id, group string, records []string, prompt, chosen, rejected string) error {
+	return b.emit(f, row{stage: schemas.StageDPO, source: source, id: id, group: group, records: records,
+		texts: []string{prompt, chosen, rejected}, write: func(split int, id string) error {
+			return b.dpo[split].Write(schemas.DPORow{ID: id, Source: source, Kind: kind, Prompt: prompt, Chosen: chosen, Rejected: rejected})
+		}})
+}
+
+// read streams one kind's clean rows with a progress bar sized by the
+// Parquet footers.
+func read[T any](b *builder, k schemas.Kind, fn func(*T) error) error {
+	dir := b.ws.Clean(k)
+	files, err := schemas.PartFiles(dir)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, f := range files {
+		n, err := schemas.CountRows(f)
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	bar := b.opts.Bars.Start("stages "+string(k), total, false)
+	defer bar.Finish()
+	for r, err := range schemas.ReadDir[T](dir) {
+		if err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		bar.Add(1)
+	}
+	return nil
+}
+
+// isEvalKind says which kinds of eval source make eval rows.
+func isEvalKind(k schemas.Kind) bool {
+	return k == schemas.KindExam || k == schemas.KindQA || k == schemas.KindDialogue
+}
+
+// trainRecord counts an eval source's record of a kind no eval set takes
+// and reports whether the record is for training.
+func (b *builder) trainRecord(source string, k schemas.Kind) bool {
+	if !b.opts.EvalSources[source] {
+		return true
+	}
+	if !isEvalKind(k) {
+		b.source(source, k).settle(false, ReasonEvalKindUnused, 1)
+	}
+	return false
+}
+
+// evalPass writes the eval sets from eval sources and indexes their
+// questions, before any training row is written.
+func (b *builder) evalPass() error {
+	if len(b.opts.EvalSources) == 0 {
+		return nil
+	}
+	evalRow := func(src *SourceCount, key string, group, id string, records []string) error {
+		src.Rows[key]++
+		src.settle(true, "", 1)
+		b.m.Eval[strings.TrimPrefix(key, "eval/")]++
+		return b.lin[key].Write(LineageRow{ID: id, Group: group, Records: records})
+	}
+	addKeys := func(group, q string) {
+		b.evalK[group] = struct{}{}
+		b.evalK[questionKey(q)] = struct{}{}
+		b.grams.add(q)
+	}
+	err := read(b, schemas.KindExam, func(q *schemas.ExamQuestion) error {
+		if !b.opts.EvalSources[q.Source] {
+			return nil
+		}
+		src := b.source(q.Source, schemas.KindExam)
+		if _, ok := examOptions(q); !ok {
+			src.settle(false, ReasonExamBadAnswer, 1)
+			return nil
+		}
+		group := groupKey(q.Cluster, canonical(q.Question))
+		addKeys(group, q.Question)
+		if err := b.exam.Write(*q); err != nil {
+			return err
+		}
+		return evalRow(src, "eval/exam", group, q.ID, []string{q.ID})
+	})
+	if err != nil {
+		return err
+	}
+	qa := func(src *SourceCount, id, source, group, question, answer string) error {
+		addKeys(group, question)
+		if err := b.qa.Write(schemas.EvalQA{ID: id, Source: source, Question: question, Answer: answer}); err != nil {
+			return err
+		}
+		return evalRow(src, "eval/qa", group, id, []string{id})
+	}
+	err = read(b, schemas.KindQA, func(r *schemas.QA) error {
+		if !b.opts.EvalSources[r.Source] {
+			return nil
+		}
+		src := b.source(r.Source, schemas.KindQA)
+		q, a := strings.TrimSpace(r.Question), strings.TrimSpace(r.Answer)
+		if q == "" || a == "" {
+			src.settle(false, ReasonEmpty, 1)
+			return nil
+		}
+		return qa(src, r.ID, r.Source, groupKey(r.Cluster, canonical(q)), q, a)
+	})
+	if err != nil {
+		return err
+	}
+	return read(b, schemas.KindDialogue, func(d *schemas.Dialogue) error {
+		if !b.opts.EvalSources[d.Source] {
+			return nil
+		}
+		src := b.source(d.Source, schemas.KindDialogue)
+		parts, why := b.shaper.Shape(d.Turns)
+		if why != "" {
+			src.settle(false, why, 1)
+			return nil
+		}
+		u, a := firstExchange(parts[0])
+		return qa(src, d.ID, d.Source, groupKey(d.Cluster, canonical(u)), u, a)
+	})
+}
+
+// firstExchange is the first user turn and the assistant turn after it.
+func firstExchange(turns []schemas.Turn) (user, assistant string) {
+	if turns[0].Role == schemas.RoleSystem {
+		turns = turns[1:]
+	}
+	return turns[0].Content, turns[1].Content
+}
+
+func (b *builder) texts() error {
+	return read(b, schemas.KindText, func(r *schemas.Text) error {
+		if !b.trainRecord(r.Source, schemas.KindText) {
+			return nil
+		}
+		src, f := b.source(r.Source, schemas.KindText), fate{}
+		body := strings.TrimSpace(r.Text)
+		if t := strings.TrimSpace(r.Title); t != "" && body != "" && !strings.HasPrefix(body, t) {
+			body = t + "\n" + body
+		}
+		group := groupKey(r.Cluster, canonical(body))
+		switch {
+		case body == "":
+			f.fail(ReasonEmpty)
+		case b.leaks(group, nil, body):
+			f.fail(ReasonEvalOverlap)
+		default:
+			if err := b.dcptRow(&f, r.Source, string(schemas.KindText), r.ID, group, []string{r.ID}, body); err != nil {
+				return err
+			}
+		}
+		src.settle(f.used, f.reason, 1)
+		return nil
+	})
+}
+
+func (b *builder) qas() error {
+	return read(b, schemas.KindQA, func(r *schemas.QA) error {
+		if !b.trainRecord(r.Source, schemas.KindQA) {
+			return nil
+		}
+		src, f := b.source(r.Source, schemas.KindQA), fate{}
+		q, a := strings.TrimSpace(r.Question), strings.TrimSpace(r.Answer)
+		group := groupKey(r.Cluster, canonical(q))
+		rec := []string{r.ID}
+		switch {
+		case q == "" || a == "":
+			f.fail(ReasonEmpty)
+		case b.leaks(group, []string{q}, q+"\n"+a):
+			f.fail(ReasonEvalOverlap)
+		default:
+			msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: q}, {Role: schemas.RoleAssistant, Content: a}}
+			if err := b.sftRow(&f, r.Source, string(schemas.KindQA), r.ID, group, rec, msgs); err != nil {
+				return err
+			}
+			if b.cfg.DCPT.QAAsText {
+				if err := b.dcptRow(&f, r.Source, string(schemas.KindQA), r.ID, group, rec, q+"\n"+a); err != nil {
+					return err
+				}
+			}
+		}
+		src.settle(f.used, f.reason, 1)
+		return nil
+	})
+}
+
+// graph collects every training triple (the one kind held in memory, see
+// kg.Graph), then writes one DCPT paragraph and the KG→QA pairs per head.
+func (b *builder) graph() error {
+	g := kg.NewGraph(b.opts.KG)
+	err := read(b, schemas.KindKG, func(t *schemas.Triple) error {
+		if !b.trainRecord(t.Source, schemas.KindKG) {
+			return nil
+		}
+		if why := g.Add(*t); why != "" {
+			b.source(t.Source, schemas.KindKG).settle(false, why, 1)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, h := range g.Heads() {
+		src, f := b.source(h.Source, schemas.KindKG), fate{}
+		group := g.GroupKey(h.Head)
+		ids := h.IDs()
+		used := map[string]bool{}
+		para := g.Verbalize(h)
+		switch {
+		case b.leaks(group, nil, para):
+			f.fail(ReasonEvalOverlap)
+		case b.opts.KG.NoVerbalize && b.opts.KG.NoQA:
+			f.fail(ReasonNoStage)
+		default:
+			if !b.opts.KG.NoVerbalize {
+				pf := fate{}
+				id := schemas.StableID("kg", h.Source, h.Head)
+				if err := b.dcptRow(&pf, h.Source, string(schemas.KindKG), id, group, ids, para); err != nil {
+					return err
+				}
+				if pf.used {
+					for _, id := range ids {
+						used[id] = true
+					}
+				}
+				f.fail(pf.reason)
+			}
+			if !b.opts.KG.NoQA {
+				for _, p := range g.Questions(h, b.opts.KG) {
+					qf := fate{}
+					if b.leaks(group, []string{p.Question}, p.Question, p.Answer) {
+						f.fail(ReasonEvalOverlap)
+						continue
+					}
+					id := schemas.StableID("kg-qa", h.Source, h.Head, p.Relation)
+					msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: p.Question}, {Role: schemas.RoleAssistant, Content: p.Answer}}
+					if err := b.sftRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, msgs); err != nil {
+						return err
+					}
+					if qf.used {
+						for _, id := range p.IDs {
+							used[id] = true
+						}
+					}
+					f.fail(qf.reason)
+				}
+			}
+		}
+		n := int64(len(used))
+		if n > 0 {
+			src.settle(true, "", n)
+		}
+		if rest := int64(len(ids)) - n; rest > 0 {
+			src.settle(false, f.reason, rest)
+		}
+	}
+	stats := g.Stats()
+	return writeJSON(KGStatsPath(b.ws), stats)
+}
+
+func (b *builder) dialogues() error {
+	return read(b, schemas.KindDialogue, func(d *schemas.Dialogue) error {
+		if !b.trainRecord(d.Source, schemas.KindDialogue) {
+			return nil
+		}
+		src, f := b.source(d.Source, schemas.KindDialogue), fate{}
+		parts, why := b.shaper.Shape(d.Turns)
+		if why != "" {
+			src.settle(false, why, 1)
+			return nil
+		}
+		u, _ := firstExchange(parts[0])
+		group := groupKey(d.Cluster, canonical(u))
+		var texts, users []string
+		for _, p := range parts {
+			for _, t := range p {
+				texts = append(texts, t.Content)
+				if t.Role == schemas.RoleUser {
+					users = append(users, t.Content)
+				}
+			}
+		}
+		if b.leaks(group, users, texts...) {
+			f.fail(ReasonEvalOverlap)
+		} else {
+			for i, p := range parts {
+				id := d.ID
+				if len(parts) > 1 {
+					id = schemas.StableID(d.ID, "part", fmt.Sprint(i))
+				}
+				if err := b.sftRow(&f, d.Source, string(schemas.KindDialogue), id, group, []string{d.ID}, p); err != nil {
+					return err
+				}
+			}
+		}
+		src.settle(f.used, f.reason, 1)
+		return nil
+	})
+}
+
+func (b *builder) exams() error {
+	return read(b, schemas.KindExam, func(q *schemas.ExamQuestion) error {
+		if !b.trainRecord(q.Source, schemas.KindExam) {
+			return nil
+		}
+		src, f := b.source(q.Source, schemas.KindExam), fate{}
+		opts, ok := examOptions(q)
+		group := groupKey(q.Cluster, canonical(q.Question))
+		rec := []string{q.ID}
+		if !ok {
+			src.settle(false, ReasonExamBadAnswer, 1)
+			return nil
+		}
+		prompt := examPrompt(q)
+		answer := examAnswer(q.Answer, opts, q.Explanation)
+		chosen, rejected, pair := examPair(q, opts)
+		if b.leaks(group, []string{q.Question}, prompt, answer, chosen, rejected) {
+			src.settle(false, ReasonEvalOverlap, 1)
+			return nil
+		}
+		msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: prompt}, {Role: schemas.RoleAssistant, Content: answer}}
+		if err := b.sftRow(&f, q.Source, string(schemas.KindExam), q.ID, group, rec, msgs); err != nil {
+			return err
+		}
+		if !b.cfg.DPO.NoExamPairs {
+			if pair {
+				if err := b.dpoRow(&f, q.Source, string(schemas.KindExam), q.ID, group, rec, prompt, chosen, rejected); err != nil {
+					return err
+				}
+			}
+		}
+		src.settle(f.used, f.reason, 1)
+		return nil
+	})
+}
+
+func (b *builder) preferences() error {
+	return read(b, schemas.KindPreference, func(p *schemas.PreferencePair) error {
+		if !b.trainRecord(p.Source, schemas.KindPreference) {
+			return nil
+		}
+		src, f := b.source(p.Source, schemas.KindPreference), fate{}
+		prompt, chosen, rejected := strings.TrimSpace(p.Prompt), strings.TrimSpace(p.Chosen), strings.TrimSpace(p.Rejected)
+		group := groupKey(p.Cluster, canonical(prompt))
+		switch {
+		case prompt == "" || chosen == "" || rejected == "":
+			f.fail(ReasonEmpty)
+		case chosen == rejected:
+			f.fail(ReasonIdentical)
+		case b.leaks(group, []string{prompt}, prompt, chosen, rejected):
+			f.fail(ReasonEvalOverlap)
+		default:
+			if err := b.dpoRow(&f, p.Source, string(schemas.KindPreference), p.ID, group, []string{p.ID}, prompt, chosen, rejected); err != nil {
+				return err
+			}
+		}
+		src.settle(f.used, f.reason, 1)
+		return nil
+	})
+}
+
+// finish hashes every file into the manifest, drops model negatives made
+// from a different SFT train split, runs the leakage check and writes the
+// manifest last.
+func (b *builder) finish(old *Manifest) (*Manifest, error) {
+	m := b.m
+	add := func(path string, rows int64) error {
+		e, err := describe(b.ws, path, rows)
+		if err != nil {
+			return err
+		}
+		m.Files = append(m.Files, e)
+		return nil
+	}
+	for i := range schemas.Splits {
+		for _, w := range []struct {
+			path string
+			rows int64
+		}{{b.dcpt[i].path, b.dcpt[i].rows}, {b.sft[i].path, b.sft[i].rows}, {b.dpo[i].path, b.dpo[i].rows}} {
+			if err := add(w.path, w.rows); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := add(b.exam.path, b.exam.rows); err != nil {
+		return nil, err
+	}
+	if err := add(b.qa.path, b.qa.rows); err != nil {
+		return nil, err
+	}
+	for _, k := range b.order {
+		if err := add(b.lin[k].path, b.lin[k].rows); err != nil {
+			return nil, err
+		}
+	}
+	if err := add(KGStatsPath(b.ws), 0); err != nil {
+		return nil, err
+	}
+	if err := b.keepNegatives(old, add); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(m.Files, func(a, c FileEntry) int { return strings.Compare(a.Path, c.Path) })
+
+	m.Totals = *newSourceCount("", false)
+	for _, s := range m.Sources {
+		m.Totals.In += s.In
+		m.Totals.Used += s.Used
+		for k, v := range s.Unused {
+			m.Totals.Unused[k] += v
+		}
+		for k, v := range s.Rows {
+			m.Totals.Rows[k] += v
+		}
+	}
+	m.LeakageCheck = "skipped"
+	if b.opts.Check {
+		if _, err := CheckLeakage(b.ws, m.NGram); err != nil {
+			return nil, err
+		}
+		m.LeakageCheck = "passed"
+	}
+	return m, writeJSON(ManifestPath(b.ws), m)
+}
+
+// keepNegatives lists stages/dpo/negatives.parquet in the manifest when it
+// was made from the SFT train split this run wrote again byte for byte, and
+// deletes it otherwise (its prompts may now sit in valid or test).
+func (b *builder) keepNegatives(old *Manifest, add func(string, int64) error) error {
+	path := NegativesPath(b.ws)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	sftTrain := "stages/sft/train.parquet"
+	var was, now string
+	if old != nil {
+		for _, f := range old.Files {
+			if f.Path == sftTrain {
+				was = f.SHA256
+			}
+		}
+	}
+	for _, f := range b.m.Files {
+		if f.Path == sftTrain {
+			now = f.SHA256
+		}
+	}
+	if was == "" || was != now {
+		b.opts.Log.Warn("removing model negatives made from another SFT train split; re-run `chimed dpo-negatives`", "file", path)
+		return os.Remove(path)
+	}
+	n, err := schemas.CountRows(path)
+	if err != nil {
+		return err
+	}
+	return add(path, n)
+}

@@ -1,0 +1,282 @@
+package stages
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"iter"
+	"os"
+	"strings"
+
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// LeakageReport counts what CheckLeakage looked at.
+type LeakageReport struct {
+	EvalQuestions int   `json:"eval_questions"`
+	EvalGrams     int   `json:"eval_grams"`
+	RowsScanned   int64 `json:"rows_scanned"`
+	Groups        int   `json:"groups"`
+	Clusters      int   `json:"clusters"`
+}
+
+// LeakageError names the file, row and what leaked.
+type LeakageError struct {
+	File string
+	Row  int64
+	Err  error
+}
+
+func (e *LeakageError) Error() string { return fmt.Sprintf("%s: row %d: %v", e.File, e.Row, e.Err) }
+func (e *LeakageError) Unwrap() error { return e.Err }
+
+// ErrLeak is wrapped by every leak CheckLeakage finds.
+var ErrLeak = errors.New("leak")
+
+// CheckLeakage verifies a built workspace independently of the builder's
+// bookkeeping, from the files alone:
+//   - no training row (stages/{dcpt,sft,dpo}/*.parquet, and the trainer's
+//     dpo/negatives.parquet) shares an n-character window with an eval
+//     question (eval/exam, eval/qa), compared as exact strings of
+//     whitespace-free lower-cased text; an eval question shorter than n
+//     must not be a whole line of any user message or DPO prompt;
+//   - every lineage file lists the ids of its stage file, row for row;
+//   - no group key and no near-duplicate cluster of clean/ (looked up from
+//     the clean records behind each row) has rows in two splits, and no
+//     eval record or eval cluster is behind a training row.
+//
+// Memory: the eval windows, plus about 40 bytes per distinct group and per
+// clean record behind the stages.
+func CheckLeakage(ws workspace.Dir, n int) (*LeakageReport, error) {
+	rep := &LeakageReport{}
+	grams, shorts := map[string]struct{}{}, map[string]struct{}{}
+	addQ := func(q string) {
+		rep.EvalQuestions++
+		c := canonical(q)
+		offs := runeOffsets(c)
+		if len(offs)-1 < n {
+			if c != "" {
+				shorts[c] = struct{}{}
+			}
+			return
+		}
+		for i := 0; i+n < len(offs); i++ {
+			grams[c[offs[i]:offs[i+n]]] = struct{}{}
+		}
+	}
+	for r, err := range schemas.ReadFile[schemas.ExamQuestion](ws.EvalFile("exam")) {
+		if err != nil {
+			return nil, err
+		}
+		addQ(r.Question)
+	}
+	for r, err := range schemas.ReadFile[schemas.EvalQA](ws.EvalFile("qa")) {
+		if err != nil {
+			return nil, err
+		}
+		addQ(r.Question)
+	}
+	rep.EvalGrams = len(grams)
+
+	clusters, err := cleanClusters(ws)
+	if err != nil {
+		return nil, err
+	}
+	seed := maphash.MakeSeed()
+	hash := func(s string) uint64 { return maphash.String(seed, s) }
+	clusterOf := func(rec string) uint64 {
+		if c, ok := clusters[rec]; ok {
+			return hash(c)
+		}
+		return hash(rec)
+	}
+
+	// Eval records and their clusters.
+	evalRecs, evalClusters := map[string]struct{}{}, map[uint64]struct{}{}
+	for _, key := range []string{"eval/exam", "eval/qa"} {
+		for r, err := range schemas.ReadFile[LineageRow](LineagePath(ws, key)) {
+			if err != nil {
+				return nil, err
+			}
+			for _, rec := range r.Records {
+				evalRecs[rec] = struct{}{}
+				evalClusters[clusterOf(rec)] = struct{}{}
+			}
+		}
+	}
+
+	groupSplit, clusterSplit := map[uint64]int8{}, map[uint64]int8{}
+	leak := func(file string, row int64, format string, args ...any) error {
+		return &LeakageError{File: file, Row: row, Err: fmt.Errorf("%w: "+format, append([]any{ErrLeak}, args...)...)}
+	}
+	scanText := func(file string, row int64, text string, question bool) error {
+		c := canonical(text)
+		offs := runeOffsets(c)
+		for i := 0; i+n < len(offs); i++ {
+			if _, ok := grams[c[offs[i]:offs[i+n]]]; ok {
+				return leak(file, row, "shares %q with an eval question", c[offs[i]:offs[i+n]])
+			}
+		}
+		if question {
+			for line := range strings.SplitSeq(text, "\n") {
+				if _, ok := shorts[canonical(line)]; ok {
+					return leak(file, row, "asks the eval question %q", line)
+				}
+			}
+		}
+		return nil
+	}
+	for _, st := range schemas.Stages {
+		for si, split := range schemas.Splits {
+			path := ws.StageFile(st, split)
+			ids, err := scanStage(path, st, func(row int64, text string, question bool) error {
+				return scanText(path, row, text, question)
+			})
+			if err != nil {
+				return nil, err
+			}
+			lpath := LineagePath(ws, splitKey(st, si))
+			row := int64(0)
+			for l, err := range schemas.ReadFile[LineageRow](lpath) {
+				if err != nil {
+					return nil, err
+				}
+				if row >= int64(len(ids)) || ids[row] != l.ID {
+					return nil, leak(lpath, row, "lineage id %s does not match %s", l.ID, path)
+				}
+				if s, ok := groupSplit[hash(l.Group)]; ok && s != int8(si) {
+					return nil, leak(lpath, row, "group %q is in %s and %s", l.Group, schemas.Splits[s], split)
+				}
+				groupSplit[hash(l.Group)] = int8(si)
+				for _, rec := range l.Records {
+					if _, ok := evalRecs[rec]; ok {
+						return nil, leak(lpath, row, "eval record %s is behind a training row", rec)
+					}
+					c := clusterOf(rec)
+					if _, ok := evalClusters[c]; ok {
+						return nil, leak(lpath, row, "record %s shares a near-duplicate cluster with an eval record", rec)
+					}
+					if s, ok := clusterSplit[c]; ok && s != int8(si) {
+						return nil, leak(lpath, row, "the cluster of record %s is in %s and %s", rec, schemas.Splits[s], split)
+					}
+					clusterSplit[c] = int8(si)
+				}
+				row++
+			}
+			if row != int64(len(ids)) {
+				return nil, leak(lpath, row, "lineage has %d rows, %s has %d", row, path, len(ids))
+			}
+			rep.RowsScanned += int64(len(ids))
+		}
+	}
+	if neg := NegativesPath(ws); fileExists(neg) {
+		if _, err := scanStage(neg, schemas.StageDPO, func(row int64, text string, question bool) error {
+			return scanText(neg, row, text, question)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	rep.Groups, rep.Clusters = len(groupSplit), len(clusterSplit)
+	return rep, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// runeOffsets lists the byte offset of every rune of s, and len(s) last.
+func runeOffsets(s string) []int {
+	offs := make([]int, 0, len(s)/3+1)
+	for i := range s {
+		offs = append(offs, i)
+	}
+	return append(offs, len(s))
+}
+
+// scanStage calls fn with every text field of every row of a stage file
+// (question says whether the field is something a row asks) and returns
+// the row ids in order.
+func scanStage(path string, st schemas.Stage, fn func(row int64, text string, question bool) error) ([]string, error) {
+	var ids []string
+	scan := func(seq func(yield func(int64, error) bool)) error {
+		for _, err := range seq {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	switch st {
+	case schemas.StageDCPT:
+		err = scan(rows(schemas.ReadFile[schemas.DCPTRow](path), func(i int64, r schemas.DCPTRow) error {
+			ids = append(ids, r.ID)
+			return fn(i, r.Text, false)
+		}))
+	case schemas.StageSFT:
+		err = scan(rows(schemas.ReadFile[schemas.SFTRow](path), func(i int64, r schemas.SFTRow) error {
+			ids = append(ids, r.ID)
+			for _, m := range r.Messages {
+				if err := fn(i, m.Content, m.Role == schemas.RoleUser); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	case schemas.StageDPO:
+		err = scan(rows(schemas.ReadFile[schemas.DPORow](path), func(i int64, r schemas.DPORow) error {
+			ids = append(ids, r.ID)
+			for j, t := range []string{r.Prompt, r.Chosen, r.Rejected} {
+				if err := fn(i, t, j == 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	return ids, err
+}
+
+// rows numbers a file's rows and applies fn to each, stopping at the first
+// error.
+func rows[T any](seq iter.Seq2[T, error], fn func(int64, T) error) func(yield func(int64, error) bool) {
+	return func(yield func(int64, error) bool) {
+		var i int64
+		for r, err := range seq {
+			if err == nil {
+				err = fn(i, r)
+			}
+			if !yield(i, err) || err != nil {
+				return
+			}
+			i++
+		}
+	}
+}
+
+// idCluster reads only the id and cluster columns of a clean file.
+type idCluster struct {
+	ID      string `parquet:"id"`
+	Cluster string `parquet:"cluster"`
+}
+
+// cleanClusters maps every clean record that belongs to another record's
+// near-duplicate cluster to that cluster id; a record absent from the map
+// is its own cluster (clean sets a record's cluster to its own id, or
+// leaves it empty, when it has no near duplicate).
+func cleanClusters(ws workspace.Dir) (map[string]string, error) {
+	m := map[string]string{}
+	for _, k := range schemas.Kinds {
+		for r, err := range schemas.ReadDir[idCluster](ws.Clean(k)) {
+			if err != nil {
+				return nil, err
+			}
+			if r.Cluster != "" && r.Cluster != r.ID {
+				m[r.ID] = r.Cluster
+			}
+		}
+	}
+	return m, nil
+}

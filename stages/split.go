@@ -1,0 +1,84 @@
+package stages
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"strings"
+	"unicode"
+
+	"github.com/chimed/chimed/schemas"
+)
+
+// SplitAssigner puts a group key into train, valid or test by hashing it
+// with the seed, so every row of a group lands in one split and a different
+// seed reshuffles groups.
+type SplitAssigner struct {
+	seed     [8]byte
+	fraction SplitFractions
+}
+
+// NewSplitAssigner makes an assigner for a seed and fractions (zero
+// fractions mean DefaultSplits).
+func NewSplitAssigner(seed uint64, f SplitFractions) *SplitAssigner {
+	if f == (SplitFractions{}) {
+		f = DefaultSplits
+	}
+	a := &SplitAssigner{fraction: f}
+	binary.LittleEndian.PutUint64(a.seed[:], seed)
+	return a
+}
+
+// unit maps a key to [0, 1) with a hash salted by salt.
+func unit(salt []byte, key string) float64 {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(key))
+	var sum [sha256.Size]byte
+	return float64(binary.BigEndian.Uint64(h.Sum(sum[:0]))>>11) / (1 << 53)
+}
+
+// Split returns the index into schemas.Splits (0 train, 1 valid, 2 test).
+func (a *SplitAssigner) Split(groupKey string) int {
+	u := unit(a.seed[:], groupKey)
+	switch {
+	case u < a.fraction.Train:
+		return 0
+	case u < a.fraction.Train+a.fraction.Valid:
+		return 1
+	case a.fraction.Test > 0:
+		return 2
+	case a.fraction.Valid > 0: // rounding past train+valid when test is 0
+		return 1
+	}
+	return 0
+}
+
+// weightSalt makes weight sampling independent of the seed, so the seed
+// changes only the split.
+var weightSalt = []byte("chimed-weight")
+
+// canonical folds text for group keys and question matching: no
+// whitespace, lower case, full-width ASCII folded to half width.
+func canonical(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' {
+			continue
+		}
+		if r >= '！' && r <= '～' {
+			r -= 0xfee0
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// groupKey is a record's split key: its near-duplicate cluster when clean
+// set one, else "q:" + its canonical question or text.
+func groupKey(cluster, canonicalText string) string {
+	if cluster != "" {
+		return "c:" + cluster
+	}
+	return "q:" + schemas.StableID(canonicalText)
+}
