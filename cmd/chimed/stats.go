@@ -1,17 +1,30 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
+
+	"github.com/chimed/chimed/stats"
 )
 
 func newStatsCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var opts stats.Options
+	cmd := &cobra.Command{
 		Use:   "stats",
-		Short: "not built yet (issue #4)",
+		Short: "describe the workspace in reports/stats.html (charts), stats.md and stats.json",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("stats is not built yet (issue #4)")
+			rep, err := stats.Run(a.dir(), opts)
+			if err != nil {
+				return err
+			}
+			for _, n := range rep.Notes {
+				a.log.Info("stats", "note", n)
+			}
+			a.log.Info("stats done", "html", a.dir().Report("stats.html"), "stages", len(rep.Stages))
+			return nil
 		},
 	}
+	cmd.Flags().Int64Var(&opts.WordCap, "word-cap", 20_000, "rows per stage segmented with jieba in full before sampling")
+	cmd.Flags().Int64Var(&opts.WordStride, "word-stride", 16, "past the cap, segment 1 row in this many (chosen by id hash)")
+	cmd.Flags().BoolVar(&opts.NoWords, "no-words", false, "skip jieba word counts")
+	return cmd
 }

@@ -1,0 +1,493 @@
+package stats
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chimed/chimed/internal/segment"
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// Options tune Collect.
+type Options struct {
+	// WordCap rows of each stage are segmented with jieba in full (default
+	// 20,000); past it only every row whose id hashes to 0 mod WordStride
+	// (default 16) is, and word totals are scaled from the sample.
+	WordCap    int64
+	WordStride int64
+	// NoWords skips jieba altogether (word columns stay 0).
+	NoWords bool
+}
+
+func (o *Options) defaults() {
+	if o.WordCap <= 0 {
+		o.WordCap = 20_000
+	}
+	if o.WordStride <= 0 {
+		o.WordStride = 16
+	}
+}
+
+// maxRelations bounds the relation counter of the clean/kg fallback; rarer
+// relations past it are counted together as "(other)".
+const maxRelations = 10_000
+
+// collector gathers one Report.
+type collector struct {
+	ws    workspace.Dir
+	opts  Options
+	rep   *Report
+	words bool // jieba is available and wanted
+}
+
+// Collect reads every input of workspace ws that exists and returns the
+// report. Only I/O failures on files that exist and cannot be read as what
+// they claim to be are errors; missing inputs are notes.
+func Collect(ws workspace.Dir, opts Options) (*Report, error) {
+	opts.defaults()
+	c := &collector{ws: ws, opts: opts, rep: &Report{
+		Workspace: string(ws), Notes: []string{}, Quarantine: []NameCount{}, Layers: []LayerRows{}, Stages: []StageStats{},
+		Sampling: Sampling{Cap: opts.WordCap, Stride: opts.WordStride},
+	}}
+	if !opts.NoWords {
+		if _, err := segment.Jieba(); err != nil {
+			c.note("word counts are missing: %v", err)
+		} else {
+			c.words = true
+			c.rep.Sampling.Segmenter = "jieba"
+		}
+	} else {
+		c.note("word counts were not asked for (--no-words)")
+	}
+	steps := []func() error{c.ingest, c.quarantine, c.layers, c.clean, c.stages, c.manifest, c.kg, c.dialogue}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return c.rep, nil
+}
+
+func (c *collector) note(format string, args ...any) {
+	c.rep.Notes = append(c.rep.Notes, fmt.Sprintf(format, args...))
+}
+
+// rel names a workspace path relative to the workspace, for notes.
+func (c *collector) rel(p string) string {
+	if r, err := filepath.Rel(string(c.ws), p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+// readJSON decodes a step report into a generic tree. A missing file is a
+// note and nil; a malformed one is a note naming the place and nil, so one
+// bad report does not hide the rest.
+func (c *collector) readJSON(path, makes string) map[string]any {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.note("%s is missing (run `chimed %s`)", c.rel(path), makes)
+		return nil
+	}
+	if err != nil {
+		c.note("%s: %v", c.rel(path), err)
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			c.note("%s: not valid JSON at byte %d: %v", c.rel(path), se.Offset, err)
+		} else {
+			c.note("%s: %v", c.rel(path), err)
+		}
+		return nil
+	}
+	return m
+}
+
+// sourcesTable turns {"sources": {NAME: {key: number | {k: number}}},
+// "totals": {…}} into a Table: one column per key (a nested map of numbers
+// counts as its sum), preferred columns first, then the others by name.
+func sourcesTable(m map[string]any, preferred ...string) *Table {
+	srcs, _ := m["sources"].(map[string]any)
+	cols := map[string]bool{}
+	value := func(v any) (float64, bool) {
+		switch v := v.(type) {
+		case float64:
+			return v, true
+		case map[string]any:
+			var sum float64
+			for _, x := range v {
+				if f, ok := x.(float64); ok {
+					sum += f
+				}
+			}
+			return sum, true
+		}
+		return 0, false
+	}
+	rows := map[string]map[string]any{}
+	for name, s := range srcs {
+		if sm, ok := s.(map[string]any); ok {
+			rows[name] = sm
+			for k, v := range sm {
+				if _, ok := value(v); ok {
+					cols[k] = true
+				}
+			}
+		}
+	}
+	t := &Table{Columns: []string{}, Rows: []TableRow{}}
+	for _, p := range preferred {
+		if cols[p] {
+			t.Columns = append(t.Columns, p)
+			delete(cols, p)
+		}
+	}
+	var rest []string
+	for k := range cols {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	t.Columns = append(t.Columns, rest...)
+	row := func(name string, sm map[string]any) TableRow {
+		r := TableRow{Name: name, Values: make([]float64, len(t.Columns))}
+		for i, col := range t.Columns {
+			r.Values[i], _ = value(sm[col])
+		}
+		return r
+	}
+	names := make([]string, 0, len(rows))
+	for n := range rows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t.Rows = append(t.Rows, row(n, rows[n]))
+	}
+	if tot, ok := m["totals"].(map[string]any); ok {
+		t.Rows = append(t.Rows, row("totals", tot))
+	}
+	return t
+}
+
+// flatten lists every number in v under its dotted key path.
+func flatten(prefix string, v any, out *[]NameCount) {
+	switch v := v.(type) {
+	case float64:
+		*out = append(*out, NameCount{prefix, int64(math.Round(v))})
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, v[k], out)
+		}
+	}
+}
+
+func (c *collector) ingest() error {
+	m := c.readJSON(c.ws.Report("ingest.json"), "ingest")
+	if m != nil {
+		c.rep.Ingest = sourcesTable(m, "read", "written", "quarantined", "bytes")
+	}
+	return nil
+}
+
+func (c *collector) quarantine() error {
+	files, err := schemas.PartFiles(c.ws.Quarantine())
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	counts := map[string]int64{}
+	for _, f := range files {
+		for r, err := range schemas.ReadFile[schemas.QuarantineRow](f) {
+			if err != nil {
+				c.note("%s: %v", c.rel(f), err)
+				break
+			}
+			counts[r.File]++
+		}
+	}
+	c.rep.Quarantine = sortedCounts(counts)
+	return nil
+}
+
+// sortedCounts lists a map's counts, largest first, ties by name.
+func sortedCounts(m map[string]int64) []NameCount {
+	out := make([]NameCount, 0, len(m))
+	for k, v := range m {
+		out = append(out, NameCount{k, v})
+	}
+	slices.SortFunc(out, func(a, b NameCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+func (c *collector) layers() error {
+	for _, layer := range []string{"normalized", "clean"} {
+		any := false
+		for _, k := range schemas.Kinds {
+			dir := c.ws.Normalized(k)
+			if layer == "clean" {
+				dir = c.ws.Clean(k)
+			}
+			files, err := schemas.PartFiles(dir)
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				continue
+			}
+			any = true
+			lr := LayerRows{Layer: layer, Kind: string(k), Files: len(files)}
+			for _, f := range files {
+				n, err := schemas.CountRows(f)
+				if err != nil {
+					return err
+				}
+				lr.Rows += n
+			}
+			c.rep.Layers = append(c.rep.Layers, lr)
+		}
+		if !any {
+			c.note("%s/ holds no Parquet files", layer)
+		}
+	}
+	return nil
+}
+
+func (c *collector) clean() error {
+	m := c.readJSON(c.ws.Report("clean.json"), "clean")
+	if m == nil {
+		return nil
+	}
+	cs := &CleanStats{Sources: sourcesTable(m, "in", "kept", "removed"), Dedup: []NameCount{}, PII: []NameCount{}, Counters: []NameCount{}}
+	// Removal reasons, per source and in total.
+	reasons := map[string]int64{}
+	srcs, _ := m["sources"].(map[string]any)
+	bySource := map[string]any{}
+	for name, s := range srcs {
+		sm, _ := s.(map[string]any)
+		rm, _ := sm["removed"].(map[string]any)
+		bySource[name] = rm
+		for r, v := range rm {
+			if f, ok := v.(float64); ok {
+				reasons[r] += int64(f)
+			}
+		}
+	}
+	cs.Reasons = sortedCounts(reasons)
+	cs.ReasonsBySource = sourcesTable(map[string]any{"sources": bySource})
+	for _, r := range cs.Reasons {
+		if strings.Contains(strings.ToLower(r.Name), "dup") {
+			cs.Dedup = append(cs.Dedup, NameCount{"removed: " + r.Name, r.Count})
+		}
+	}
+	// Every other number: rewrites, PII, near-dedup counters.
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "sources" && k != "totals" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		flatten(k, m[k], &cs.Counters)
+	}
+	for _, n := range cs.Counters {
+		low := strings.ToLower(n.Name)
+		switch {
+		case strings.Contains(low, "pii"):
+			cs.PII = append(cs.PII, NameCount{n.Name[strings.LastIndex(n.Name, ".")+1:], n.Count})
+		case strings.Contains(low, "dedup") || strings.Contains(low, "dup"):
+			cs.Dedup = append(cs.Dedup, n)
+		}
+	}
+	c.rep.Clean = cs
+	return nil
+}
+
+// hashID maps a row id to a number for deterministic sampling.
+func hashID(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// manifestFile is the part of stages/manifest.json stats reads; unknown
+// keys are ignored so the stages step can add more.
+type manifestFile struct {
+	Version      string      `json:"version"`
+	Seed         uint64      `json:"seed"`
+	ConfigSHA256 string      `json:"config_sha256"`
+	LeakageCheck string      `json:"leakage_check"`
+	KGStats      string      `json:"kg_stats"`
+	Files        []FileEntry `json:"files"`
+}
+
+func (c *collector) manifest() error {
+	path := filepath.Join(c.ws.Stages(), "manifest.json")
+	m := c.readJSON(path, "build-stages")
+	if m == nil {
+		return nil
+	}
+	b, _ := json.Marshal(m)
+	var mf manifestFile
+	if err := json.Unmarshal(b, &mf); err != nil {
+		c.note("%s: %v", c.rel(path), err)
+		return nil
+	}
+	c.rep.Manifest = &ManifestStats{Version: mf.Version, Seed: mf.Seed, ConfigSHA256: mf.ConfigSHA256,
+		LeakageCheck: mf.LeakageCheck, Files: mf.Files}
+	if mf.Files == nil {
+		c.rep.Manifest.Files = []FileEntry{}
+	}
+	if _, ok := m["sources"].(map[string]any); ok {
+		c.rep.Flow = sourcesTable(m, "in", "used", "unused")
+		// Drop the per-file rows map column: the stage sections show it.
+		if i := slices.Index(c.rep.Flow.Columns, "rows"); i >= 0 {
+			c.rep.Flow.Columns = slices.Delete(c.rep.Flow.Columns, i, i+1)
+			for j := range c.rep.Flow.Rows {
+				c.rep.Flow.Rows[j].Values = slices.Delete(c.rep.Flow.Rows[j].Values, i, i+1)
+			}
+		}
+	}
+	return nil
+}
+
+// kgStatsFile is the part of the kg step's statistics file stats reads.
+type kgStatsFile struct {
+	Triples   int64 `json:"triples"`
+	Entities  int64 `json:"entities"`
+	Relations int64 `json:"relations"`
+	Top       []struct {
+		Name  string `json:"name"`
+		Count int64  `json:"count"`
+	} `json:"top_relations"`
+	Degree []struct {
+		Label    string `json:"label"`
+		Entities int64  `json:"entities"`
+	} `json:"degree_distribution"`
+	Dropped map[string]int64 `json:"dropped"`
+}
+
+func (c *collector) kg() error {
+	path := filepath.Join(c.ws.Stages(), "kg_stats.json")
+	if c.rep.Manifest != nil {
+		if p := c.manifestKGPath(); p != "" {
+			path = p
+		}
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		var f kgStatsFile
+		if err := json.Unmarshal(b, &f); err != nil {
+			c.note("%s: %v", c.rel(path), err)
+		} else {
+			ks := &KGStats{From: c.rel(path), Triples: f.Triples, Entities: f.Entities, Relations: f.Relations,
+				Top: []NameCount{}, Dropped: sortedCounts(f.Dropped)}
+			for _, t := range f.Top {
+				ks.Top = append(ks.Top, NameCount{t.Name, t.Count})
+			}
+			for _, d := range f.Degree {
+				ks.Degree = append(ks.Degree, NameCount{d.Label, d.Entities})
+			}
+			c.rep.KG = ks
+			return nil
+		}
+	}
+	// No statistics file: count relations of clean/kg ourselves.
+	dir := c.ws.Clean(schemas.KindKG)
+	files, err := schemas.PartFiles(dir)
+	if err != nil || len(files) == 0 {
+		c.note("no knowledge-graph statistics: neither %s nor %s/*.parquet exist", c.rel(path), c.rel(dir))
+		return err
+	}
+	rels := map[string]int64{}
+	ks := &KGStats{From: c.rel(dir)}
+	for t, err := range schemas.ReadDir[schemas.Triple](dir) {
+		if err != nil {
+			return err
+		}
+		ks.Triples++
+		if _, ok := rels[t.Relation]; ok || len(rels) < maxRelations {
+			rels[t.Relation]++
+		} else {
+			rels["(other)"]++
+		}
+	}
+	ks.Relations = int64(len(rels))
+	top := sortedCounts(rels)
+	ks.Top = top[:min(20, len(top))]
+	c.rep.KG = ks
+	return nil
+}
+
+// manifestKGPath is the kg statistics path the manifest names, if any.
+func (c *collector) manifestKGPath() string {
+	b, err := os.ReadFile(filepath.Join(c.ws.Stages(), "manifest.json"))
+	if err != nil {
+		return ""
+	}
+	var mf manifestFile
+	if json.Unmarshal(b, &mf) != nil || mf.KGStats == "" {
+		return ""
+	}
+	if filepath.IsAbs(mf.KGStats) {
+		return mf.KGStats
+	}
+	return c.ws.Path(filepath.FromSlash(mf.KGStats))
+}
+
+func (c *collector) dialogue() error {
+	dir := c.ws.Clean(schemas.KindDialogue)
+	files, err := schemas.PartFiles(dir)
+	if err != nil || len(files) == 0 {
+		if err == nil {
+			c.note("%s/ holds no dialogues", c.rel(dir))
+		}
+		return err
+	}
+	ds := &DialogueStats{PerDialog: *newHistogram("turns", "turns", turnEdges)}
+	roles := map[string]int64{}
+	for d, err := range schemas.ReadDir[schemas.Dialogue](dir) {
+		if err != nil {
+			return err
+		}
+		ds.Dialogues++
+		ds.Turns += int64(len(d.Turns))
+		ds.PerDialog.Add(int64(len(d.Turns)))
+		for _, t := range d.Turns {
+			roles[t.Role]++
+		}
+	}
+	ds.Roles = sortedCounts(roles)
+	c.rep.Dialogue = ds
+	return nil
+}
+
+// runeLen counts characters (code points), the unit Chinese lengths use.
+func runeLen(s string) int64 { return int64(utf8.RuneCountInString(s)) }

@@ -1,0 +1,295 @@
+package stats
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+)
+
+// Section is one part of the report, in the order both the HTML and the
+// Markdown rendering show it; ID is the HTML anchor.
+type Section struct {
+	ID, Title string
+}
+
+// Sections lists every section of the report.
+var Sections = []Section{
+	{"overview", "Overview"},
+	{"ingest", "Ingest: records read, written and quarantined"},
+	{"quarantine", "Quarantine by raw file"},
+	{"layers", "Rows per kind: normalized → clean"},
+	{"clean", "Clean: removal reasons"},
+	{"dedup-pii", "Deduplication and PII masking"},
+	{"stages", "Stages: rows and tokens per stage and source"},
+	{"lengths", "Length histograms per stage and field"},
+	{"kg", "Knowledge graph: relation distribution"},
+	{"dialogue", "Dialogues: turn counts"},
+	{"manifest", "Stage manifest"},
+	{"notes", "Notes"},
+}
+
+// JSON renders the report as indented JSON.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	return append(b, '\n'), err
+}
+
+// stageNames are the series of the per-stage charts: every source in any
+// stage, in name order.
+func (r *Report) stageSources() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, st := range r.Stages {
+		for _, s := range st.Sources {
+			if !seen[s.Source] {
+				seen[s.Source] = true
+				out = append(out, s.Source)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// stageStack builds one stacked row per stage of value(source stats).
+func (r *Report) stageStack(value func(SourceStats) float64) ([]string, []stackRow) {
+	series := r.stageSources()
+	idx := map[string]int{}
+	for i, s := range series {
+		idx[s] = i
+	}
+	var rows []stackRow
+	for _, st := range r.Stages {
+		row := stackRow{label: st.Name, values: make([]float64, len(series))}
+		for _, s := range st.Sources {
+			row.values[idx[s.Source]] = value(s)
+		}
+		rows = append(rows, row)
+	}
+	return series, rows
+}
+
+func countsToBars(ns []NameCount) []barItem {
+	out := make([]barItem, len(ns))
+	for i, n := range ns {
+		out[i] = barItem{n.Name, float64(n.Count)}
+	}
+	return out
+}
+
+func histToBars(h *Histogram) []NameCount {
+	out := make([]NameCount, len(h.Bins))
+	for i, b := range h.Bins {
+		out[i] = NameCount{b.Label, b.Count}
+	}
+	return out
+}
+
+// Markdown renders the report as GitHub-flavoured Markdown tables.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	b.WriteString("# chimed stats\n\n")
+	for _, sec := range Sections {
+		fmt.Fprintf(&b, "## %s\n\n", sec.Title)
+		r.markdownSection(&b, sec.ID)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func mdTable(b *strings.Builder, head []string, rows [][]string) {
+	if len(rows) == 0 {
+		b.WriteString("_no data_\n")
+		return
+	}
+	cell := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
+	b.WriteString("|")
+	for _, h := range head {
+		b.WriteString(" " + cell(h) + " |")
+	}
+	b.WriteString("\n|")
+	for i := range head {
+		if i == 0 {
+			b.WriteString(" --- |")
+		} else {
+			b.WriteString(" ---: |")
+		}
+	}
+	b.WriteString("\n")
+	for _, row := range rows {
+		b.WriteString("|")
+		for _, c := range row {
+			b.WriteString(" " + cell(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+}
+
+func mdGrid(b *strings.Builder, first string, t *Table) {
+	if t == nil {
+		b.WriteString("_no data_\n")
+		return
+	}
+	var rows [][]string
+	for _, r := range t.Rows {
+		row := []string{r.Name}
+		for _, v := range r.Values {
+			row = append(row, num(v))
+		}
+		rows = append(rows, row)
+	}
+	mdTable(b, append([]string{first}, t.Columns...), rows)
+}
+
+func mdCounts(b *strings.Builder, head string, ns []NameCount) {
+	var rows [][]string
+	for _, n := range ns {
+		rows = append(rows, []string{n.Name, num(float64(n.Count))})
+	}
+	mdTable(b, []string{head, "count"}, rows)
+}
+
+func mdHistograms(b *strings.Builder, hs []Histogram) {
+	var rows [][]string
+	for _, h := range hs {
+		rows = append(rows, []string{h.Field, h.Unit, num(float64(h.N)), fmt.Sprintf("%.1f", h.Mean()),
+			fmt.Sprintf("%.0f", h.Quantile(0.5)), fmt.Sprintf("%.0f", h.Quantile(0.9)), num(float64(h.Max))})
+	}
+	mdTable(b, []string{"field", "unit", "n", "mean", "p50≈", "p90≈", "max"}, rows)
+}
+
+func (r *Report) markdownSection(b *strings.Builder, id string) {
+	switch id {
+	case "overview":
+		var rows [][]string
+		for _, st := range r.Stages {
+			words := num(float64(st.Words))
+			if st.Estimated {
+				words = "≈" + words
+			}
+			rows = append(rows, []string{st.Name, num(float64(st.Rows)), num(float64(st.Chars)), words})
+		}
+		mdTable(b, []string{"stage", "rows", "characters", "jieba words"}, rows)
+		if r.Sampling.Segmenter == "" {
+			b.WriteString("\nWords were not counted (no jieba).\n")
+		}
+	case "ingest":
+		mdGrid(b, "source", r.Ingest)
+	case "quarantine":
+		mdCounts(b, "raw file", r.Quarantine)
+	case "layers":
+		var rows [][]string
+		for _, l := range r.Layers {
+			rows = append(rows, []string{l.Layer + "/" + l.Kind, fmt.Sprint(l.Files), num(float64(l.Rows))})
+		}
+		mdTable(b, []string{"layer/kind", "files", "rows"}, rows)
+	case "clean":
+		if r.Clean == nil {
+			b.WriteString("_no data_\n")
+			return
+		}
+		mdGrid(b, "source", r.Clean.Sources)
+		b.WriteString("\n")
+		mdCounts(b, "removal reason", r.Clean.Reasons)
+	case "dedup-pii":
+		if r.Clean == nil {
+			b.WriteString("_no data_\n")
+			return
+		}
+		mdCounts(b, "dedup counter", r.Clean.Dedup)
+		b.WriteString("\n")
+		mdCounts(b, "PII type masked", r.Clean.PII)
+	case "stages":
+		var rows [][]string
+		for _, st := range r.Stages {
+			for _, s := range st.Sources {
+				var splits []string
+				for _, f := range st.Files {
+					name := strings.TrimSuffix(f.Name, ".parquet")
+					if n := s.SplitRows[name]; n > 0 {
+						splits = append(splits, fmt.Sprintf("%s %s", name, humanize.Comma(n)))
+					}
+				}
+				rows = append(rows, []string{st.Name, s.Source, num(float64(s.Rows)), strings.Join(splits, ", "),
+					num(float64(s.Chars)), num(float64(s.Words))})
+			}
+		}
+		mdTable(b, []string{"stage", "source", "rows", "by split", "characters", "jieba words"}, rows)
+		if r.Flow != nil {
+			b.WriteString("\nClean records per source into the stages (stages/manifest.json):\n\n")
+			mdGrid(b, "source", r.Flow)
+		}
+	case "lengths":
+		if len(r.Stages) == 0 {
+			b.WriteString("_no data_\n")
+		}
+		for _, st := range r.Stages {
+			fmt.Fprintf(b, "### %s\n\n", st.Name)
+			hs := st.Histograms
+			if st.Turns != nil {
+				hs = append(append([]Histogram{}, hs...), *st.Turns)
+			}
+			mdHistograms(b, hs)
+			b.WriteString("\n")
+		}
+	case "kg":
+		if r.KG == nil {
+			b.WriteString("_no data_\n")
+			return
+		}
+		fmt.Fprintf(b, "From %s: %s triples, %s relations", r.KG.From, num(float64(r.KG.Triples)), num(float64(r.KG.Relations)))
+		if r.KG.Entities > 0 {
+			fmt.Fprintf(b, ", %s entities", num(float64(r.KG.Entities)))
+		}
+		b.WriteString(".\n\n")
+		mdCounts(b, "relation", r.KG.Top)
+		if len(r.KG.Degree) > 0 {
+			b.WriteString("\n")
+			mdCounts(b, "entity degree", r.KG.Degree)
+		}
+	case "dialogue":
+		if r.Dialogue == nil {
+			b.WriteString("_no data_\n")
+		} else {
+			fmt.Fprintf(b, "%s dialogues, %s turns in clean/dialogue.\n\n", num(float64(r.Dialogue.Dialogues)), num(float64(r.Dialogue.Turns)))
+			mdCounts(b, "turns per dialogue", histToBars(&r.Dialogue.PerDialog))
+			b.WriteString("\n")
+			mdCounts(b, "role", r.Dialogue.Roles)
+		}
+		for _, st := range r.Stages {
+			if st.Turns != nil {
+				fmt.Fprintf(b, "\nMessages per %s row:\n\n", st.Name)
+				mdCounts(b, "messages", histToBars(st.Turns))
+			}
+		}
+	case "manifest":
+		if r.Manifest == nil {
+			b.WriteString("_no data_\n")
+			return
+		}
+		m := r.Manifest
+		fmt.Fprintf(b, "version %s · seed %d · chimed.yaml sha256 `%s` · leakage check: %s\n\n", m.Version, m.Seed, m.ConfigSHA256, m.LeakageCheck)
+		var rows [][]string
+		for _, f := range m.Files {
+			rows = append(rows, []string{f.Path, num(float64(f.Rows)), humanize.IBytes(uint64(max(f.Bytes, 0))), shortSum(f.SHA256)})
+		}
+		mdTable(b, []string{"file", "rows", "size", "sha256"}, rows)
+	case "notes":
+		if len(r.Notes) == 0 {
+			b.WriteString("_none_\n")
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(b, "- %s\n", n)
+		}
+	}
+}
+
+func shortSum(s string) string {
+	if len(s) > 12 {
+		return s[:12] + "…"
+	}
+	return s
+}
