@@ -280,9 +280,9 @@ func compileTurns(t *TurnsMapping, compile func(key, src string) (*expr, error),
 	tm := &turnsMapper{roles: map[string]string{}}
 	for name, role := range t.Roles {
 		switch role {
-		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
+		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem, roleSkip:
 		default:
-			return nil, fmt.Errorf("roles.%s: %q is not user, assistant or system", name, role)
+			return nil, fmt.Errorf("roles.%s: %q is not user, assistant, system or skip", name, role)
 		}
 		tm.roles[name] = role
 		tm.prefixes = append(tm.prefixes, name)
@@ -503,7 +503,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 			return out, err
 		}
 		if mp.turns != nil {
-			turns, err := mp.turns.build(sc)
+			turns, err := mp.turns.build(sc, meta)
 			if err != nil {
 				return out, err
 			}
@@ -529,7 +529,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 			return out, err
 		}
 		if mp.turns != nil {
-			turns, err := mp.turns.build(sc)
+			turns, err := mp.turns.build(sc, meta)
 			if err != nil {
 				return out, err
 			}
@@ -547,7 +547,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: schemas.MetaJSON(meta)}), nil
 
 	case schemas.KindDialogue:
-		turns, err := mp.turns.build(sc)
+		turns, err := mp.turns.build(sc, meta)
 		if err != nil {
 			return out, err
 		}
@@ -656,8 +656,13 @@ func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) (
 	return out, nil
 }
 
-// build makes the turns of one record.
-func (tm *turnsMapper) build(sc scope) ([]schemas.Turn, error) {
+// roleSkip, as a value of turns.roles, marks a speaker whose lines are not
+// turns (MedDialog's "预约医生：" header); they are kept in the row's meta
+// under "skipped_turns" instead.
+const roleSkip = "skip"
+
+// build makes the turns of one record; skipped lines go to meta.
+func (tm *turnsMapper) build(sc scope, meta map[string]any) ([]schemas.Turn, error) {
 	var turns []schemas.Turn
 	if tm.fixed != nil {
 		for i, f := range tm.fixed {
@@ -707,6 +712,11 @@ func (tm *turnsMapper) build(sc scope) ([]schemas.Turn, error) {
 			}
 		default:
 			return nil, fmt.Errorf("turns: %s[%d] is neither a turn object nor a string", tm.path, i)
+		}
+		if role == roleSkip {
+			skipped, _ := meta["skipped_turns"].([]any)
+			meta["skipped_turns"] = append(skipped, el)
+			continue
 		}
 		if strings.TrimSpace(content) == "" {
 			continue // an empty utterance is not a turn

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chimed/chimed/internal/atomicfile"
@@ -316,9 +317,11 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 	bar := opt.Bars.Start(s.Name, p.size, true)
 	defer bar.Finish()
 
+	w := startSourceWriter(rows, quar)
+	defer w.stop()
 	quarantine := func(raw *Raw, err error) error {
 		c.Quarantined++
-		return quar.Write(quarantineRow(s.Name, s.Kind, raw, err))
+		return w.quarantine(quarantineRow(s.Name, s.Kind, raw, err))
 	}
 
 	var join *joinTable
@@ -372,10 +375,8 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 			continue
 		}
 		c.RecordsOK++
-		for _, r := range out {
-			if err := rows.write(r); err != nil {
-				return c, err
-			}
+		if err := w.rows(out); err != nil {
+			return c, err
 		}
 		c.Written += int64(len(out))
 	}
@@ -391,6 +392,9 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 			}
 		}
 	}
+	if err := w.finish(); err != nil {
+		return c, err
+	}
 	if err := rows.close(); err != nil {
 		return c, err
 	}
@@ -400,6 +404,87 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 	ok = true
 	return c, nil
 }
+
+// sourceWriter writes a source's rows and quarantine rows on a goroutine of
+// its own, so Parquet encoding and compression overlap with reading and
+// mapping; batches keep their order, so output stays deterministic.
+type sourceWriter struct {
+	ch      chan writeBatch
+	done    chan struct{}
+	err     error // set by the writer goroutine before done closes
+	failed  atomic.Bool
+	cur     writeBatch
+	sink    rowSink
+	quar    *schemas.PartWriter[schemas.QuarantineRow]
+	stopped bool
+}
+
+type writeBatch struct {
+	rows []schemas.Record
+	quar []schemas.QuarantineRow
+}
+
+func startSourceWriter(sink rowSink, quar *schemas.PartWriter[schemas.QuarantineRow]) *sourceWriter {
+	w := &sourceWriter{ch: make(chan writeBatch, 4), done: make(chan struct{}), sink: sink, quar: quar}
+	go func() {
+		defer close(w.done)
+		for b := range w.ch {
+			if w.err != nil {
+				continue // drain after a failure
+			}
+			for _, r := range b.rows {
+				if w.err = w.sink.write(r); w.err != nil {
+					break
+				}
+			}
+			if w.err == nil && len(b.quar) > 0 {
+				w.err = w.quar.Write(b.quar...)
+			}
+			if w.err != nil {
+				w.failed.Store(true)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *sourceWriter) send() error {
+	if w.failed.Load() {
+		return w.finish()
+	}
+	if len(w.cur.rows)+len(w.cur.quar) >= batchSize {
+		w.ch <- w.cur
+		w.cur = writeBatch{}
+	}
+	return nil
+}
+
+func (w *sourceWriter) rows(rs []schemas.Record) error {
+	w.cur.rows = append(w.cur.rows, rs...)
+	return w.send()
+}
+
+func (w *sourceWriter) quarantine(q schemas.QuarantineRow) error {
+	w.cur.quar = append(w.cur.quar, q)
+	return w.send()
+}
+
+// finish hands over the last batch and waits for the writer; it returns
+// the first write error.
+func (w *sourceWriter) finish() error {
+	if !w.stopped {
+		w.stopped = true
+		if len(w.cur.rows)+len(w.cur.quar) > 0 && !w.failed.Load() {
+			w.ch <- w.cur
+		}
+		close(w.ch)
+		<-w.done
+	}
+	return w.err
+}
+
+// stop ends the writer goroutine on an early return.
+func (w *sourceWriter) stop() { _ = w.finish() }
 
 // stream reads files in order on a goroutine of its own and yields their
 // records (a reader error is an item's err); the loop's error is a

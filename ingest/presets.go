@@ -172,11 +172,14 @@ var Presets = map[string]Source{
 	},
 	// MedDialog-CN raw text: records start at "id=N"; the meddialog parser
 	// gives the URL, the Description section (kept in meta) and the
-	// Dialogue's "病人：/医生：" turns.
+	// Dialogue's "病人：/医生：" turns. "预约医生：" (the booked doctor) heads
+	// some Dialogue sections; it is no turn and goes to meta skipped_turns.
 	"meddialog-txt": {
 		Kind: schemas.KindDialogue, Format: FormatText,
 		Text: TextOptions{Split: "pattern", Pattern: `^id=\d+`, Parser: "meddialog"},
-		Map:  Mapping{Turns: &TurnsMapping{Path: "dialogue", Roles: medDialogRoles}},
+		Map: Mapping{Turns: &TurnsMapping{Path: "dialogue", Roles: map[string]string{
+			"病人": schemas.RoleUser, "医生": schemas.RoleAssistant, "预约医生": roleSkip,
+		}}},
 	},
 	// MedDialog preprocessed JSON: an array of dialogues, each a list of
 	// "病人：…" / "医生：…" strings.

@@ -112,11 +112,26 @@ type XLSXOptions struct {
 //
 // Fields maps a canonical column (question, answer, text, head, prompt, …) to
 // an expression: a path into the raw record ("Question", "instruction[0]",
-// "object.@value", "a.b[2].c"), a quoted literal ('，'), or several joined
-// with "+" ("title + '，' + ask"). A path that ends at a list of strings
-// yields them joined by a newline. An unknown path is an error at load time
-// only where it can be known; a path missing from one record makes that
-// record fail its required-column check and go to quarantine.
+// "object.@value", "Disease Group", "cure_department[-1]", `["a.b"]` for a
+// key holding . [ ] + | ' " ( or )), a single-quoted literal ('，', '\n'),
+// several joined with "+" ("title + '，' + ask"; a literal between two paths
+// appears only when both have values), alternatives with "|" (the first
+// non-empty: "instruction[0] | questions"), and dedup(…), which drops a value
+// the next one already starts with. A path that ends at a list of strings
+// yields them joined by a newline. The grammar is in expr.go. A path missing
+// from one record leaves its column empty, and a record whose required
+// columns are empty (qa: question and answer; kg: head, relation, tail;
+// preference: prompt, chosen, rejected; exam: question, answer labels among
+// ≥2 options; text: text; dialogue: ≥1 turn) goes to quarantine with the
+// reason; a mapping that could never fill them fails at load time.
+//
+// Fields no expression reads go to the row's meta (with Meta, only those
+// listed), plus the provenance every row carries: "_file" (workspace-
+// relative), "_row" (0-based ordinal in the file), "_line" (1-based, for
+// line-based formats) and "_each" (the element index under Each). A row's
+// id is schemas.StableIDAt(source, _file, _row, sub), sub being the row's
+// index among the rows its record gave when the mapping fans out (Each,
+// Relations), else -1.
 type Mapping struct {
 	// Each is a path to a list in the record: one canonical row is made per
 	// element, with Fields resolved against the element; a path starting
@@ -147,7 +162,10 @@ type TurnsMapping struct {
 	Role    string `yaml:"role"`    // field of a turn object naming the speaker
 	Content string `yaml:"content"` // field of a turn object holding the text
 	// Roles maps a speaker name or prefix to user, assistant or system
-	// ({"human": user, "gpt": assistant, "病人": user, "医生": assistant}).
+	// ({"human": user, "gpt": assistant, "病人": user, "医生": assistant}),
+	// or to skip for lines that are no turn (kept in meta "skipped_turns").
+	// Without Roles, turn objects must name user, assistant or system; a
+	// speaker missing from Roles fails the record.
 	Roles map[string]string `yaml:"roles"`
 	// Fixed builds turns from record fields instead of a list:
 	// [{role: user, content: "title + '，' + ask"}, {role: assistant, content: answer}].
