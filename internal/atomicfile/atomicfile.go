@@ -41,6 +41,12 @@ func (f *File) Commit() error {
 		return errors.New("atomicfile: already committed or aborted")
 	}
 	f.done = true
+	// CreateTemp makes files 0600; outputs are ordinary files others read.
+	if err := f.Chmod(0o644); err != nil {
+		f.File.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("chmod %s: %w", f.final, err)
+	}
 	if err := f.Sync(); err != nil {
 		f.File.Close()
 		os.Remove(f.Name())
