@@ -173,12 +173,12 @@ func (s *recSink) putBroken(it *item, class ErrorClass, r *rng) (Loc, string, bo
 		if s.missing == nil {
 			return Loc{}, "", false, nil
 		}
-		return s.emit(s.missing(it, row), true), firstRunes(it.question()+it.text+it.prompt, 12), true, nil
+		return s.emit(s.missing(it, row), true), it.needleMissing(), true, nil
 	case ClassFields:
 		if s.fields == nil {
 			return Loc{}, "", false, nil
 		}
-		return s.emit(s.fields(it, row), true), firstRunes(it.canon(), 8), true, nil
+		return s.emit(s.fields(it, row), true), firstRunes(strings.SplitN(it.canon(), "\n", 2)[0], 8), true, nil
 	}
 	return Loc{}, "", false, nil
 }
@@ -200,7 +200,8 @@ func breakJSON(b []byte, r *rng) (needle string, out []byte) {
 	eol := string(b[len(s):]) // keep the record's own line ending
 	if r.chance(0.5) {        // drop the colon after the first key
 		if i := strings.Index(s, `":`); i > 0 {
-			return firstRunes(s, 10), []byte(s[:i+1] + " " + s[i+2:] + eol)
+			out := s[:i+1] + " " + s[i+2:]
+			return firstRunes(out, 10), []byte(out + eol)
 		}
 	}
 	cut := len(s) / 2

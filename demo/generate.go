@@ -381,7 +381,7 @@ func (g *generator) plantOne(s *sourceSpec, sk sink, a action, listed []item) er
 		if err != nil {
 			return err
 		}
-		g.plant(Planted{What: ExactDup, Loc: loc, Expect: ExpectExactDup, Of: &orig.loc, Needle: firstRunes(it.canon(), 16)})
+		g.plant(Planted{What: ExactDup, Loc: loc, Expect: ExpectExactDup, Of: &orig.loc, Needle: it.needle()})
 	case actNearSame, actNearCross:
 		orig, ok := g.takeOwn()
 		if a == actNearCross {

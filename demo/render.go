@@ -59,6 +59,42 @@ func (it *item) canon() string {
 	}
 }
 
+// needle is a piece of one of the item's fields, for tests to find the
+// record by: the start of its main text.
+func (it *item) needle() string {
+	var s string
+	switch {
+	case it.consult || it.kind == schemas.KindQA:
+		s = it.answer
+	case it.kind == schemas.KindText:
+		s = it.text
+	case it.kind == schemas.KindDialogue:
+		s = it.turns[0].Content
+	case it.kind == schemas.KindPreference:
+		s = it.chosen
+	case it.kind == schemas.KindExam:
+		s = it.exam.Question
+	default:
+		s = it.triple[0]
+	}
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return firstRunes(s, 16)
+}
+
+// needleMissing is a piece of text a record with its answer left out
+// still shows: the question, prompt or opening turn.
+func (it *item) needleMissing() string {
+	switch {
+	case it.consult || it.kind == schemas.KindQA:
+		return firstRunes(it.title, 8)
+	case it.kind == schemas.KindPreference:
+		return firstRunes(it.prompt, 8)
+	}
+	return ""
+}
+
 // Question families of the QA, dialogue and preference renderers.
 const (
 	qSymptom = iota
@@ -82,21 +118,77 @@ type renderer struct {
 
 func list(xs []string) string { return strings.Join(xs, "、") }
 
-// fill replaces {X}-style slots in a template.
+// fill replaces {Key} slots in a template with the value after "{Key}" in
+// kv. A plain scan rather than strings.Replacer: templates are short and a
+// Replacer built per call dominated the generator's profile.
 func fill(tmpl string, kv ...string) string {
-	return strings.NewReplacer(kv...).Replace(tmpl)
+	return fillFunc(tmpl, func(key string) string {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == key {
+				return kv[i+1]
+			}
+		}
+		return key
+	})
 }
 
-func (g *renderer) slots(d *Disease) []string {
-	r := g.r
-	return []string{
-		"{X}", d.Name, "{Desc}", d.Desc, "{People}", d.People, "{Dept}", d.Dept, "{Cat}", d.Category,
-		"{S}", list(some(r, d.Symptoms, 2, 4)), "{C}", list(some(r, d.Causes, 2, 3)),
-		"{D}", list(some(r, d.Drugs, 1, 3)), "{T}", list(some(r, d.Tests, 2, 3)),
-		"{Tr}", list(some(r, d.Treat, 1, 3)), "{Co}", list(some(r, d.Complic, 1, 3)),
-		"{E}", list(some(r, d.DoEat, 2, 3)), "{N}", list(some(r, d.NotEat, 2, 3)),
-		"{P}", list(some(r, d.Prevent, 2, 3)),
+// fillFunc replaces each {Key} slot with value("{Key}").
+func fillFunc(tmpl string, value func(key string) string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		b.WriteString(value(tmpl[i : i+j+1]))
+		tmpl = tmpl[i+j+1:]
 	}
+}
+
+// fillFacts fills a template's fact slots from d, drawing list subsets only
+// for the slots the template uses.
+func (g *renderer) fillFacts(tmpl string, d *Disease) string {
+	r := g.r
+	return fillFunc(tmpl, func(key string) string {
+		switch key {
+		case "{X}":
+			return d.Name
+		case "{Desc}":
+			return d.Desc
+		case "{People}":
+			return d.People
+		case "{Dept}":
+			return d.Dept
+		case "{Cat}":
+			return d.Category
+		case "{S}":
+			return list(some(r, d.Symptoms, 2, 4))
+		case "{C}":
+			return list(some(r, d.Causes, 2, 3))
+		case "{D}":
+			return list(some(r, d.Drugs, 1, 3))
+		case "{T}":
+			return list(some(r, d.Tests, 2, 3))
+		case "{Tr}":
+			return list(some(r, d.Treat, 1, 3))
+		case "{Co}":
+			return list(some(r, d.Complic, 1, 3))
+		case "{E}":
+			return list(some(r, d.DoEat, 2, 3))
+		case "{N}":
+			return list(some(r, d.NotEat, 2, 3))
+		case "{P}":
+			return list(some(r, d.Prevent, 2, 3))
+		}
+		return key
+	})
 }
 
 // coreTemplates state one family of facts; answers and encyclopedia
@@ -116,7 +208,7 @@ var coreTemplates = [numQTypes][]string{
 }
 
 func (g *renderer) core(d *Disease, qt int) string {
-	return fill(pick(g.r, coreTemplates[qt]), g.slots(d)...)
+	return g.fillFacts(pick(g.r, coreTemplates[qt]), d)
 }
 
 // Short questions per family: training templates and separate held-out
@@ -230,7 +322,7 @@ func (g *renderer) templatedQA(di, qt int, choice [4]int) item {
 	d := &g.ds[di]
 	it := item{kind: schemas.KindQA, disease: di, qtype: qt, dept: d.Dept}
 	it.title = fill(titleTemplates[qt][choice[0]], "{X}", d.Name)
-	it.answer = openers[choice[1]] + fill(coreTemplates[qt][choice[2]], g.slots(d)...) + closings[choice[3]]
+	it.answer = openers[choice[1]] + g.fillFacts(coreTemplates[qt][choice[2]], d) + closings[choice[3]]
 	return it
 }
 
@@ -271,11 +363,11 @@ func (g *renderer) dialogue(di int) item {
 		"您好，这种情况需要进一步了解。请问有没有{M}？", "了解了。除了这些，还有{M}的情况吗？", "先别着急。平时会不会{M}？",
 	}), "{M}", more))
 	say(schemas.RoleUser, pick(r, []string{"有的，偶尔会" + more + "。", "好像有一点" + more + "。", "有，最近更明显了。"}))
-	say(schemas.RoleAssistant, fill(pick(r, []string{
+	say(schemas.RoleAssistant, g.fillFacts(pick(r, []string{
 		"结合您说的情况，考虑{X}的可能性比较大。建议您到{Dept}就诊，做一下{T}明确诊断。",
 		"这些表现比较符合{X}。需要去{Dept}做{T}，确诊后再制定治疗方案。",
 		"从症状看像是{X}，{C}都可能诱发。建议尽快到{Dept}检查{T}。",
-	}), g.slots(d)...))
+	}), d))
 	say(schemas.RoleUser, pick(r, []string{"需要吃什么药吗？", "那平时要注意些什么？", "这个病能治好吗？"}))
 	say(schemas.RoleAssistant, g.core(d, qDrug)+g.core(d, qDiet))
 	if r.chance(0.5) {

@@ -21,6 +21,19 @@ func hashString(s string) uint64 {
 	return h
 }
 
+// hashRunes is 64-bit FNV-1a over the runes' UTF-32 values: the same
+// n-gram always hashes alike, without building a string per n-gram.
+func hashRunes(rs []rune) uint64 {
+	h := uint64(14695981039346656037)
+	for _, r := range rs {
+		for k := 0; k < 32; k += 8 {
+			h ^= uint64(byte(r >> k))
+			h *= 1099511628211
+		}
+	}
+	return h
+}
+
 // shingles returns the sorted, distinct hashes of s's character n-grams
 // (the whole string when it is shorter than n).
 func shingles(s string, n int) []uint64 {
@@ -29,11 +42,11 @@ func shingles(s string, n int) []uint64 {
 		return nil
 	}
 	if len(rs) < n {
-		return []uint64{hashString(s)}
+		return []uint64{hashRunes(rs)}
 	}
 	out := make([]uint64, 0, len(rs)-n+1)
 	for i := 0; i+n <= len(rs); i++ {
-		out = append(out, hashString(string(rs[i:i+n])))
+		out = append(out, hashRunes(rs[i:i+n]))
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -180,7 +193,7 @@ func newNgramGuard(n int) *ngramGuard { return &ngramGuard{n: n, grams: map[uint
 func (g *ngramGuard) add(s string) {
 	rs := []rune(s)
 	for i := 0; i+g.n <= len(rs); i++ {
-		g.grams[hashString(string(rs[i:i+g.n]))] = struct{}{}
+		g.grams[hashRunes(rs[i:i+g.n])] = struct{}{}
 	}
 }
 
@@ -191,7 +204,7 @@ func (g *ngramGuard) hits(s string) bool {
 	}
 	rs := []rune(s)
 	for i := 0; i+g.n <= len(rs); i++ {
-		if _, ok := g.grams[hashString(string(rs[i:i+g.n]))]; ok {
+		if _, ok := g.grams[hashRunes(rs[i:i+g.n])]; ok {
 			return true
 		}
 	}
