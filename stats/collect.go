@@ -185,10 +185,10 @@ func sourcesTable(m map[string]any, preferred ...string) *Table {
 }
 
 // flatten lists every number in v under its dotted key path.
-func flatten(prefix string, v any, out *[]NameCount) {
+func flatten(prefix string, v any, out *[]NameValue) {
 	switch v := v.(type) {
 	case float64:
-		*out = append(*out, NameCount{prefix, int64(math.Round(v))})
+		*out = append(*out, NameValue{prefix, v})
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -285,7 +285,7 @@ func (c *collector) clean() error {
 	if m == nil {
 		return nil
 	}
-	cs := &CleanStats{Sources: sourcesTable(m, "in", "kept", "removed"), Dedup: []NameCount{}, PII: []NameCount{}, Counters: []NameCount{}}
+	cs := &CleanStats{Sources: sourcesTable(m, "in", "kept", "removed"), Dedup: []NameCount{}, PII: []NameCount{}, Counters: []NameValue{}}
 	// Removal reasons, per source and in total.
 	reasons := map[string]int64{}
 	srcs, _ := m["sources"].(map[string]any)
@@ -303,7 +303,7 @@ func (c *collector) clean() error {
 	cs.Reasons = sortedCounts(reasons)
 	cs.ReasonsBySource = sourcesTable(map[string]any{"sources": bySource})
 	for _, r := range cs.Reasons {
-		if strings.Contains(strings.ToLower(r.Name), "dup") {
+		if low := strings.ToLower(r.Name); strings.Contains(low, "dup") || strings.Contains(low, "contam") {
 			cs.Dedup = append(cs.Dedup, NameCount{"removed: " + r.Name, r.Count})
 		}
 	}
@@ -322,13 +322,25 @@ func (c *collector) clean() error {
 		low := strings.ToLower(n.Name)
 		switch {
 		case strings.Contains(low, "pii"):
-			cs.PII = append(cs.PII, NameCount{n.Name[strings.LastIndex(n.Name, ".")+1:], n.Count})
-		case strings.Contains(low, "dedup") || strings.Contains(low, "dup"):
-			cs.Dedup = append(cs.Dedup, n)
+			cs.PII = append(cs.PII, NameCount{n.Name[strings.LastIndex(n.Name, ".")+1:], int64(math.Round(n.Value))})
+		case strings.Contains(low, "dup") && isCount(low):
+			cs.Dedup = append(cs.Dedup, NameCount{n.Name, int64(math.Round(n.Value))})
 		}
 	}
 	c.rep.Clean = cs
 	return nil
+}
+
+// isCount tells the near-dedup counters worth charting (rows indexed,
+// candidate and duplicate pairs, clusters) from its parameters (bands,
+// n-gram size, thresholds), which only the table shows.
+func isCount(key string) bool {
+	for _, suffix := range []string{"indexed", "candidates", "pairs", "clusters", "duplicates", "removed"} {
+		if strings.HasSuffix(key, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // hashID maps a row id to a number for deterministic sampling.

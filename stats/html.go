@@ -230,17 +230,17 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		b.WriteString(hbarChart("Deduplication", countsToBars(r.Clean.Dedup)))
 		b.WriteString(hbarChart("PII masked, by type", countsToBars(r.Clean.PII)))
 		b.WriteString("</div>\n")
-		var other []NameCount
+		var other []NameValue
 		for _, c := range r.Clean.Counters {
 			if !strings.Contains(strings.ToLower(c.Name), "pii") {
 				other = append(other, c)
 			}
 		}
 		if len(other) > 0 {
-			b.WriteString("<h3>Other clean counters</h3>\n")
+			b.WriteString("<h3>Other clean counters and parameters</h3>\n")
 			var rows [][]string
 			for _, c := range other {
-				rows = append(rows, []string{c.Name, num(float64(c.Count))})
+				rows = append(rows, []string{c.Name, num(c.Value)})
 			}
 			htmlTable(b, []string{"counter", "value"}, rows)
 		}

@@ -202,6 +202,12 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 		mdCounts(b, "dedup counter", r.Clean.Dedup)
 		b.WriteString("\n")
 		mdCounts(b, "PII type masked", r.Clean.PII)
+		b.WriteString("\n")
+		var rows [][]string
+		for _, c := range r.Clean.Counters {
+			rows = append(rows, []string{c.Name, num(c.Value)})
+		}
+		mdTable(b, []string{"clean counter", "value"}, rows)
 	case "stages":
 		var rows [][]string
 		for _, st := range r.Stages {

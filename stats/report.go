@@ -54,6 +54,12 @@ type NameCount struct {
 	Count int64  `json:"count"`
 }
 
+// NameValue is a named number that need not be whole (a threshold).
+type NameValue struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
 // Table is a grid of numbers read from a step report: one row per source
 // (and a totals row), one column per numeric key found.
 type Table struct {
@@ -87,8 +93,9 @@ type CleanStats struct {
 	Dedup []NameCount `json:"dedup"`
 	// PII counts masked personal data by type.
 	PII []NameCount `json:"pii"`
-	// Counters are every other number in clean.json, by dotted key.
-	Counters []NameCount `json:"counters"`
+	// Counters are every other number in clean.json (rewrite counts,
+	// near-dedup parameters and counts), by dotted key.
+	Counters []NameValue `json:"counters"`
 }
 
 // StageStats describes one stage's split files.

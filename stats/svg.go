@@ -15,8 +15,11 @@ import (
 // SVG from Go without pulling in a browser-side runtime, and these three
 // shapes (bars, stacked bars, histograms) need little code.
 
-// palette colours the series of stacked charts (colour-blind safe, Okabe–Ito).
-var palette = []string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999"}
+// palette colours the series of stacked charts: twenty distinct colours
+// (matplotlib's tab20, strong shades first) so a corpus of twenty sources
+// still tells them apart.
+var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+	"#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"}
 
 // textWidth estimates the rendered width of s at 13px: CJK characters are
 // about one em, Latin ones a little over half.
@@ -163,11 +166,16 @@ func histChart(title string, h *Histogram) string {
 		return emptyChart(title)
 	}
 	const width, plotH, barGap = 440, 120, 4
-	top := 40
-	n := len(h.Bins)
+	top := 52 // room for the subtitle and the tallest bar's count
+	// Bins past the largest value are left out, so short fields get wide bars.
+	bins := h.Bins
+	for len(bins) > 4 && bins[len(bins)-1].Count == 0 && bins[len(bins)-2].Count == 0 {
+		bins = bins[:len(bins)-1]
+	}
+	n := len(bins)
 	slot := float64(width-10) / float64(n)
 	var maxC int64
-	for _, bn := range h.Bins {
+	for _, bn := range bins {
 		maxC = max(maxC, bn.Count)
 	}
 	total := top + plotH + 44
@@ -177,7 +185,7 @@ func histChart(title string, h *Histogram) string {
 	fmt.Fprintf(&b, `<text x="0" y="16" class="title">%s</text>`, esc(title))
 	fmt.Fprintf(&b, `<text x="0" y="32" class="sub">n=%s · mean %.1f · p50≈%.0f · p90≈%.0f · max %s</text>`,
 		num(float64(h.N)), h.Mean(), h.Quantile(0.5), h.Quantile(0.9), num(float64(h.Max)))
-	for i, bn := range h.Bins {
+	for i, bn := range bins {
 		x := 5 + float64(i)*slot
 		bh := 0.0
 		if maxC > 0 && bn.Count > 0 {

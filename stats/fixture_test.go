@@ -1,0 +1,105 @@
+package stats
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
+)
+
+// writeFixture fills workspace ws with a small instance of every input
+// stats reads, with numbers the tests can check by hand.
+func writeFixture(t testing.TB, ws workspace.Dir) {
+	t.Helper()
+	must := func(_ int64, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(rel, body string) {
+		t.Helper()
+		p := ws.Path(filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("reports/ingest.json", `{"sources": {
+  "textbook": {"read": 12, "written": 10, "quarantined": 2, "bytes": 4096},
+  "dlg":      {"read": 5, "written": 5, "quarantined": 0, "bytes": 1024}},
+ "totals": {"read": 17, "written": 15, "quarantined": 2, "bytes": 5120}}`)
+	put("reports/clean.json", `{"sources": {
+  "textbook": {"in": 10, "kept": 7, "removed": {"duplicate": 2, "too_short": 1}},
+  "dlg":      {"in": 5, "kept": 4, "removed": {"near_duplicate": 1}}},
+ "totals": {"in": 15, "kept": 11, "removed": {"duplicate": 2, "near_duplicate": 1, "too_short": 1}},
+ "rewrites": {"normalise": {"width": 3}, "pii": {"phone": 4, "email": 1}},
+ "near_dedup": {"bands": 16, "threshold": 0.8, "indexed": 15, "duplicate_pairs": 1}}`)
+	put("stages/manifest.json", `{"version": "0.1.0-test", "seed": 7, "config_sha256": "abc", "leakage_check": "passed",
+ "files": [{"path": "stages/dcpt/train.parquet", "rows": 3, "bytes": 900, "sha256": "0123456789abcdef0123"}],
+ "sources": {"textbook": {"in": 7, "used": 6, "unused": {"cap": 1}, "rows": {"dcpt/train": 3}}},
+ "kg_stats": "stages/kg_stats.json", "future_key": [1, 2]}`)
+	put("stages/kg_stats.json", `{"in": 6, "triples": 5, "entities": 4, "heads": 2, "relations": 2,
+ "dropped": {"kg_self_loop": 1},
+ "top_relations": [{"name": "症状", "count": 3}, {"name": "并发症", "count": 2}],
+ "degree_distribution": [{"label": "1", "min": 1, "max": 1, "entities": 2}, {"label": "2", "min": 2, "max": 2, "entities": 2}]}`)
+
+	must(schemas.WriteFile(filepath.Join(ws.Quarantine(), "part-00000.parquet"), slices.Values([]schemas.QuarantineRow{
+		{Source: "textbook", Kind: "text", File: "raw/a.txt", Line: 3, Error: "bad"},
+		{Source: "textbook", Kind: "text", File: "raw/a.txt", Line: 9, Error: "bad"},
+		{Source: "textbook", Kind: "text", File: "raw/b.csv", Line: 2, Error: "bad"},
+	})))
+	texts := []schemas.Text{{ID: "t1", Source: "textbook", Text: "糖尿病"}, {ID: "t2", Source: "textbook", Text: "高血压"}}
+	must(schemas.WriteFile(filepath.Join(ws.Normalized(schemas.KindText), "part-00000.parquet"), slices.Values(texts)))
+	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindText), "part-00000.parquet"), slices.Values(texts[:1])))
+	dlg := []schemas.Dialogue{
+		{ID: "d1", Source: "dlg", Turns: []schemas.Turn{{Role: "user", Content: "头痛"}, {Role: "assistant", Content: "休息"}}},
+		{ID: "d2", Source: "dlg", Turns: []schemas.Turn{{Role: "user", Content: "咳嗽"}, {Role: "assistant", Content: "多喝水"},
+			{Role: "user", Content: "发烧呢"}, {Role: "assistant", Content: "就医"}}},
+	}
+	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindDialogue), "part-00000.parquet"), slices.Values(dlg)))
+
+	// Stages: dcpt has 3 train rows from two sources, 1 valid; no test file.
+	must(schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "train"), slices.Values([]schemas.DCPTRow{
+		{ID: "a", Source: "textbook", Kind: "text", Text: "糖尿病是一组以高血糖为特征的代谢性疾病。"},
+		{ID: "b", Source: "textbook", Kind: "text", Text: "高血压是常见的慢性病。"},
+		{ID: "c", Source: "kg", Kind: "kg", Text: "感冒的症状有发热、咳嗽。"},
+	})))
+	must(schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "valid"), slices.Values([]schemas.DCPTRow{
+		{ID: "d", Source: "kg", Kind: "kg", Text: "肺炎需要就医。"},
+	})))
+	for _, split := range schemas.Splits {
+		must(schemas.WriteFile(ws.StageFile(schemas.StageSFT, split), slices.Values([]schemas.SFTRow{
+			{ID: "s-" + split, Source: "dlg", Kind: "dialogue", Messages: []schemas.Turn{
+				{Role: "system", Content: "你是医生。"}, {Role: "user", Content: "头痛怎么办？"}, {Role: "assistant", Content: "多休息，必要时就医。"}}},
+		})))
+		must(schemas.WriteFile(ws.StageFile(schemas.StageDPO, split), slices.Values([]schemas.DPORow{
+			{ID: "p-" + split, Source: "exam", Kind: "exam", Prompt: "高血压的标准？", Chosen: "140/90", Rejected: "120/80"},
+		})))
+	}
+	must(schemas.WriteFile(ws.EvalFile("exam"), slices.Values([]schemas.ExamQuestion{
+		{ID: "e1", Source: "cmexam", Question: "下列哪项是糖尿病的症状？", Options: []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "脱发"}}, Answer: "A"},
+	})))
+	must(schemas.WriteFile(ws.EvalFile("qa"), slices.Values([]schemas.EvalQA{
+		{ID: "q1", Source: "held", Question: "感冒怎么办？", Answer: "多喝水，注意休息。"},
+	})))
+}
+
+// bigStage writes a dcpt train file of n rows, for sampling tests.
+func bigStage(t testing.TB, ws workspace.Dir, n int) {
+	t.Helper()
+	rows := make([]schemas.DCPTRow, n)
+	for i := range rows {
+		rows[i] = schemas.DCPTRow{ID: fmt.Sprintf("row-%d", i), Source: []string{"a", "b"}[i%2], Kind: "text",
+			Text: "糖尿病患者应当控制饮食并规律运动。"}
+	}
+	if _, err := schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "train"), slices.Values(rows)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,424 @@
+package stats
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chimed/chimed/internal/segment"
+	"github.com/chimed/chimed/internal/workspace"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func needJieba(t *testing.T) {
+	t.Helper()
+	if _, err := segment.Jieba(); err != nil {
+		t.Skipf("jieba dictionaries missing: %v", err)
+	}
+}
+
+func stage(t *testing.T, r *Report, name string) StageStats {
+	t.Helper()
+	for _, st := range r.Stages {
+		if st.Name == name {
+			return st
+		}
+	}
+	t.Fatalf("no stage %s in %v", name, r.Stages)
+	return StageStats{}
+}
+
+// wordsOf counts jieba words the way the report should, independently.
+func wordsOf(t *testing.T, texts ...string) int64 {
+	var n int64
+	for _, s := range texts {
+		ws, err := segment.Words(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int64(len(ws))
+	}
+	return n
+}
+
+func TestCollectFixture(t *testing.T) {
+	needJieba(t)
+	ws := workspace.Dir(t.TempDir())
+	writeFixture(t, ws)
+	r, err := Collect(ws, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dcpt := stage(t, r, "dcpt")
+	texts := []string{"糖尿病是一组以高血糖为特征的代谢性疾病。", "高血压是常见的慢性病。", "感冒的症状有发热、咳嗽。", "肺炎需要就医。"}
+	var chars int64
+	for _, s := range texts {
+		chars += int64(len([]rune(s)))
+	}
+	if dcpt.Rows != 4 || dcpt.Chars != chars || dcpt.Words != wordsOf(t, texts...) || dcpt.Estimated {
+		t.Errorf("dcpt = rows %d chars %d words %d est %v, want 4 %d %d false", dcpt.Rows, dcpt.Chars, dcpt.Words, dcpt.Estimated, chars, wordsOf(t, texts...))
+	}
+	if len(dcpt.Sources) != 2 || dcpt.Sources[0].Source != "kg" || dcpt.Sources[0].Rows != 2 ||
+		dcpt.Sources[0].SplitRows["train"] != 1 || dcpt.Sources[0].SplitRows["valid"] != 1 {
+		t.Errorf("dcpt sources = %+v", dcpt.Sources)
+	}
+	if len(dcpt.Files) != 2 {
+		t.Errorf("dcpt files = %v (test.parquet is missing)", dcpt.Files)
+	}
+	sft := stage(t, r, "sft")
+	if sft.Rows != 3 || sft.Turns == nil || sft.Turns.N != 3 || sft.Turns.Sum != 9 {
+		t.Errorf("sft rows %d turns %+v", sft.Rows, sft.Turns)
+	}
+	var fields []string
+	for _, h := range sft.Histograms {
+		fields = append(fields, h.Field+"/"+h.Unit)
+	}
+	if got := strings.Join(fields, " "); got != "messages.system/chars messages.user/chars messages.assistant/chars messages.system/words messages.user/words messages.assistant/words" {
+		t.Errorf("sft histograms %s", got)
+	}
+	if exam := stage(t, r, "eval/exam"); exam.Rows != 1 || exam.Chars != int64(len([]rune("下列哪项是糖尿病的症状？多饮\n脱发"))) {
+		t.Errorf("eval/exam = %+v", exam)
+	}
+	if len(r.Stages) != 5 {
+		t.Errorf("%d stages, want 5", len(r.Stages))
+	}
+	// Reports read defensively, all keys shown.
+	if r.Ingest == nil || strings.Join(r.Ingest.Columns, ",") != "read,written,quarantined,bytes" || len(r.Ingest.Rows) != 3 ||
+		r.Ingest.Rows[2].Name != "totals" || r.Ingest.Rows[2].Values[0] != 17 {
+		t.Errorf("ingest = %+v", r.Ingest)
+	}
+	if c := r.Clean; c == nil || len(c.Reasons) != 3 || c.Reasons[0] != (NameCount{"duplicate", 2}) {
+		t.Errorf("clean reasons = %+v", c)
+	}
+	wantDedup := []NameCount{{"removed: duplicate", 2}, {"removed: near_duplicate", 1}, {"near_dedup.duplicate_pairs", 1}, {"near_dedup.indexed", 15}}
+	if got := r.Clean.Dedup; !equalCounts(got, wantDedup) {
+		t.Errorf("dedup = %v, want %v", got, wantDedup)
+	}
+	if got := r.Clean.PII; !equalCounts(got, []NameCount{{"email", 1}, {"phone", 4}}) {
+		t.Errorf("pii = %v", got)
+	}
+	if got := r.Quarantine; !equalCounts(got, []NameCount{{"raw/a.txt", 2}, {"raw/b.csv", 1}}) {
+		t.Errorf("quarantine = %v", got)
+	}
+	if r.KG == nil || r.KG.Triples != 5 || r.KG.Top[0] != (NameCount{"症状", 3}) || r.KG.From != "stages/kg_stats.json" {
+		t.Errorf("kg = %+v", r.KG)
+	}
+	if d := r.Dialogue; d == nil || d.Dialogues != 2 || d.Turns != 6 || d.PerDialog.Bins[2].Count != 1 || d.PerDialog.Bins[4].Count != 1 {
+		t.Errorf("dialogue = %+v", d)
+	}
+	if r.Manifest == nil || r.Manifest.Seed != 7 || len(r.Manifest.Files) != 1 || r.Flow == nil || strings.Join(r.Flow.Columns, ",") != "in,used,unused" {
+		t.Errorf("manifest = %+v flow = %+v", r.Manifest, r.Flow)
+	}
+	if !containsNote(r, "stages/dcpt/test.parquet is missing") {
+		t.Errorf("notes = %q", r.Notes)
+	}
+}
+
+func equalCounts(a, b []NameCount) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func containsNote(r *Report, sub string) bool {
+	for _, n := range r.Notes {
+		if strings.Contains(n, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSampling: past the cap only rows whose id hashes to 0 are segmented,
+// and word totals are scaled from them.
+func TestSampling(t *testing.T) {
+	needJieba(t)
+	ws := workspace.Dir(t.TempDir())
+	const n = 200
+	bigStage(t, ws, n)
+	tests := []struct {
+		name        string
+		opts        Options
+		wantSampled int64
+	}{
+		{"all under cap", Options{WordCap: 1000}, n},
+		{"cap 10 stride 4", Options{WordCap: 10, WordStride: 4}, 10 + countHashed(10, n, 4)},
+		{"cap 1 stride 50", Options{WordCap: 1, WordStride: 50}, 1 + countHashed(1, n, 50)},
+	}
+	perRow := wordsOf(t, "糖尿病患者应当控制饮食并规律运动。")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Collect(ws, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := stage(t, r, "dcpt")
+			if st.SampledRows != tc.wantSampled {
+				t.Errorf("sampled %d rows, want %d", st.SampledRows, tc.wantSampled)
+			}
+			if st.Estimated != (tc.wantSampled < n) {
+				t.Errorf("estimated = %v", st.Estimated)
+			}
+			// Every row is the same text, so the estimate is exact.
+			if st.Words != perRow*n {
+				t.Errorf("words %d, want %d", st.Words, perRow*n)
+			}
+			if st.Estimated && !containsNote(r, "dcpt: words counted with jieba on") {
+				t.Errorf("no sampling note: %q", r.Notes)
+			}
+			var wordsHist *Histogram
+			for i := range st.Histograms {
+				if st.Histograms[i].Unit == "words" {
+					wordsHist = &st.Histograms[i]
+				}
+			}
+			if wordsHist == nil || wordsHist.N != tc.wantSampled {
+				t.Errorf("words histogram %+v", wordsHist)
+			}
+		})
+	}
+}
+
+// countHashed counts rows cap..n-1 whose id the sampler picks.
+func countHashed(cap, n int, stride uint64) int64 {
+	var c int64
+	for i := cap; i < n; i++ {
+		if hashID("row-"+strconv.Itoa(i))%stride == 0 {
+			c++
+		}
+	}
+	return c
+}
+
+var externalRef = regexp.MustCompile(`(?i)(https?:|//[a-z0-9.-]+\.[a-z]{2,}|<script|<link|<iframe|<img|@import|url\(|\bsrc=|href="[^#])`)
+
+// checkSelfContained fails when the page could reach outside itself or
+// lacks a section.
+func checkSelfContained(t *testing.T, html string) {
+	t.Helper()
+	if m := externalRef.FindString(html); m != "" {
+		i := strings.Index(html, m)
+		t.Errorf("page is not self-contained: %q near %q", m, html[max(0, i-60):min(len(html), i+60)])
+	}
+	for _, s := range Sections {
+		if !strings.Contains(html, `<section id="`+s.ID+`">`) {
+			t.Errorf("section %s missing", s.ID)
+		}
+	}
+	if !strings.Contains(html, `"Noto Sans CJK SC"`) || !strings.Contains(html, "sans-serif") {
+		t.Error("font-family lacks the CJK system font list")
+	}
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.HasSuffix(html, "</html>\n") {
+		t.Error("not a whole HTML page")
+	}
+}
+
+func TestRunWritesSelfContainedReports(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	writeFixture(t, ws)
+	if _, err := Run(ws, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(ws.Report("stats.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSelfContained(t, string(html))
+	for _, want := range []string{"<svg", "Top relations", "症状", "PII masked", "Removed rows by reason", "messages per row", "turns per dialogue"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("stats.html lacks %q", want)
+		}
+	}
+	md, err := os.ReadFile(ws.Report("stats.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Sections {
+		if !strings.Contains(string(md), "## "+s.Title+"\n") {
+			t.Errorf("stats.md lacks section %q", s.Title)
+		}
+	}
+	if _, err := os.Stat(ws.Report("stats.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestGoldenMarkdown pins stats.md and stats.json for the fixture
+// (go test ./stats -run Golden -update rewrites them).
+func TestGoldenMarkdown(t *testing.T) {
+	needJieba(t)
+	ws := workspace.Dir(t.TempDir())
+	writeFixture(t, ws)
+	r, err := Collect(ws, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Workspace = "WS"
+	js, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]byte{"fixture.md": []byte(r.Markdown()), "fixture.json": js} {
+		path := filepath.Join("testdata", name)
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the golden file (run with -update and review the diff):\n%s", name, got)
+		}
+	}
+}
+
+// TestMissingInputs: an empty workspace gives a report of notes, every
+// section saying it has no data, and no error.
+func TestMissingInputs(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	r, err := Run(ws, Options{NoWords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"reports/ingest.json is missing", "reports/clean.json is missing", "stages/manifest.json is missing",
+		"stages/sft/train.parquet is missing", "no knowledge-graph statistics"} {
+		if !containsNote(r, want) {
+			t.Errorf("no note %q in %q", want, r.Notes)
+		}
+	}
+	html, _ := os.ReadFile(ws.Report("stats.html"))
+	checkSelfContained(t, string(html))
+	if !strings.Contains(string(html), "no data") {
+		t.Error("empty sections do not say so")
+	}
+}
+
+// TestBrokenReport: a malformed step report is a note naming the file and
+// byte, not an error.
+func TestBrokenReport(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	os.MkdirAll(ws.Reports(), 0o755)
+	os.WriteFile(ws.Report("ingest.json"), []byte(`{"sources": {"a": {"read": 1,}}}`), 0o644)
+	os.WriteFile(ws.Report("clean.json"), []byte(`{"sources": {"a": {"in": "many", "removed": ["x"]}}, "totals": 3}`), 0o644)
+	r, err := Collect(ws, Options{NoWords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !containsNote(r, "reports/ingest.json: not valid JSON at byte 30") {
+		t.Errorf("notes = %q", r.Notes)
+	}
+	if r.Clean == nil || len(r.Clean.Sources.Rows) != 1 {
+		t.Errorf("clean with odd types = %+v", r.Clean)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	tests := []struct {
+		values []int64
+		bins   map[string]int64
+		mean   float64
+		p50    float64
+	}{
+		{nil, map[string]int64{}, 0, 0},
+		{[]int64{0, 15, 16, 100000}, map[string]int64{"0–15": 2, "16–31": 1, "≥8192": 1}, 25007.75, 16},
+		{[]int64{20, 20, 20, 20}, map[string]int64{"16–31": 4}, 20, 18.5},
+	}
+	for _, tc := range tests {
+		h := newHistogram("f", "chars", lengthEdges)
+		for _, v := range tc.values {
+			h.Add(v)
+		}
+		got := map[string]int64{}
+		for _, b := range h.Bins {
+			if b.Count > 0 {
+				got[b.Label] = b.Count
+			}
+		}
+		if len(got) != len(tc.bins) {
+			t.Errorf("%v: bins %v, want %v", tc.values, got, tc.bins)
+		}
+		for k, v := range tc.bins {
+			if got[k] != v {
+				t.Errorf("%v: bin %s = %d, want %d", tc.values, k, got[k], v)
+			}
+		}
+		if h.Mean() != tc.mean || h.Quantile(0.5) != tc.p50 {
+			t.Errorf("%v: mean %v p50 %v, want %v %v", tc.values, h.Mean(), h.Quantile(0.5), tc.mean, tc.p50)
+		}
+	}
+}
+
+// FuzzReports feeds arbitrary bytes as ingest.json and clean.json: the
+// report must come out (with notes) and render, never panic.
+func FuzzReports(f *testing.F) {
+	f.Add([]byte(`{"sources": {"a": {"read": 1, "written": 1}}, "totals": {"read": 1}}`))
+	f.Add([]byte(`{"sources": {"a": {"in": 2, "kept": 1, "removed": {"dup": 1}}}, "rewrites": {"pii": {"phone": 2}}}`))
+	f.Add([]byte(`{"sources": [1, 2], "totals": null}`))
+	f.Add([]byte(`not json`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ws := workspace.Dir(dir)
+		os.MkdirAll(ws.Reports(), 0o755)
+		os.WriteFile(ws.Report("ingest.json"), data, 0o644)
+		os.WriteFile(ws.Report("clean.json"), data, 0o644)
+		r, err := Collect(ws, Options{NoWords: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = r.Markdown()
+		if _, err := r.JSON(); err != nil {
+			t.Fatal(err)
+		}
+		if m := externalRef.FindString(r.HTML()); m != "" && !bytes.Contains(bytes.ToLower(data), bytes.ToLower([]byte(m))) {
+			t.Fatalf("HTML gained %q", m)
+		}
+	})
+}
+
+// TestChromiumRenders screenshots the fixture's page with headless
+// Chromium when it is installed (Debian package `chromium`).
+func TestChromiumRenders(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (apt-get install chromium fonts-noto-cjk to run this check)")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	ws := workspace.Dir(t.TempDir())
+	writeFixture(t, ws)
+	if _, err := Run(ws, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := filepath.Abs(ws.Report("stats.html"))
+	png := filepath.Join(t.TempDir(), "stats.png")
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--no-first-run", "--screenshot="+png, "--window-size=1400,3000", "file://"+page)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\x89PNG")) || len(b) < 20_000 {
+		t.Errorf("screenshot is %d bytes, not a rendered page", len(b))
+	}
+}
