@@ -51,7 +51,10 @@ func (g *Graph) Questions(h *HeadFacts, cfg Config) []QAPair {
 		q := fill(rel.Questions[pick(len(rel.Questions), h.Head, f.Relation, "question")], h.Head, f.Relation, nil)
 		tails, ids := f.Tails, f.IDs
 		if len(tails) > limit {
-			tails = append(tails[:limit:limit], "等")
+			tails = tails[:limit:limit]
+			if !strings.Contains(rel.Answer, "{t}等") {
+				tails = append(tails, "等")
+			}
 			ids = ids[:limit]
 		}
 		a := fill(rel.Answer, h.Head, f.Relation, tails)

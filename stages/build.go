@@ -42,8 +42,11 @@ type Options struct {
 	Dialogue    dialogue.Config
 	Seed        uint64
 	EvalSources map[string]bool // sources whose role is eval
-	ConfigHash  string          // sha256 of chimed.yaml
-	Version     string          // chimed's version
+	// Sources names every configured source and its kind, so the manifest
+	// lists sources clean left empty too.
+	Sources    map[string]schemas.Kind
+	ConfigHash string // sha256 of chimed.yaml
+	Version    string // chimed's version
 	// Check runs CheckLeakage on the result (recommended; it re-reads every
 	// stage file).
 	Check bool
@@ -110,6 +113,9 @@ func Build(opts Options) (_ *Manifest, err error) {
 			Sources: map[string]*SourceCount{},
 			KGStats: "stages/kg_stats.json",
 		},
+	}
+	for name, k := range opts.Sources {
+		b.source(name, k)
 	}
 	if err := b.open(); err != nil {
 		return nil, err

@@ -36,10 +36,14 @@ An independent leakage check runs last unless --no-check.`,
 			if seed >= 0 {
 				s = uint64(seed)
 			}
+			kinds := map[string]schemas.Kind{}
+			for _, src := range cfg.Sources {
+				kinds[src.Name] = src.Kind
+			}
 			start := time.Now()
 			m, err := stages.Build(stages.Options{
 				Workspace: a.dir(), Config: cfg.Stages, KG: cfg.KG, Dialogue: cfg.Dialogue,
-				Seed: s, EvalSources: cfg.EvalSources(), ConfigHash: cfg.Hash, Version: version,
+				Seed: s, EvalSources: cfg.EvalSources(), Sources: kinds, ConfigHash: cfg.Hash, Version: version,
 				Check: !noCheck, Log: a.log, Bars: a.bars(),
 			})
 			if err != nil {
