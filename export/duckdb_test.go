@@ -45,13 +45,19 @@ type duckFile struct {
 var listColumns = map[string]func(path string) (int64, error){
 	"messages": countList(func(r *struct {
 		M []schemas.Turn `parquet:"messages,list"`
-	}) int { return len(r.M) }),
+	}) int {
+		return len(r.M)
+	}),
 	"turns": countList(func(r *struct {
 		T []schemas.Turn `parquet:"turns,list"`
-	}) int { return len(r.T) }),
+	}) int {
+		return len(r.T)
+	}),
 	"options": countList(func(r *struct {
 		O []schemas.Option `parquet:"options,list"`
-	}) int { return len(r.O) }),
+	}) int {
+		return len(r.O)
+	}),
 }
 
 func countList[T any](n func(*T) int) func(string) (int64, error) {
