@@ -23,6 +23,10 @@ const DefaultMaxRecordBytes = 16 << 20
 // sniffers look at.
 const sniffWindow = 64 << 10
 
+// readBufSize is the buffer of each stage of a reader (file, decompressed,
+// decoded): big enough for the sniff window and for few refills.
+const readBufSize = 256 << 10
+
 // ReadFile streams the raw records of one file. path is the file to open;
 // rel is its workspace-relative name used in every Location. onBytes, if
 // not nil, is called with the number of raw (on-disk, possibly compressed)
@@ -135,7 +139,7 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		counter = &countingReader{r: r, onBytes: onBytes}
 		r = counter
 	}
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, readBufSize)
 	if magic, _ := br.Peek(2); isGzip(magic) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
@@ -145,7 +149,7 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		defer gz.Close()
 		fr.gzipped = true
 		gz.Multistream(true)
-		br = bufio.NewReaderSize(&fatalReader{r: gz, what: "gzip"}, 1<<20)
+		br = bufio.NewReaderSize(&fatalReader{r: gz, what: "gzip"}, readBufSize)
 		fr.ext = strings.TrimSuffix(fr.ext, ".gz")
 	}
 	prefix, err := br.Peek(sniffWindow)
@@ -186,7 +190,7 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 	}
 	var text io.Reader = br
 	if enc.enc != nil {
-		text = bufio.NewReaderSize(enc.enc.NewDecoder().Reader(br), 1<<20)
+		text = bufio.NewReaderSize(enc.enc.NewDecoder().Reader(br), readBufSize)
 	}
 	switch format {
 	case FormatJSONL:
@@ -242,7 +246,7 @@ type lineReader struct {
 func newLineReader(r io.Reader, max int64, base int64) *lineReader {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
-		br = bufio.NewReaderSize(r, 1<<20)
+		br = bufio.NewReaderSize(r, readBufSize)
 	}
 	return &lineReader{br: br, max: max, off: base, line: 1}
 }

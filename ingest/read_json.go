@@ -243,7 +243,7 @@ type jsonScanner struct {
 func newJSONScanner(r io.Reader, base, max int64) *jsonScanner {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
-		br = bufio.NewReaderSize(r, 1<<20)
+		br = bufio.NewReaderSize(r, readBufSize)
 	}
 	return &jsonScanner{br: br, off: base, line: 1, max: max}
 }
