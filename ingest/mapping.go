@@ -20,8 +20,8 @@ import (
 // which the mapping sees under the name As ("question.content"). A record
 // whose key has no partner, a lookup row that no record used and a second
 // lookup row with the same key are quarantined, so nothing is lost silently.
-// Lookup rows count in the source's "read" like any record; a used one
-// counts as ok (records_ok) but writes no row of its own.
+// Lookup rows are not records: reports/ingest.json counts them apart, under
+// the source's "lookup" (read, used, quarantined).
 type JoinMapping struct {
 	Lookup string `yaml:"lookup"` // glob on base names: "question*.csv"
 	Key    string `yaml:"key"`    // the key field in lookup rows

@@ -325,21 +325,23 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 	}
 
 	var join *joinTable
-	if p.mapper != nil && s.Map.Join != nil {
+	if s.Map.Join != nil {
 		join = &joinTable{spec: s.Map.Join, rows: map[string]*joinRow{}}
+		c.Lookup = &LookupCounts{}
+		quarantineLookup := func(raw *Raw, err error) error {
+			c.Lookup.Quarantined++
+			return w.quarantine(quarantineRow(s.Name, s.Kind, raw, err))
+		}
 		for it, err := range stream(ctx, p.lookups, s, bar, &c) {
 			if err != nil {
 				return c, err
 			}
-			c.Read++
-			if it.err != nil {
-				if err := quarantine(&it.raw, it.err); err != nil {
-					return c, err
-				}
-				continue
+			c.Lookup.Read++
+			if it.err == nil {
+				it.err = join.add(it.raw)
 			}
-			if err := join.add(it.raw); err != nil {
-				if err := quarantine(&it.raw, err); err != nil {
+			if it.err != nil {
+				if err := quarantineLookup(&it.raw, it.err); err != nil {
 					return c, err
 				}
 			}
@@ -384,10 +386,12 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 		for _, key := range join.order {
 			jr := join.rows[key]
 			if jr.used {
-				c.RecordsOK++
+				c.Lookup.Used++
 				continue
 			}
-			if err := quarantine(&jr.raw, fmt.Errorf("no record joined this %s row (%s=%s)", join.spec.As, join.spec.Key, key)); err != nil {
+			c.Lookup.Quarantined++
+			err := fmt.Errorf("no record joined this %s row (%s=%s)", join.spec.As, join.spec.Key, key)
+			if err := w.quarantine(quarantineRow(s.Name, s.Kind, &jr.raw, err)); err != nil {
 				return c, err
 			}
 		}

@@ -15,22 +15,41 @@ import (
 //
 //   - Read: raw records seen in the source's files, broken ones included
 //     (a file the reader gives up on counts once, as one quarantined record).
+//
 //   - RecordsOK: raw records that gave canonical output.
+//
 //   - Quarantined: raw records sent to quarantine/, one row each.
+//
 //   - Written: canonical rows written to normalized/.
+//
 //   - Bytes: bytes of the source's files read from disk.
 //
+//   - Lookup: with map.join, the rows of the lookup files (cMedQA2's
+//     questions), which are joined into records rather than being records.
+//
 // Read = RecordsOK + Quarantined always holds. Written = RecordsOK for a
-// source whose records map one to one; a fan-out mapping (map.each,
-// map.relations: a KG record gives many triples) writes more rows than
-// records, and with map.join a used lookup row is ok but writes no row.
+// source whose records map one to one (so read = written + quarantined);
+// a fan-out mapping (map.each, map.relations: one KG record gives many
+// triples) writes more rows than records. Lookup rows are outside Read:
+// Lookup.Read = Lookup.Used + Lookup.Quarantined, and the source's
+// quarantine files hold Quarantined + Lookup.Quarantined rows.
 type Counts struct {
+	Read        int64         `json:"read"`
+	Written     int64         `json:"written"`
+	Quarantined int64         `json:"quarantined"`
+	Bytes       int64         `json:"bytes"`
+	RecordsOK   int64         `json:"records_ok"`
+	Files       int           `json:"files"`
+	Lookup      *LookupCounts `json:"lookup,omitempty"`
+}
+
+// LookupCounts count the lookup rows of a join: read, joined into at least
+// one record (used), and quarantined (broken, keyless, a repeated key, or
+// joined by no record).
+type LookupCounts struct {
 	Read        int64 `json:"read"`
-	Written     int64 `json:"written"`
+	Used        int64 `json:"used"`
 	Quarantined int64 `json:"quarantined"`
-	Bytes       int64 `json:"bytes"`
-	RecordsOK   int64 `json:"records_ok"`
-	Files       int   `json:"files"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -40,6 +59,14 @@ func (c *Counts) add(o Counts) {
 	c.Bytes += o.Bytes
 	c.RecordsOK += o.RecordsOK
 	c.Files += o.Files
+	if o.Lookup != nil {
+		if c.Lookup == nil {
+			c.Lookup = &LookupCounts{}
+		}
+		c.Lookup.Read += o.Lookup.Read
+		c.Lookup.Used += o.Lookup.Used
+		c.Lookup.Quarantined += o.Lookup.Quarantined
+	}
 }
 
 // SourceReport is one source's entry in reports/ingest.json.
