@@ -368,6 +368,9 @@ func (b *builder) emit(f *fate, r row) error {
 		if err := b.lin[key].Write(LineageRow{ID: id, Group: r.group, Records: r.records}); err != nil {
 			return err
 		}
+		for _, t := range r.texts {
+			b.m.Throughput.TextBytes += int64(len(t))
+		}
 		sp := b.m.Stages[r.stage][schemas.Splits[split]]
 		sp.Rows++
 		sp.Tokens += tok
@@ -419,7 +422,11 @@ func read[T any](b *builder, k schemas.Kind, fn func(*T) error) error {
 			return err
 		}
 		total += n
+		if st, err := os.Stat(f); err == nil {
+			b.m.Throughput.CleanBytes += st.Size()
+		}
 	}
+	b.m.Throughput.CleanRows += total
 	bar := b.opts.Bars.Start("stages "+string(k), total, false)
 	defer bar.Finish()
 	for r, err := range schemas.ReadDir[T](dir) {

@@ -38,6 +38,17 @@ type Manifest struct {
 	KGStats string `json:"kg_stats"`
 	// LeakageCheck is "passed" or "skipped".
 	LeakageCheck string `json:"leakage_check"`
+
+	// Throughput is how much this run read and wrote, for benchmarks; it
+	// is not written, so the manifest stays byte-identical across runs.
+	Throughput Throughput `json:"-"`
+}
+
+// Throughput counts a run's input and output volume.
+type Throughput struct {
+	CleanBytes int64 // bytes of the clean/ Parquet files read
+	CleanRows  int64 // rows read from clean/
+	TextBytes  int64 // UTF-8 bytes of text in the training stage rows written
 }
 
 // FileEntry describes one written file; Path is workspace-relative with "/".

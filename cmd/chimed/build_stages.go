@@ -68,7 +68,11 @@ An independent leakage check runs last unless --no-check.`,
 				src := m.Sources[n]
 				fmt.Fprintf(out, "%-28s %-10s in %8d  used %8d  unused %v\n", n, src.Kind, src.In, src.Used, src.Unused)
 			}
-			a.log.Info("build-stages done", "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()),
+			secs := time.Since(start).Seconds()
+			tp := m.Throughput
+			fmt.Fprintf(out, "read %d clean rows (%.1f MB Parquet), wrote %.1f MB of stage text in %.1fs: %.1f MB/s of text\n",
+				tp.CleanRows, float64(tp.CleanBytes)/1e6, float64(tp.TextBytes)/1e6, secs, float64(tp.TextBytes)/1e6/max(secs, 1e-9))
+			a.log.Info("build-stages done", "seconds", fmt.Sprintf("%.1f", secs),
 				"leakage_check", m.LeakageCheck, "manifest", stages.ManifestPath(a.dir()))
 			if m.Totals.In != m.Totals.Used+sum(m.Totals.Unused) {
 				fmt.Fprintln(os.Stderr, "warning: manifest counts do not add up")
