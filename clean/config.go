@@ -56,6 +56,10 @@ type ExactConfig struct {
 type NearConfig struct {
 	// Enabled defaults to true.
 	Enabled *bool `yaml:"enabled"`
+	// Kinds near-dedup runs on (default: every kind but kg, whose rows are
+	// three short names: "高血压 症状 头晕" and "高血压 症状 头痛" are different
+	// facts, not near duplicates; exact dedup still covers kg).
+	Kinds []schemas.Kind `yaml:"kinds"`
 	// Shingle is "char" (character n-grams, the default) or "word" (n-grams
 	// of jieba words).
 	Shingle string `yaml:"shingle"`
@@ -82,6 +86,11 @@ type DecontamConfig struct {
 	Enabled *bool `yaml:"enabled"`
 	// NGram is the overlap length in characters (default 13).
 	NGram int `yaml:"ngram"`
+	// Answers also indexes the answers of eval QA pairs (default false: only
+	// eval questions, exam and QA, are indexed; answers share long generic
+	// phrases with ordinary medical text, and a model is never prompted
+	// with them).
+	Answers bool `yaml:"answers"`
 }
 
 func enabled(b *bool) bool { return b == nil || *b }
@@ -92,6 +101,9 @@ func (c Config) WithDefaults() Config {
 		c.Steps = DefaultSteps()
 	}
 	n := &c.Near
+	if len(n.Kinds) == 0 {
+		n.Kinds = textKinds
+	}
 	if n.Shingle == "" {
 		n.Shingle = ShingleChar
 	}
@@ -151,6 +163,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("clean.near_dedup.cluster_threshold: %v is not within (0, threshold]", n.ClusterThreshold)
 	case d.Decontaminate.NGram < 4 || d.Decontaminate.NGram > 256:
 		return fmt.Errorf("clean.decontaminate.ngram: %d is not within 4..256", d.Decontaminate.NGram)
+	case !kindsValid(n.Kinds):
+		return fmt.Errorf("clean.near_dedup.kinds: %v names an unknown kind", n.Kinds)
 	case c.Workers < 0:
 		return fmt.Errorf("clean.workers: %d is negative", c.Workers)
 	}
@@ -182,4 +196,13 @@ func registeredNames() string {
 	}
 	slices.Sort(names)
 	return fmt.Sprint(names)
+}
+
+func kindsValid(ks []schemas.Kind) bool {
+	for _, k := range ks {
+		if _, err := schemas.ParseKind(string(k)); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -1,38 +1,67 @@
 package clean
 
 import (
+	"slices"
+
 	"github.com/chimed/chimed/schemas"
 )
 
+// minShortEval is the shortest canonical eval text that is looked for
+// inside training text; shorter ones ("高血压？") only match a training
+// value that is exactly that text.
+const minShortEval = 6
+
 // evalIndex maps the hash of every n-character window of canonical eval
-// text (exam questions, eval QA questions and answers) to the first eval
-// row that has it. Eval text shorter than n is indexed whole, and matched
-// only by a training value that is that text exactly. Eval sets are small
-// (CMExam's 6,811 questions give about 0.7 M windows), so a map fits.
+// text (exam and eval QA questions, optionally answers) to the first eval
+// row that has it. An eval text shorter than n is indexed whole, salted by
+// its length, and training values are scanned with windows of each such
+// length too, so a short eval question wrapped in a longer training
+// question is still found. Eval sets are small (CMExam's 6,811 questions
+// give about 0.7 M windows), so a map fits.
 type evalIndex struct {
-	n     int
-	grams map[uint64]uint32
-	ids   []string
+	n         int
+	answers   bool
+	grams     map[uint64]uint32
+	shortLens []int // lengths of short eval texts, ascending
+	ids       []string
 }
 
-func newEvalIndex(n int) *evalIndex { return &evalIndex{n: n, grams: map[uint64]uint32{}} }
+// saltShort salts the hash of a whole short eval text (and the same-length
+// windows compared with it), keeping them apart from n-character windows.
+const saltShort = 0x5bd1e995
+
+func newEvalIndex(n int, answers bool) *evalIndex {
+	return &evalIndex{n: n, answers: answers, grams: map[uint64]uint32{}}
+}
 
 // add indexes the eval-facing fields of one eval row.
 func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
-	fields := evalFields(r, nil)
+	fields := evalFields(r, x.answers, nil)
 	if len(fields) == 0 {
 		return buf
 	}
 	idx := uint32(len(x.ids))
 	x.ids = append(x.ids, r.RecordID())
+	put := func(h uint64) bool {
+		if _, ok := x.grams[h]; !ok {
+			x.grams[h] = idx
+		}
+		return true
+	}
 	for _, f := range fields {
 		buf = appendCanon(buf[:0], f)
-		runeGramHashes(buf, x.n, 0, func(h uint64) bool {
-			if _, ok := x.grams[h]; !ok {
-				x.grams[h] = idx
+		switch {
+		case len(buf) == 0:
+		case len(buf) >= x.n:
+			windowHashes(buf, x.n, 0, put)
+		default:
+			windowHashes(buf, len(buf), saltShort, put)
+			if len(buf) >= minShortEval {
+				if i, found := slices.BinarySearch(x.shortLens, len(buf)); !found {
+					x.shortLens = slices.Insert(x.shortLens, i, len(buf))
+				}
 			}
-			return true
-		})
+		}
 	}
 	return buf
 }
@@ -42,15 +71,28 @@ func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
 func (x *evalIndex) match(r schemas.Record, fields []string, buf []rune) (string, []string, []rune) {
 	fields = probeFields(r, fields[:0])
 	found := -1
+	look := func(h uint64) bool {
+		if i, ok := x.grams[h]; ok {
+			found = int(i)
+			return false
+		}
+		return true
+	}
 	for _, f := range fields {
 		buf = appendCanon(buf[:0], f)
-		runeGramHashes(buf, x.n, 0, func(h uint64) bool {
-			if i, ok := x.grams[h]; ok {
-				found = int(i)
-				return false
+		if len(buf) == 0 {
+			continue
+		}
+		windowHashes(buf, x.n, 0, look)
+		for _, l := range x.shortLens {
+			if found >= 0 || l > len(buf) {
+				break
 			}
-			return true
-		})
+			windowHashes(buf, l, saltShort, look)
+		}
+		if found < 0 && len(buf) < x.n && len(buf) < minShortEval {
+			windowHashes(buf, len(buf), saltShort, look) // exact match of a very short text
+		}
 		if found >= 0 {
 			return x.ids[found], fields, buf
 		}

@@ -15,10 +15,13 @@ import (
 //   - "repeated_lines": the characters in lines that occur more than once
 //     make up more than max_dup_line_frac (default 0.3) of the field;
 //   - "repeated_ngrams": the characters covered by character n-grams
-//     (n = ngram, default 10) that occur more than once make up more than
+//     (n = ngram, default 20) that occur more than once make up more than
 //     max_dup_ngram_frac (default 0.5) of the field.
 //
-// Fields shorter than min_chars (default 50) are not judged. The detail
+// Fields shorter than min_chars (default 100) are not judged. The n-gram is
+// long because Chinese exam explanations and textbook prose legitimately
+// repeat 10–15 character phrases ("不是慢性鼻窦炎的主要诊疗科室" once per
+// wrong option); degenerate output repeats whole sentences. The detail
 // names the field.
 type repetitionFilter struct {
 	MaxDupLineFrac  float64 `yaml:"max_dup_line_frac"`
@@ -29,7 +32,7 @@ type repetitionFilter struct {
 
 func init() {
 	register("repetition", textKinds, func(decode func(any) error) (any, error) {
-		f := &repetitionFilter{MaxDupLineFrac: 0.3, MaxDupNGramFrac: 0.5, NGram: 10, MinChars: 50}
+		f := &repetitionFilter{MaxDupLineFrac: 0.3, MaxDupNGramFrac: 0.5, NGram: 20, MinChars: 100}
 		if err := decode(f); err != nil {
 			return nil, err
 		}

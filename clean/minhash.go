@@ -68,7 +68,7 @@ func (m *MinHasher) Shingles(fields []string, dst []uint64, runeBuf []rune) ([]u
 			if i > 0 {
 				runeBuf = append(runeBuf, fieldSep)
 			}
-			runeBuf = appendCanon(runeBuf, f)
+			runeBuf = appendShingleText(runeBuf, f)
 		}
 		runeGramHashes(runeBuf, m.NGram, 0, add)
 		return dst, runeBuf

@@ -23,7 +23,7 @@ type signoffNormaliser struct {
 
 // DefaultSignoffs are the sign-off patterns trimmed when chimed.yaml names none.
 var DefaultSignoffs = []string{
-	`感谢您?的?(?:咨询|提问|信任|支持|来信)[^。！!\n]*`,
+	`感谢您?的?(?:进行)?(?:咨询|提问|信任|支持|来信)[^。！!\n]*`,
 	`谢谢您?的?(?:咨询|提问|信任)[^。！!\n]*`,
 	`祝您?(?:早日康复|身体健康|健康|生活愉快|好运)[^。！!\n]*`,
 	`希望(?:我的|以上|上述|我)?(?:的)?(?:回答|建议|解答|回复)?(?:对您|能|可以)?(?:有所)?(?:帮助|帮到您)[^。！!\n]*`,

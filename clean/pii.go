@@ -23,8 +23,10 @@ import (
 // A number glued to other digits or letters is never masked, and numbers that
 // fail validation stay as they are: doses, dates, lab values, ICD codes and
 // case numbers are common in medical text and must survive. The table test
-// in pii_test.go holds the negatives. Detectors run in the order above, so
-// the digits of an e-mail or URL are not read as a phone number.
+// in pii_test.go holds the negatives. Detectors run in the order e-mail,
+// URL, QQ, WeChat, ID, bank card, phone, so the digits of an address are not
+// read as a phone number and a marked WeChat id that is a phone number is
+// [WECHAT].
 // Counters: "pii.email", "pii.url", "pii.id", "pii.bankcard", "pii.phone",
 // "pii.qq", "pii.wechat".
 type piiMasker struct{}
@@ -51,18 +53,18 @@ var piiDetectors = []piiDetector{
 		re: regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}`)},
 	{name: "url", placeholder: "[URL]",
 		re: regexp.MustCompile(`(?i)(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+`)},
+	{name: "qq", placeholder: "[QQ]", group: 1,
+		re: regexp.MustCompile(`(?i)(?:QQ|扣扣)(?:号码?)?\s*(?:[:：]|是|为)?\s*([1-9][0-9]{4,10})`)},
+	{name: "wechat", placeholder: "[WECHAT]", group: 1,
+		re: regexp.MustCompile(`(?:微信号?\s*(?:[:：]|是|为)?|(?i:weixin|wechat|vx|wx)号?\s*(?:[:：]|是|为))\s*([A-Za-z][A-Za-z0-9_\-]{5,19}|1[3-9][0-9]{9})`)},
 	{name: "id", placeholder: "[ID]", digitBounded: true, valid: validResidentID,
 		re: regexp.MustCompile(`[1-9][0-9]{16}[0-9Xx]`)},
 	{name: "bankcard", placeholder: "[BANKCARD]", digitBounded: true, valid: validBankCard,
-		re: regexp.MustCompile(`[1-9][0-9]{3}(?:[ \-]?[0-9]{4}){2}[ \-]?[0-9]{4,7}`)},
+		re: regexp.MustCompile(`[1-9][0-9]{3}(?:[ \-]?[0-9]{3,4}){3,4}`)},
 	{name: "phone", placeholder: "[PHONE]", digitBounded: true, valid: validMobile,
 		re: regexp.MustCompile(`(?:(?:\+|00)?86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}`)},
 	{name: "phone", placeholder: "[PHONE]", digitBounded: true, valid: validLandline,
 		re: regexp.MustCompile(`(?:\(0[1-9][0-9]{1,2}\)|（0[1-9][0-9]{1,2}）|0[1-9][0-9]{1,2}-)[ ]?[2-9][0-9]{6,7}(?:-[0-9]{1,5})?`)},
-	{name: "qq", placeholder: "[QQ]", group: 1,
-		re: regexp.MustCompile(`(?i)(?:QQ|扣扣)(?:号码?)?\s*(?:[:：]|是|为)?\s*([1-9][0-9]{4,10})`)},
-	{name: "wechat", placeholder: "[WECHAT]", group: 1,
-		re: regexp.MustCompile(`(?i)(?:微信|weixin|wechat|vx|wx)(?:号)?\s*(?:[:：]|是|为)\s*([A-Za-z][A-Za-z0-9_\-]{5,19}|1[3-9][0-9]{9})`)},
 }
 
 // Normalise implements Normaliser.
@@ -76,11 +78,11 @@ func (piiMasker) Normalise(_, s string, t Tally) string {
 	return s
 }
 
-// mayHoldPII is the fast path: every detector needs an ASCII digit, '@' or
-// "www"/"http".
+// mayHoldPII is the fast path: every detector needs an ASCII digit, '@',
+// "://" or "www".
 func mayHoldPII(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' || c == '@' || c == 'w' || c == 'W' {
+		if c := s[i]; c >= '0' && c <= '9' || c == '@' || c == ':' || c == 'w' || c == 'W' {
 			return true
 		}
 	}

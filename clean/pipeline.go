@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -92,6 +93,8 @@ func readBatches[T any](ctx context.Context, r *run, files []inputFile, send fun
 // ordered sink needs: the reason to remove it, its dedup key and band keys.
 func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 	b.out = make([]rowResult[T], len(b.rows))
+	var zero T
+	near := r.mh != nil && slices.Contains(r.cfg.Near.Kinds, P(&zero).Kind())
 	b.tally = Tally{}
 	for i := range b.rows {
 		res := &b.out[i]
@@ -125,7 +128,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 				continue
 			}
 		}
-		if r.mh != nil {
+		if near {
 			w.shingle, w.runes = r.mh.Shingles(w.fields, w.shingle[:0], w.runes)
 			if r.mh.Signature(w.shingle, w.sig) {
 				res.bands = make([]uint32, r.mh.Bands)

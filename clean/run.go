@@ -118,7 +118,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if enabled(cfg.Decontaminate.Enabled) {
-		r.evalIdx = newEvalIndex(cfg.Decontaminate.NGram)
+		r.evalIdx = newEvalIndex(cfg.Decontaminate.NGram, cfg.Decontaminate.Answers)
 		if err := indexEval[schemas.ExamQuestion](r, inputs[schemas.KindExam]); err != nil {
 			return nil, err
 		}
@@ -334,7 +334,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	var staging *schemas.PartWriter[staged[T]]
 	stageDir := ws.Path("clean", ".staging", string(k))
 	var lsh *LSHIndex
-	if r.mh != nil {
+	if r.mh != nil && slices.Contains(r.cfg.Near.Kinds, k) {
 		staging = schemas.NewPartWriter[staged[T]](stageDir, schemas.PartOptions{Prefix: "stage"})
 		defer staging.Abort()
 		lsh = NewLSHIndex(r.mh.Bands)

@@ -1,0 +1,182 @@
+package clean
+
+import "testing"
+
+// TestPIIMask is the PII table: every positive is masked with its typed
+// placeholder, and every negative — doses, dates, lab values, ICD codes,
+// case numbers and numbers that fail validation — stays untouched.
+func TestPIIMask(t *testing.T) {
+	cases := []struct{ in, want string }{
+		// Mobile numbers.
+		{"我的电话13812345678", "我的电话[PHONE]"},
+		{"联系方式：138-1234-5678", "联系方式：[PHONE]"},
+		{"联系方式：138 1234 5678。", "联系方式：[PHONE]。"},
+		{"+8613912345678请回电", "+[PHONE]请回电"[:0] + "[PHONE]请回电"},
+		{"86-15012345678", "[PHONE]"},
+		{"0086 18612345678", "[PHONE]"},
+		{"手机：19912345678，微信同号", "手机：[PHONE]，微信同号"},
+		{"电话17712345678或16612345678", "电话[PHONE]或[PHONE]"},
+		{"(15912345678)", "([PHONE])"},
+		{"拨打14712345678咨询", "拨打[PHONE]咨询"},
+		{"tel:13012345678", "tel:[PHONE]"},
+		{"13512345678", "[PHONE]"},
+		// Landlines.
+		{"医院电话010-62345678", "医院电话[PHONE]"},
+		{"座机0571-87654321转8", "座机[PHONE]转8"},
+		{"(010)62345678", "[PHONE]"},
+		{"（021）52345678", "[PHONE]"},
+		{"0755-2345678", "[PHONE]"},
+		{"挂号电话：020-83827812-123", "挂号电话：[PHONE]"},
+		// Resident identity numbers (valid check digit and date).
+		{"身份证号11010519491231002X", "身份证号[ID]"},
+		{"身份证号11010519491231002x。", "身份证号[ID]。"},
+		{"ID:440308199901011234", "ID:[ID]"},
+		{"患者320583198511125673就诊", "患者[ID]就诊"},
+		{"510107200002293318", "[ID]"},
+		{"证件号370202197606150046，", "证件号[ID]，"},
+		// Bank cards (Luhn).
+		{"卡号6222021001123456789", "卡号[BANKCARD]"},
+		{"卡号6217 0012 3456 7890 122", "卡号[BANKCARD]"},
+		{"4111111111111111", "[BANKCARD]"},
+		{"5454-5454-5454-5454", "[BANKCARD]"},
+		{"转账到6228480402564890018即可", "转账到[BANKCARD]即可"},
+		{"4111 1111 1111 1111", "[BANKCARD]"},
+		// E-mail.
+		{"邮箱zhang.san@example.com", "邮箱[EMAIL]"},
+		{"发送至 doctor_li+med@hospital.org.cn 。", "发送至 [EMAIL] 。"},
+		{"a@b.cn", "[EMAIL]"},
+		{"联系user123@qq.com咨询", "联系[EMAIL]咨询"},
+		{"Email: WANG@163.COM", "Email: [EMAIL]"},
+		{"x-y_z@sub.domain.io", "[EMAIL]"},
+		// URLs.
+		{"详见https://www.example.com/a?b=1", "详见[URL]"},
+		{"访问http://med.example.cn/page.html了解", "访问[URL]了解"},
+		{"www.haodf.com上有", "[URL]上有"},
+		{"链接：HTTPS://EXAMPLE.COM/X", "链接：[URL]"},
+		{"see http://a.b/c#d", "see [URL]"},
+		{"https://example.org", "[URL]"},
+		// QQ and WeChat where marked.
+		{"QQ：12345678", "QQ：[QQ]"},
+		{"qq号 987654321", "qq号 [QQ]"},
+		{"加扣扣:10001", "加扣扣:[QQ]"},
+		{"QQ是2345678901", "QQ是[QQ]"},
+		{"微信：zhang_san88", "微信：[WECHAT]"},
+		{"微信号:abc-12345", "微信号:[WECHAT]"},
+		{"wx:doctorWang1", "wx:[WECHAT]"},
+		{"vx：Med_help2020", "vx：[WECHAT]"},
+		{"微信是13812345678", "微信是[WECHAT]"},
+		{"WeChat: liu_yi_sheng", "WeChat: [WECHAT]"},
+		{"方便的话加我微信pkang99331。", "方便的话加我微信[WECHAT]。"},
+		{"关注微信公众号获取报告", ""},
+		{"wxyz12345", ""},
+		// Several kinds in one value.
+		{"电话13812345678，邮箱a@b.com", "电话[PHONE]，邮箱[EMAIL]"},
+		{"身份证11010519491231002X 手机13912345678", "身份证[ID] 手机[PHONE]"},
+
+		// Negatives: doses.
+		{"每次10mg，一日3次", ""},
+		{"阿莫西林0.5g tid", ""},
+		{"每日剂量不超过4000mg", ""},
+		{"胰岛素12U皮下注射", ""},
+		{"静滴250ml，每分钟40滴", ""},
+		{"口服1片/次，3次/日", ""},
+		{"剂量按20mg/kg计算", ""},
+		{"维生素D 400IU每日", ""},
+		// Dates and times.
+		{"2023-01-05就诊", ""},
+		{"2023年1月5日复查", ""},
+		{"20230105", ""},
+		{"1990-12-31出生", ""},
+		{"2021/03/15 08:30", ""},
+		{"术后第14天拆线", ""},
+		{"199001011234", ""},
+		// Lab values.
+		{"白细胞12.5×10^9/L", ""},
+		{"血糖7.8mmol/L", ""},
+		{"血压140/90mmHg", ""},
+		{"血小板 350x10^9/L", ""},
+		{"HbA1c 6.5%", ""},
+		{"ALT 120 U/L，AST 98 U/L", ""},
+		{"体温39.2℃", ""},
+		{"心率110次/分", ""},
+		{"肌酐 132 μmol/L", ""},
+		// ICD and other codes.
+		{"ICD-10编码I10", ""},
+		{"诊断E11.9", ""},
+		{"J45.901哮喘", ""},
+		{"ICD-11: 5A11", ""},
+		{"K35.8急性阑尾炎", ""},
+		{"批准文号国药准字H20003263", ""},
+		{"病案号1234567", ""},
+		{"住院号 20230012345", ""},
+		// Phone-like strings that fail validation.
+		{"12345678901", ""},
+		{"10012345678", ""},
+		{"138123456789", ""},
+		{"1381234567", ""},
+		{"a13812345678", ""},
+		{"13812345678b", ""},
+		{"123-4567-8901", ""},
+		{"010-123456", ""},
+		// Identity numbers that fail validation.
+		{"110105194912310021", ""},
+		{"440308199913011234", ""},
+		{"4403081999010112345", ""},
+		{"000000000000000000", ""},
+		{"11010519491231002Y", ""},
+		// Card numbers that fail Luhn.
+		{"6222021001123456788", ""},
+		{"4111111111111112", ""},
+		{"1234 5678 9012 3456", ""},
+		// Unmarked QQ/WeChat-like numbers and plain text.
+		{"编号12345678", ""},
+		{"微信支付", ""},
+		{"我用微信和QQ联系医生", ""},
+		{"QQ空间", ""},
+		{"门诊量100000人次", ""},
+		{"高血压的治疗方法有哪些？", ""},
+		{"www", ""},
+		{"@所有人 请注意", ""},
+		{"", ""},
+	}
+	if len(cases) < 100 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	m := piiMasker{}
+	for _, c := range cases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		if got := m.Normalise("text", c.in, Tally{}); got != want {
+			t.Errorf("mask(%q) = %q, want %q", c.in, got, want)
+		}
+	}
+}
+
+func TestPIICounters(t *testing.T) {
+	tally := Tally{}
+	piiMasker{}.Normalise("text", "电话13812345678或010-62345678，邮箱a@b.com，身份证11010519491231002X", tally)
+	want := Tally{"pii.phone": 2, "pii.email": 1, "pii.id": 1}
+	if len(tally) != len(want) {
+		t.Fatalf("tally = %v, want %v", tally, want)
+	}
+	for k, v := range want {
+		if tally[k] != v {
+			t.Errorf("tally[%s] = %d, want %d", k, tally[k], v)
+		}
+	}
+}
+
+func FuzzPIIMask(f *testing.F) {
+	for _, s := range []string{"电话13812345678", "11010519491231002X", "a@b.com", "QQ：12345", "http://x.y", "每次10mg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := piiMasker{}.Normalise("text", s, Tally{})
+		// Masking again finds nothing new: placeholders are not PII.
+		if again := (piiMasker{}).Normalise("text", out, Tally{}); again != out {
+			t.Errorf("not idempotent: %q → %q → %q", s, out, again)
+		}
+	})
+}
