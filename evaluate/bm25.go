@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"unicode"
 
 	"github.com/chimed/chimed/internal/segment"
@@ -108,7 +109,7 @@ func (x *BM25) Search(query string, k int) ([]Hit, error) {
 // indexWords is the jieba words of s that carry meaning: punctuation and
 // symbols alone are dropped.
 func indexWords(s string) ([]string, error) {
-	ws, err := segment.Words(s)
+	ws, err := segment.Words(strings.ToValidUTF8(s, ""))
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -61,7 +63,7 @@ type Options struct {
 const (
 	DefaultMaxN       = 100
 	DefaultBatch      = 16
-	DefaultQATokens   = 48
+	DefaultQATokens   = 32
 	DefaultExamTokens = 8
 	DefaultRAGTopK    = 2
 	DefaultRAGRunes   = 160
@@ -126,6 +128,8 @@ type StageResult struct {
 	// Wilson for accuracies, a seeded percentile bootstrap otherwise.
 	CI      map[string]Interval `json:"ci"`
 	Seconds float64             `json:"seconds"`
+	// PhaseSeconds splits Seconds by metric group, to show where time goes.
+	PhaseSeconds map[string]float64 `json:"phase_seconds"`
 }
 
 func ptr(x float64) *float64 { return &x }
@@ -134,16 +138,26 @@ func ptr(x float64) *float64 { return &x }
 func EvaluateModel(m Model, d *Data, opts Options) (*StageResult, error) {
 	opts = opts.withDefaults()
 	start := time.Now()
-	r := &StageResult{CI: map[string]Interval{}}
+	r := &StageResult{CI: map[string]Interval{}, PhaseSeconds: map[string]float64{}}
 	s := &scorer{m: m, batch: opts.Batch}
-	phase := func(name string, total int) {
+	var current string
+	var phaseStart time.Time
+	endPhase := func() {
 		s.bar.Finish()
+		if current != "" {
+			r.PhaseSeconds[current] = seconds(time.Since(phaseStart))
+			opts.Log.Debug("eval phase", "phase", current, "seconds", r.PhaseSeconds[current])
+		}
+	}
+	phase := func(name string, total int) {
+		endPhase()
+		current, phaseStart = name, time.Now()
 		s.bar = opts.Bars.Start(name, int64(total), false)
 	}
-	defer func() { s.bar.Finish() }()
+	defer endPhase()
 
 	if len(d.PPLTexts) > 0 {
-		phase("perplexity", len(d.PPLTexts))
+		phase("ppl", len(d.PPLTexts))
 		if err := perplexity(s, d.PPLTexts, opts.Seed, r); err != nil {
 			return nil, err
 		}
@@ -155,20 +169,25 @@ func EvaluateModel(m Model, d *Data, opts Options) (*StageResult, error) {
 		}
 	}
 	if len(d.QA) > 0 {
-		phase("open QA", len(d.QA))
+		phase("qa", len(d.QA))
 		if err := openQA(s, m, d.QA, opts, r); err != nil {
 			return nil, err
 		}
 	}
 	if len(d.Pref) > 0 {
-		phase("preference", 2*len(d.Pref))
+		phase("pref", 2*len(d.Pref))
 		if err := preference(s, m, d.Pref, r); err != nil {
 			return nil, err
 		}
 	}
-	r.Seconds = math.Round(time.Since(start).Seconds()*10) / 10
+	endPhase()
+	current = ""
+	r.Seconds = seconds(time.Since(start))
 	return r, nil
 }
+
+// seconds rounds a duration to a tenth of a second for the report.
+func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*10) / 10 }
 
 // perplexity is exp of the token-weighted mean NLL over the documents; its
 // interval resamples documents.
@@ -237,28 +256,45 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 		return k
 	}
 
+	t0 := time.Now()
 	pred, err := likelihoodAnswers(s, prompts, labels, multi)
 	if err != nil {
 		return fmt.Errorf("exam: %w", err)
 	}
+	r.PhaseSeconds["exam_likelihood"] = seconds(time.Since(t0))
 	r.ExamAcc = accuracy(r, "exam_acc", count(pred), n)
 
 	if hasPassages(cases) {
-		rp := make([]string, n)
+		// Only questions with room for a passage are scored again; the
+		// others' RAG prompt is the plain prompt, so their answer stands.
+		t0 := time.Now()
+		ragPred := slices.Clone(pred)
+		var idx []int
+		var rp []string
+		var rl [][]string
+		var rm []bool
 		for i, c := range cases {
-			passages := fitPassages(c.ragCtx, contextTokens(m)-utf8.RuneCountInString(prompts[i])-ragReserve)
-			if len(passages) > 0 {
-				r.N.ExamRAG++
+			prompt, ok := ragPrompt(m, c)
+			if !ok {
+				continue
 			}
-			rp[i] = m.ChatPrompt(userTurn(ExamBlock(c.q, passages))) + answerLead
+			idx = append(idx, i)
+			rp = append(rp, prompt)
+			rl, rm = append(rl, labels[i]), append(rm, multi[i])
 		}
-		pred, err := likelihoodAnswers(s, rp, labels, multi)
+		p, err := likelihoodAnswers(s, rp, rl, rm)
 		if err != nil {
 			return fmt.Errorf("exam (RAG): %w", err)
 		}
-		r.ExamAccRAG = accuracy(r, "exam_acc_rag", count(pred), n)
+		for j, i := range idx {
+			ragPred[i] = p[j]
+		}
+		r.N.ExamRAG = len(idx)
+		r.ExamAccRAG = accuracy(r, "exam_acc_rag", count(ragPred), n)
+		r.PhaseSeconds["exam_rag"] = seconds(time.Since(t0))
 	}
 
+	t0 = time.Now()
 	gp := make([]string, n)
 	for i, c := range cases {
 		gp[i] = m.ChatPrompt(userTurn(c.user))
@@ -271,12 +307,16 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 		gen[i] = ParseAnswer(g, cases[i].labels)
 	}
 	r.ExamAccGen = accuracy(r, "exam_acc_gen", count(gen), n)
+	r.PhaseSeconds["exam_gen"] = seconds(time.Since(t0))
+
+	t0 = time.Now()
 
 	voc, err := verifyAnswers(s, m, cases)
 	if err != nil {
 		return fmt.Errorf("exam (verification of choice): %w", err)
 	}
 	r.ExamAccVoC = accuracy(r, "exam_acc_voc", count(voc), n)
+	r.PhaseSeconds["exam_voc"] = seconds(time.Since(t0))
 	return nil
 }
 
@@ -297,6 +337,21 @@ func contextTokens(m Model) int {
 		return c.ContextTokens()
 	}
 	return math.MaxInt32
+}
+
+// ragPrompt puts a question's retrieved passages before its prompt, as many
+// as fit the model's context beside it; when none fits beside the
+// instruction line, the line is dropped to make room. ok is false when no
+// passage fits even then.
+func ragPrompt(m Model, c *examCase) (prompt string, ok bool) {
+	for _, instruction := range []bool{true, false} {
+		plain := m.ChatPrompt(userTurn(examBlock(c.q, nil, instruction))) + answerLead
+		passages := fitPassages(c.ragCtx, contextTokens(m)-utf8.RuneCountInString(plain)-ragReserve)
+		if len(passages) > 0 {
+			return m.ChatPrompt(userTurn(examBlock(c.q, passages, instruction))) + answerLead, true
+		}
+	}
+	return "", false
 }
 
 func hasPassages(cases []*examCase) bool {
@@ -345,7 +400,9 @@ func openQA(s *scorer, m Model, qa []schemas.EvalQA, opts Options, r *StageResul
 	}
 	cols := make([][]float64, 6)
 	for i, g := range gen {
-		cw, err := segment.Words(g)
+		// A byte-fallback tokenizer can stop inside a character; jieba
+		// wants valid UTF-8.
+		cw, err := segment.Words(strings.ToValidUTF8(g, ""))
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,12 @@ func isMulti(q *schemas.ExamQuestion) bool { return len([]rune(strings.TrimSpace
 // ExamBlock renders a question and its options as the user's message, with
 // retrieved passages first when there are any.
 func ExamBlock(q *schemas.ExamQuestion, passages []string) string {
+	return examBlock(q, passages, true)
+}
+
+// examBlock is ExamBlock, optionally without the instruction line (the RAG
+// variant drops it when the context has no room for passages beside it).
+func examBlock(q *schemas.ExamQuestion, passages []string, instruction bool) string {
 	var b strings.Builder
 	if len(passages) > 0 {
 		b.WriteString(ragLead + "\n")
@@ -48,12 +54,15 @@ func ExamBlock(q *schemas.ExamQuestion, passages []string) string {
 			b.WriteString(p + "\n")
 		}
 	}
-	if isMulti(q) {
-		b.WriteString(multiInstruction)
-	} else {
-		b.WriteString(singleInstruction)
+	if instruction {
+		if isMulti(q) {
+			b.WriteString(multiInstruction)
+		} else {
+			b.WriteString(singleInstruction)
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n" + strings.TrimSpace(q.Question))
+	b.WriteString(strings.TrimSpace(q.Question))
 	for _, o := range q.Options {
 		fmt.Fprintf(&b, "\n%s. %s", o.Label, strings.TrimSpace(o.Text))
 	}

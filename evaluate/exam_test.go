@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -197,5 +198,58 @@ func TestVerifyAnswers(t *testing.T) {
 	got, _ = verifyAnswers(&scorer{m: good, batch: 4}, good, []*examCase{c})
 	if got[0] != "A" {
 		t.Errorf("single-choice verification gave %q, want A", got[0])
+	}
+}
+
+// windowed is a bigram model with a bounded context.
+type windowed struct {
+	*bigramLM
+	n int
+}
+
+func (m windowed) ContextTokens() int { return m.n }
+
+func TestRAGPromptFitsContext(t *testing.T) {
+	q := &schemas.ExamQuestion{Question: "糖尿病的典型症状是？", Answer: "A", Options: []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽"}}}
+	c := &examCase{q: q, ragCtx: []string{"糖尿病的典型症状是多饮多尿多食和体重下降", "肺炎的常见症状有发热咳嗽"}}
+	lm := newBigram()
+	plain := utf8.RuneCountInString(lm.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead)
+	bare := utf8.RuneCountInString(lm.ChatPrompt(userTurn(examBlock(q, nil, false))) + answerLead)
+	tests := []struct {
+		name        string
+		context     int
+		ok          bool
+		instruction bool
+		passages    int
+	}{
+		{"unbounded", 1 << 20, true, true, 2},
+		{"room for one", plain + ragReserve + 6 + 21, true, true, 1},
+		{"instruction gives way", bare + ragReserve + 6 + 14, true, false, 1},
+		{"no room", bare + ragReserve + 6, false, false, 0},
+	}
+	for _, tt := range tests {
+		p, ok := ragPrompt(windowed{lm, tt.context}, c)
+		if ok != tt.ok {
+			t.Errorf("%s: ok = %v", tt.name, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if got := strings.Contains(p, singleInstruction); got != tt.instruction {
+			t.Errorf("%s: instruction kept = %v in %q", tt.name, got, p)
+		}
+		got := 0
+		for _, r := range c.ragCtx {
+			if strings.Contains(p, string([]rune(r)[:ragMinRunes])) {
+				got++
+			}
+		}
+		if got != tt.passages {
+			t.Errorf("%s: %d passages in %q, want %d", tt.name, got, p, tt.passages)
+		}
+		if n := utf8.RuneCountInString(p); n > tt.context-ragReserve {
+			t.Errorf("%s: prompt of %d runes does not fit a context of %d", tt.name, n, tt.context)
+		}
 	}
 }
