@@ -91,6 +91,9 @@ func Build(opts Options) (_ *Manifest, err error) {
 	if err := atomicfile.Sweep(ws.Stages()); err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat(ws.Path("clean")); err != nil {
+		return nil, fmt.Errorf("build-stages reads clean/: %w (run `chimed clean` first)", err)
+	}
 	old, _ := ReadManifest(ws)
 	if err := os.Remove(ManifestPath(ws)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
@@ -722,7 +725,7 @@ func (b *builder) exams() error {
 			src.settle(false, ReasonExamBadAnswer, 1)
 			return nil
 		}
-		prompt := examPrompt(q)
+		prompt := ExamPrompt(q)
 		answer := examAnswer(q.Answer, opts, q.Explanation)
 		chosen, rejected, pair := examPair(q, opts)
 		if b.leaks(group, []string{q.Question}, prompt, answer, chosen, rejected) {

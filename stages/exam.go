@@ -11,9 +11,10 @@ const (
 	ReasonExamBadAnswer = "exam_bad_answer" // no options, or an answer label that is not an option
 )
 
-// examPrompt renders a question CMExam-style: an instruction naming single
-// or multiple choice, the stem, then one "A. …" line per option.
-func examPrompt(q *schemas.ExamQuestion) string {
+// ExamPrompt renders a question CMExam-style, as the SFT and DPO stages ask
+// it: an instruction naming single or multiple choice, the stem, then one
+// "A. …" line per option. Evaluation asks its exam questions the same way.
+func ExamPrompt(q *schemas.ExamQuestion) string {
 	var b strings.Builder
 	if len([]rune(q.Answer)) > 1 {
 		b.WriteString("以下是一道医学考试多项选择题，请选出所有正确答案并给出解析。\n")
@@ -72,6 +73,21 @@ var wrongExplanations = []string{
 	"题干所述表现与{o}的特点一致，因此答案为{l}。",
 	"结合临床经验，{o}是最常见的情况，故选{l}。",
 	"",
+}
+
+// ExamAnswer renders the answer to q with the given labels the way the SFT
+// stage writes it ("答案：C. 胰岛素\n解析：…"), with q's explanation when
+// labels are q's answer.
+func ExamAnswer(q *schemas.ExamQuestion, labels string) string {
+	opts := make(map[string]string, len(q.Options))
+	for _, o := range q.Options {
+		opts[o.Label] = strings.TrimSpace(o.Text)
+	}
+	expl := ""
+	if labels == q.Answer {
+		expl = q.Explanation
+	}
+	return examAnswer(labels, opts, expl)
 }
 
 // examPair makes the exam-derived DPO pair: chosen is the correct answer
