@@ -30,7 +30,7 @@ type BenchResult struct {
 }
 
 func (r BenchResult) String() string {
-	return fmt.Sprintf("ref preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
+	return fmt.Sprintf("preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
 		"%d steps after a %.1fs first step, %.2fs/step, %.0f tokens/s "+
 		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), peak RSS %.0f MiB",
 		r.Arch.Vocab, r.Arch.Context, r.Arch.Dim, r.Arch.Layers, r.Arch.Heads, r.Batch,
@@ -43,11 +43,15 @@ func (r BenchResult) String() string {
 // compiles the graph. ws and cfg are unused but for the seed; nothing is
 // written.
 func Bench(_ workspace.Dir, cfg Config, steps int, log *slog.Logger) (*BenchResult, error) {
+	return benchPreset("ref", cfg, steps, log)
+}
+
+func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchResult, error) {
 	cfg = cfg.WithDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := presets["ref"]
+	p := presets[name]
 	a, batch := p.arch, p.stages["dcpt"].Batch
 	r := rand.New(rand.NewPCG(cfg.Seed, 1))
 	s := &stageRun{arch: a}

@@ -89,11 +89,13 @@ var presets = map[string]preset{
 		},
 	},
 	"small": {
-		arch: Arch{Vocab: 3000, Context: 96, Dim: 96, Layers: 2, Heads: 4, FF: 256},
+		// Sized so the three stages train in about 8 CPU-minutes on simplego
+		// (≈0.7 s/step on one core): the e2e demo's budget.
+		arch: Arch{Vocab: 2000, Context: 64, Dim: 64, Layers: 2, Heads: 4, FF: 192},
 		stages: map[string]StageConfig{
-			"dcpt": {Steps: 400, Batch: 16, LR: 2e-3},
-			"sft":  {Steps: 300, Batch: 16, LR: 1e-3},
-			"dpo":  {Steps: 100, Batch: 8, LR: 2e-4, Beta: 0.1},
+			"dcpt": {Steps: 300, Batch: 16, LR: 2e-3},
+			"sft":  {Steps: 200, Batch: 16, LR: 1e-3},
+			"dpo":  {Steps: 60, Batch: 8, LR: 2e-4, Beta: 0.1},
 		},
 	},
 	"ref": {
