@@ -7,6 +7,9 @@ import (
 	"github.com/dustin/go-humanize"
 )
 
+// maxBars bounds the bars of a chart whose items grow with the corpus.
+const maxBars = 30
+
 // pageStyle is the page's only styling, inline: system fonts with CJK
 // coverage first, so Chinese labels render without any download.
 const pageStyle = `
@@ -177,7 +180,12 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 			noData(b, "quarantine/ holds no rows")
 			return
 		}
-		b.WriteString(hbarChart("Quarantined records per raw file", countsToBars(r.Quarantine)))
+		top := r.Quarantine[:min(len(r.Quarantine), maxBars)]
+		title := "Quarantined records per raw file"
+		if len(r.Quarantine) > maxBars {
+			title = fmt.Sprintf("Quarantined records: the %d raw files with most (of %d)", maxBars, len(r.Quarantine))
+		}
+		b.WriteString(hbarChart(title, countsToBars(top)))
 	case "layers":
 		if len(r.Layers) == 0 {
 			noData(b, "normalized/ and clean/")

@@ -112,10 +112,10 @@ func mdTable(b *strings.Builder, head []string, rows [][]string) {
 	}
 	b.WriteString("\n|")
 	for i := range head {
-		if i == 0 {
-			b.WriteString(" --- |")
-		} else {
+		if i > 0 && numericColumn(rows, i) {
 			b.WriteString(" ---: |")
+		} else {
+			b.WriteString(" --- |")
 		}
 	}
 	b.WriteString("\n")
@@ -126,6 +126,21 @@ func mdTable(b *strings.Builder, head []string, rows [][]string) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// numericColumn tells whether every cell of column i is a number (such
+// columns are right-aligned).
+func numericColumn(rows [][]string, i int) bool {
+	for _, r := range rows {
+		if i >= len(r) {
+			return false
+		}
+		c := strings.TrimPrefix(r[i], "≈")
+		if c == "" || strings.IndexFunc(c, func(r rune) bool { return !strings.ContainsRune("0123456789,.-", r) }) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func mdGrid(b *strings.Builder, first string, t *Table) {
