@@ -48,7 +48,8 @@ func (s *Shaper) Role(speaker string) (role string, ok bool) {
 	return role, ok
 }
 
-// Shape maps roles, drops empty and unknown-speaker turns, merges
+// Shape maps roles (a turn without a role that starts "病人：" takes the
+// speaker's role), drops empty and unknown-speaker turns, merges
 // consecutive turns of one role, trims the dialogue to start with a user
 // turn and end with an assistant turn (a leading system turn is kept and
 // repeated at the start of every part) and splits it at user turns into
@@ -60,6 +61,9 @@ func (s *Shaper) Shape(turns []schemas.Turn) ([][]schemas.Turn, string) {
 	for _, t := range turns {
 		role, ok := s.Role(t.Role)
 		content := strings.TrimSpace(t.Content)
+		if !ok && strings.TrimSpace(t.Role) == "" {
+			role, content, ok = s.prefixed(content)
+		}
 		if !ok || content == "" {
 			continue
 		}
@@ -104,4 +108,16 @@ func (s *Shaper) Shape(turns []schemas.Turn) ([][]schemas.Turn, string) {
 	}
 	parts = append(parts, append(append([]schemas.Turn(nil), head...), cur...))
 	return parts, ""
+}
+
+// prefixed reads a speaker prefix ("病人：…", "医生: …") off a turn that
+// came without a role.
+func (s *Shaper) prefixed(content string) (role, rest string, ok bool) {
+	i := strings.IndexAny(content, ":：")
+	if i <= 0 || i > 16 {
+		return "", content, false
+	}
+	role, ok = s.Role(content[:i])
+	_, size := utf8.DecodeRuneInString(content[i:])
+	return role, strings.TrimSpace(content[i+size:]), ok
 }

@@ -60,6 +60,7 @@ func TestShape(t *testing.T) {
 		{"split by chars repeats system", Config{MaxChars: 4}, "system:s|user:ab|assistant:cd|user:ef|assistant:gh",
 			"system:s|user:ab|assistant:cd // system:s|user:ef|assistant:gh", ""},
 		{"long exchange kept whole", Config{MaxChars: 2}, "user:abc|assistant:def", "user:abc|assistant:def", ""},
+		{"speaker prefix without role", Config{}, ":病人：头晕|:医生: 量血压|:旁白：无关", "user:头晕|assistant:量血压", ""},
 		{"only user", Config{}, "user:在吗|user:有人吗", "", ReasonNoExchange},
 		{"only assistant", Config{}, "医生:你好", "", ReasonNoExchange},
 		{"empty", Config{}, "", "", ReasonNoExchange},
