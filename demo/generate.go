@@ -51,6 +51,7 @@ type generator struct {
 	guarded bool
 	near    *nearGuard
 	contam  *ngramGuard
+	exact   map[uint64]struct{} // canonical-text hashes when not guarded
 	truth   *Truth
 
 	pools    map[schemas.Kind][]pooled // originals from earlier sources
@@ -80,6 +81,8 @@ func Generate(ws string, opts Options) (*Truth, error) {
 	g.contam = newNgramGuard(guardNGram)
 	if g.guarded {
 		g.near = newNearGuard(guardJaccard)
+	} else {
+		g.exact = map[uint64]struct{}{}
 	}
 	g.truth = &Truth{Seed: opts.Seed, ScaleBytes: opts.ScaleBytes, Guarded: g.guarded}
 	if g.guarded {
@@ -194,9 +197,9 @@ func (g *generator) schedule(s *sourceSpec, total, scale int) map[int]action {
 		case actExactSame, actNearSame:
 			lo = total / 4
 		case actBrokenEncoding:
-			if s.name == "toyhom-internal" { // past the first 64 KiB encoding sniffers read
-				lo = total / 2
-			}
+			// past the first 64 KiB that encoding sniffers read: a bad byte
+			// there would (reasonably) make the whole file look like GBK
+			lo = total / 2
 		}
 		for range p.n * scale {
 			pos := lo + r.IntN(total-lo)
@@ -219,12 +222,18 @@ func (g *generator) natural(s *sourceSpec) (item, bool) {
 		if !ok {
 			continue
 		}
+		text := it.canon()
 		if g.guarded {
-			text := it.canon()
 			if (!s.eval && g.contam.hits(text)) || g.near.similar(s.kind, text) {
 				continue
 			}
 			g.near.add(s.kind, text)
+		} else { // big scales: only exact repeats are kept out, at 8 bytes a record
+			h := hashString(string(s.kind) + "\x00" + text)
+			if _, dup := g.exact[h]; dup {
+				continue
+			}
+			g.exact[h] = struct{}{}
 		}
 		return it, true
 	}

@@ -98,7 +98,8 @@ type Truth struct {
 	// Guarded is true when the generator checked that no two unplanted
 	// records of a kind have a character 5-gram Jaccard ≥ GuardJaccard and
 	// that no training record shares a GuardNGram-character n-gram with an
-	// eval question (default scale; off for big --scale runs).
+	// eval question (default scale). Big --scale runs only keep unplanted
+	// records from repeating exactly, so they hold natural near duplicates.
 	Guarded      bool          `json:"guarded"`
 	GuardJaccard float64       `json:"guard_jaccard"`
 	GuardNGram   int           `json:"guard_ngram"`
