@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // gomlx idiom
@@ -199,7 +200,7 @@ func (m *Model) sumLogProbs(seqs []sequence) (sums []float64, counts []int, err 
 
 // Generate continues each prompt with up to maxTokens tokens, stopping at
 // the end of the turn, and returns the continuations without the stop
-// marker. Decoding is greedy unless m.Sampling asks for top-k / top-p.
+// marker, as valid UTF-8. Decoding is greedy unless m.Sampling asks for top-k / top-p.
 //
 // There is no KV cache: each new token reruns the decoder on the window,
 // whose length is rounded up to a power of two so only a few graphs compile.
@@ -262,7 +263,9 @@ func (m *Model) Generate(prompts []string, maxTokens int) ([]string, error) {
 			}
 		}
 		for i := range n {
-			out[start+i] = m.Tok.Decode(gen[i])
+			// A sampled byte token can leave a character half-spelled;
+			// callers get valid UTF-8.
+			out[start+i] = strings.ToValidUTF8(m.Tok.Decode(gen[i]), "")
 		}
 	}
 	return out, nil

@@ -3,10 +3,13 @@ package trainer
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chimed/chimed/internal/workspace"
@@ -115,6 +118,45 @@ func TestStages(t *testing.T) {
 	}
 	t.Logf("SFT generations: %q", gen)
 
+	// The checkpoint loads in a fresh process to the same numbers.
+	nllHere, _, err := sft.NLL(valid[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperLoadRun$", "-test.v")
+	cmd.Env = append(os.Environ(), "CHIMED_LOAD_RUN="+ws.Runs(schemas.StageSFT), "CHIMED_LOAD_TEXTS="+strings.Join(valid[:4], "\n"))
+	outp, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fresh process: %v\n%s", err, outp)
+	}
+	_, after, ok := strings.Cut(string(outp), "NLL=")
+	var nllThere []float64
+	if !ok || json.Unmarshal([]byte(strings.Fields(after)[0]), &nllThere) != nil || !slices.Equal(nllThere, nllHere) {
+		t.Errorf("fresh process NLL %v, this process %v\n%s", nllThere, nllHere, outp)
+	}
+
+	// dpo-negatives: the SFT model's samples become rejected answers.
+	neg, err := DPONegatives(ws, Config{Preset: "tiny", Seed: 7, Negatives: NegativesConfig{MaxPairs: 10}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var negRows []schemas.DPORow
+	for r, err := range schemas.ReadFile[schemas.DPORow](neg.Path) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		negRows = append(negRows, r)
+	}
+	if neg.Prompts != 10 || len(negRows) != neg.Written || neg.Written+neg.Same != 10 || neg.Written == 0 {
+		t.Errorf("dpo-negatives: %+v, %d rows", neg, len(negRows))
+	}
+	for _, r := range negRows {
+		if r.Chosen == r.Rejected || r.Prompt == "" {
+			t.Errorf("bad negative pair %+v", r)
+		}
+	}
+	t.Logf("negative pair: %+v", negRows[0])
+
 	// DPO: logs reward accuracy and margins; the chosen answers end above
 	// the rejected ones.
 	dm := readMetrics(t, ws.Runs(schemas.StageDPO))
@@ -125,6 +167,25 @@ func TestStages(t *testing.T) {
 	if *last.RewardAcc <= 0.5 || *last.Margin <= 0 {
 		t.Errorf("DPO reward accuracy %.2f, margin %.3f: want > 0.5 and > 0", *last.RewardAcc, *last.Margin)
 	}
+}
+
+// TestHelperLoadRun is run by TestStages in a fresh process: it loads a run
+// and prints the NLL of some texts.
+func TestHelperLoadRun(t *testing.T) {
+	dir := os.Getenv("CHIMED_LOAD_RUN")
+	if dir == "" {
+		t.Skip("helper for TestStages")
+	}
+	m, err := LoadModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nll, _, err := m.NLL(strings.Split(os.Getenv("CHIMED_LOAD_TEXTS"), "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(nll)
+	fmt.Printf("NLL=%s\n", data)
 }
 
 func sum(xs []float64) float64 {
