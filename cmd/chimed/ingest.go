@@ -51,9 +51,12 @@ func newIngestCmd(a *app) *cobra.Command {
 				"total", "", t.Read, t.Written, t.Quarantined, mb(t.Bytes), secs)
 			var ru syscall.Rusage
 			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-				// Linux reports ru_maxrss in KiB.
+				// Linux reports ru_maxrss in KiB. CPU seconds show the cost
+				// apart from waiting for a busy machine.
+				cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 				a.log.Debug("ingest done", "MB/s", fmt.Sprintf("%.1f", float64(t.Bytes)/1e6/max(secs, 1e-9)),
-					"peak_rss_MiB", ru.Maxrss/1024, "seconds", fmt.Sprintf("%.1f", secs))
+					"peak_rss_MiB", ru.Maxrss/1024, "seconds", fmt.Sprintf("%.1f", secs),
+					"cpu_seconds", fmt.Sprintf("%.1f", cpu), "MB_per_cpu_second", fmt.Sprintf("%.1f", float64(t.Bytes)/1e6/max(cpu, 1e-9)))
 			}
 			return nil
 		},
