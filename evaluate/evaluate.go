@@ -325,18 +325,22 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 // a model that drops a long prompt's beginning would otherwise drop exactly
 // the prepended passages.
 type ContextWindow interface {
+	// ContextTokens is the longest sequence the model reads.
 	ContextTokens() int
+	// CountTokens is how many tokens s encodes to.
+	CountTokens(s string) int
 }
 
 // ragReserve leaves room in the context for the scored answer labels.
 const ragReserve = 8
 
-// contextTokens is the model's context, or effectively unbounded.
-func contextTokens(m Model) int {
+// window is a model's context and token counter; without ContextWindow,
+// effectively unbounded and one token per character.
+func window(m Model) (int, func(string) int) {
 	if c, ok := m.(ContextWindow); ok && c.ContextTokens() > 0 {
-		return c.ContextTokens()
+		return c.ContextTokens(), c.CountTokens
 	}
-	return math.MaxInt32
+	return math.MaxInt32, utf8.RuneCountInString
 }
 
 // ragPrompt puts a question's retrieved passages before its prompt, as many
@@ -344,9 +348,10 @@ func contextTokens(m Model) int {
 // instruction line, the line is dropped to make room. ok is false when no
 // passage fits even then.
 func ragPrompt(m Model, c *examCase) (prompt string, ok bool) {
+	ctx, count := window(m)
 	for _, instruction := range []bool{true, false} {
 		plain := m.ChatPrompt(userTurn(examBlock(c.q, nil, instruction))) + answerLead
-		passages := fitPassages(c.ragCtx, contextTokens(m)-utf8.RuneCountInString(plain)-ragReserve)
+		passages := fitPassages(c.ragCtx, ctx-count(plain)-ragReserve, count)
 		if len(passages) > 0 {
 			return m.ChatPrompt(userTurn(examBlock(c.q, passages, instruction))) + answerLead, true
 		}
@@ -363,22 +368,27 @@ func hasPassages(cases []*examCase) bool {
 	return false
 }
 
-// fitPassages keeps passages, best first, within budget characters (one
-// character is at least one token; the "参考资料：" line and newlines count),
-// cutting the last one short; a piece of under ragMinRunes is not worth it.
-func fitPassages(passages []string, budget int) []string {
-	budget -= utf8.RuneCountInString(ragLead) + 1
+// fitPassages keeps passages, best first, within budget tokens as count
+// measures them (the "参考资料：" line and the newlines count too), cutting
+// the last one short; a piece of under ragMinRunes characters is not worth
+// prepending.
+func fitPassages(passages []string, budget int, count func(string) int) []string {
+	budget -= count(ragLead + "\n")
 	var out []string
 	for _, p := range passages {
+		room := budget - count("\n")
 		rs := []rune(p)
-		if room := budget - 1; len(rs) > room {
+		if len(rs) > room { // a character is at least one token
 			rs = rs[:max(0, room)]
+		}
+		for len(rs) >= ragMinRunes && count(string(rs)) > room {
+			rs = rs[:len(rs)-max(1, count(string(rs))-room)]
 		}
 		if len(rs) < ragMinRunes {
 			break
 		}
 		out = append(out, string(rs))
-		budget -= len(rs) + 1
+		budget -= count(string(rs)) + count("\n")
 	}
 	return out
 }
@@ -528,6 +538,9 @@ func Run(ws workspace.Dir, rows []string, load Loader, opts Options) (*Report, e
 			return nil, fmt.Errorf("eval %s: %w", row, err)
 		}
 		rep.Stages[row] = res
+		if res.ExamAccRAG != nil && res.N.ExamRAG == 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: no exam prompt left room for a passage in the model's context, so exam_acc_rag equals exam_acc", row))
+		}
 		opts.Log.Info("eval", "stage", row, "seconds", res.Seconds)
 	}
 	return rep, nil

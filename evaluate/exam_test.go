@@ -152,7 +152,7 @@ func TestFitPassages(t *testing.T) {
 		{-5, nil},
 	}
 	for _, tt := range tests {
-		got := fitPassages(p, tt.budget)
+		got := fitPassages(p, tt.budget, utf8.RuneCountInString)
 		if len(got) != len(tt.want) {
 			t.Errorf("fitPassages(budget %d) = %q, want %q", tt.budget, got, tt.want)
 			continue
@@ -208,6 +208,8 @@ type windowed struct {
 }
 
 func (m windowed) ContextTokens() int { return m.n }
+
+func (m windowed) CountTokens(s string) int { return utf8.RuneCountInString(s) }
 
 func TestRAGPromptFitsContext(t *testing.T) {
 	q := &schemas.ExamQuestion{Question: "糖尿病的典型症状是？", Answer: "A", Options: []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽"}}}

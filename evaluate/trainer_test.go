@@ -30,6 +30,8 @@ type sized struct{ *trainer.Model }
 
 func (m sized) ContextTokens() int { return m.Info.Arch.Context }
 
+func (m sized) CountTokens(s string) int { return len(m.Tok.Encode(s)) }
+
 // TestWithTrainerModel wires evaluation to the real gomlx model: the
 // untrained `tiny` model of trainer.InitModel on tiny stage files. An
 // untrained model predicts nearly uniformly, so its perplexity must sit near

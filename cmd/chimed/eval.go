@@ -77,10 +77,13 @@ func newEvalCmd(a *app) *cobra.Command {
 }
 
 // sizedModel tells evaluation the trainer model's context length
-// (evaluate.ContextWindow), so RAG passages are cut to fit beside the prompt.
+// and token counts (evaluate.ContextWindow), so RAG passages are cut to fit
+// beside the prompt.
 type sizedModel struct{ *trainer.Model }
 
 func (m sizedModel) ContextTokens() int { return m.Info.Arch.Context }
+
+func (m sizedModel) CountTokens(s string) int { return len(m.Tok.Encode(s)) }
 
 // evalStageList parses a comma-separated flag value.
 func evalStageList(s string) []string {
