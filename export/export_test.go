@@ -273,6 +273,76 @@ func checkDatasetInfo(t *testing.T, out string) map[string]LFDatasetInfo {
 	return info
 }
 
+// checkExport parses back every file an export wrote against its format's
+// schema and checks rows and sizes agree with the report.
+func checkExport(t *testing.T, ws workspace.Dir, rep *Report) []FileReport {
+	t.Helper()
+	out := ws.Export(rep.Format)
+	for _, f := range rep.Files {
+		path := filepath.Join(out, filepath.FromSlash(f.Path))
+		var parsed int64
+		switch {
+		case f.Path == "dataset_info.json":
+			checkDatasetInfo(t, out)
+		case strings.HasSuffix(f.Path, ".parquet"):
+			parsed = checkParquet(t, path, f.Path)
+		case strings.HasSuffix(f.Path, ".txt"):
+			parsed = checkCPT(t, path)
+		default:
+			parsed = checkJSONL(t, path, schemaFor(t, rep.Format, f.Path))
+		}
+		if parsed != f.Rows {
+			t.Errorf("%s: parsed %d rows, report says %d", f.Path, parsed, f.Rows)
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.Size() != f.Bytes {
+			t.Errorf("%s: size %v, report says %d (%v)", f.Path, st, f.Bytes, err)
+		}
+	}
+	return rep.Files
+}
+
+// EnvExportWS names a workspace with built stages (e.g. the demo after
+// `chimed build-stages`) whose stage files TestExportWorkspace exports into
+// a temporary copy and validates.
+const EnvExportWS = "CHIMED_EXPORT_WS"
+
+func TestExportWorkspace(t *testing.T) {
+	src := os.Getenv(EnvExportWS)
+	if src == "" {
+		t.Skipf("%s is not set: point it at a workspace after `chimed build-stages` to validate its exports", EnvExportWS)
+	}
+	ws := workspace.Dir(t.TempDir())
+	for _, st := range schemas.Stages {
+		for _, split := range schemas.Splits {
+			b, err := os.ReadFile(workspace.Dir(src).StageFile(st, split))
+			if err != nil {
+				t.Logf("skip %v", err)
+				continue
+			}
+			p := ws.StageFile(st, split)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, format := range Names() {
+		rep, err := Run(ws, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, skipped int64
+		for _, f := range checkExport(t, ws, rep) {
+			rows += f.Rows
+			for _, n := range f.Skipped {
+				skipped += n
+			}
+		}
+		t.Logf("%s: %d files, %d rows, %d skipped, notes %q", format, len(rep.Files), rows, skipped, rep.Notes)
+	}
+}
+
 func TestExportFormats(t *testing.T) {
 	// want rows and skipped rows per exported file.
 	type want struct {
@@ -313,31 +383,12 @@ func TestExportFormats(t *testing.T) {
 			}
 			out := ws.Export(tc.format)
 			got := map[string]want{}
-			for _, f := range rep.Files {
+			for _, f := range checkExport(t, ws, rep) {
 				var skipped int64
 				for _, n := range f.Skipped {
 					skipped += n
 				}
 				got[f.Path] = want{f.Rows, skipped}
-				path := filepath.Join(out, filepath.FromSlash(f.Path))
-				var parsed int64
-				switch {
-				case f.Path == "dataset_info.json":
-					checkDatasetInfo(t, out)
-				case strings.HasSuffix(f.Path, ".parquet"):
-					parsed = checkParquet(t, path, f.Path)
-				case strings.HasSuffix(f.Path, ".txt"):
-					parsed = checkCPT(t, path)
-				default:
-					parsed = checkJSONL(t, path, schemaFor(t, tc.format, f.Path))
-				}
-				if parsed != f.Rows {
-					t.Errorf("%s: parsed %d rows, report says %d", f.Path, parsed, f.Rows)
-				}
-				st, err := os.Stat(path)
-				if err != nil || st.Size() != f.Bytes {
-					t.Errorf("%s: size %v, report says %d (%v)", f.Path, st, f.Bytes, err)
-				}
 			}
 			if !reflect.DeepEqual(got, tc.files) {
 				t.Errorf("files:\n got %v\nwant %v", got, tc.files)
