@@ -306,10 +306,12 @@ func (w *lineWriter) Commit() (int64, string, error) {
 func (w *lineWriter) Abort() { w.hf.f.Abort() }
 
 // parquetWriter writes rows of T as zstd Parquet with the options of every
-// chimed file, flushing a row group every 8,192 rows to bound memory.
+// chimed file, handing parquet-go batches of rows and flushing a row group
+// every 8,192 rows to bound memory.
 type parquetWriter[T any] struct {
 	hf    *hashedFile
 	pw    *parquet.GenericWriter[T]
+	buf   []T
 	group int
 }
 
@@ -318,14 +320,28 @@ func newParquet[T any](path string) (*parquetWriter[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &parquetWriter[T]{hf: hf, pw: parquet.NewGenericWriter[T](hf, schemas.WriterOptions()...)}, nil
+	return &parquetWriter[T]{hf: hf, pw: parquet.NewGenericWriter[T](hf, schemas.WriterOptions()...), buf: make([]T, 0, 1024)}, nil
 }
 
 func (w *parquetWriter[T]) Write(v T) error {
-	if _, err := w.pw.Write([]T{v}); err != nil {
+	w.buf = append(w.buf, v)
+	if len(w.buf) < cap(w.buf) {
+		return nil
+	}
+	return w.flush()
+}
+
+func (w *parquetWriter[T]) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	if _, err := w.pw.Write(w.buf); err != nil {
 		return err
 	}
-	if w.group++; w.group >= 8192 {
+	w.group += len(w.buf)
+	clear(w.buf) // drop references to the rows' strings
+	w.buf = w.buf[:0]
+	if w.group >= 8192 {
 		w.group = 0
 		return w.pw.Flush()
 	}
@@ -333,6 +349,10 @@ func (w *parquetWriter[T]) Write(v T) error {
 }
 
 func (w *parquetWriter[T]) Commit() (int64, string, error) {
+	if err := w.flush(); err != nil {
+		w.Abort()
+		return 0, "", err
+	}
 	if err := w.pw.Close(); err != nil {
 		w.Abort()
 		return 0, "", err
