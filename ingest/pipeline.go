@@ -297,16 +297,22 @@ type item struct {
 
 const batchSize = 256
 
+// rowsPerGroup bounds what a writer buffers before it flushes a Parquet row
+// group: 2048 rows of a few KiB each (a long QA with its meta) is some
+// 10 MiB per source at most, whatever the input size.
+const rowsPerGroup = 2048
+
 // runSource ingests one source: a reader goroutine streams its files in
 // order; this goroutine maps each record and writes rows and quarantine.
 func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (Counts, error) {
 	s := &p.src
 	c := Counts{Files: len(p.files) + len(p.lookups)}
-	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart})
+	parts := schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
+	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), parts)
 	if err != nil {
 		return c, err
 	}
-	quar := schemas.NewPartWriter[schemas.QuarantineRow](ws.Quarantine(), schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart})
+	quar := schemas.NewPartWriter[schemas.QuarantineRow](ws.Quarantine(), parts)
 	ok := false
 	defer func() {
 		if !ok {
