@@ -61,10 +61,6 @@ func (w *fileWriter) close() error {
 			return fmt.Errorf("demo: gzip %s: %w", w.rel, err)
 		}
 	}
-	if err := w.af.Chmod(0o644); err != nil { // a data file, not a secret (CreateTemp makes 0600)
-		w.af.Abort()
-		return fmt.Errorf("demo: %s: %w", w.rel, err)
-	}
 	if err := w.af.Commit(); err != nil {
 		return fmt.Errorf("demo: commit %s: %w", w.rel, err)
 	}
@@ -343,9 +339,6 @@ func (s *xlsxSink) close() ([]FileTruth, error) {
 		return nil, err
 	}
 	n, err := s.f.WriteTo(af)
-	if err == nil {
-		err = af.Chmod(0o644)
-	}
 	if err == nil {
 		err = s.f.Close()
 	}

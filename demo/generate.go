@@ -173,7 +173,7 @@ func (g *generator) runSource(s *sourceSpec) (SourceTruth, error) {
 	if !s.eval {
 		g.pools[s.kind] = append(g.pools[s.kind], g.srcPool...)
 	}
-	st := SourceTruth{Name: s.name, Kind: string(s.kind), Role: "train", Preset: s.preset, Files: files}
+	st := SourceTruth{Name: s.name, Kind: string(s.kind), Role: "train", Preset: s.preset, Files: files, Note: s.note}
 	if s.eval {
 		st.Role = "eval"
 	}

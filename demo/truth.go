@@ -119,6 +119,8 @@ type SourceTruth struct {
 	Records int64       `json:"records"`
 	Broken  int64       `json:"broken"`
 	Files   []FileTruth `json:"files"`
+	// Note says what else a step will meet in the source that is not planted.
+	Note string `json:"note,omitempty"`
 }
 
 // FileTruth is one raw file of a source.
