@@ -61,7 +61,7 @@ type Options struct {
 // Defaults, sized so that four rows evaluate in about two minutes on two
 // cores with the `small` model.
 const (
-	DefaultMaxN       = 100
+	DefaultMaxN       = 32
 	DefaultBatch      = 16
 	DefaultQATokens   = 32
 	DefaultExamTokens = 8
@@ -144,9 +144,11 @@ func EvaluateModel(m Model, d *Data, opts Options) (*StageResult, error) {
 	var phaseStart time.Time
 	endPhase := func() {
 		s.bar.Finish()
+		s.bar = nil
 		if current != "" {
 			r.PhaseSeconds[current] = seconds(time.Since(phaseStart))
 			opts.Log.Debug("eval phase", "phase", current, "seconds", r.PhaseSeconds[current])
+			current = ""
 		}
 	}
 	phase := func(name string, total int) {
@@ -181,7 +183,6 @@ func EvaluateModel(m Model, d *Data, opts Options) (*StageResult, error) {
 		}
 	}
 	endPhase()
-	current = ""
 	r.Seconds = seconds(time.Since(start))
 	return r, nil
 }
