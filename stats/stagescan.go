@@ -7,8 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/chimed/chimed/internal/segment"
 	"github.com/chimed/chimed/schemas"
@@ -112,6 +114,8 @@ type stageAcc struct {
 	histOrder    []string
 	turns        *Histogram
 	row          int64 // rows seen, for the sampling cap
+	// pending sampled rows wait here to be segmented in parallel.
+	pending []rowView
 }
 
 func (a *stageAcc) hist(field, unit string) *Histogram {
@@ -133,19 +137,11 @@ func (a *stageAcc) add(split string, v rowView) error {
 	}
 	sampled := a.c.words && (a.row < a.c.opts.WordCap || hashID(v.id)%uint64(a.c.opts.WordStride) == 0)
 	a.row++
-	var chars, words int64
+	var chars int64
 	for _, f := range v.fields {
 		n := runeLen(f.text)
 		chars += n
 		a.hist(f.name, "chars").Add(n)
-		if sampled {
-			ws, err := segment.Words(f.text)
-			if err != nil {
-				return err
-			}
-			words += int64(len(ws))
-			a.hist(f.name, "words").Add(int64(len(ws)))
-		}
 	}
 	if v.turns >= 0 {
 		if a.turns == nil {
@@ -160,15 +156,68 @@ func (a *stageAcc) add(split string, v rowView) error {
 	a.st.Chars += chars
 	if sampled {
 		src.SampledRows++
-		src.Words += words // sampled words; scaled in finish
 		a.sampledChars[v.source] += chars
 		a.st.SampledRows++
+		a.pending = append(a.pending, v)
+		if len(a.pending) == cap(a.pending) {
+			return a.segmentPending()
+		}
 	}
 	return nil
 }
 
+// segmentPending counts the jieba words of the sampled rows waiting in
+// a.pending, cutting on every CPU at once (gojieba is safe for concurrent
+// use), then adds the counts in row order so the report stays the same
+// whatever the scheduling.
+func (a *stageAcc) segmentPending() error {
+	rows := a.pending
+	if len(rows) == 0 {
+		return nil
+	}
+	counts := make([][]int64, len(rows))
+	errs := make([]error, len(rows))
+	workers := min(runtime.GOMAXPROCS(0), len(rows))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(rows); i += workers {
+				counts[i] = make([]int64, len(rows[i].fields))
+				for j, f := range rows[i].fields {
+					ws, err := segment.Words(f.text)
+					if err != nil {
+						errs[i] = err
+						break
+					}
+					counts[i][j] = int64(len(ws))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, v := range rows {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		var words int64
+		for j, f := range v.fields {
+			a.hist(f.name, "words").Add(counts[i][j])
+			words += counts[i][j]
+		}
+		a.sources[v.source].Words += words // sampled words; scaled in finish
+	}
+	clear(a.pending)
+	a.pending = a.pending[:0]
+	return nil
+}
+
 // finish scales sampled word counts to every row and orders the output.
-func (a *stageAcc) finish() StageStats {
+func (a *stageAcc) finish() (StageStats, error) {
+	if err := a.segmentPending(); err != nil {
+		return StageStats{}, err
+	}
 	var allChars, allWords int64
 	for s, src := range a.sources {
 		allChars += a.sampledChars[s]
@@ -206,13 +255,14 @@ func (a *stageAcc) finish() StageStats {
 		}
 	}
 	a.st.Turns = a.turns
-	return a.st
+	return a.st, nil
 }
 
 func (c *collector) stages() error {
 	for _, set := range c.stageSets() {
 		a := &stageAcc{c: c, st: StageStats{Name: set.name, Files: []NameCount{}},
-			sources: map[string]*SourceStats{}, sampledChars: map[string]int64{}, hists: map[string]*Histogram{}}
+			sources: map[string]*SourceStats{}, sampledChars: map[string]int64{}, hists: map[string]*Histogram{},
+			pending: make([]rowView, 0, 512)}
 		found := false
 		for _, f := range set.files {
 			if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
@@ -230,7 +280,10 @@ func (c *collector) stages() error {
 		if !found {
 			continue
 		}
-		st := a.finish()
+		st, err := a.finish()
+		if err != nil {
+			return fmt.Errorf("stats: %s: %w", set.name, err)
+		}
 		if st.Estimated {
 			c.note("%s: words counted with jieba on %d of %d rows (the first %d, then 1 in %d by id hash) and scaled by characters",
 				st.Name, st.SampledRows, st.Rows, c.opts.WordCap, c.opts.WordStride)
