@@ -9,7 +9,9 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
@@ -69,43 +71,154 @@ type fileReader struct {
 	// content is gzip'd (then it is spooled to a temporary file).
 	file    *os.File
 	gzipped bool
+
+	// sink, when set, receives everything put on the producer goroutine of
+	// a parallel read (see inParallel).
+	sink func(pending) bool
 }
 
-// emit passes one record on; it returns false once the consumer stops.
-func (fr *fileReader) emit(raw Raw) bool {
-	if fr.stopped {
-		return false
-	}
-	raw.Loc.File = fr.rel
-	if !fr.yield(raw, nil) {
-		fr.stopped = true
-	}
-	return !fr.stopped
+// pending is one thing a reader has to say, in stream order: a finished
+// record (raw), a record whose JSON text still needs decoding (jsonText,
+// key), or an error (err; text is the broken record's source, if known).
+type pending struct {
+	raw      Raw
+	jsonText []byte
+	key      string
+	loc      Location
+	err      error
+	text     string
+	fatal    bool
 }
+
+// emit passes one record on; it returns false once the stream must end.
+func (fr *fileReader) emit(raw Raw) bool { return fr.put(pending{raw: raw}) }
 
 // fail reports a broken record (or, if fatal, the end of the file); it
 // returns false when the stream must end.
 func (fr *fileReader) fail(loc Location, fatal bool, err error) bool {
-	if fr.stopped {
-		return false
-	}
-	loc.File = fr.rel
-	if !fr.yield(Raw{Loc: loc}, &Error{Location: loc, Fatal: fatal, Err: err}) {
-		fr.stopped = true
-	}
-	return !fr.stopped && !fatal
+	return fr.put(pending{loc: loc, err: err, fatal: fatal})
 }
 
-// failText is fail with the broken record's source text attached.
+// failText is fail for a record whose source text is known.
 func (fr *fileReader) failText(loc Location, text string, err error) bool {
+	return fr.put(pending{loc: loc, err: err, text: text})
+}
+
+// put hands p to the parallel pipeline when one runs (see inParallel), else
+// delivers it at once.
+func (fr *fileReader) put(p pending) bool {
+	if fr.sink != nil {
+		return fr.sink(p) && !p.fatal
+	}
+	if p.jsonText != nil {
+		fr.decodePending(&p)
+	}
+	return fr.deliver(p)
+}
+
+// deliver yields p to the consumer; it returns false once the consumer
+// stopped or p ended the stream.
+func (fr *fileReader) deliver(p pending) bool {
 	if fr.stopped {
 		return false
 	}
-	loc.File = fr.rel
-	if !fr.yield(Raw{Loc: loc, Text: Truncate(text, MaxRawText)}, &Error{Location: loc, Err: err}) {
+	var ok bool
+	if p.err != nil {
+		loc := p.loc
+		loc.File = fr.rel
+		ok = fr.yield(Raw{Loc: loc, Text: Truncate(p.text, MaxRawText)}, &Error{Location: loc, Fatal: p.fatal, Err: p.err})
+	} else {
+		p.raw.Loc.File = fr.rel
+		ok = fr.yield(p.raw, nil)
+	}
+	if !ok {
 		fr.stopped = true
 	}
-	return !fr.stopped
+	return ok && !p.fatal
+}
+
+// inParallel runs produce, a reader that cuts JSON records out of the
+// stream, on its own goroutine; workers decode the records' JSON (the
+// costly part) in batches, and this goroutine delivers everything in stream
+// order, so the consumer sees exactly what a sequential read would give.
+// Memory stays bounded: a few batches of at most ~256 KiB are in flight.
+func (fr *fileReader) inParallel(produce func()) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 {
+		produce()
+		return
+	}
+	type batch struct {
+		recs []pending
+		done chan struct{}
+	}
+	const batchRecords, batchBytes = 256, 256 << 10
+	ordered := make(chan *batch, 2*workers)
+	work := make(chan *batch, 2*workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	newBatch := func() *batch { return &batch{recs: make([]pending, 0, batchRecords), done: make(chan struct{})} }
+	cur, curBytes := newBatch(), 0
+	send := func() bool {
+		b := cur
+		cur, curBytes = newBatch(), 0
+		select {
+		case ordered <- b:
+		case <-stop:
+			return false
+		}
+		select {
+		case work <- b:
+		case <-stop:
+			return false
+		}
+		return true
+	}
+	fr.sink = func(p pending) bool {
+		if p.jsonText != nil {
+			p.jsonText = bytes.Clone(p.jsonText) // the reader reuses its buffer
+		}
+		cur.recs = append(cur.recs, p)
+		curBytes += len(p.jsonText)
+		if len(cur.recs) >= batchRecords || curBytes >= batchBytes || p.fatal {
+			return send()
+		}
+		return true
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		defer close(ordered)
+		produce()
+		if len(cur.recs) > 0 {
+			send()
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				for i := range b.recs {
+					if b.recs[i].jsonText != nil {
+						fr.decodePending(&b.recs[i])
+					}
+				}
+				close(b.done)
+			}
+		}()
+	}
+	defer wg.Wait()
+	for b := range ordered {
+		<-b.done
+		for _, p := range b.recs {
+			if !fr.deliver(p) {
+				close(stop)
+				return
+			}
+		}
+	}
 }
 
 // countingReader reports every read's size to onBytes.
@@ -194,9 +307,9 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 	}
 	switch format {
 	case FormatJSONL:
-		fr.readJSONL(text)
+		fr.inParallel(func() { fr.readJSONL(text) })
 	case FormatJSON:
-		fr.readJSON(text)
+		fr.inParallel(func() { fr.readJSON(text) })
 	case FormatCSV, FormatTSV:
 		fr.readCSV(text, format)
 	case FormatText:

@@ -206,14 +206,7 @@ func (fr *fileReader) emitJSON(s *jsonScanner, loc Location, rec captured, err e
 	if rec.over {
 		return fr.fail(loc, false, tooLong(rec.size))
 	}
-	fields, err := fr.parseJSONRecord(rec.text, loc.Offset)
-	if err != nil {
-		return fr.failText(loc, string(rec.text), err)
-	}
-	if key != "" {
-		fields["_key"] = key
-	}
-	return fr.emit(Raw{Loc: loc, Fields: fields, Text: Truncate(string(rec.text), MaxRawText)})
+	return fr.put(pending{loc: loc, jsonText: rec.text, key: key})
 }
 
 func quoteKey(k string) []byte {

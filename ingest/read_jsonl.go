@@ -37,17 +37,26 @@ func (fr *fileReader) readJSONL(r io.Reader) {
 			continue
 		}
 		row++
-		fields, err := fr.parseJSONRecord(line, tl.offset)
-		if err != nil {
-			if !fr.failText(loc, string(tl.text), err) {
-				return
-			}
-			continue
-		}
-		if !fr.emit(Raw{Loc: loc, Fields: fields, Text: Truncate(string(tl.text), MaxRawText)}) {
+		if !fr.put(pending{loc: loc, jsonText: line}) {
 			return
 		}
 	}
+}
+
+// decodePending decodes a record's JSON text into its fields, or sets its
+// error. It may run on several goroutines at once.
+func (fr *fileReader) decodePending(p *pending) {
+	text := p.jsonText
+	p.jsonText = nil
+	fields, err := fr.parseJSONRecord(text, p.loc.Offset)
+	if err != nil {
+		p.err, p.text = err, string(text)
+		return
+	}
+	if p.key != "" {
+		fields["_key"] = p.key
+	}
+	p.raw = Raw{Loc: p.loc, Fields: fields, Text: Truncate(string(text), MaxRawText)}
 }
 
 // parseJSONRecord decodes one record's JSON text: an object becomes the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -302,5 +303,51 @@ func compareEvents(t *testing.T, got, want []event) {
 				t.Errorf("%d:\n got %+v\nwant %+v", i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestStopEarly checks that a consumer may stop after any record, with the
+// parallel JSON pipeline shutting down, and that a big JSON input comes
+// out complete and in order.
+func TestStopEarly(t *testing.T) {
+	var jsonl, array strings.Builder
+	array.WriteString("[")
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&jsonl, "{\"i\": %d, \"t\": \"第%d条\"}\n", i, i)
+		if i > 0 {
+			array.WriteString(",\n")
+		}
+		fmt.Fprintf(&array, "{\"i\": %d}", i)
+	}
+	array.WriteString("]")
+	for _, input := range []struct{ ext, data string }{{".jsonl", jsonl.String()}, {".json", array.String()}} {
+		t.Run(input.ext, func(t *testing.T) {
+			got := 0
+			for raw, err := range ReadStream(strings.NewReader(input.data), "f", input.ext, &Source{}, nil) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if raw.Fields["i"] != float64(got) || raw.Loc.Row != int64(got) {
+					t.Fatalf("record %d is %v at %v", got, raw.Fields, raw.Loc)
+				}
+				got++
+			}
+			if got != n {
+				t.Fatalf("read %d of %d", got, n)
+			}
+			for _, stopAt := range []int{1, 300, 4999} {
+				seen := 0
+				for range ReadStream(strings.NewReader(input.data), "f", input.ext, &Source{}, nil) {
+					seen++
+					if seen == stopAt {
+						break
+					}
+				}
+				if seen != stopAt {
+					t.Errorf("stopped at %d, wanted %d", seen, stopAt)
+				}
+			}
+		})
 	}
 }
