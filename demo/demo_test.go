@@ -283,7 +283,7 @@ func TestPlantedVariety(t *testing.T) {
 			count["pii:"+string(p.PII.Type)]++
 		}
 	}
-	want := []string{"long_record", "quirk", "exact_dup", "near_dup", "near_distinct", "pii_decoy", "contamination",
+	want := []string{"long_record", "quirk", "noise", "exact_dup", "near_dup", "near_distinct", "pii_decoy", "contamination",
 		"class:json", "class:encoding", "class:fields", "class:missing_field", "class:too_large"}
 	for _, ty := range piiTypes {
 		want = append(want, "pii:"+string(ty))

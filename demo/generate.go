@@ -54,14 +54,15 @@ type generator struct {
 	exact   map[uint64]struct{} // canonical-text hashes when not guarded
 	truth   *Truth
 
-	pools    map[schemas.Kind][]pooled // originals from earlier sources
-	srcPool  []pooled                  // originals from the current source
-	srcSeen  int
-	evalQA   []pooled
-	evalExam []pooled
-	nextQA   int
-	nextExam int
-	piiNext  int
+	pools     map[schemas.Kind][]pooled // originals from earlier sources
+	srcPool   []pooled                  // originals from the current source
+	srcSeen   int
+	evalQA    []pooled
+	evalExam  []pooled
+	nextQA    int
+	nextExam  int
+	piiNext   int
+	noiseNext int
 }
 
 // Generate writes the demo workspace into ws: raw/…, chimed.yaml and
@@ -436,12 +437,52 @@ func (g *generator) plantOne(s *sourceSpec, sk sink, a action, listed []item) er
 			return err
 		}
 		g.plant(Planted{What: PIIDecoy, Loc: loc, Expect: ExpectKeep, Needle: d.Value, Note: d.Note + " — must not be masked"})
+	case actNoise:
+		it, ok := g.natural(s)
+		if !ok {
+			return nil
+		}
+		n := noises[g.noiseNext%len(noises)]
+		g.noiseNext++
+		withNoise(&it, n.insert)
+		loc, err := put(&it)
+		if err != nil {
+			return err
+		}
+		g.plant(Planted{What: Noise, Loc: loc, Expect: ExpectNormalize, Needle: n.needle, Note: n.note})
 	case actContamQA:
 		return g.contaminateQA(s, put)
 	case actContamExam:
 		return g.contaminateExam(s, put, fallback)
 	}
 	return nil
+}
+
+// noises are the kinds of markup and odd characters planted for clean's
+// normalisation; insert goes at the start of the answer or first turn.
+var noises = []struct{ insert, needle, note string }{
+	{"医生常说&ldquo;三分治七分养&rdquo;。", "&ldquo;", "HTML entities &ldquo; &rdquo;"},
+	{"您好。<br>", "<br>", "an HTML <br> tag"},
+	{"您好，\u3000\u3000", "\u3000\u3000", "ideographic spaces U+3000"},
+	{"您\u200b好，", "\u200b", "a zero-width space inside a word"},
+	{"一般每次１０ｍｇ，", "１０ｍｇ", "full-width digits and letters"},
+}
+
+// withNoise puts s at the start of the record's answer (or first turn).
+func withNoise(it *item, s string) {
+	switch {
+	case it.kind == schemas.KindDialogue && !it.consult:
+		it.turns[1].Content = s + it.turns[1].Content
+	case it.kind == schemas.KindPreference:
+		it.chosen = s + it.chosen
+	case it.kind == schemas.KindText:
+		it.text = s + it.text
+	default:
+		it.answer = s + it.answer
+		if it.consult {
+			toyhomTurns(it)
+		}
+	}
 }
 
 func round3(x float64) float64 { return float64(int(x*1000+0.5)) / 1000 }

@@ -31,6 +31,7 @@ const (
 	actDecoy
 	actContamQA
 	actContamExam
+	actNoise
 )
 
 // plant is how many records of one action a source gets at the default scale.
@@ -459,7 +460,7 @@ func (g *generator) sourceSpecs() []*sourceSpec {
 			},
 			make: qaMaker,
 			plant: []plant{{actBrokenJSON, 3}, {actBrokenEncoding, 1}, {actMissing, 2}, {actLong, 1}, {actExactSame, 3},
-				{actNearSame, 4}, {actNearDistinct, 3}, {actPII, 8}, {actDecoy, 4}, {actContamQA, 3}, {actContamExam, 2}}},
+				{actNearSame, 4}, {actNearDistinct, 3}, {actPII, 8}, {actDecoy, 4}, {actContamQA, 3}, {actContamExam, 2}, {actNoise, 5}}},
 		{name: "sft-sharegpt-more", kind: schemas.KindQA, preset: "medicalgpt-sharegpt", paths: []string{pathShareGPTGz}, base: 400,
 			open: func(g *generator) (sink, error) {
 				return rec(ws, pathShareGPTGz, true, &recSink{enc: encShareGPT, missing: missShareGPT, json: true})
@@ -529,7 +530,7 @@ func (g *generator) sourceSpecs() []*sourceSpec {
 			},
 			make: dialogueMaker,
 			plant: []plant{{actBrokenJSON, 2}, {actMissing, 1}, {actExactSame, 2}, {actNearSame, 3},
-				{actPII, 4}, {actDecoy, 2}, {actContamQA, 2}}},
+				{actPII, 4}, {actDecoy, 2}, {actContamQA, 2}, {actNoise, 3}}},
 		{name: "reward-medical", kind: schemas.KindPreference, preset: "medicalgpt-reward", paths: []string{pathReward}, base: 400,
 			open: func(g *generator) (sink, error) {
 				return rec(ws, pathReward, false, &recSink{enc: encReward, missing: missReward, json: true})

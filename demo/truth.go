@@ -36,6 +36,10 @@ const (
 	// PIIDecoy is a PII-looking string that fails validation (a dose, a
 	// date, an ID number with a wrong checksum); it must stay untouched.
 	PIIDecoy What = "pii_decoy"
+	// Noise is markup or odd characters in the record's text (Needle: an
+	// HTML entity or tag, U+3000, a zero-width space, full-width ASCII) that
+	// clean's normalisation must rewrite; the record itself is kept.
+	Noise What = "noise"
 	// Contamination is a training record holding an evaluation question
 	// (Of points at it), verbatim or lightly wrapped.
 	Contamination What = "contamination"
@@ -53,6 +57,7 @@ const (
 	ExpectNearDup      Expect = "near_dup"     // clean removes it or Of as near_dup, keeping one
 	ExpectContaminated Expect = "contaminated" // clean removes it as contaminated
 	ExpectMask         Expect = "mask"         // clean replaces PII.Value with PII.Placeholder
+	ExpectNormalize    Expect = "normalize"    // clean rewrites Needle away and keeps the record
 )
 
 // ErrorClass says why ingest must quarantine a broken record. Ingest's own
