@@ -86,6 +86,8 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	if parallel <= 0 {
 		parallel = runtime.GOMAXPROCS(0)
 	}
+	bars := opt.Bars.Group()
+	defer bars.Stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -109,7 +111,7 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 				return
 			}
 			start := time.Now()
-			c, err := runSource(ctx, ws, &plans[i], opt)
+			c, err := runSource(ctx, ws, &plans[i], bars, opt)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -304,7 +306,7 @@ const rowsPerGroup = 2048
 
 // runSource ingests one source: a reader goroutine streams its files in
 // order; this goroutine maps each record and writes rows and quarantine.
-func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (Counts, error) {
+func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Group, opt RunOptions) (Counts, error) {
 	s := &p.src
 	c := Counts{Files: len(p.files) + len(p.lookups)}
 	parts := schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
@@ -320,7 +322,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, opt RunOptions) (
 			quar.Abort()
 		}
 	}()
-	bar := opt.Bars.Start(s.Name, p.size, true)
+	bar := bars.Start(s.Name, p.size, true)
 	defer bar.Finish()
 
 	w := startSourceWriter(rows, quar)
