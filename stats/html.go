@@ -154,7 +154,11 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 			for _, row := range r.Ingest.Rows {
 				if row.Name == "totals" {
 					for i, c := range r.Ingest.Columns {
-						card(b, num(row.Values[i]), "ingest "+c)
+						v := num(row.Values[i])
+						if c == "bytes" {
+							v = humanize.IBytes(uint64(max(row.Values[i], 0)))
+						}
+						card(b, v, "ingest "+c)
 					}
 				}
 			}
