@@ -33,25 +33,42 @@ func appendCanon(dst []rune, s string) []rune { return appendFolded(dst, s, fals
 func appendShingleText(dst []rune, s string) []rune { return appendFolded(dst, s, true) }
 
 func appendFolded(dst []rune, s string, keepPunct bool) []rune {
-	if !norm.NFKC.IsNormalString(s) {
+	if !nfkcStable(s) {
 		s = norm.NFKC.String(s)
 	}
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
+		var r rune
+		if c := s[i]; c < utf8.RuneSelf {
+			r = rune(c)
 			i++
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
 			switch {
+			case r >= 0x4e00 && r <= 0x9fff: // CJK ideographs: letters, NFKC-stable, no case
+				dst = append(dst, r)
+				continue
+			case r >= 0xff01 && r <= 0xff5e: // full-width ASCII, as NFKC folds it
+				r -= 0xfee0
+			case r == 0x2026: // "…" is "..." under NFKC
+				if keepPunct {
+					dst = append(dst, '.', '.', '.')
+				}
+				continue
+			}
+		}
+		if r < utf8.RuneSelf {
+			switch c := byte(r); {
 			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-				dst = append(dst, rune(c))
+				dst = append(dst, r)
 			case c >= 'A' && c <= 'Z':
-				dst = append(dst, rune(c+'a'-'A'))
+				dst = append(dst, r+'a'-'A')
 			case keepPunct && c > ' ' && c < 0x7f:
-				dst = append(dst, rune(c))
+				dst = append(dst, r)
 			}
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			dst = append(dst, unicode.ToLower(r))
@@ -60,6 +77,30 @@ func appendFolded(dst []rune, s string, keepPunct bool) []rune {
 		}
 	}
 	return dst
+}
+
+// nfkcStable reports whether s holds only runes that appendFolded folds by
+// hand exactly as NFKC would: ASCII, CJK ideographs, full-width ASCII, the
+// ideographic space and common CJK and general punctuation. Other text goes
+// through golang.org/x/text's NFKC first (slower: it allocates).
+// Hand-written fast path; the table test checks it against norm.NFKC.
+func nfkcStable(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r >= 0x4e00 && r <= 0x9fff, r >= 0xff01 && r <= 0xff5e, r >= 0x3001 && r <= 0x3011:
+		case r == 0x3000, r == 0x2018, r == 0x2019, r == 0x201c, r == 0x201d, r == 0x2014, r == 0x2026, r == 0x00b7:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // keyFields lists the values that make a row's canonical key: what must be

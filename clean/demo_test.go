@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,6 +30,7 @@ type outcome struct {
 	detail  string
 	text    string // the clean row's text fields, when kept
 	cluster string
+	input   string // the normalized row's text fields
 }
 
 // workspaceOutcomes reads normalized/, clean/ and removed/ and returns every
@@ -45,7 +47,7 @@ func workspaceOutcomes(t *testing.T, ws workspace.Dir) map[loc][]*outcome {
 		if err := json.Unmarshal([]byte(meta), &m); err != nil {
 			t.Fatalf("row %s: meta %q: %v", r.RecordID(), meta, err)
 		}
-		o := &outcome{id: r.RecordID()}
+		o := &outcome{id: r.RecordID(), input: demo.RecordText(r)}
 		byID[o.id] = o
 		l := loc{r.RecordSource(), m.File, m.Row}
 		out[l] = append(out[l], o)
@@ -202,6 +204,7 @@ func TestDemoAcceptance(t *testing.T) {
 	if recall < 0.95 {
 		t.Errorf("near-dedup recall %.3f < 0.95", recall)
 	}
+	compareShingles(t, truth, one)
 	for _, p := range truth.Select(demo.NearDistinct) {
 		a, b := one(p.Loc), one(*p.Of)
 		if a == nil || b == nil {
@@ -256,5 +259,56 @@ func TestDemoAcceptance(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Logf("%d planted rows were not written by ingest and could not be checked", missing)
+	}
+}
+
+// compareShingles measures character n-grams against jieba-word n-grams on
+// the demo's planted near duplicates (which must score ≥ 0.8) and
+// near-distinct pairs (same template, another disease: must score low), the
+// numbers the package doc quotes for choosing character 5-grams.
+func compareShingles(t *testing.T, truth *demo.Truth, one func(demo.Loc) *outcome) {
+	type mode struct {
+		shingle string
+		n       int
+	}
+	for _, m := range []mode{{clean.ShingleChar, 3}, {clean.ShingleChar, 5}, {clean.ShingleWord, 1}, {clean.ShingleWord, 2}, {clean.ShingleWord, 3}} {
+		mh, err := clean.NewMinHasher(m.shingle, m.n, 16, 6)
+		if err != nil {
+			t.Logf("shingle %s: %v", m.shingle, err)
+			continue
+		}
+		jac := func(a, b string) float64 {
+			sa, _ := mh.Shingles([]string{a}, nil, nil)
+			sb, _ := mh.Shingles([]string{b}, nil, nil)
+			slices.Sort(sa)
+			slices.Sort(sb)
+			return clean.Jaccard(slices.Compact(sa), slices.Compact(sb))
+		}
+		var dupMin, distinctMax = 1.0, 0.0
+		var dupSum float64
+		var dups, dupsAbove, distinct int
+		for _, p := range truth.Select(demo.NearDup) {
+			a, b := one(p.Loc), one(*p.Of)
+			if a == nil || b == nil || p.Jaccard < 0.8 {
+				continue
+			}
+			j := jac(a.input, b.input)
+			dups++
+			dupSum += j
+			dupMin = min(dupMin, j)
+			if j >= 0.8 {
+				dupsAbove++
+			}
+		}
+		for _, p := range truth.Select(demo.NearDistinct) {
+			a, b := one(p.Loc), one(*p.Of)
+			if a == nil || b == nil {
+				continue
+			}
+			distinct++
+			distinctMax = max(distinctMax, jac(a.input, b.input))
+		}
+		fmt.Printf("shingles %s-%d: near dups (%d) mean J %.3f, min %.3f, %d/%d ≥ 0.8; near-distinct (%d) max J %.3f\n",
+			m.shingle, m.n, dups, dupSum/float64(max(dups, 1)), dupMin, dupsAbove, dups, distinct, distinctMax)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // signoffNormaliser trims boilerplate sign-offs from the end of answers
@@ -75,11 +76,31 @@ func (n *signoffNormaliser) Normalise(field, s string, t Tally) string {
 		return s
 	}
 	for {
-		loc := n.tail.FindStringIndex(s)
+		// Only the tail is searched: an end-anchored pattern is otherwise
+		// tried from every position, which is quadratic on long answers.
+		from := tailStart(s, signoffTail)
+		loc := n.tail.FindStringIndex(s[from:])
 		if loc == nil || loc[0] == loc[1] {
 			return s
 		}
-		s = strings.TrimRight(s[:loc[0]], " \t\n，,")
+		s = strings.TrimRight(s[:from+loc[0]], " \t\n，,")
 		t.Add("signoffs", 1)
 	}
+}
+
+// signoffTail is how many bytes at the end of a field are searched for a
+// sign-off (about 130 Chinese characters).
+const signoffTail = 400
+
+// tailStart is the byte offset of the last max bytes of s, moved forward to
+// a rune boundary.
+func tailStart(s string, max int) int {
+	if len(s) <= max {
+		return 0
+	}
+	i := len(s) - max
+	for i < len(s) && !utf8.RuneStart(s[i]) {
+		i++
+	}
+	return i
 }

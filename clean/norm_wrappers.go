@@ -34,16 +34,22 @@ func (wrapperNormaliser) Normalise(field, s string, t Tally) string {
 			s = strings.TrimSpace(out)
 		}
 	}
+	// strip removes a leading prefix, unless nothing would be left.
 	strip := func(re *regexp.Regexp) {
-		if loc := re.FindStringIndex(s); loc != nil && loc[1] < len(s) || loc != nil && re == danglingAnswer {
-			s = s[:loc[0]] + s[loc[1]:]
+		if loc := re.FindStringIndex(s); loc != nil && loc[1] < len(s) {
+			s = s[loc[1]:]
 			n++
 		}
 	}
 	switch field {
 	case "question", "prompt":
 		strip(askerPrefix)
-		strip(danglingAnswer)
+		// Only the last few bytes can hold a dangling "答：".
+		from := tailStart(s, 24)
+		if loc := danglingAnswer.FindStringIndex(s[from:]); loc != nil {
+			s = s[:from+loc[0]]
+			n++
+		}
 	case "answer", "chosen", "rejected":
 		strip(answerPrefix)
 	case "turns.content":

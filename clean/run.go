@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/progress"
@@ -307,6 +308,8 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	if len(files) == 0 {
 		return nil
 	}
+	start := time.Now()
+	defer func() { r.opts.Log.Debug("clean: kind done", "kind", k, "took", time.Since(start)) }()
 	var total int64
 	for _, f := range files {
 		total += f.rows
@@ -391,6 +394,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	if err != nil {
 		return err
 	}
+	r.opts.Log.Debug("clean: pass 1 done", "kind", k, "took", time.Since(start))
 	exact = nil
 	if staging != nil {
 		if err := staging.Close(); err != nil {
