@@ -47,6 +47,13 @@ func newIngestCmd(a *app) *cobra.Command {
 			}
 			t := rep.Totals
 			secs := time.Since(start).Seconds()
+			ran := t.Bytes // with --source, only the bytes of the sources run now
+			if len(only) > 0 {
+				ran = 0
+				for _, n := range only {
+					ran += rep.Sources[n].Bytes
+				}
+			}
 			fmt.Fprintf(out, "%-28s %-10s read %8d  written %8d  quarantined %6d  %s in %.1fs\n",
 				"total", "", t.Read, t.Written, t.Quarantined, mb(t.Bytes), secs)
 			var ru syscall.Rusage
@@ -54,9 +61,9 @@ func newIngestCmd(a *app) *cobra.Command {
 				// Linux reports ru_maxrss in KiB. CPU seconds show the cost
 				// apart from waiting for a busy machine.
 				cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-				a.log.Debug("ingest done", "MB/s", fmt.Sprintf("%.1f", float64(t.Bytes)/1e6/max(secs, 1e-9)),
+				a.log.Debug("ingest done", "MB/s", fmt.Sprintf("%.1f", float64(ran)/1e6/max(secs, 1e-9)),
 					"peak_rss_MiB", ru.Maxrss/1024, "seconds", fmt.Sprintf("%.1f", secs),
-					"cpu_seconds", fmt.Sprintf("%.1f", cpu), "MB_per_cpu_second", fmt.Sprintf("%.1f", float64(t.Bytes)/1e6/max(cpu, 1e-9)))
+					"cpu_seconds", fmt.Sprintf("%.1f", cpu), "MB_per_cpu_second", fmt.Sprintf("%.1f", float64(ran)/1e6/max(cpu, 1e-9)))
 			}
 			return nil
 		},
