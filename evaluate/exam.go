@@ -197,19 +197,21 @@ func likelihoodAnswers(s *scorer, prompts []string, labels [][]string, multi []b
 // verifyAnswers is the Verification-of-Choice variant (after AntGLM-Med,
 // where the model checks every option before answering). For each option
 // the user's turn is the exam block followed by
-// "请逐一核对选项：选项X（<text>）是否正确？", the assistant's turn starts
-// "选项X", and the model scores "正确" against "错误". A single-choice
-// answer is the option with the largest margin log p(正确) − log p(错误); a
-// multiple-choice answer is every option with a positive margin, or the
-// largest-margin option when none is positive.
+// "请逐一核对选项：选项X（<text>）是否正确？" and the assistant's turn starts
+// "选项X". A single-choice answer is the option whose verdict "正确" is most
+// likely. A multiple-choice question also scores "错误": its answer is every
+// option whose margin log p(正确) − log p(错误) is positive, or the
+// largest-margin option when none is.
 func verifyAnswers(s *scorer, m Model, cases []*examCase) ([]string, error) {
 	var ps, cs []string
 	for _, c := range cases {
 		for i, o := range c.q.Options {
 			user := c.user + "\n请逐一核对选项：选项" + c.labels[i] + "（" + strings.TrimSpace(o.Text) + "）是否正确？"
 			p := m.ChatPrompt(userTurn(user)) + "选项" + c.labels[i]
-			ps = append(ps, p, p)
-			cs = append(cs, "正确", "错误")
+			ps, cs = append(ps, p), append(cs, "正确")
+			if isMulti(c.q) {
+				ps, cs = append(ps, p), append(cs, "错误")
+			}
 		}
 	}
 	lp, _, err := s.logProb(ps, cs)
@@ -219,20 +221,25 @@ func verifyAnswers(s *scorer, m Model, cases []*examCase) ([]string, error) {
 	out := make([]string, len(cases))
 	j := 0
 	for ci, c := range cases {
+		multi := isMulti(c.q)
 		var set strings.Builder
-		bestL, bestM := "", 0.0
+		bestL, bestScore := "", 0.0
 		for i := range c.q.Options {
-			margin := lp[j] - lp[j+1]
-			j += 2
-			if margin > 0 {
-				set.WriteString(c.labels[i])
+			score := lp[j]
+			j++
+			if multi {
+				score -= lp[j]
+				j++
+				if score > 0 {
+					set.WriteString(c.labels[i])
+				}
 			}
-			if bestL == "" || margin > bestM {
-				bestL, bestM = c.labels[i], margin
+			if bestL == "" || score > bestScore {
+				bestL, bestScore = c.labels[i], score
 			}
 		}
 		out[ci] = set.String()
-		if out[ci] == "" || !isMulti(c.q) {
+		if out[ci] == "" {
 			out[ci] = bestL
 		}
 	}
