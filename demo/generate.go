@@ -140,7 +140,7 @@ func (g *generator) runSource(s *sourceSpec) (SourceTruth, error) {
 	total := s.base * scale
 	planted := 0
 	for _, p := range s.plant {
-		planted += p.n * scale
+		planted += plantCount(p, scale)
 	}
 	if s.list != nil {
 		listed = s.list(g)
@@ -187,6 +187,17 @@ func (g *generator) runSource(s *sourceSpec) (SourceTruth, error) {
 	return st, nil
 }
 
+// plantCount is how many records of p a source gets when grown scale
+// times: the same density for everything but the over-long lines, which
+// grow slower so they do not become a third of a big corpus's bytes.
+func plantCount(p plant, scale int) int {
+	switch p.act {
+	case actLong, actUnderCap, actTooLarge:
+		return p.n * max(1, scale/16)
+	}
+	return p.n * scale
+}
+
 // schedule places the source's planted records at random rows; copies of
 // the source's own records go after its first quarter, so originals exist.
 func (g *generator) schedule(s *sourceSpec, total, scale int) map[int]action {
@@ -202,7 +213,7 @@ func (g *generator) schedule(s *sourceSpec, total, scale int) map[int]action {
 			// there would (reasonably) make the whole file look like GBK
 			lo = total / 2
 		}
-		for range p.n * scale {
+		for range plantCount(p, scale) {
 			pos := lo + r.IntN(total-lo)
 			for range total - lo {
 				if _, taken := acts[pos]; !taken {
