@@ -88,6 +88,7 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	}
 	bars := opt.Bars.Group()
 	defer bars.Stop()
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -132,8 +133,8 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return nil, err
+	if err := parent.Err(); err != nil {
+		return nil, err // interrupted: no report, the next run starts over
 	}
 	for i, p := range plans {
 		report.Sources[p.src.Name] = &SourceReport{Kind: string(p.src.Kind), Counts: results[i]}

@@ -257,3 +257,15 @@ func TestRunConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRunCanceledWritesNoReport(t *testing.T) {
+	ws, sources := smallWorkspace(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, ws, sources, RunOptions{}); err == nil {
+		t.Fatal("a canceled run reported success")
+	}
+	if _, err := os.Stat(ws.Report("ingest.json")); !os.IsNotExist(err) {
+		t.Error("a canceled run wrote a report")
+	}
+}
