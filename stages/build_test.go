@@ -475,3 +475,20 @@ func TestBuildNeedsClean(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestModelNegativesSlot: the trainer's stages/dpo/negatives.parquet stays
+// (and is listed) while the SFT train split it came from is unchanged, and
+// is removed when a new seed reshuffles that split.
+func TestModelNegativesSlot(t *testing.T) {
+	ws := fixture(t)
+	build(t, options(ws, 7))
+	write(t, NegativesPath(ws), []schemas.DPORow{{ID: "n1", Source: "huatuo", Kind: "qa", Prompt: "感冒第1天发烧怎么办？", Chosen: "多喝水", Rejected: "不用管"}})
+	m := build(t, options(ws, 7))
+	if _, ok := digests(m)["stages/dpo/negatives.parquet"]; !ok {
+		t.Fatal("negatives made from the same SFT train split are not in the manifest")
+	}
+	build(t, options(ws, 8))
+	if _, err := os.Stat(NegativesPath(ws)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("negatives from another SFT train split survived a reshuffle: %v", err)
+	}
+}
