@@ -253,8 +253,15 @@ func (g *renderer) patient(d *Disease) patient {
 	} else {
 		p.age = 18 + r.IntN(60)
 	}
-	if d.Category == "妇产科" {
-		p.sex = "女"
+	switch {
+	case strings.Contains(d.Name, "前列腺"):
+		p.sex, p.age = "男", 50+r.IntN(35)
+	case strings.Contains(d.Name, "妊娠"):
+		p.sex, p.age = "女", 22+r.IntN(20)
+	case d.Category == "妇产科" || strings.Contains(d.Name, "乳腺"):
+		p.sex, p.age = "女", 18+r.IntN(40)
+	case d.Category != "儿科" && (strings.Contains(d.People, "老年") || strings.Contains(d.People, "50岁以上")):
+		p.age = 50 + r.IntN(35)
 	}
 	return p
 }
