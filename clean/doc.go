@@ -1,0 +1,101 @@
+// Package clean turns normalized records into clean ones: normalisation,
+// PII masking, quality filters, exact and near-duplicate removal and
+// decontamination against the evaluation sets. Every removed row goes to
+// removed/<source>-NNNNN.parquet with its reason, the detail of what it
+// matched and the whole row as read; reports/clean.json counts, per source,
+// in = kept + Σ removed, from the same counters the code decides with.
+//
+// # Components
+//
+// Normalisers (rewrite a field, count the rewrite) and filters (return a
+// removal reason or keep) are small interfaces, one implementation per
+// file, registered by name; chimed.yaml's clean.steps lists which run, in
+// what order, on which kinds and with what settings (see Config). Default
+// order: html, invisible, unicode, width, whitespace, wrappers, signoffs,
+// pii; then length, cjk_ratio, repetition, answer_ratio, dialogue_roles,
+// exam_answer. Adding one is adding a file that calls register in init.
+//
+// # Unicode forms
+//
+// Stored text is NFC (golang.org/x/text/unicode/norm): canonical
+// composition only. NFKC is not applied to stored text because it folds the
+// full-width Chinese punctuation the corpus keeps ("，" → ",", "：" → ":") and
+// "①" → "1", "㎎" → "mg"; width.Narrow is not used either ("。" → "｡").
+// Full-width ASCII letters and digits alone are narrowed, rune by rune.
+// Dedup keys, shingles and decontamination n-grams are computed on NFKC +
+// lower-cased text, where folding those variants together is wanted.
+//
+// # Order, exact dedup and eval rows
+//
+// Rows are processed in a deterministic order: sources in chimed.yaml order,
+// then their part files by name, then rows as ingest wrote them (file, row).
+// The first row of a canonical key (text; question+answer; triple; all
+// turns; prompt+chosen+rejected; question+options+answer — NFKC-folded,
+// letters and digits only) is kept, later ones are removed as "duplicate"
+// with the kept row's id. The index holds 16 bytes of key and id per row
+// (plus Go map overhead).
+//
+// Eval rows (sources with role: eval) go through normalisation and PII
+// masking, are deduplicated only among themselves (a separate key
+// namespace, so a training copy can never make an eval row disappear), are
+// never removed as contaminated, and are what training rows are checked
+// against.
+//
+// # Decontamination
+//
+// Every training row whose probe text (question, document text, user turns,
+// prompt) shares a 13-character window of folded text (letters and digits
+// only, so punctuation and wrapping do not hide it) with an eval question
+// (exam, or eval QA; eval answers too with decontaminate.answers) is removed
+// as "contaminated" with the matched eval row's id. Eval questions shorter
+// than the window are searched for whole (from 6 characters).
+//
+// # Near-dedup
+//
+// MinHash LSH over shingles of the row's key fields. Character 5-grams were
+// chosen over jieba words by measuring both on the demo's 27 planted near
+// duplicates (character 5-gram Jaccard ≥ 0.8 by construction) and 9 planted
+// near-distinct pairs (same template, another disease), see demo_test.go:
+//
+//	shingles   near dups: mean  min    ≥0.8    near-distinct: max
+//	char-3                0.920 0.860  27/27                  0.729
+//	char-5                0.877 0.799  26/27                  0.640
+//	word-1                0.931 0.865  27/27                  0.900
+//	word-2                0.883 0.806  27/27                  0.739
+//	word-3                0.840 0.731  21/27                  0.652
+//
+// Character 5-grams separate the two groups best and need no segmenter
+// (jieba costs ~30× more per row here, BenchmarkMinHashWord); shingle: word
+// is still available. The shingled text keeps punctuation (it is context in
+// Chinese) and drops spaces; the pipeline's own measure catches all 27.
+//
+// Signatures use 96 multiply-shift permutations of 64-bit shingle hashes in
+// 16 bands × 6 rows. A pair of Jaccard J becomes a candidate with
+// probability 1 − (1 − J⁶)¹⁶ (the S-curve's midpoint (1/16)^(1/6) ≈ 0.63):
+//
+//	J     0.3    0.5    0.6    0.7    0.8    0.9
+//	P     0.012  0.223  0.534  0.865  0.992  1.000
+//
+// Candidates are verified by exact Jaccard of the shingle sets: J ≥ 0.8
+// (near_dedup.threshold) removes the later row as "near_duplicate" (detail:
+// the kept row's id); J ≥ 0.6 (cluster_threshold) only joins the rows into
+// one cluster. Clusters come from union-find whose root is the earliest row,
+// which is always kept; every clean row's cluster column holds its root's id
+// (its own id when alone), so build-stages can keep a cluster in one split.
+// KG triples are left to exact dedup (near_dedup.kinds).
+//
+// Memory: the LSH index costs a fixed 8 bytes per band per row — 128 bytes
+// for 16 bands (a 32-bit bucket key and a 32-bit row ordinal; no text, no
+// signature) — plus 16 bytes per row of exact-dedup index. Shingle sets are
+// held only for rows in a candidate pair, until their last pair is checked.
+//
+// # Passes and crash safety
+//
+// Pass 1 streams normalized/ through a pool of workers (order preserved,
+// at most 2×workers batches in flight), writes removals, and stages the
+// survivors; pass 2 re-reads the staged rows and verifies candidate pairs;
+// pass 3 writes clean/<kind>/<source>-NNNNN.parquet and the near
+// duplicates. Without near-dedup, pass 1 writes clean/ directly. Every part
+// file is written atomically; a run starts by deleting clean/, removed/ and
+// reports/clean.json, so a re-run after a kill gives the same bytes.
+package clean
