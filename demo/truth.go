@@ -141,10 +141,11 @@ type FileTruth struct {
 }
 
 // Loc is where a raw record is, in ingest's terms: the workspace-relative
-// file, the 0-based ordinal of the record in the file counting broken ones
-// (CSV/XLSX data rows exclude the header; JSON arrays count elements) and the
-// 1-based line the record starts on (0 where the format has no lines: JSON
-// arrays, XLSX, gzip'd files count lines of the decompressed text).
+// file; the 0-based ordinal of the record in the file, counting broken ones
+// (CSV/TSV/XLSX data rows exclude the header, JSON arrays and objects count
+// elements, MedDialog counts "id=" blocks); and the 1-based line the record
+// starts on, 0 where the format has no lines (JSON arrays and objects,
+// XLSX). Lines of a gzip'd file are lines of its decompressed text.
 type Loc struct {
 	Source string `json:"source"`
 	File   string `json:"file"`
