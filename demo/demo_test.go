@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -447,3 +448,31 @@ func TestDeterministic(t *testing.T) {
 }
 
 var factsForTest = facts()
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+// TestChimedYAMLGolden pins the chimed.yaml the demo writes: a change to a
+// source's name, preset or mapping is a change every step's tests see.
+func TestChimedYAMLGolden(t *testing.T) {
+	ws, _ := workspace(t)
+	got, err := os.ReadFile(filepath.Join(ws, config.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "chimed.yaml.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./demo -run Golden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("chimed.yaml differs from %s (run with -update if the change is meant):\n%s", golden, got)
+	}
+}
