@@ -302,8 +302,19 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		return
 	}
 	var text io.Reader = br
-	if enc.enc != nil {
-		text = bufio.NewReaderSize(enc.enc.NewDecoder().Reader(br), readBufSize)
+	if enc.enc != nil || fr.gzipped {
+		// Decompressing and decoding run on a goroutine of their own, ahead
+		// of the parser.
+		var stream io.Reader = br
+		if enc.enc != nil {
+			stream = enc.enc.NewDecoder().Reader(br)
+		}
+		if runtime.GOMAXPROCS(0) > 1 {
+			ahead := newReadAhead(stream)
+			defer ahead.Close()
+			stream = ahead
+		}
+		text = bufio.NewReaderSize(stream, readBufSize)
 	}
 	switch format {
 	case FormatJSONL:
@@ -317,6 +328,79 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 	default:
 		fr.fail(start, true, fmt.Errorf("unknown format %q", format))
 	}
+}
+
+// readAhead reads a stream on its own goroutine into a few buffers, so
+// that decompression and decoding overlap with parsing on two cores.
+type readAhead struct {
+	full chan []byte // filled buffers, in order; closed after err is set
+	free chan []byte
+	err  error
+	cur  []byte // unread part of the buffer being read
+	last []byte // that buffer, to give back
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newReadAhead(r io.Reader) *readAhead {
+	const buffers = 4
+	a := &readAhead{full: make(chan []byte, buffers), free: make(chan []byte, buffers),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for range buffers {
+		a.free <- make([]byte, readBufSize)
+	}
+	go func() {
+		defer close(a.done)
+		defer close(a.full)
+		for {
+			var buf []byte
+			select {
+			case buf = <-a.free:
+			case <-a.stop:
+				return
+			}
+			n, err := io.ReadFull(r, buf)
+			if n > 0 {
+				select {
+				case a.full <- buf[:n]:
+				case <-a.stop:
+					return
+				}
+			}
+			if err != nil {
+				if err == io.ErrUnexpectedEOF {
+					err = io.EOF // ReadFull's own: a short last buffer
+				}
+				a.err = err
+				return
+			}
+		}
+	}()
+	return a
+}
+
+func (a *readAhead) Read(p []byte) (int, error) {
+	for len(a.cur) == 0 {
+		if a.last != nil {
+			a.free <- a.last[:cap(a.last)]
+			a.last = nil
+		}
+		buf, ok := <-a.full
+		if !ok {
+			return 0, a.err
+		}
+		a.cur, a.last = buf, buf
+	}
+	n := copy(p, a.cur)
+	a.cur = a.cur[n:]
+	return n, nil
+}
+
+// Close stops the goroutine and waits for it, so the stream under it may
+// be closed safely.
+func (a *readAhead) Close() {
+	close(a.stop)
+	<-a.done
 }
 
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
