@@ -45,7 +45,7 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dcpt_"):
 		return fileSchema{required: map[string]fieldKind{"text": strNonEmpty}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_sft_"):
-		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}, optional: map[string]fieldKind{"system": strNonEmpty}}
+		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns, "system": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dpo_"):
 		return fileSchema{required: map[string]fieldKind{"instruction": strNonEmpty, "chosen": strNonEmpty, "rejected": strNonEmpty}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "finetune/"):
@@ -262,7 +262,7 @@ func checkDatasetInfo(t *testing.T, out string) map[string]LFDatasetInfo {
 			t.Fatalf("%s: %v", e.FileName, err)
 		}
 		for role, col := range e.Columns {
-			if _, ok := first[col]; !ok && role != "system" {
+			if _, ok := first[col]; !ok {
 				t.Errorf("%s: column %s→%q not in the file's rows", name, role, col)
 			}
 		}

@@ -32,10 +32,12 @@ type LFText struct {
 	Text string `json:"text"`
 }
 
-// LFChat is an SFT row in LLaMA-Factory's sharegpt layout.
+// LFChat is an SFT row in LLaMA-Factory's sharegpt layout. System is
+// always written, "" for none: dataset_info.json maps the "system" column,
+// and a file in which no row had the key would have no such column.
 type LFChat struct {
 	Conversations []ShareGPTTurn `json:"conversations"`
-	System        string         `json:"system,omitempty"`
+	System        string         `json:"system"`
 }
 
 // LFPreference is a DPO row in LLaMA-Factory's alpaca ranking layout.
