@@ -492,3 +492,27 @@ func TestModelNegativesSlot(t *testing.T) {
 		t.Fatalf("negatives from another SFT train split survived a reshuffle: %v", err)
 	}
 }
+
+// TestManifestGolden pins the fixture's manifest: counts, files and
+// checksums (any change to stage bytes shows up here in review).
+func TestManifestGolden(t *testing.T) {
+	ws := fixture(t)
+	build(t, options(ws, 7))
+	got, err := os.ReadFile(ManifestPath(ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "manifest.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("manifest differs from %s (run with -update after checking why):\n%s", golden, got)
+	}
+}
