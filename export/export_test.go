@@ -21,10 +21,11 @@ import (
 type fieldKind int
 
 const (
-	str         fieldKind = iota // a string
-	strNonEmpty                  // a non-blank string
-	roleTurns                    // a non-empty list of {role, content} strings
-	shareTurns                   // a non-empty list of {from, value}, from ∈ system/human/gpt, human first after system
+	str              fieldKind = iota // a string
+	strNonEmpty                       // a non-blank string
+	roleTurns                         // a non-empty list of {role, content} strings
+	shareTurns                        // a non-empty list of {from, value}, from ∈ system/human/gpt, human first after system
+	shareTurnsPrompt                  // like shareTurns but ending with the human prompt (ShareGPT DPO)
 )
 
 // fileSchema is what every row of one export file must look like.
@@ -50,6 +51,8 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 		return fileSchema{required: map[string]fieldKind{"instruction": strNonEmpty, "chosen": strNonEmpty, "rejected": strNonEmpty}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "finetune/"):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}}
+	case format == "medicalgpt" && strings.HasPrefix(rel, "reward-sharegpt/"):
+		return fileSchema{required: map[string]fieldKind{"conversations": shareTurnsPrompt, "chosen": strNonEmpty, "rejected": strNonEmpty}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "reward/"):
 		return fileSchema{required: map[string]fieldKind{"question": strNonEmpty, "response_chosen": strNonEmpty, "response_rejected": strNonEmpty}}
 	}
@@ -68,13 +71,13 @@ func checkValue(v any, k fieldKind) string {
 		if k == strNonEmpty && strings.TrimSpace(s) == "" {
 			return "blank"
 		}
-	case roleTurns, shareTurns:
+	case roleTurns, shareTurns, shareTurnsPrompt:
 		list, ok := v.([]any)
 		if !ok || len(list) == 0 {
 			return "not a non-empty list"
 		}
 		keys := [2]string{"role", "content"}
-		if k == shareTurns {
+		if k != roleTurns {
 			keys = [2]string{"from", "value"}
 		}
 		var froms []string
@@ -90,7 +93,16 @@ func checkValue(v any, k fieldKind) string {
 			}
 			froms = append(froms, m[keys[0]].(string))
 		}
-		if k == shareTurns {
+		if k == shareTurnsPrompt {
+			if froms[0] == "system" {
+				froms = froms[1:]
+			}
+			if len(froms) == 0 || len(froms)%2 != 1 || froms[len(froms)-1] != "human" {
+				return "prompt does not end with a human turn"
+			}
+			froms = append(froms, "gpt") // the chosen/rejected answer completes it
+		}
+		if k != roleTurns {
 			if froms[0] == "system" {
 				froms = froms[1:]
 			}
@@ -371,6 +383,7 @@ func TestExportFormats(t *testing.T) {
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"finetune/train/sft.jsonl": {6, 2}, "finetune/valid/sft.jsonl": {3, 0}, "finetune/test/sft.jsonl": {1, 0},
 			"reward/train/dpo.json": {5, 1}, "reward/valid/dpo.json": {3, 0}, "reward/test/dpo.json": {1, 0},
+			"reward-sharegpt/train/dpo.jsonl": {5, 1}, "reward-sharegpt/valid/dpo.jsonl": {3, 0}, "reward-sharegpt/test/dpo.jsonl": {1, 0},
 		}},
 	}
 	for _, tc := range tests {
@@ -443,6 +456,10 @@ func TestExportContent(t *testing.T) {
 	dpo := read("medicalgpt/reward/test/dpo.json")
 	if want := `{"question":"高血压的诊断标准是什么？","response_chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","response_rejected":"血压高于120/80即可诊断。"}` + "\n"; dpo != want {
 		t.Errorf("dpo.json = %q", dpo)
+	}
+	sdpo := read("medicalgpt/reward-sharegpt/test/dpo.jsonl")
+	if want := `{"conversations":[{"from":"human","value":"高血压的诊断标准是什么？"}],"chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","rejected":"血压高于120/80即可诊断。"}` + "\n"; sdpo != want {
+		t.Errorf("reward-sharegpt dpo.jsonl = %q", sdpo)
 	}
 	info := read("llamafactory/dataset_info.json")
 	if !strings.Contains(info, `"ranking": true`) || !strings.Contains(info, `"file_name": "chimed_dpo_train.jsonl"`) {

@@ -20,8 +20,14 @@ func init() { Register(medicalGPT{}) }
 //   - finetune/<split>/sft.jsonl: ShareGPT {"conversations": [{"from":
 //     "system"|"human"|"gpt", "value": …}]}, for supervised_finetuning.py;
 //   - reward/<split>/dpo.json: JSON Lines {"question", "response_chosen",
-//     "response_rejected"}, for dpo_training.py and reward_modeling.py (the
-//     layout of MedicalGPT's own data/reward files).
+//     "response_rejected"}: the Qilin-Med DPO shape (its dpo_training.py
+//     reads data/dpo/dpo.json so) and that of MedicalGPT's earlier reward
+//     files (data/reward/test.json);
+//   - reward-sharegpt/<split>/dpo.jsonl: the ShareGPT DPO shape current
+//     MedicalGPT ships in data/reward/dpo_zh_500.jsonl, {"conversations":
+//     [{"from": "system"?}, {"from": "human", "value": prompt}], "chosen",
+//     "rejected"}, in its own folder because the scripts read every file of
+//     a folder and the two shapes cannot share one.
 type medicalGPT struct{}
 
 func (medicalGPT) Name() string { return "medicalgpt" }
@@ -36,6 +42,13 @@ type MGPreference struct {
 	Question         string `json:"question"`
 	ResponseChosen   string `json:"response_chosen"`
 	ResponseRejected string `json:"response_rejected"`
+}
+
+// MGShareGPTPreference is a DPO row in current MedicalGPT's ShareGPT DPO layout.
+type MGShareGPTPreference struct {
+	Conversations []ShareGPTTurn `json:"conversations"`
+	Chosen        string         `json:"chosen"`
+	Rejected      string         `json:"rejected"`
 }
 
 // mgFolders names MedicalGPT's folder and file for each stage.
@@ -69,6 +82,10 @@ func (medicalGPT) Export(ws workspace.Dir, out string, rep *Report) error {
 		}
 		return MGPreference{r.Prompt, r.Chosen, r.Rejected}, ""
 	}
+	sharePref := func(r schemas.DPORow) (MGShareGPTPreference, string) {
+		p, skip := pref(r)
+		return MGShareGPTPreference{[]ShareGPTTurn{{From: shareGPTHuman, Value: p.Question}}, p.ResponseChosen, p.ResponseRejected}, skip
+	}
 	for _, st := range schemas.Stages {
 		ins, err := stageInputs(ws, st, rep)
 		if err != nil {
@@ -92,6 +109,13 @@ func (medicalGPT) Export(ws workspace.Dir, out string, rep *Report) error {
 				var w *jsonlWriter[MGPreference]
 				if w, err = newJSONL[MGPreference](path); err == nil {
 					err = convert(in, out, rel, w, pref, rep)
+				}
+				if err == nil {
+					rel := filepath.ToSlash(filepath.Join("reward-sharegpt", in.split, "dpo.jsonl"))
+					var w *jsonlWriter[MGShareGPTPreference]
+					if w, err = newJSONL[MGShareGPTPreference](filepath.Join(out, rel)); err == nil {
+						err = convert(in, out, rel, w, sharePref, rep)
+					}
 				}
 			}
 			if err != nil {
