@@ -359,6 +359,12 @@ type manifestFile struct {
 	LeakageCheck string      `json:"leakage_check"`
 	KGStats      string      `json:"kg_stats"`
 	Files        []FileEntry `json:"files"`
+	// Stages and Eval count rows per stage split and eval set; stats checks
+	// its own counts against them.
+	Stages map[string]map[string]struct {
+		Rows int64 `json:"rows"`
+	} `json:"stages"`
+	Eval map[string]int64 `json:"eval"`
 }
 
 func (c *collector) manifest() error {
@@ -378,6 +384,7 @@ func (c *collector) manifest() error {
 	if mf.Files == nil {
 		c.rep.Manifest.Files = []FileEntry{}
 	}
+	c.checkManifestRows(mf)
 	if _, ok := m["sources"].(map[string]any); ok {
 		c.rep.Flow = sourcesTable(m, "in", "used", "unused")
 		// Drop the per-file rows map column: the stage sections show it.
@@ -389,6 +396,47 @@ func (c *collector) manifest() error {
 		}
 	}
 	return nil
+}
+
+// checkManifestRows compares the rows stats counted in each stage file with
+// the rows the manifest says build-stages wrote; any difference is a note
+// (a stage file changed after the manifest, or a step miscounted).
+func (c *collector) checkManifestRows(mf manifestFile) {
+	want := map[string]int64{} // workspace-relative file → rows
+	for st, splits := range mf.Stages {
+		for split, n := range splits {
+			want["stages/"+st+"/"+split+".parquet"] = n.Rows
+		}
+	}
+	for set, n := range mf.Eval {
+		want["stages/eval/"+set+".parquet"] = n
+	}
+	if len(want) == 0 {
+		return
+	}
+	got := map[string]int64{}
+	for _, st := range c.rep.Stages {
+		dir := "stages/" + st.Name + "/"
+		if strings.HasPrefix(st.Name, "eval/") {
+			dir = "stages/eval/"
+		}
+		for _, f := range st.Files {
+			got[dir+f.Name] = f.Count
+		}
+	}
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	agree := true
+	for _, k := range keys {
+		if g := got[k]; g != want[k] {
+			agree = false
+			c.note("stages/manifest.json says %s has %d rows; stats read %d", k, want[k], g)
+		}
+	}
+	c.rep.Manifest.RowsAgree = &agree
 }
 
 // kgStatsFile is the part of the kg step's statistics file stats reads.

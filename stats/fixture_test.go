@@ -44,6 +44,8 @@ func writeFixture(t testing.TB, ws workspace.Dir) {
 	put("stages/manifest.json", `{"version": "0.1.0-test", "seed": 7, "config_sha256": "abc", "leakage_check": "passed",
  "files": [{"path": "stages/dcpt/train.parquet", "rows": 3, "bytes": 900, "sha256": "0123456789abcdef0123"}],
  "sources": {"textbook": {"in": 7, "used": 6, "unused": {"cap": 1}, "rows": {"dcpt/train": 3}}},
+ "stages": {"dcpt": {"train": {"rows": 3, "tokens": 30}, "valid": {"rows": 2}}, "sft": {"train": {"rows": 1}}},
+ "eval": {"exam": 1, "qa": 1},
  "kg_stats": "stages/kg_stats.json", "future_key": [1, 2]}`)
 	put("stages/kg_stats.json", `{"in": 6, "triples": 5, "entities": 4, "heads": 2, "relations": 2,
  "dropped": {"kg_self_loop": 1},

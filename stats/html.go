@@ -54,6 +54,17 @@ func (r *Report) HTML() string {
 	return b.String()
 }
 
+// agreeWord renders Manifest.RowsAgree.
+func agreeWord(b *bool) string {
+	switch {
+	case b == nil:
+		return "not checked"
+	case *b:
+		return "yes"
+	}
+	return "no (see notes)"
+}
+
 func noData(b *strings.Builder, what string) {
 	fmt.Fprintf(b, "<p class=\"muted\">no data: %s</p>\n", esc(what))
 }
@@ -343,8 +354,8 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 			return
 		}
 		m := r.Manifest
-		fmt.Fprintf(b, "<p>version %s · seed %d · leakage check: <b>%s</b><br><span class=\"muted\">chimed.yaml sha256 %s</span></p>\n",
-			esc(m.Version), m.Seed, esc(m.LeakageCheck), esc(m.ConfigSHA256))
+		fmt.Fprintf(b, "<p>version %s · seed %d · leakage check: <b>%s</b> · rows match the stage files: <b>%s</b><br><span class=\"muted\">chimed.yaml sha256 %s</span></p>\n",
+			esc(m.Version), m.Seed, esc(m.LeakageCheck), agreeWord(m.RowsAgree), esc(m.ConfigSHA256))
 		var rows [][]string
 		for _, f := range m.Files {
 			rows = append(rows, []string{f.Path, num(float64(f.Rows)), humanize.IBytes(uint64(max(f.Bytes, 0))), shortSum(f.SHA256)})

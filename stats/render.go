@@ -292,7 +292,8 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 			return
 		}
 		m := r.Manifest
-		fmt.Fprintf(b, "version %s · seed %d · chimed.yaml sha256 `%s` · leakage check: %s\n\n", m.Version, m.Seed, m.ConfigSHA256, m.LeakageCheck)
+		fmt.Fprintf(b, "version %s · seed %d · chimed.yaml sha256 `%s` · leakage check: %s · rows match the stage files: %s\n\n",
+			m.Version, m.Seed, m.ConfigSHA256, m.LeakageCheck, agreeWord(m.RowsAgree))
 		var rows [][]string
 		for _, f := range m.Files {
 			rows = append(rows, []string{f.Path, num(float64(f.Rows)), humanize.IBytes(uint64(max(f.Bytes, 0))), shortSum(f.SHA256)})

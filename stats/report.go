@@ -134,6 +134,9 @@ type ManifestStats struct {
 	ConfigSHA256 string      `json:"config_sha256"`
 	LeakageCheck string      `json:"leakage_check"`
 	Files        []FileEntry `json:"files"`
+	// RowsAgree says whether every stage and eval file holds the rows the
+	// manifest says it does (absent when the manifest has no counts).
+	RowsAgree *bool `json:"rows_agree,omitempty"`
 }
 
 // FileEntry is one file of the manifest.

@@ -116,6 +116,10 @@ func TestCollectFixture(t *testing.T) {
 	if r.Manifest == nil || r.Manifest.Seed != 7 || len(r.Manifest.Files) != 1 || r.Flow == nil || strings.Join(r.Flow.Columns, ",") != "in,used,unused" {
 		t.Errorf("manifest = %+v flow = %+v", r.Manifest, r.Flow)
 	}
+	if a := r.Manifest.RowsAgree; a == nil || *a || !containsNote(r, "stages/manifest.json says stages/dcpt/valid.parquet has 2 rows; stats read 1") ||
+		containsNote(r, "train.parquet has") || containsNote(r, "eval/exam.parquet has") {
+		t.Errorf("manifest row check: agree %v, notes %q", a, r.Notes)
+	}
 	if !containsNote(r, "stages/dcpt/test.parquet is missing") {
 		t.Errorf("notes = %q", r.Notes)
 	}
