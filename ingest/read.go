@@ -534,6 +534,9 @@ func (fr *fileReader) checkText(b []byte) int {
 // invalidBytes is the error for a record holding bytes invalid in the file's
 // encoding; at is the absolute offset in the decoded stream.
 func (fr *fileReader) invalidBytes(b []byte, i int, at int64) error {
+	if fr.enc.enc != nil {
+		return fmt.Errorf("bytes invalid in %s at byte %d of the decoded text (where the decoder put U+FFFD)", fr.enc.name, at)
+	}
 	end := min(i+4, len(b))
 	return fmt.Errorf("bytes invalid in %s at byte %d: % x", fr.enc.name, at, b[i:end])
 }

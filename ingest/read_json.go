@@ -226,11 +226,12 @@ func jsonUnquote(b []byte) (string, error) {
 // ends; the decoder validates the rest. Hand-written: encoding/json's token
 // Decoder can neither cap a value's size nor go on after a bad element.
 type jsonScanner struct {
-	br   *bufio.Reader
-	off  int64 // offset of the next byte in the decoded stream
-	line int64 // line of the next byte
-	max  int64
-	buf  []byte
+	br    *bufio.Reader
+	off   int64 // offset of the next byte in the decoded stream
+	line  int64 // line of the next byte
+	max   int64
+	buf   []byte
+	stack []byte // open brackets of the value being captured
 }
 
 func newJSONScanner(r io.Reader, base, max int64) *jsonScanner {
@@ -328,9 +329,15 @@ type captured struct {
 }
 
 // capture reads the next value. With depth 0 it starts at the value's
-// first byte; with depth > 0 it continues inside containers already opened,
-// whose text so far is prefix. discard drops the text (for skipped
+// first byte; with depth > 0 it continues inside that many objects already
+// opened, whose text so far is prefix. discard drops the text (for skipped
 // values). The returned text is valid until the next capture.
+//
+// Broken input is cut where a later record can still be found: a closing
+// bracket closes the innermost matching opener (so "{"a": [}" ends at its
+// "}"), a closer nothing opened ends the value before it, and a raw newline
+// ends a string (JSON strings cannot hold one). The decoder then rejects
+// the cut value, and the stream goes on at the next element.
 func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured, error) {
 	if _, err := s.skipSpace(); err != nil {
 		return captured{}, errors.New("unexpected end of file: want a value")
@@ -340,6 +347,11 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 	inString, escaped := false, false
 	scalar := false
 	first := depth == 0
+	stack := s.stack[:0]
+	for range depth {
+		stack = append(stack, '{')
+	}
+	defer func() { s.stack = stack[:0] }()
 	for {
 		chunk, err := s.br.Peek(max(s.br.Buffered(), 1))
 		if len(chunk) == 0 {
@@ -357,7 +369,7 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 			case '"':
 				inString, i = true, 1
 			case '{', '[':
-				depth, i = 1, 1
+				stack, i = append(stack, chunk[0]), 1
 			default:
 				scalar = true
 			}
@@ -373,9 +385,11 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 					escaped = false
 				case c == '\\':
 					escaped = true
+				case c == '\n':
+					inString = false
 				case c == '"':
 					inString = false
-					if depth == 0 {
+					if len(stack) == 0 {
 						i++
 						done = true
 						break scan
@@ -392,10 +406,15 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 				case '"':
 					inString = true
 				case '{', '[':
-					depth++
+					stack = append(stack, c)
 				case '}', ']':
-					depth--
-					if depth == 0 {
+					j := bytes.LastIndexByte(stack, c-2) // '{' is '}'-2, '[' is ']'-2
+					if j < 0 {
+						done = true // a closer of an outer container
+						break scan
+					}
+					stack = stack[:j]
+					if len(stack) == 0 {
 						i++
 						done = true
 						break scan

@@ -63,7 +63,18 @@ func sniffJSON(b []byte, i int, ext string) (Format, bool) {
 	end, complete := jsonValueEnd(b, i)
 	if !complete {
 		if end < 0 {
-			return "", false // broken before the window ends: not JSON
+			// Mismatched brackets: a broken document if the extension
+			// or its start says JSON, else prose that starts with one.
+			switch {
+			case jsonl:
+				return FormatJSONL, true
+			case ext == ".json":
+				return FormatJSON, true
+			}
+			if k := skipJSONSpace(b, i+1); b[i] == '[' && k < len(b) && (b[k] == '{' || b[k] == '[') {
+				return FormatJSON, true
+			}
+			return "", false
 		}
 		// The first value runs past the window. A newline inside it means
 		// a pretty-printed document; one long line is JSON Lines unless
