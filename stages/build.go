@@ -487,7 +487,7 @@ func (b *builder) evalPass() error {
 			src.settle(false, ReasonExamBadAnswer, 1)
 			return nil
 		}
-		group := groupKey(q.Cluster, canonical(q.Question))
+		group := groupKey(q.Cluster, q.Question)
 		addKeys(group, q.Question)
 		if err := b.exam.Write(*q); err != nil {
 			return err
@@ -514,7 +514,7 @@ func (b *builder) evalPass() error {
 			src.settle(false, ReasonEmpty, 1)
 			return nil
 		}
-		return qa(src, r.ID, r.Source, groupKey(r.Cluster, canonical(q)), q, a)
+		return qa(src, r.ID, r.Source, groupKey(r.Cluster, q), q, a)
 	})
 	if err != nil {
 		return err
@@ -530,7 +530,7 @@ func (b *builder) evalPass() error {
 			return nil
 		}
 		u, a := firstExchange(parts[0])
-		return qa(src, d.ID, d.Source, groupKey(d.Cluster, canonical(u)), u, a)
+		return qa(src, d.ID, d.Source, groupKey(d.Cluster, u), u, a)
 	})
 }
 
@@ -552,7 +552,7 @@ func (b *builder) texts() error {
 		if t := strings.TrimSpace(r.Title); t != "" && body != "" && !strings.HasPrefix(body, t) {
 			body = t + "\n" + body
 		}
-		group := groupKey(r.Cluster, canonical(body))
+		group := groupKey(r.Cluster, body)
 		switch {
 		case body == "":
 			f.fail(ReasonEmpty)
@@ -575,7 +575,7 @@ func (b *builder) qas() error {
 		}
 		src, f := b.source(r.Source, schemas.KindQA), fate{}
 		q, a := strings.TrimSpace(r.Question), strings.TrimSpace(r.Answer)
-		group := groupKey(r.Cluster, canonical(q))
+		group := groupKey(r.Cluster, q)
 		rec := []string{r.ID}
 		switch {
 		case q == "" || a == "":
@@ -684,7 +684,7 @@ func (b *builder) dialogues() error {
 			return nil
 		}
 		u, _ := firstExchange(parts[0])
-		group := groupKey(d.Cluster, canonical(u))
+		group := groupKey(d.Cluster, u)
 		var texts, users []string
 		for _, p := range parts {
 			for _, t := range p {
@@ -719,7 +719,7 @@ func (b *builder) exams() error {
 		}
 		src, f := b.source(q.Source, schemas.KindExam), fate{}
 		opts, ok := examOptions(q)
-		group := groupKey(q.Cluster, canonical(q.Question))
+		group := groupKey(q.Cluster, q.Question)
 		rec := []string{q.ID}
 		if !ok {
 			src.settle(false, ReasonExamBadAnswer, 1)
@@ -755,7 +755,7 @@ func (b *builder) preferences() error {
 		}
 		src, f := b.source(p.Source, schemas.KindPreference), fate{}
 		prompt, chosen, rejected := strings.TrimSpace(p.Prompt), strings.TrimSpace(p.Chosen), strings.TrimSpace(p.Rejected)
-		group := groupKey(p.Cluster, canonical(prompt))
+		group := groupKey(p.Cluster, prompt)
 		switch {
 		case prompt == "" || chosen == "" || rejected == "":
 			f.fail(ReasonEmpty)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -58,27 +59,38 @@ func (a *SplitAssigner) Split(groupKey string) int {
 var weightSalt = []byte("chimed-weight")
 
 // canonical folds text for group keys and question matching: no
-// whitespace, lower case, full-width ASCII folded to half width.
+// whitespace, lower case, full-width ASCII folded to half width. CJK runes,
+// which have no case, skip the case tables (most of the cost otherwise).
 func canonical(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' {
+		switch {
+		case r < utf8.RuneSelf:
+			if r == ' ' || (r >= '\t' && r <= '\r') {
+				continue
+			}
+			if r >= 'A' && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+		case r >= 0x3040 && r < 0xA000: // kana, CJK ideographs: no case, no spaces
+		case r >= '！' && r <= '～':
+			r = unicode.ToLower(r - 0xfee0)
+		case unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff':
 			continue
+		default:
+			r = unicode.ToLower(r)
 		}
-		if r >= '！' && r <= '～' {
-			r -= 0xfee0
-		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(r)
 	}
 	return b.String()
 }
 
 // groupKey is a record's split key: its near-duplicate cluster when clean
-// set one, else "q:" + its canonical question or text.
-func groupKey(cluster, canonicalText string) string {
+// set one, else "q:" + the hash of its canonical question or text.
+func groupKey(cluster, text string) string {
 	if cluster != "" {
 		return "c:" + cluster
 	}
-	return "q:" + schemas.StableID(canonicalText)
+	return "q:" + schemas.StableID(canonical(text))
 }
