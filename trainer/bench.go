@@ -18,8 +18,11 @@ import (
 // measured in issue #5; Bench reports its figure next to it.
 const PyTorchTokensPerSec = 612
 
-// BenchResult is a timing of DCPT steps on the `ref` preset.
+// BenchResult is a timing of DCPT steps on a preset (`ref` for the
+// benchmark). Wall time counts whatever else the machine is running;
+// CPUSeconds does not.
 type BenchResult struct {
+	Preset     string
 	Arch       Arch
 	Batch      int
 	Steps      int
@@ -27,15 +30,17 @@ type BenchResult struct {
 	PerStep    time.Duration
 	TokensSec  float64
 	PeakRSSMiB float64
+	// CPUSecondsPerStep is user+system CPU per timed step.
+	CPUSecondsPerStep float64
 }
 
 func (r BenchResult) String() string {
-	return fmt.Sprintf("preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
+	return fmt.Sprintf("%s preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
 		"%d steps after a %.1fs first step, %.2fs/step, %.0f tokens/s "+
-		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), peak RSS %.0f MiB",
-		r.Arch.Vocab, r.Arch.Context, r.Arch.Dim, r.Arch.Layers, r.Arch.Heads, r.Batch,
+		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), %.1f CPU-s/step, peak RSS %.0f MiB",
+		r.Preset, r.Arch.Vocab, r.Arch.Context, r.Arch.Dim, r.Arch.Layers, r.Arch.Heads, r.Batch,
 		r.Steps, r.Compile.Seconds(), r.PerStep.Seconds(), r.TokensSec,
-		PyTorchTokensPerSec, r.TokensSec/PyTorchTokensPerSec, r.PeakRSSMiB)
+		PyTorchTokensPerSec, r.TokensSec/PyTorchTokensPerSec, r.CPUSecondsPerStep, r.PeakRSSMiB)
 }
 
 // Bench times steps DCPT training steps of the `ref` preset on random
@@ -70,11 +75,12 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 	ctx := newContext(cfg.Seed)
 	tr := train.NewTrainer(backend, ctx, s.modelFn, s.lossFn, optimizers.Adam().LearningRate(1e-3).Done(), nil, nil)
 	ord := newOrder(s.examples, cfg.Seed)
-	res := &BenchResult{Arch: a, Batch: batch, Steps: steps}
+	res := &BenchResult{Preset: name, Arch: a, Batch: batch, Steps: steps}
 	var start time.Time
+	var cpu0 float64
 	for step := 0; step <= steps; step++ {
 		if step == 1 {
-			start = time.Now()
+			start, cpu0 = time.Now(), cpuSeconds()
 		}
 		t0 := time.Now()
 		in, labels, _ := s.batch(ord.batch(step, batch))
@@ -87,6 +93,7 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 		log.Info("bench step", "step", step, "seconds", fmt.Sprintf("%.2f", time.Since(t0).Seconds()))
 	}
 	el := time.Since(start)
+	res.CPUSecondsPerStep = (cpuSeconds() - cpu0) / float64(max(steps, 1))
 	res.PerStep = el / time.Duration(max(steps, 1))
 	res.TokensSec = float64(steps*batch*a.Context) / el.Seconds()
 	var ru syscall.Rusage
@@ -94,4 +101,13 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 		res.PeakRSSMiB = float64(ru.Maxrss) / 1024 // Linux reports KiB
 	}
 	return res, nil
+}
+
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
