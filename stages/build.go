@@ -467,6 +467,8 @@ func (b *builder) evalPass() error {
 	if len(b.opts.EvalSources) == 0 {
 		return nil
 	}
+	before := b.m.Throughput // the training pass reads these files again; count them once
+	defer func() { b.m.Throughput = before }()
 	evalRow := func(src *SourceCount, key string, group, id string, records []string) error {
 		src.Rows[key]++
 		src.settle(true, "", 1)
