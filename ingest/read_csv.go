@@ -24,7 +24,7 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 	}
 	base := int64(fr.enc.bom)
 	header := opts.Columns
-	useHeader := opts.Header == nil || *opts.Header
+	wantHeader := hasHeader(opts.Header, opts.Columns)
 	var row int64
 	nextLine := int64(1) // where the next record starts, as best known
 	for {
@@ -54,7 +54,7 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 				return
 			}
 			loc.Line = int64(pe.StartLine)
-			if header == nil && useHeader {
+			if wantHeader {
 				fr.fail(loc, true, fmt.Errorf("header: %w", err))
 				return
 			}
@@ -64,11 +64,14 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 			}
 			continue
 		}
-		if header == nil {
-			if useHeader {
+		if wantHeader {
+			wantHeader = false
+			if header == nil {
 				header = headerNames(record)
-				continue
 			}
+			continue
+		}
+		if header == nil {
 			header = make([]string, len(record))
 			for i := range header {
 				header[i] = "_" + strconv.Itoa(i)
@@ -159,6 +162,16 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// hasHeader reports whether a file's first row is a header: as csv.header
+// (or xlsx.header) says, and by default unless columns are named, since
+// naming them means the file has no header row of its own.
+func hasHeader(header *bool, columns []string) bool {
+	if header != nil {
+		return *header
+	}
+	return len(columns) == 0
 }
 
 // headerNames turns a header row into field names: a BOM is stripped from

@@ -18,7 +18,7 @@ var goldenSources = map[string]Source{
 	"utf16.txt":              {},
 	"array_broken.json":      {},
 	"object_of_records.json": {},
-	"triples.spo":            {CSV: CSVOptions{Columns: []string{"head", "relation", "tail"}, Header: bptr(false)}},
+	"triples.spo":            {CSV: CSVOptions{Columns: []string{"head", "relation", "tail"}}},
 	"meddialog.txt":          {Text: TextOptions{Split: SplitPattern, Pattern: `^id=\d+\s*$`, Parser: "meddialog"}},
 	"blocks_gbk.txt":         {Text: TextOptions{Split: SplitBlank}},
 }

@@ -33,10 +33,7 @@ func (fr *fileReader) readJSON(r io.Reader) {
 	for docs := 0; ; docs++ {
 		c, err := s.skipSpace()
 		if err == io.EOF {
-			if docs == 0 {
-				fr.fail(s.loc(row), true, errors.New("empty JSON file"))
-			}
-			return
+			return // an empty file has no records, like an empty JSONL
 		}
 		if err != nil {
 			fr.fail(s.loc(row), true, err)

@@ -224,6 +224,24 @@ func TestReadFile(t *testing.T) {
 			},
 		},
 		{
+			name:  "csv columns named over a header row",
+			ext:   ".csv",
+			input: "Q,A\n头痛,休息\n",
+			src:   Source{CSV: CSVOptions{Header: bptr(true), Columns: []string{"question", "answer"}}},
+			want: []event{
+				{Loc: loc(2, 0, 4), Fields: map[string]any{"question": "头痛", "answer": "休息"}},
+			},
+		},
+		{
+			name:  "csv columns named, so no header row by default",
+			ext:   ".csv",
+			input: "头痛,休息\n",
+			src:   Source{CSV: CSVOptions{Columns: []string{"question", "answer"}}},
+			want: []event{
+				{Loc: loc(1, 0, 0), Fields: map[string]any{"question": "头痛", "answer": "休息"}},
+			},
+		},
+		{
 			name:  "GBK with an invalid byte",
 			ext:   ".csv",
 			input: gbk("a,b\n内科,高血压\n") + "\x81\x20,x\n" + gbk("外科,骨折\n"),

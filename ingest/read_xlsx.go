@@ -11,9 +11,9 @@ import (
 
 // readXLSX reads one sheet (xlsx.sheet, default the first) with excelize's
 // streaming row iterator, so a big sheet is not turned into one [][]string.
-// The header row (or xlsx.columns) names the fields; a row's missing
-// trailing cells are empty strings, cells past the header are kept as
-// "_<column>", and empty rows are not records. Locations carry no line
+// The header row (or xlsx.columns; without either, "_0", "_1", …) names
+// the fields; a row's missing trailing cells are empty strings, cells past
+// the header are kept as "_<column>", and empty rows are not records. Locations carry no line
 // (Line 0) and no offset (-1): Row is the record's ordinal.
 func (fr *fileReader) readXLSX(r io.Reader) {
 	fileLoc := Location{Offset: -1}
@@ -42,7 +42,7 @@ func (fr *fileReader) readXLSX(r io.Reader) {
 	}
 	defer rows.Close()
 	header := opts.Columns
-	useHeader := opts.Header == nil || *opts.Header
+	wantHeader := hasHeader(opts.Header, opts.Columns)
 	var row int64
 	for rows.Next() {
 		loc := Location{Row: row, Offset: -1}
@@ -54,9 +54,18 @@ func (fr *fileReader) readXLSX(r io.Reader) {
 		if emptyRow(cells) {
 			continue
 		}
-		if header == nil && useHeader {
-			header = headerNames(cells)
+		if wantHeader {
+			wantHeader = false
+			if header == nil {
+				header = headerNames(cells)
+			}
 			continue
+		}
+		if header == nil {
+			header = make([]string, len(cells))
+			for i := range header {
+				header[i] = "_" + strconv.Itoa(i)
+			}
 		}
 		row++
 		var size int64
