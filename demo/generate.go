@@ -26,9 +26,11 @@ type Options struct {
 // DefaultSeed is the seed `chimed demo` uses without --seed.
 const DefaultSeed = 42
 
-// defaultBytes is about what the default demo writes; --scale divides by
-// it to get how many times to grow each growing source.
-const defaultBytes = 6 << 20
+// defaultBytes is about what one unit of growth writes: the default demo
+// minus the sources that do not grow (eval sets, KG) and most over-long
+// lines (see plantCount). --scale divides by it to get the growth factor;
+// `--scale 1GB` gives about 1 GB.
+const defaultBytes = 3328 << 10
 
 // Guard settings of the default scale (see Truth.Guarded).
 const (
@@ -75,7 +77,7 @@ func Generate(ws string, opts Options) (*Truth, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	g := &generator{ws: ws, opts: opts, ds: facts(), factor: 1, pools: map[schemas.Kind][]pooled{}}
-	if opts.ScaleBytes > defaultBytes*3/2 {
+	if opts.ScaleBytes > 3*defaultBytes {
 		g.factor = int((opts.ScaleBytes + defaultBytes/2) / defaultBytes)
 	}
 	g.guarded = g.factor == 1
