@@ -531,6 +531,24 @@ func (fr *fileReader) checkText(b []byte) int {
 	return bytes.Index(b, []byte("\uFFFD"))
 }
 
+// checkString is checkText for a record already held as a string.
+func (fr *fileReader) checkString(s string) int {
+	if fr.enc.enc == nil {
+		if utf8.ValidString(s) {
+			return -1
+		}
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return i
+			}
+			i += size
+		}
+		return -1
+	}
+	return strings.Index(s, "\uFFFD")
+}
+
 // invalidBytes is the error for a record holding bytes invalid in the file's
 // encoding; at is the absolute offset in the decoded stream.
 func (fr *fileReader) invalidBytes(b []byte, i int, at int64) error {

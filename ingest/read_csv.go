@@ -85,8 +85,8 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 			}
 			continue
 		}
-		if i := fr.checkText([]byte(text)); i >= 0 {
-			if !fr.failText(loc, text, fr.invalidBytes([]byte(text), i, start+int64(i))) {
+		if i := fr.checkString(text); i >= 0 {
+			if !fr.failText(loc, text, fr.invalidBytes([]byte(text[i:min(i+4, len(text))]), 0, start+int64(i))) {
 				return
 			}
 			continue
