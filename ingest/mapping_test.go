@@ -429,3 +429,54 @@ func FuzzParseOptionCell(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMapRecord runs every preset's mapping over arbitrary JSON records: a
+// record either maps to complete rows or fails with an error, never a panic.
+func FuzzMapRecord(f *testing.F) {
+	for _, s := range []string{
+		`{"instruction":"q","output":"a"}`,
+		`{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}],"chosen":"c","rejected":"r"}`,
+		`{"spo_list":[{"subject":"a","predicate":"p","object":{"@value":"b"}}]}`,
+		`{"name":"病","symptom":["咳"],"cure_department":["内科","呼吸内科"],"drug_detail":["厂(药)"]}`,
+		`{"Question":"q","Options":"A 甲\nB 乙","Answer":"AB","A":"x","B":"y"}`,
+		`["病人：你好","医生：您好"]`,
+		`{"dialogue":["预约医生： x","病人：a"],"conversation":[{"role":"user","content":"a"}]}`,
+	} {
+		f.Add(s, uint8(0))
+	}
+	names := PresetNames()
+	mappers := make([]*mapper, len(names))
+	for i, n := range names {
+		s, err := ApplyPreset(Source{Name: "f", Kind: Presets[n].Kind, Preset: n, Paths: []string{"x"}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if mappers[i], err = compileMapping(&s); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, js string, which uint8) {
+		var v any
+		if json.Unmarshal([]byte(js), &v) != nil {
+			return
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{"_value": v}
+		}
+		mp := mappers[int(which)%len(mappers)]
+		raw := Raw{Loc: Location{File: "f", Row: 1}, Fields: m}
+		rows, err := mp.mapRecord(&raw, nil)
+		if err != nil {
+			if len(rows) != 0 {
+				t.Fatalf("%s: error %v with %d rows", names[int(which)%len(mappers)], err, len(rows))
+			}
+			return
+		}
+		for _, r := range rows {
+			if r.RecordID() == "" {
+				t.Fatalf("row without id: %+v", r)
+			}
+		}
+	})
+}
