@@ -70,6 +70,10 @@ func detectEncoding(prefix []byte, atEOF bool) textEncoding {
 	case bytes.HasPrefix(prefix, bomUTF16BE):
 		return textEncoding{name: "utf-16be", enc: unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), bom: 2}
 	}
+	if order, ok := utf16WithoutBOM(prefix); ok {
+		return textEncoding{name: "utf-16" + map[unicode.Endianness]string{unicode.LittleEndian: "le", unicode.BigEndian: "be"}[order],
+			enc: unicode.UTF16(order, unicode.IgnoreBOM)}
+	}
 	if validUTF8Prefix(prefix, atEOF) {
 		return textEncoding{name: "utf-8"}
 	}
@@ -98,4 +102,32 @@ func validUTF8Prefix(b []byte, atEOF bool) bool {
 		break
 	}
 	return false
+}
+
+// utf16WithoutBOM spots UTF-16 that lacks a byte-order mark by its zero
+// bytes: text that is mostly ASCII (JSON punctuation, CSV commas, digits)
+// has a zero in every other byte, on the even side for big-endian and the
+// odd side for little-endian. Text in UTF-8 or GB18030 has no zero bytes.
+func utf16WithoutBOM(b []byte) (unicode.Endianness, bool) {
+	b = b[:min(len(b), 4096)&^1]
+	if len(b) < 8 {
+		return unicode.LittleEndian, false
+	}
+	var even, odd int
+	for i := 0; i < len(b); i += 2 {
+		if b[i] == 0 {
+			even++
+		}
+		if b[i+1] == 0 {
+			odd++
+		}
+	}
+	pairs := len(b) / 2
+	switch {
+	case odd*10 >= pairs*3 && even*20 < pairs:
+		return unicode.LittleEndian, true
+	case even*10 >= pairs*3 && odd*20 < pairs:
+		return unicode.BigEndian, true
+	}
+	return unicode.LittleEndian, false
 }

@@ -68,6 +68,14 @@ func utf16le(s string) string {
 	return b
 }
 
+func utf16be(s string) string {
+	b, err := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewEncoder().String(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func gzipped(s string) string {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
@@ -135,6 +143,15 @@ func TestReadFile(t *testing.T) {
 			want: []event{
 				{Loc: loc(1, 0, 2), Fields: map[string]any{"问": "头痛"}},
 				{Loc: loc(2, 1, 19), Fields: map[string]any{"问": "发热"}},
+			},
+		},
+		{
+			name:  "UTF-16BE JSONL without a BOM",
+			ext:   "",
+			input: utf16be("{\"问\":\"头痛\"}\n{\"问\":\"发热\"}\n"),
+			want: []event{
+				{Loc: loc(1, 0, 0), Fields: map[string]any{"问": "头痛"}},
+				{Loc: loc(2, 1, 17), Fields: map[string]any{"问": "发热"}},
 			},
 		},
 		{

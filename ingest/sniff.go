@@ -39,9 +39,10 @@ func Sniff(prefix []byte, ext string) Format {
 }
 
 // sniffText turns a prefix into UTF-8-compatible bytes for the text
-// sniffers: a UTF-8 BOM is dropped and UTF-16 is decoded. GB18030 needs no
-// decoding here, since its ASCII bytes (brackets, tabs, commas, newlines)
-// never occur inside a multi-byte character.
+// sniffers: a UTF-8 BOM is dropped and UTF-16 (with or without BOM) is
+// decoded. GB18030 needs no decoding here, since its ASCII bytes
+// (brackets, tabs, commas, newlines) never occur inside a multi-byte
+// character.
 func sniffText(prefix []byte) []byte {
 	switch {
 	case bytes.HasPrefix(prefix, bomUTF8):
@@ -51,6 +52,10 @@ func sniffText(prefix []byte) []byte {
 		return out
 	case bytes.HasPrefix(prefix, bomUTF16BE):
 		out, _ := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder().Bytes(prefix[2 : len(prefix)&^1])
+		return out
+	}
+	if order, ok := utf16WithoutBOM(prefix); ok {
+		out, _ := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder().Bytes(prefix[:len(prefix)&^1])
 		return out
 	}
 	return prefix
