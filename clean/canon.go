@@ -213,22 +213,34 @@ func mix64(x uint64) uint64 {
 
 // windowHashes calls fn with the hash of every window of exactly n runes
 // of rs (none when rs is shorter), salted; fn returns false to stop.
+// Hand-written rolling polynomial hash (mod 2⁶⁴), mixed per window, so each
+// window costs O(1) whatever n is.
 func windowHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
-	for i := 0; i+n <= len(rs); i++ {
-		h := salt
-		for _, r := range rs[i : i+n] {
-			h = (h ^ uint64(r)) * 0x100000001b3
-		}
-		if !fn(mix64(h)) {
+	if n <= 0 || len(rs) < n {
+		return
+	}
+	const base = 0x100000001b3
+	pow := uint64(1) // base^(n-1)
+	for i := 1; i < n; i++ {
+		pow *= base
+	}
+	var h uint64
+	for _, r := range rs[:n] {
+		h = h*base + uint64(r)
+	}
+	for i := 0; ; i++ {
+		if !fn(mix64(h ^ salt)) {
 			return
 		}
+		if i+n >= len(rs) {
+			return
+		}
+		h = (h-uint64(rs[i])*pow)*base + uint64(rs[i+n])
 	}
 }
 
 // runeGramHashes calls fn with the hash of every n-rune window of rs (or of
-// rs as a whole when it is shorter than n but not empty). Hand-written: an
-// order-sensitive polynomial over the window's runes, mixed, so no string is
-// built per n-gram.
+// rs as a whole when it is shorter than n but not empty).
 func runeGramHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 	if len(rs) == 0 {
 		return
@@ -237,13 +249,5 @@ func runeGramHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 		n = len(rs)
 		salt ^= 0x5bd1e995 // a whole short text is not the same as an n-gram of a longer one
 	}
-	for i := 0; i+n <= len(rs); i++ {
-		h := salt
-		for _, r := range rs[i : i+n] {
-			h = (h ^ uint64(r)) * 0x100000001b3
-		}
-		if !fn(mix64(h)) {
-			return
-		}
-	}
+	windowHashes(rs, n, salt, fn)
 }

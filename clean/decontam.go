@@ -22,7 +22,8 @@ type evalIndex struct {
 	n         int
 	answers   bool
 	grams     map[uint64]uint32
-	shortLens []int // lengths of short eval texts, ascending
+	bloom     []uint64 // one bit per hash mod 2²², set for every key of grams
+	shortLens []int    // lengths of short eval texts, ascending
 	ids       []string
 }
 
@@ -30,8 +31,12 @@ type evalIndex struct {
 // windows compared with it), keeping them apart from n-character windows.
 const saltShort = 0x5bd1e995
 
+// bloomBits sizes the bit filter in front of the map (512 KiB): most
+// training windows miss it and never touch the map.
+const bloomBits = 1 << 22
+
 func newEvalIndex(n int, answers bool) *evalIndex {
-	return &evalIndex{n: n, answers: answers, grams: map[uint64]uint32{}}
+	return &evalIndex{n: n, answers: answers, grams: map[uint64]uint32{}, bloom: make([]uint64, bloomBits/64)}
 }
 
 // add indexes the eval-facing fields of one eval row.
@@ -45,6 +50,7 @@ func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
 	put := func(h uint64) bool {
 		if _, ok := x.grams[h]; !ok {
 			x.grams[h] = idx
+			x.bloom[(h%bloomBits)/64] |= 1 << (h % 64)
 		}
 		return true
 	}
@@ -72,6 +78,9 @@ func (x *evalIndex) match(r schemas.Record, fields []string, buf []rune) (string
 	fields = probeFields(r, fields[:0])
 	found := -1
 	look := func(h uint64) bool {
+		if x.bloom[(h%bloomBits)/64]&(1<<(h%64)) == 0 {
+			return true
+		}
 		if i, ok := x.grams[h]; ok {
 			found = int(i)
 			return false

@@ -101,15 +101,16 @@ func (m *MinHasher) Signature(shingles []uint64, sig []uint32) bool {
 	if len(shingles) == 0 {
 		return false
 	}
-	for i := range sig {
-		sig[i] = math.MaxUint32
-	}
-	for _, h := range shingles {
-		for i, a := range m.a {
-			if v := uint32((a*h + m.b[i]) >> 32); v < sig[i] {
-				sig[i] = v
+	// Permutation-major: the running minimum stays in a register.
+	for i, a := range m.a[:len(sig)] {
+		b := m.b[i]
+		lo := uint32(math.MaxUint32)
+		for _, h := range shingles {
+			if v := uint32((a*h + b) >> 32); v < lo {
+				lo = v
 			}
 		}
+		sig[i] = lo
 	}
 	return true
 }
@@ -167,8 +168,15 @@ type LSHIndex struct {
 	bands [][]uint64
 }
 
-// NewLSHIndex makes an index of the given number of bands.
-func NewLSHIndex(bands int) *LSHIndex { return &LSHIndex{bands: make([][]uint64, bands)} }
+// NewLSHIndex makes an index of the given number of bands, with room for
+// rows rows, so the fixed cost per row is not doubled by slice growth.
+func NewLSHIndex(bands int, rows int64) *LSHIndex {
+	x := &LSHIndex{bands: make([][]uint64, bands)}
+	for b := range x.bands {
+		x.bands[b] = make([]uint64, 0, rows)
+	}
+	return x
+}
 
 // Add records the band keys of row ord.
 func (x *LSHIndex) Add(ord uint32, keys []uint32) {

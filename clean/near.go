@@ -1,7 +1,12 @@
 package clean
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -38,7 +43,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 	var ord uint32
 	if len(lastUse) > 0 {
 		for _, part := range parts {
-			for st, err := range schemas.ReadFile[staged[T]](part) {
+			for st, err := range schemas.ReadFile[stagedRow[T]](part) { // without the original's JSON
 				if err != nil {
 					return err
 				}
@@ -107,3 +112,72 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 	}
 	return nil
 }
+
+// stagedRow reads only the row column of a staged file (parquet-go reads
+// the columns the struct names), for the verification pass.
+type stagedRow[T any] struct {
+	Row T `parquet:"row"`
+}
+
+// stageWriter writes the rows between pass 1 and pass 3 to one Parquet file
+// with Snappy rather than zstd: the file lives for one run, so writing and
+// reading it fast matters more than its size.
+type stageWriter[T any] struct {
+	path string
+	f    *os.File
+	w    *parquet.GenericWriter[staged[T]]
+	buf  []staged[T]
+	rows int
+}
+
+func newStageWriter[T any](dir string) (*stageWriter[T], error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "stage.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &stageWriter[T]{path: path, f: f, w: parquet.NewGenericWriter[staged[T]](f, parquet.Compression(&parquet.Snappy))}, nil
+}
+
+// Write buffers a row and writes a row group every 8,192 rows.
+func (s *stageWriter[T]) Write(r staged[T]) error {
+	s.buf = append(s.buf, r)
+	if len(s.buf) < 256 {
+		return nil
+	}
+	return s.flush()
+}
+
+func (s *stageWriter[T]) flush() error {
+	if _, err := s.w.Write(s.buf); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	s.rows += len(s.buf)
+	s.buf = s.buf[:0]
+	if s.rows%8192 == 0 {
+		return s.w.Flush()
+	}
+	return nil
+}
+
+// Close finishes the file; Files then lists it.
+func (s *stageWriter[T]) Close() error {
+	if len(s.buf) > 0 {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	if err := s.w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	return s.f.Close()
+}
+
+// Abort closes the file (it is removed with the staging folder).
+func (s *stageWriter[T]) Abort() { s.f.Close() }
+
+// Files lists the staged file.
+func (s *stageWriter[T]) Files() []string { return []string{s.path} }

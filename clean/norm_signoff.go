@@ -18,8 +18,17 @@ import (
 //
 // Counter: "signoffs" (sign-offs trimmed).
 type signoffNormaliser struct {
-	tail   *regexp.Regexp
-	fields map[string]bool
+	tail     *regexp.Regexp // any pattern, anchored at the end
+	anchored []signoffPattern
+	fields   map[string]bool
+}
+
+// signoffPattern is one pattern anchored at both ends, with its literal
+// prefix: a sign-off can only start where the prefix occurs, so the
+// pattern is tried at those few places instead of at every position.
+type signoffPattern struct {
+	prefix string
+	re     *regexp.Regexp
 }
 
 // DefaultSignoffs are the sign-off patterns trimmed when chimed.yaml names none.
@@ -28,8 +37,10 @@ var DefaultSignoffs = []string{
 	`谢谢您?的?(?:咨询|提问|信任)[^。！!\n]*`,
 	`祝您?(?:早日康复|身体健康|健康|生活愉快|好运)[^。！!\n]*`,
 	`希望(?:我的|以上|上述|我)?(?:的)?(?:回答|建议|解答|回复)?(?:对您|能|可以)?(?:有所)?(?:帮助|帮到您)[^。！!\n]*`,
-	`(?:欢迎|可以)(?:再次|随时)?(?:咨询|追问|来咨询)[^。！!\n]*`,
-	`(?:以上|上述)(?:是|为)?(?:个人)?(?:意见|建议|观点|回答)?[^。！!\n]{0,8}仅供参考[^。！!\n]*`,
+	`欢迎(?:再次|随时)?(?:咨询|追问|来咨询)[^。！!\n]*`,
+	`可以(?:再次|随时)(?:咨询|追问|来咨询)[^。！!\n]*`,
+	`以上(?:是|为)?(?:个人)?(?:意见|建议|观点|回答)?[^。！!\n]{0,8}仅供参考[^。！!\n]*`,
+	`上述(?:是|为)?(?:个人)?(?:意见|建议|观点|回答)?[^。！!\n]{0,8}仅供参考[^。！!\n]*`,
 }
 
 type signoffSettings struct {
@@ -59,15 +70,25 @@ func newSignoffNormaliser(s signoffSettings) (*signoffNormaliser, error) {
 			return nil, fmt.Errorf("signoffs: patterns[%d]: %w", i, err)
 		}
 	}
-	re, err := regexp.Compile(`(?:` + strings.Join(s.Patterns, `|`) + `)[\s。！!，,.~～…]*$`)
+	const end = `[\s。！!，,.~～…]*$`
+	re, err := regexp.Compile(`(?:` + strings.Join(s.Patterns, `|`) + `)` + end)
 	if err != nil {
 		return nil, fmt.Errorf("signoffs: patterns: %w", err)
 	}
-	fields := map[string]bool{}
-	for _, f := range s.Fields {
-		fields[f] = true
+	n := &signoffNormaliser{tail: re, fields: map[string]bool{}}
+	for _, p := range s.Patterns {
+		a := regexp.MustCompile(`^(?:` + p + `)` + end)
+		prefix, _ := regexp.MustCompile(p).LiteralPrefix()
+		if prefix == "" { // no literal to look for: use the slower end-anchored scan
+			n.anchored = nil
+			break
+		}
+		n.anchored = append(n.anchored, signoffPattern{prefix: prefix, re: a})
 	}
-	return &signoffNormaliser{tail: re, fields: fields}, nil
+	for _, f := range s.Fields {
+		n.fields[f] = true
+	}
+	return n, nil
 }
 
 // Normalise implements Normaliser.
@@ -79,13 +100,39 @@ func (n *signoffNormaliser) Normalise(field, s string, t Tally) string {
 		// Only the tail is searched: an end-anchored pattern is otherwise
 		// tried from every position, which is quadratic on long answers.
 		from := tailStart(s, signoffTail)
-		loc := n.tail.FindStringIndex(s[from:])
-		if loc == nil || loc[0] == loc[1] {
+		cut := n.find(s[from:])
+		if cut < 0 {
 			return s
 		}
-		s = strings.TrimRight(s[:from+loc[0]], " \t\n，,")
+		s = strings.TrimRight(s[:from+cut], " \t\n，,")
 		t.Add("signoffs", 1)
 	}
+}
+
+// find returns where the sign-off that ends tail starts, or -1.
+func (n *signoffNormaliser) find(tail string) int {
+	if n.anchored == nil {
+		loc := n.tail.FindStringIndex(tail)
+		if loc == nil || loc[0] == loc[1] {
+			return -1
+		}
+		return loc[0]
+	}
+	best := -1
+	for _, p := range n.anchored {
+		for off := 0; ; {
+			i := strings.Index(tail[off:], p.prefix)
+			if i < 0 || best >= 0 && off+i >= best {
+				break
+			}
+			if p.re.MatchString(tail[off+i:]) {
+				best = off + i
+				break
+			}
+			off += i + len(p.prefix)
+		}
+	}
+	return best
 }
 
 // signoffTail is how many bytes at the end of a field are searched for a

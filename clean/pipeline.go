@@ -95,6 +95,10 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 	b.out = make([]rowResult[T], len(b.rows))
 	var zero T
 	near := r.mh != nil && slices.Contains(r.cfg.Near.Kinds, P(&zero).Kind())
+	var bandBuf []uint32 // one allocation for the batch's band keys
+	if near {
+		bandBuf = make([]uint32, len(b.rows)*r.mh.Bands)
+	}
 	b.tally = Tally{}
 	for i := range b.rows {
 		res := &b.out[i]
@@ -131,7 +135,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		if near {
 			w.shingle, w.runes = r.mh.Shingles(w.fields, w.shingle[:0], w.runes)
 			if r.mh.Signature(w.shingle, w.sig) {
-				res.bands = make([]uint32, r.mh.Bands)
+				res.bands = bandBuf[i*r.mh.Bands : (i+1)*r.mh.Bands : (i+1)*r.mh.Bands]
 				r.mh.BandKeys(w.sig, ns, res.bands)
 			}
 		}

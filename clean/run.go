@@ -334,13 +334,16 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		r.report.source(src).Kept++
 		return w.Write(row)
 	}
-	var staging *schemas.PartWriter[staged[T]]
+	var staging *stageWriter[T]
 	stageDir := ws.Path("clean", ".staging", string(k))
 	var lsh *LSHIndex
 	if r.mh != nil && slices.Contains(r.cfg.Near.Kinds, k) {
-		staging = schemas.NewPartWriter[staged[T]](stageDir, schemas.PartOptions{Prefix: "stage"})
+		var err error
+		if staging, err = newStageWriter[T](stageDir); err != nil {
+			return err
+		}
 		defer staging.Abort()
-		lsh = NewLSHIndex(r.mh.Bands)
+		lsh = NewLSHIndex(r.mh.Bands, total)
 	}
 	exact := map[uint64]uint64{}
 	var ord uint32
