@@ -53,7 +53,7 @@ type generator struct {
 	guarded bool
 	near    *nearGuard
 	contam  *ngramGuard
-	exact   map[uint64]struct{} // canonical-text hashes when not guarded
+	exact   seenFilter // canonical texts seen, when not guarded
 	truth   *Truth
 
 	pools     map[schemas.Kind][]pooled // originals from earlier sources
@@ -85,7 +85,7 @@ func Generate(ws string, opts Options) (*Truth, error) {
 	if g.guarded {
 		g.near = newNearGuard(guardJaccard)
 	} else {
-		g.exact = map[uint64]struct{}{}
+		g.exact = newSeenFilter()
 	}
 	g.truth = &Truth{Seed: opts.Seed, ScaleBytes: opts.ScaleBytes, Guarded: g.guarded}
 	if g.guarded {
@@ -242,12 +242,8 @@ func (g *generator) natural(s *sourceSpec) (item, bool) {
 				continue
 			}
 			g.near.add(s.kind, text)
-		} else { // big scales: only exact repeats are kept out, at 8 bytes a record
-			h := hashString(string(s.kind) + "\x00" + text)
-			if _, dup := g.exact[h]; dup {
-				continue
-			}
-			g.exact[h] = struct{}{}
+		} else if g.exact.testAndSet(hashString(string(s.kind) + "\x00" + text)) {
+			continue // big scales only keep exact repeats out
 		}
 		return it, true
 	}

@@ -210,3 +210,23 @@ func (g *ngramGuard) hits(s string) bool {
 	}
 	return false
 }
+
+// seenFilter is a fixed-size Bloom filter (two bit positions per item in
+// 2^28 bits, 32 MiB) of canonical-text hashes, so memory stays flat however
+// far --scale grows the corpus. A false positive only skips one candidate
+// natural record, which the generator replaces with another.
+type seenFilter []uint64
+
+const seenBits = 28
+
+func newSeenFilter() seenFilter { return make(seenFilter, 1<<(seenBits-6)) }
+
+// testAndSet reports whether h was (probably) added before, and adds it.
+func (f seenFilter) testAndSet(h uint64) bool {
+	const mask = 1<<seenBits - 1
+	a, b := h&mask, mix(h)&mask
+	seen := f[a>>6]&(1<<(a&63)) != 0 && f[b>>6]&(1<<(b&63)) != 0
+	f[a>>6] |= 1 << (a & 63)
+	f[b>>6] |= 1 << (b & 63)
+	return seen
+}

@@ -206,3 +206,16 @@ func FuzzCSVRecord(f *testing.F) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func TestSeenFilter(t *testing.T) {
+	f := newSeenFilter()
+	for i := range 100000 {
+		h := hashString(string(rune(0x4e00+i%20000)) + strings.Repeat("x", i%7) + string(rune(i)))
+		if f.testAndSet(h) {
+			t.Fatalf("item %d reported seen before it was added", i)
+		}
+		if !f.testAndSet(h) {
+			t.Fatalf("item %d not seen after it was added", i)
+		}
+	}
+}
