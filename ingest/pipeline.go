@@ -80,6 +80,15 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 		if report, err = ReadReport(ws.Report("ingest.json")); err != nil {
 			return nil, err
 		}
+		configured := map[string]bool{}
+		for _, s := range sources {
+			configured[s.Name] = true
+		}
+		for name := range report.Sources {
+			if !configured[name] {
+				delete(report.Sources, name) // no longer in chimed.yaml
+			}
+		}
 	}
 
 	parallel := opt.Parallel
