@@ -1,10 +1,9 @@
 package clean
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/cespare/xxhash/v2"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -82,35 +81,46 @@ func dupLineFrac(s string, total int) float64 {
 }
 
 // dupNGramFrac is the share of characters covered by a character n-gram
-// that occurs more than once (each character counted once).
+// that occurs more than once. Hand-written: window hashes (rolling, see
+// windowHashes) are packed with their position, sorted, and equal hashes
+// mark their windows in a difference array — no map, one sort.
 func dupNGramFrac(s string, n int) float64 {
 	runes := []rune(s)
 	if len(runes) < 2*n {
 		return 0
 	}
-	starts := make([]int, len(runes)+1) // byte offset of each rune
-	off := 0
-	for i, r := range runes {
-		starts[i] = off
-		off += utf8.RuneLen(r)
+	const posBits = 20
+	if len(runes) >= 1<<posBits {
+		runes = runes[:1<<posBits-1] // judge the first million characters
 	}
-	starts[len(runes)] = off
-	first := make(map[uint64]int, len(runes))
-	covered := make([]bool, len(runes))
-	for i := 0; i+n <= len(runes); i++ {
-		h := xxhash.Sum64String(s[starts[i]:starts[i+n]])
-		if j, ok := first[h]; ok {
-			for k := 0; k < n; k++ {
-				covered[i+k] = true
-				covered[j+k] = true
-			}
-			continue
+	const posMask = 1<<posBits - 1
+	hs := make([]uint64, 0, len(runes)-n+1)
+	pos := uint64(0)
+	windowHashes(runes, n, 0, func(h uint64) bool {
+		hs = append(hs, h&^posMask|pos)
+		pos++
+		return true
+	})
+	slices.Sort(hs)
+	diff := make([]int32, len(runes)+1)
+	for i := 0; i < len(hs); {
+		j := i + 1
+		for j < len(hs) && hs[j]&^posMask == hs[i]&^posMask {
+			j++
 		}
-		first[h] = i
+		if j-i > 1 {
+			for _, h := range hs[i:j] {
+				p := h & posMask
+				diff[p]++
+				diff[p+uint64(n)]--
+			}
+		}
+		i = j
 	}
-	c := 0
-	for _, v := range covered {
-		if v {
+	c, depth := 0, int32(0)
+	for _, d := range diff[:len(runes)] {
+		depth += d
+		if depth > 0 {
 			c++
 		}
 	}

@@ -3,13 +3,17 @@ package clean
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func qa(src string, row int, q, a string) schemas.QA {
 	return schemas.QA{ID: schemas.StableIDAt(src, "raw/"+src+".jsonl", int64(row), -1), Source: src,
@@ -70,8 +74,19 @@ func TestRunFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := json.MarshalIndent(rep, "", "  ")
-	t.Logf("report: %s", got)
+	got, err := os.ReadFile(ws.Report("clean.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "fixture-report.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || string(want) != string(got) {
+		t.Errorf("reports/clean.json differs from %s (go test -run TestRunFixture -update rewrites it): %v\n%s", golden, err, got)
+	}
 	web := rep.Sources["web"]
 	wantRemoved := map[string]int64{"duplicate": 1, "contaminated": 1, "low_cjk": 1, "short_answer": 1, "missing_role": 1}
 	if web.In != 7 || web.Kept != 2 || !mapsEqual(web.Removed, wantRemoved) {
@@ -137,4 +152,56 @@ func mapsEqual(a, b map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+// TestNearDedupClusters plants a near duplicate (removed) and a looser
+// relative (kept, in the same cluster) of one row.
+func TestNearDedupClusters(t *testing.T) {
+	base := []rune("高血压是以体循环动脉血压增高为主要特征的临床综合征，常伴有心脑肾等器官的功能或器质性损害。" +
+		"其病因包括遗传因素、高盐饮食、肥胖、长期精神紧张和缺乏运动等。典型症状有头晕、头痛、心悸、耳鸣，部分患者无明显不适。" +
+		"治疗以生活方式干预为基础，包括限盐、减重、戒烟限酒和规律运动，必要时在医生指导下长期服用降压药物并定期监测血压。")
+	edit := func(k int) string {
+		rs := slices.Clone(base)
+		for i := 0; i < k; i++ {
+			rs[10+i*12] = '某'
+		}
+		return string(rs)
+	}
+	texts := []string{string(base), edit(2), edit(7), "糖尿病是一组以高血糖为特征的代谢性疾病，高血糖则是由于胰岛素分泌缺陷或其生物作用受损引起。长期存在的高血糖导致各种组织慢性损害。"}
+	mh, _ := NewMinHasher(ShingleChar, 5, 16, 6)
+	jac := func(a, b string) float64 {
+		sa, _ := mh.Shingles([]string{a}, nil, nil)
+		sb, _ := mh.Shingles([]string{b}, nil, nil)
+		return Jaccard(shingleSet(sa), shingleSet(sb))
+	}
+	if j := jac(texts[0], texts[1]); j < 0.8 {
+		t.Fatalf("fixture: near duplicate has Jaccard %.3f", j)
+	}
+	if j := jac(texts[0], texts[2]); j < 0.6 || j >= 0.8 {
+		t.Fatalf("fixture: relative has Jaccard %.3f, want [0.6, 0.8)", j)
+	}
+	ws := workspace.Dir(t.TempDir())
+	var rows []schemas.Text
+	for i, s := range texts {
+		rows = append(rows, schemas.Text{ID: schemas.StableIDAt("book", "raw/book.txt", int64(i), -1), Source: "book", Text: s, Meta: "{}"})
+	}
+	writeNormalized(t, ws, schemas.KindText, "book", rows)
+	rep, err := Run(context.Background(), Options{Workspace: ws, Sources: []Source{{Name: "book"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Sources["book"]; c.Kept != 3 || c.Removed[ReasonNearDuplicate] != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+	kept := readAll[schemas.Text](t, ws.Clean(schemas.KindText))
+	wantCluster := []string{rows[0].ID, rows[0].ID, rows[3].ID}
+	for i, r := range kept {
+		if r.Cluster != wantCluster[i] {
+			t.Errorf("clean row %d (%s): cluster %s, want %s", i, r.ID, r.Cluster, wantCluster[i])
+		}
+	}
+	removed := readAll[schemas.RemovedRow](t, ws.Removed())
+	if len(removed) != 1 || removed[0].ID != rows[1].ID || removed[0].Detail != rows[0].ID || removed[0].Reason != ReasonNearDuplicate {
+		t.Errorf("removed = %+v", removed)
+	}
 }
