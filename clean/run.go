@@ -354,8 +354,8 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 			p := P(&res.row)
 			src := p.RecordSource()
 			if r.eval[src] && !b.eval {
-				return fmt.Errorf("%s: row %d: eval source %s shares a part file with source %s; clean needs one source per file",
-					b.file, b.first+int64(i), src, files[0].source)
+				return fmt.Errorf("%s: row %d: eval source %s shares a part file with a training source; clean needs one source per file",
+					b.file, b.first+int64(i), src)
 			}
 			counts := r.report.source(src)
 			counts.In++
