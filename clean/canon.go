@@ -183,16 +183,14 @@ func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {
 		}
 		buf = appendCanon(buf, f)
 	}
-	d := xxhash.New()
-	var b [8]byte
-	putUint64(b[:], ns)
-	d.Write(b[:])
-	var enc [4]byte
+	// Hash the runes' UTF-8 bytes in one call (a Write per rune costs more
+	// than the hashing).
+	b := make([]byte, 8, 8+len(buf)*3)
+	putUint64(b, ns)
 	for _, r := range buf {
-		n := utf8.EncodeRune(enc[:], r)
-		d.Write(enc[:n])
+		b = utf8.AppendRune(b, r)
 	}
-	return d.Sum64(), buf
+	return xxhash.Sum64(b), buf
 }
 
 func putUint64(b []byte, v uint64) {

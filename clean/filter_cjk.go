@@ -34,7 +34,7 @@ func (f *cjkFilter) Check(r schemas.Record) (string, string) {
 				if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
 					letters++
 				}
-			case unicode.Is(unicode.Han, c):
+			case c >= 0x4e00 && c <= 0x9fff || unicode.Is(unicode.Han, c):
 				han++
 				letters++
 			case unicode.IsLetter(c) || unicode.IsDigit(c):
