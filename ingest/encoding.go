@@ -74,10 +74,36 @@ func detectEncoding(prefix []byte, atEOF bool) textEncoding {
 		return textEncoding{name: "utf-16" + map[unicode.Endianness]string{unicode.LittleEndian: "le", unicode.BigEndian: "be"}[order],
 			enc: unicode.UTF16(order, unicode.IgnoreBOM)}
 	}
-	if validUTF8Prefix(prefix, atEOF) {
+	if validUTF8Prefix(prefix, atEOF) || mostlyUTF8(prefix) {
 		return textEncoding{name: "utf-8"}
 	}
 	return textEncoding{name: "gb18030", enc: simplifiedchinese.GB18030}
+}
+
+// mostlyUTF8 reports whether b is UTF-8 with a few damaged bytes: at least
+// twenty well-formed multi-byte characters for every invalid byte. A UTF-8
+// file with one corrupt record must stay UTF-8 (so only that record is
+// quarantined), while GBK text read as UTF-8 is almost nothing but invalid
+// bytes and stays far below the ratio.
+func mostlyUTF8(b []byte) bool {
+	multi, bad := 0, 0
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			if !utf8.FullRune(b) {
+				break // a character cut at the end of the window
+			}
+			bad++
+		} else {
+			multi++
+		}
+		b = b[size:]
+	}
+	return multi > 0 && bad*20 <= multi
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8, allowing a character cut
