@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +196,13 @@ func jsonText(b []byte) string {
 
 func TestTruthMatchesFiles(t *testing.T) {
 	ws, truth := workspace(t)
+	loaded, err := LoadTruth(filepath.Join(ws, TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(loaded, truth) {
+		t.Fatal("demo-truth.json does not load back as the truth Generate returned")
+	}
 	records := map[string][]rawRecord{}
 	for _, s := range truth.Sources {
 		var sum, broken int64

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -115,14 +117,45 @@ func Generate(ws string, opts Options) (*Truth, error) {
 	if err := atomicfile.WriteFile(filepath.Join(ws, "chimed.yaml"), []byte(yaml.String())); err != nil {
 		return nil, fmt.Errorf("demo: write chimed.yaml: %w", err)
 	}
-	data, err := json.MarshalIndent(g.truth, "", " ")
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(ws, TruthFile), append(data, '\n')); err != nil {
+	if err := writeTruth(filepath.Join(ws, TruthFile), g.truth); err != nil {
 		return nil, fmt.Errorf("demo: write %s: %w", TruthFile, err)
 	}
 	return g.truth, nil
+}
+
+// writeTruth streams the truth as JSON, one planted record a line, so a
+// big --scale run never holds a second copy of it as one JSON document.
+func writeTruth(path string, t *Truth) error {
+	head := *t
+	head.Planted = nil
+	data, err := json.MarshalIndent(&head, "", " ")
+	if err != nil {
+		return err
+	}
+	cut := bytes.LastIndex(data, []byte(`"planted": null`))
+	if cut < 0 {
+		return fmt.Errorf("unexpected truth encoding")
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	w.Write(data[:cut])
+	w.WriteString("\"planted\": [")
+	for i := range t.Planted {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString("\n  ")
+		w.Write(mustJSON(&t.Planted[i]))
+	}
+	w.WriteString("\n ]\n}\n")
+	if err := w.Flush(); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }
 
 // runSource writes one source: natural records with planted ones at
