@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/chimed/chimed/internal/atomicfile"
 )
@@ -55,10 +56,16 @@ func NewPartWriter[T any](dir string, opts PartOptions) *PartWriter[T] {
 	return &PartWriter[T]{dir: dir, opts: opts}
 }
 
+// fastZstd is zstd at its fastest level: ingest measured a third of its CPU
+// in compression at the default level, and about a fifth less in total at
+// this one, for files a little larger. Every chimed file is zstd either way,
+// which every Parquet reader understands.
+var fastZstd = zstd.Codec{Level: zstd.SpeedFastest}
+
 // WriterOptions are the parquet-go options every chimed file is written with.
 func WriterOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&parquet.Zstd),
+		parquet.Compression(&fastZstd),
 		parquet.CreatedBy("chimed", "1", ""),
 	}
 }
