@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,7 @@ type app struct {
 	workspace string
 	quiet     bool
 	verbose   bool
+	cpuprof   string
 	log       *slog.Logger
 }
 
@@ -39,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		Short:         "Chinese medical corpus → DCPT/SFT/DPO training data → a trained model",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			level := slog.LevelInfo
 			if a.verbose {
 				level = slog.LevelDebug
@@ -48,11 +50,25 @@ func newRootCmd() *cobra.Command {
 				level = slog.LevelWarn
 			}
 			a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			if a.cpuprof != "" {
+				f, err := os.Create(a.cpuprof)
+				if err != nil {
+					return err
+				}
+				return pprof.StartCPUProfile(f)
+			}
+			return nil
+		},
+		PersistentPostRun: func(cmd *cobra.Command, args []string) {
+			if a.cpuprof != "" {
+				pprof.StopCPUProfile()
+			}
 		},
 	}
 	root.PersistentFlags().StringVarP(&a.workspace, "workspace", "w", ".", "workspace folder holding chimed.yaml and all outputs")
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars, warnings only")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logging")
+	root.PersistentFlags().StringVar(&a.cpuprof, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	root.AddCommand(
 		newDemoCmd(a),
 		newIngestCmd(a),
