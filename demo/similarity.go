@@ -52,7 +52,9 @@ func shingles(s string, n int) []uint64 {
 	return slices.Compact(out)
 }
 
-// jaccardSorted is |a∩b| / |a∪b| of two sorted distinct hash lists.
+// jaccardSorted is |a∩b| / |a∪b| of two sorted distinct hash lists. The demo
+// measures similarity with its own code, not clean's, on purpose: the ground
+// truth that clean's tests are scored against must not share clean's bugs.
 func jaccardSorted(a, b []uint64) float64 {
 	if len(a) == 0 && len(b) == 0 {
 		return 1

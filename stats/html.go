@@ -90,15 +90,7 @@ func htmlTable(b *strings.Builder, head []string, rows [][]string) {
 }
 
 func htmlGrid(b *strings.Builder, first string, t *Table) {
-	var rows [][]string
-	for _, r := range t.Rows {
-		row := []string{r.Name}
-		for _, v := range r.Values {
-			row = append(row, num(v))
-		}
-		rows = append(rows, row)
-	}
-	htmlTable(b, append([]string{first}, t.Columns...), rows)
+	htmlTable(b, append([]string{first}, t.Columns...), t.cells())
 }
 
 // column returns a Table column as bars, one per source, without the totals row.

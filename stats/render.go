@@ -148,6 +148,12 @@ func mdGrid(b *strings.Builder, first string, t *Table) {
 		b.WriteString("_no data_\n")
 		return
 	}
+	mdTable(b, append([]string{first}, t.Columns...), t.cells())
+}
+
+// cells renders a Table's rows as text, name first: the body both the HTML
+// and the Markdown renderings print.
+func (t *Table) cells() [][]string {
 	var rows [][]string
 	for _, r := range t.Rows {
 		row := []string{r.Name}
@@ -156,7 +162,7 @@ func mdGrid(b *strings.Builder, first string, t *Table) {
 		}
 		rows = append(rows, row)
 	}
-	mdTable(b, append([]string{first}, t.Columns...), rows)
+	return rows
 }
 
 func mdCounts(b *strings.Builder, head string, ns []NameCount) {
