@@ -1,16 +1,16 @@
 package evaluate
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
 
-// The exam prompt is the template SFT trained on (stages/exam.go,
-// examPrompt), so every stage's model sees the same text: the user's turn of
+// The exam prompt is the template SFT trained on (stages.ExamPrompt, used
+// here rather than copied), so every stage's model sees the same text: the user's turn of
 // the model's own chat template is, CMExam style,
 //
 //	以下是一道医学考试单项选择题，请选出正确答案并给出解析。   (or the 多项选择题 line)
@@ -23,11 +23,14 @@ import (
 // question type as CMExam's data does; the schema has no type column, so the
 // type is read from the gold answer's length, exactly as the SFT template
 // does. The RAG variant puts "参考资料：\n<passage>\n…" before the first line.
+var (
+	singleInstruction = stages.ExamInstruction(&schemas.ExamQuestion{Answer: "A"})
+	multiInstruction  = stages.ExamInstruction(&schemas.ExamQuestion{Answer: "AB"})
+)
+
 const (
-	singleInstruction = "以下是一道医学考试单项选择题，请选出正确答案并给出解析。"
-	multiInstruction  = "以下是一道医学考试多项选择题，请选出所有正确答案并给出解析。"
-	answerLead        = "答案："
-	ragLead           = "参考资料："
+	answerLead = "答案："
+	ragLead    = "参考资料："
 )
 
 // AnswerEnd ends the labels of a multiple-choice answer in the SFT template
@@ -55,17 +58,9 @@ func examBlock(q *schemas.ExamQuestion, passages []string, instruction bool) str
 		}
 	}
 	if instruction {
-		if isMulti(q) {
-			b.WriteString(multiInstruction)
-		} else {
-			b.WriteString(singleInstruction)
-		}
-		b.WriteString("\n")
+		b.WriteString(stages.ExamInstruction(q) + "\n")
 	}
-	b.WriteString(strings.TrimSpace(q.Question))
-	for _, o := range q.Options {
-		fmt.Fprintf(&b, "\n%s. %s", o.Label, strings.TrimSpace(o.Text))
-	}
+	b.WriteString(stages.ExamBody(q))
 	return b.String()
 }
 

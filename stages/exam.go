@@ -15,12 +15,21 @@ const (
 // it: an instruction naming single or multiple choice, the stem, then one
 // "A. …" line per option. Evaluation asks its exam questions the same way.
 func ExamPrompt(q *schemas.ExamQuestion) string {
-	var b strings.Builder
-	if len([]rune(q.Answer)) > 1 {
-		b.WriteString("以下是一道医学考试多项选择题，请选出所有正确答案并给出解析。\n")
-	} else {
-		b.WriteString("以下是一道医学考试单项选择题，请选出正确答案并给出解析。\n")
+	return ExamInstruction(q) + "\n" + ExamBody(q)
+}
+
+// ExamInstruction is ExamPrompt's first line. The question type is read from
+// the gold answer's length, since the schema has no type column.
+func ExamInstruction(q *schemas.ExamQuestion) string {
+	if len([]rune(strings.TrimSpace(q.Answer))) > 1 {
+		return "以下是一道医学考试多项选择题，请选出所有正确答案并给出解析。"
 	}
+	return "以下是一道医学考试单项选择题，请选出正确答案并给出解析。"
+}
+
+// ExamBody is ExamPrompt without the instruction: the stem and the options.
+func ExamBody(q *schemas.ExamQuestion) string {
+	var b strings.Builder
 	b.WriteString(strings.TrimSpace(q.Question))
 	for _, o := range q.Options {
 		b.WriteString("\n" + o.Label + ". " + strings.TrimSpace(o.Text))
