@@ -19,6 +19,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // Kind names a kind of raw data; it is also the folder name under
@@ -319,7 +321,10 @@ func MetaJSON(fields map[string]any) string {
 	if len(fields) == 0 {
 		return "{}"
 	}
-	b, err := json.Marshal(fields) // encoding/json sorts map keys
+	// goccy/go-json writes the same bytes as encoding/json here (sorted map
+	// keys, the same escaping) in about a third of the time: ingest spent an
+	// eighth of its CPU in this call.
+	b, err := gojson.Marshal(fields)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"unencodable_meta": fmt.Sprint(fields)})
 	}

@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,5 +175,24 @@ func TestMetaJSONIsSorted(t *testing.T) {
 	}
 	if MetaJSON(nil) != "{}" {
 		t.Fatal("empty meta must be {}")
+	}
+}
+
+// MetaJSON must write what encoding/json writes, byte for byte, so meta
+// columns never change with the encoder behind them.
+func TestMetaJSONMatchesEncodingJSON(t *testing.T) {
+	cases := []map[string]any{
+		{"z": 1.5, "a": []any{"x", nil, true}, "中文": "<b>&\u2028", "n": json.Number("12345678901234567890")},
+		{"nested": map[string]any{"b": 2.0, "a": map[string]any{}}, "f": 1e21, "g": 0.000001, "i": float64(42)},
+		{"_file": "raw/a.jsonl", "_row": int64(7), "_line": 8, "s": "\"quoted\" \\ \t\n"},
+	}
+	for _, c := range cases {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := MetaJSON(c); got != string(want) {
+			t.Errorf("MetaJSON = %s\nencoding/json = %s", got, want)
+		}
 	}
 }
