@@ -1,0 +1,55 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	good := "version: 1\nseed: 7\nsources:\n  - name: a\n    kind: qa\n    paths: [raw/a.jsonl]\n    preset: alpaca\n"
+	cases := []struct {
+		name    string
+		yaml    string
+		wantErr string // "" for success
+	}{
+		{"valid", good, ""},
+		{"unknown top-level key names its line", good + "clen: {}\n", "clen"},
+		{"unknown source key", strings.Replace(good, "preset:", "presett:", 1), "presett"},
+		{"bad kind", strings.Replace(good, "kind: qa", "kind: faq", 1), "sources[a].kind"},
+		{"no paths", strings.Replace(good, "    paths: [raw/a.jsonl]\n", "", 1), "sources[a].paths"},
+		{"bad role", strings.Replace(good, "kind: qa", "kind: qa\n    role: test", 1), "sources[a].role"},
+		{"name used twice", good + "  - name: a\n    kind: text\n    paths: [x]\n", "used twice"},
+		{"unsupported version", strings.Replace(good, "version: 1", "version: 3", 1), "version"},
+		{"bad size", strings.Replace(good, "preset: alpaca", "max_record_bytes: lots", 1), "lots"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse("ws/chimed.yaml", []byte(c.yaml))
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.Seed != 7 || len(cfg.Sources) != 1 || len(cfg.Hash) != 64 {
+					t.Fatalf("decoded %+v", cfg)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted a bad config")
+			}
+			if !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "ws/chimed.yaml") {
+				t.Errorf("error %q does not name %q and the file", err, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestEvalSources(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("sources:\n  - {name: e, kind: exam, role: eval, paths: [x]}\n  - {name: t, kind: qa, paths: [y]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.EvalSources(); !got["e"] || got["t"] || len(got) != 1 {
+		t.Fatalf("EvalSources = %v", got)
+	}
+}
