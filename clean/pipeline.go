@@ -2,9 +2,10 @@ package clean
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -104,7 +105,9 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		res := &b.out[i]
 		res.row = b.rows[i]
 		p := P(&res.row)
-		orig, err := json.Marshal(p)
+		// goccy/go-json: the same bytes as encoding/json for these structs, at
+		// a fraction of the cost of marshalling every row.
+		orig, err := gojson.Marshal(p)
 		if err != nil {
 			b.err = fmt.Errorf("%s: row %d: %w", b.file, b.first+int64(i), err)
 			return

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	gojson "github.com/goccy/go-json"
 )
 
 // arrowSchemaOf reads a Parquet file's schema the way Arrow sees it.
@@ -193,6 +194,28 @@ func TestMetaJSONMatchesEncodingJSON(t *testing.T) {
 		}
 		if got := MetaJSON(c); got != string(want) {
 			t.Errorf("MetaJSON = %s\nencoding/json = %s", got, want)
+		}
+	}
+}
+
+// clean stores every removed row as goccy/go-json text; it must be the text
+// encoding/json writes for the same record.
+func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
+	tricky := "<b>&\u2028\"引号\"\\\t\n\x01"
+	records := []Record{
+		&Text{ID: "1", Title: tricky, Text: "发热"},
+		&QA{ID: "2", Question: tricky, Answer: "答", Meta: `{"a":1}`},
+		&Triple{ID: "3", Head: tricky, Relation: "症状", Tail: "多饮"},
+		&Dialogue{ID: "4", Turns: []Turn{{RoleUser, tricky}, {RoleAssistant, "多休息"}}},
+		&Dialogue{ID: "5"},
+		&PreferencePair{ID: "6", Prompt: tricky},
+		&ExamQuestion{ID: "7", Options: []Option{{"A", tricky}}, Answer: "A"},
+	}
+	for _, r := range records {
+		want, _ := json.Marshal(r)
+		got, err := gojson.Marshal(r)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: goccy %s (%v)\nencoding/json %s", r.Kind(), got, err, want)
 		}
 	}
 }
