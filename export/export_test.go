@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
@@ -172,20 +170,7 @@ func checkJSONL(t *testing.T, path string, sc fileSchema) int64 {
 // exactly the ones TRL reads.
 func checkParquet(t *testing.T, path, rel string) int64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var cols []string
-	for _, fl := range pf.Schema().Fields() {
-		cols = append(cols, fl.Name())
-	}
+	cols := parquetColumns(t, path)
 	want := map[string][]string{"dcpt": {"text"}, "sft": {"messages"}, "dpo": {"prompt", "chosen", "rejected"}}[strings.Split(rel, "/")[0]]
 	sort.Strings(cols)
 	sort.Strings(want)

@@ -215,6 +215,21 @@ func makePlans(ws workspace.Dir, sources []Source, only []string) ([]plan, error
 	return plans, nil
 }
 
+// SourceFiles lists the files a source reads, exactly as ingest resolves
+// them, so other steps (chimed run's up-to-date check) never disagree with
+// ingest about which files a source is.
+func SourceFiles(ws workspace.Dir, s *Source) ([]string, error) {
+	files, err := globFiles(ws, s)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+	}
+	return paths, nil
+}
+
 // globFiles expands a source's paths: relative to the workspace unless
 // absolute, sorted, each file once. A pattern that matches nothing is an
 // error naming the source, since a typo would otherwise ingest nothing.

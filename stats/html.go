@@ -348,11 +348,7 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		m := r.Manifest
 		fmt.Fprintf(b, "<p>version %s · seed %d · leakage check: <b>%s</b> · rows match the stage files: <b>%s</b><br><span class=\"muted\">chimed.yaml sha256 %s</span></p>\n",
 			esc(m.Version), m.Seed, esc(m.LeakageCheck), agreeWord(m.RowsAgree), esc(m.ConfigSHA256))
-		var rows [][]string
-		for _, f := range m.Files {
-			rows = append(rows, []string{f.Path, num(float64(f.Rows)), humanize.IBytes(uint64(max(f.Bytes, 0))), shortSum(f.SHA256)})
-		}
-		htmlTable(b, []string{"file", "rows", "size", "sha256"}, rows)
+		htmlTable(b, manifestHeader, manifestRows(m))
 	case "notes":
 		if len(r.Notes) == 0 {
 			b.WriteString("<p class=\"muted\">none</p>\n")

@@ -300,11 +300,7 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 		m := r.Manifest
 		fmt.Fprintf(b, "version %s · seed %d · chimed.yaml sha256 `%s` · leakage check: %s · rows match the stage files: %s\n\n",
 			m.Version, m.Seed, m.ConfigSHA256, m.LeakageCheck, agreeWord(m.RowsAgree))
-		var rows [][]string
-		for _, f := range m.Files {
-			rows = append(rows, []string{f.Path, num(float64(f.Rows)), humanize.IBytes(uint64(max(f.Bytes, 0))), shortSum(f.SHA256)})
-		}
-		mdTable(b, []string{"file", "rows", "size", "sha256"}, rows)
+		mdTable(b, manifestHeader, manifestRows(m))
 	case "notes":
 		if len(r.Notes) == 0 {
 			b.WriteString("_none_\n")
@@ -313,6 +309,17 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 			fmt.Fprintf(b, "- %s\n", n)
 		}
 	}
+}
+
+// manifestHeader and manifestRows are the stage-file table both renderings print.
+var manifestHeader = []string{"file", "rows", "size", "sha256"}
+
+func manifestRows(m *ManifestStats) [][]string {
+	var rows [][]string
+	for _, f := range m.Files {
+		rows = append(rows, []string{f.Path, num(float64(f.Rows)), humanize.IBytes(uint64(max(f.Bytes, 0))), shortSum(f.SHA256)})
+	}
+	return rows
 }
 
 func shortSum(s string) string {

@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/runstate"
 )
 
@@ -33,17 +33,12 @@ func newRunCmd(a *app) *cobra.Command {
 			}
 			d := a.dir()
 			var raw []string
-			for _, s := range cfg.Sources {
-				for _, p := range s.Paths {
-					if !filepath.IsAbs(p) {
-						p = d.Path(p)
-					}
-					m, err := filepath.Glob(p)
-					if err != nil {
-						return fmt.Errorf("sources[%s].paths: %w", s.Name, err)
-					}
-					raw = append(raw, m...)
+			for i := range cfg.Sources {
+				files, err := ingest.SourceFiles(d, &cfg.Sources[i])
+				if err != nil {
+					return err
 				}
+				raw = append(raw, files...)
 			}
 			conf := d.Config()
 			steps := []step{
