@@ -1,8 +1,10 @@
 package clean
 
 import (
+	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -48,3 +50,39 @@ func appendFoldedSlow(dst []rune, s string, keepPunct bool) []rune {
 func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 func isPunctOrSymbol(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) }
 func toLower(r rune) rune         { return unicode.ToLower(r) }
+
+// TestDecodeRune checks the inline three-byte decoder against
+// utf8.DecodeRuneInString on every rune of the BMP, invalid sequences and
+// truncated input.
+func TestDecodeRune(t *testing.T) {
+	check := func(s string) {
+		r, n := decodeRune(s)
+		wr, wn := utf8.DecodeRuneInString(s)
+		if r != wr || n != wn {
+			t.Fatalf("decodeRune(%q) = %U,%d, want %U,%d", s, r, n, wr, wn)
+		}
+	}
+	for r := rune(0); r < 0x10000; r++ {
+		check(string(r) + "x")
+	}
+	for _, s := range []string{"", "\xe4", "\xe4\xb8", "\xed\xa0\x80", "\xe0\x80\x80", "\xef\xbf", "\xe4\x41\x80", "\xe4\xb8\x41", "\xff\xff\xff"} {
+		check(s)
+	}
+}
+
+// TestNFCFastPath checks that every value nfkcStable accepts is NFC, as
+// the unicode normaliser's fast path assumes.
+func TestNFCFastPath(t *testing.T) {
+	var b strings.Builder
+	for r := rune(0); r < 0x10000; r++ {
+		if s := string(r); nfkcStable(s) {
+			b.WriteString(s)
+			if !norm.NFC.IsNormalString(s) {
+				t.Errorf("%U passes nfkcStable but is not NFC", r)
+			}
+		}
+	}
+	if all := b.String(); !norm.NFC.IsNormalString(all) {
+		t.Errorf("the fast path's runes together are not NFC")
+	}
+}

@@ -43,7 +43,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 	var ord uint32
 	if len(lastUse) > 0 {
 		for _, part := range parts {
-			for st, err := range schemas.ReadFile[stagedRow[T]](part) { // without the original's JSON
+			for st, err := range schemas.ReadFile[stagedRow[T]](part) { // without the fields as read
 				if err != nil {
 					return err
 				}
@@ -95,7 +95,12 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 			ord++
 			p := P(&st.Row)
 			if root := dupUF.find(o); root != o {
-				if err := r.remove(k, p.RecordID(), p.RecordSource(), ReasonNearDuplicate, ids[root], st.Original); err != nil {
+				id, src := p.RecordID(), p.RecordSource()
+				original, err := originalJSON(p, st.Changed, st.Before)
+				if err != nil {
+					return fmt.Errorf("%s: %w", part, err)
+				}
+				if err := r.remove(k, id, src, ReasonNearDuplicate, ids[root], original); err != nil {
 					return err
 				}
 				continue

@@ -25,6 +25,8 @@ func invisible(r rune) bool {
 		return true
 	case r == 0x200b || r == 0x200c || r == 0x200d || r == 0x2060 || r == 0xfeff || r == 0x00ad:
 		return true
+	case r >= 0x2070 && r < 0xfeff:
+		return false // no format characters here (CJK, full-width forms): skip the table lookup
 	}
 	return unicode.Is(unicode.Cf, r)
 }
@@ -42,7 +44,7 @@ func (invisibleNormaliser) Normalise(_, s string, t Tally) string {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 || invisible(r) {
 			clean = false
 			break

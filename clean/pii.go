@@ -61,11 +61,40 @@ func hasQQ(s string, d int) bool {
 		strings.Contains(s, "qQ") || strings.Contains(s, "扣扣"))
 }
 func hasWeChat(s string, _ int) bool {
-	if strings.Contains(s, "微信") {
-		return true
+	return strings.Contains(s, "微信") || hasWeChatASCII(s)
+}
+
+// hasWeChatASCII reports whether s holds "wx", "vx", "weixin" or "wechat"
+// in any letter case, in one pass over the bytes instead of lowercasing
+// (copying) every value.
+func hasWeChatASCII(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		switch s[i] | 0x20 {
+		case 'v':
+			if s[i+1]|0x20 == 'x' {
+				return true
+			}
+		case 'w':
+			if n := s[i+1] | 0x20; n == 'x' || n == 'e' && (hasPrefixFoldASCII(s[i:], "weixin") || hasPrefixFoldASCII(s[i:], "wechat")) {
+				return true
+			}
+		}
 	}
-	l := strings.ToLower(s)
-	return strings.Contains(l, "wx") || strings.Contains(l, "vx") || strings.Contains(l, "weixin") || strings.Contains(l, "wechat")
+	return false
+}
+
+// hasPrefixFoldASCII reports whether s starts with prefix (lower-case ASCII
+// letters) in any letter case.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 func tenDigits(_ string, d int) bool { return d >= 10 }
 
@@ -110,7 +139,12 @@ func isASCIIAlnum(c byte) bool {
 }
 
 func (d *piiDetector) mask(s string, t Tally) string {
-	locs := d.re.FindAllStringSubmatchIndex(s, -1)
+	var locs [][]int
+	if d.digitBounded {
+		locs = numberMatches(d.re, s)
+	} else {
+		locs = d.re.FindAllStringSubmatchIndex(s, -1)
+	}
 	if locs == nil {
 		return s
 	}
@@ -141,6 +175,69 @@ func (d *piiDetector) mask(s string, t Tally) string {
 	b.WriteString(s[last:])
 	t.Add("pii."+d.name, n)
 	return b.String()
+}
+
+// numberMatches is re.FindAllStringSubmatchIndex(s, -1) for the number
+// detectors (ID, bank card, phone), whose matches are made only of digits,
+// X/x, spaces, '-', '+' and ASCII or full-width parentheses, and hold at
+// least 10 digits. Such a match lies inside one maximal run of those
+// characters, and a leftmost-first search never crosses a run, so running
+// the regexp on each run of 10 digits or more finds the same matches as on
+// the whole value — while skipping the prose around them, where Go's
+// regexp spent a fifth of clean's CPU.
+func numberMatches(re *regexp.Regexp, s string) [][]int {
+	var locs [][]int
+	for i := 0; i < len(s); {
+		if numberByte[s[i]] == 0 && !fullWidthParen(s[i:]) {
+			i++
+			continue
+		}
+		start, digits := i, 0
+		for i < len(s) {
+			switch numberByte[s[i]] {
+			case 2:
+				digits++
+				i++
+				continue
+			case 1:
+				i++
+				continue
+			}
+			if !fullWidthParen(s[i:]) {
+				break
+			}
+			i += len("（")
+		}
+		if digits < 10 {
+			continue
+		}
+		for _, loc := range re.FindAllStringSubmatchIndex(s[start:i], -1) {
+			for j := range loc {
+				if loc[j] >= 0 {
+					loc[j] += start
+				}
+			}
+			locs = append(locs, loc)
+		}
+	}
+	return locs
+}
+
+// numberByte classes the ASCII bytes a number detector's match can hold:
+// 2 for a digit, 1 for X, x, space, '-', '+', '(' and ')', 0 otherwise.
+var numberByte = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 2
+	}
+	for _, c := range "Xx -+()" {
+		t[c] = 1
+	}
+	return t
+}()
+
+// fullWidthParen reports whether s starts with "（" or "）".
+func fullWidthParen(s string) bool {
+	return len(s) >= 3 && s[0] == 0xef && (strings.HasPrefix(s, "（") || strings.HasPrefix(s, "）"))
 }
 
 // digitsOf keeps the digits (and a final X) of a matched number.

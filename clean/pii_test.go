@@ -1,6 +1,11 @@
 package clean
 
-import "testing"
+import (
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
 
 // TestPIIMask is the PII table: every positive is masked with its typed
 // placeholder, and every negative — doses, dates, lab values, ICD codes,
@@ -179,4 +184,65 @@ func FuzzPIIMask(f *testing.F) {
 			t.Errorf("not idempotent: %q → %q → %q", s, out, again)
 		}
 	})
+}
+
+// TestNumberMatchesSameAsWholeString checks the run-splitting shortcut of
+// the number detectors against the regexp on the whole value, on random
+// mixes of digits, separators, parentheses, letters and Chinese text.
+func TestNumberMatchesSameAsWholeString(t *testing.T) {
+	pieces := []string{"0", "1", "3", "8", "6", "9", "2", "5", " ", "-", "+", "(", ")", "（", "）", "X", "x",
+		"13812345678", "11010519491231002X", "6222021001123456789", "010-", "0571", "86", "a", "电话", "，", "号"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	checked := 0
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(30) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		for _, d := range piiDetectors {
+			if !d.digitBounded {
+				continue
+			}
+			want := d.re.FindAllStringSubmatchIndex(s, -1)
+			if got := numberMatches(d.re, s); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s on %q: runs give %v, whole string %v", d.name, s, got, want)
+			}
+			checked += len(want)
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d matches compared; the generator should produce more", checked)
+	}
+}
+
+// TestHasWeChatASCII checks the one-pass marker test against lowercasing
+// the value and searching for each marker.
+func TestHasWeChatASCII(t *testing.T) {
+	pieces := []string{"w", "W", "x", "X", "v", "V", "e", "E", "i", "n", "c", "h", "a", "t", "T", "中", " "}
+	rng := rand.New(rand.NewPCG(3, 4))
+	hits := 0
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		l := strings.ToLower(s)
+		want := strings.Contains(l, "wx") || strings.Contains(l, "vx") || strings.Contains(l, "weixin") || strings.Contains(l, "wechat")
+		if got := hasWeChatASCII(s); got != want {
+			t.Fatalf("hasWeChatASCII(%q) = %v, want %v", s, got, want)
+		}
+		if want {
+			hits++
+		}
+	}
+	for _, s := range []string{"WeiXin", "weCHAT", "请加WECHAT"} {
+		if !hasWeChatASCII(s) {
+			t.Errorf("hasWeChatASCII(%q) = false", s)
+		}
+	}
+	if hits < 100 {
+		t.Fatalf("only %d positives generated", hits)
+	}
 }

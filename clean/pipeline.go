@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -105,17 +103,25 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		res := &b.out[i]
 		res.row = b.rows[i]
 		p := P(&res.row)
-		// goccy/go-json: the same bytes as encoding/json for these structs, at
-		// a fraction of the cost of marshalling every row.
-		orig, err := gojson.Marshal(p)
-		if err != nil {
-			b.err = fmt.Errorf("%s: row %d: %w", b.file, b.first+int64(i), err)
-			return
+		// Remember each text field as read; strings are immutable, so this
+		// copies no text. Slices (turns, options) are shared with b.rows;
+		// they are not read again.
+		fields := p.TextFields()
+		w.before = w.before[:0]
+		for _, f := range fields {
+			w.before = append(w.before, *f.Value)
 		}
-		res.original = string(orig)
-		// Slices (turns, options) are shared with b.rows; they are not read again.
 		res.reason, res.detail = r.steps[p.Kind()].apply(p, b.tally)
+		for j, f := range fields {
+			if *f.Value != w.before[j] {
+				res.changed = append(res.changed, int32(j))
+				res.before = append(res.before, w.before[j])
+			}
+		}
 		if res.reason != "" {
+			if !b.removeOriginal(p, res, i) {
+				return
+			}
 			continue
 		}
 		eval := r.eval[p.RecordSource()]
@@ -132,6 +138,9 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 			w.fields = fields
 			if id != "" {
 				res.reason, res.detail = ReasonContaminated, id
+				if !b.removeOriginal(p, res, i) {
+					return
+				}
 				continue
 			}
 		}
@@ -144,4 +153,17 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		}
 	}
 	b.rows = nil
+}
+
+// removeOriginal sets the original JSON of row i, which pass 1 removes, and
+// drops what only a kept row needs; false (with b.err set) on failure.
+func (b *batch[T]) removeOriginal(p schemas.Record, res *rowResult[T], i int) bool {
+	var err error
+	res.original, err = originalJSON(p, res.changed, res.before)
+	if err != nil {
+		b.err = fmt.Errorf("%s: row %d: %w", b.file, b.first+int64(i), err)
+		return false
+	}
+	res.changed, res.before = nil, nil
+	return true
 }

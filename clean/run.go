@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/progress"
 	"github.com/chimed/chimed/internal/workspace"
@@ -152,6 +154,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A source holds one kind: commit its removed rows now rather than
+		// keep their last row group in memory through the other kinds. (A
+		// source with rows of a later kind would start its next part file.)
+		for _, name := range sortedKeys(r.removed) {
+			if err := r.removed[name].Close(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, name := range sortedKeys(r.removed) {
 		if err := r.removed[name].Close(); err != nil {
@@ -268,8 +278,15 @@ func indexEval[T any, P record[T]](r *run, files []inputFile) error {
 
 // rowResult is what a worker found out about one row.
 type rowResult[T any] struct {
-	row      T
-	original string // the row as read, as JSON, for removed/
+	row T
+	// original is the row as read, as JSON, for removed/; set only when
+	// pass 1 removes the row. A kept row carries instead the text fields a
+	// normaliser rewrote (their TextFields positions) and their values as
+	// read, so pass 3 can rebuild the original of a near duplicate without
+	// marshalling every row.
+	original string
+	changed  []int32
+	before   []string
 	reason   string
 	detail   string
 	key      uint64
@@ -292,6 +309,7 @@ type batch[T any] struct {
 // worker holds one goroutine's scratch space.
 type worker struct {
 	fields  []string
+	before  []string
 	runes   []rune
 	shingle []uint64
 	sig     []uint32
@@ -379,7 +397,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 				}
 				continue
 			}
-			if err := staging.Write(staged[T]{Row: res.row, Original: res.original}); err != nil {
+			if err := staging.Write(staged[T]{Row: res.row, Changed: res.changed, Before: res.before}); err != nil {
 				return err
 			}
 			if res.bands != nil {
@@ -419,11 +437,33 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	return nil
 }
 
-// staged is a row between pass 1 and pass 3 of near-dedup, with the JSON
-// of the row as read so a near duplicate is kept whole in removed/.
+// staged is a row between pass 1 and pass 3 of near-dedup, with the values
+// as read of the text fields normalisation rewrote, so a near duplicate is
+// kept whole in removed/ (see originalJSON).
 type staged[T any] struct {
-	Row      T      `parquet:"row"`
-	Original string `parquet:"original"`
+	Row     T        `parquet:"row"`
+	Changed []int32  `parquet:"changed"`
+	Before  []string `parquet:"before"`
+}
+
+// originalJSON puts back the values as read of the text fields listed in
+// changed (positions in TextFields) and marshals the row: the JSON of the
+// row as read, for removed/. Normalisers rewrite only TextFields, so this is
+// the row before any step touched it. It overwrites p's fields.
+func originalJSON(p schemas.Record, changed []int32, before []string) (string, error) {
+	if len(changed) > 0 {
+		fields := p.TextFields()
+		for i, j := range changed {
+			if int(j) >= len(fields) {
+				return "", fmt.Errorf("row %s: staged field %d of %d", p.RecordID(), j, len(fields))
+			}
+			*fields[j].Value = before[i]
+		}
+	}
+	// goccy/go-json: the same bytes as encoding/json for these structs, at
+	// a fraction of the cost.
+	b, err := gojson.Marshal(p)
+	return string(b), err
 }
 
 // remove writes one row to removed/<source>-NNNNN.parquet and counts it.

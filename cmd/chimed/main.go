@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +28,10 @@ type app struct {
 	quiet     bool
 	verbose   bool
 	cpuprof   string
-	log       *slog.Logger
+	memprof   string
+	// stopMemprof ends the --memprofile watcher.
+	stopMemprof func()
+	log         *slog.Logger
 }
 
 func (a *app) dir() workspace.Dir { return workspace.Dir(a.workspace) }
@@ -55,7 +61,12 @@ func newRootCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return pprof.StartCPUProfile(f)
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+			}
+			if a.memprof != "" {
+				a.stopMemprof = watchHeapPeak(a.log, a.memprof)
 			}
 			return nil
 		},
@@ -63,12 +74,16 @@ func newRootCmd() *cobra.Command {
 			if a.cpuprof != "" {
 				pprof.StopCPUProfile()
 			}
+			if a.stopMemprof != nil {
+				a.stopMemprof()
+			}
 		},
 	}
 	root.PersistentFlags().StringVarP(&a.workspace, "workspace", "w", ".", "workspace folder holding chimed.yaml and all outputs")
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars, warnings only")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logging")
 	root.PersistentFlags().StringVar(&a.cpuprof, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
+	root.PersistentFlags().StringVar(&a.memprof, "memprofile", "", "write a heap profile taken when live heap was at its peak to this file (go tool pprof; -sample_index=inuse_space)")
 	root.AddCommand(
 		newDemoCmd(a),
 		newIngestCmd(a),
@@ -87,6 +102,53 @@ func newRootCmd() *cobra.Command {
 		},
 	)
 	return root
+}
+
+// watchHeapPeak samples the live heap four times a second and rewrites
+// path with a heap profile whenever it grows 5% past the largest seen, so
+// the profile's inuse view shows what held memory at the peak (a profile
+// taken at exit would show only what is left). The returned func stops it.
+func watchHeapPeak(log *slog.Logger, path string) func() {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	write := func() {
+		f, err := os.Create(path)
+		if err != nil {
+			log.Error("memprofile", "err", err)
+			return
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			log.Error("memprofile", "file", path, "err", err)
+		}
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				if peak == 0 {
+					runtime.GC()
+					write()
+				}
+				return
+			case <-t.C:
+			}
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak+peak/20 {
+				peak = v
+				write()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		log.Debug("memprofile", "file", path, "peak_heap_bytes", peak)
+	}
 }
 
 func main() {
