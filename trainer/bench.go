@@ -37,10 +37,10 @@ type BenchResult struct {
 func (r BenchResult) String() string {
 	return fmt.Sprintf("%s preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
 		"%d steps after a %.1fs first step, %.2fs/step, %.0f tokens/s "+
-		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), %.1f CPU-s/step, peak RSS %.0f MiB",
+		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), %.1f CPU-s/step, peak RSS %.0f MiB; DotGeneral: %s",
 		r.Preset, r.Arch.Vocab, r.Arch.Context, r.Arch.Dim, r.Arch.Layers, r.Arch.Heads, r.Batch,
 		r.Steps, r.Compile.Seconds(), r.PerStep.Seconds(), r.TokensSec,
-		PyTorchTokensPerSec, r.TokensSec/PyTorchTokensPerSec, r.CPUSecondsPerStep, r.PeakRSSMiB)
+		PyTorchTokensPerSec, r.TokensSec/PyTorchTokensPerSec, r.CPUSecondsPerStep, r.PeakRSSMiB, DotKernel())
 }
 
 // Bench times steps DCPT training steps of the `ref` preset on random
