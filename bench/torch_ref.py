@@ -1,0 +1,96 @@
+"""The `ref` preset's model and training step in PyTorch, for `task bench-train`.
+
+The same decoder as trainer/model.go: learned token and position
+embeddings; per layer a pre-RMSNorm causal self-attention (q, k, v, o
+projections with bias) and a pre-RMSNorm feed-forward (up, sigmoid-GELU,
+down, with bias); a final RMSNorm and a vocabulary projection without bias;
+mean next-token NLL; Adam at 1e-3. Random tokens, as chimed's bench uses.
+
+Usage: python3 bench/torch_ref.py [STEPS]   (Debian's python3-torch)
+Prints one line: tokens/s, s/step, threads.
+"""
+import math
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+VOCAB, CONTEXT, DIM, LAYERS, HEADS, FF, BATCH = 6000, 128, 256, 4, 4, 1024, 16
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.scale
+
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn_norm, self.ff_norm = RMSNorm(DIM), RMSNorm(DIM)
+        self.q, self.k, self.v, self.o = (nn.Linear(DIM, DIM) for _ in range(4))
+        self.up, self.down = nn.Linear(DIM, FF), nn.Linear(FF, DIM)
+
+    def forward(self, x, mask):
+        b, t, _ = x.shape
+        h = self.attn_norm(x)
+        split = lambda y: y.view(b, t, HEADS, DIM // HEADS).transpose(1, 2)
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(DIM // HEADS) + mask
+        out = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, DIM)
+        x = x + self.o(out)
+        h = self.up(self.ff_norm(x))
+        return x + self.down(h * torch.sigmoid(1.702 * h))
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Parameter(torch.randn(VOCAB, DIM) * 0.02)
+        self.pos = nn.Parameter(torch.randn(CONTEXT, DIM) * 0.02)
+        self.layers = nn.ModuleList(Layer() for _ in range(LAYERS))
+        self.final_norm = RMSNorm(DIM)
+        self.out = nn.Linear(DIM, VOCAB, bias=False)
+        mask = torch.triu(torch.full((CONTEXT, CONTEXT), -1e9), diagonal=1)
+        self.register_buffer("mask", mask.view(1, 1, CONTEXT, CONTEXT))
+
+    def forward(self, tokens):
+        x = self.embed[tokens] + self.pos[: tokens.shape[1]]
+        for layer in self.layers:
+            x = layer(x, self.mask)
+        return self.out(self.final_norm(x))
+
+
+def main():
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    torch.manual_seed(1)
+    model = Model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    data = torch.randint(8, VOCAB, (BATCH * 4, CONTEXT + 1))
+
+    def step(i):
+        batch = data[(i % 4) * BATCH:(i % 4 + 1) * BATCH]
+        logits = model(batch[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB), batch[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step(0)  # warm-up, as chimed's bench leaves its compile step out
+    start = time.perf_counter()
+    for i in range(1, steps + 1):
+        step(i)
+    el = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, ref preset: "
+          f"{steps} steps, {el / steps:.2f}s/step, {steps * BATCH * CONTEXT / el:.0f} tokens/s, peak RSS {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
