@@ -385,6 +385,12 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 				}
 			}
 			if res.reason != "" {
+				if res.original == "" { // an exact duplicate: workers marshal only rows they remove
+					var err error
+					if res.original, err = originalJSON(p, res.changed, res.before); err != nil {
+						return fmt.Errorf("%s: row %d: %w", b.file, b.first+int64(i), err)
+					}
+				}
 				if err := r.remove(k, p.RecordID(), src, res.reason, res.detail, res.original); err != nil {
 					return err
 				}

@@ -119,6 +119,17 @@ func TestRunFixture(t *testing.T) {
 	if c := byReason["contaminated"]; c.ID != train[3].ID || c.Detail != "00000000000000e1" {
 		t.Errorf("contaminated row = %+v", c)
 	}
+	asRead := map[string]any{}
+	for _, r := range train {
+		asRead[r.ID] = r
+	}
+	for _, r := range exam {
+		asRead[r.ID] = r
+	}
+	for _, r := range dialogues {
+		asRead[r.ID] = r
+	}
+	checkOriginals(t, removed, asRead)
 	var back schemas.QA
 	if err := json.Unmarshal([]byte(byReason["short_answer"].Record), &back); err != nil || back != train[5] {
 		t.Errorf("removed record does not round-trip: %v %+v", err, back)
@@ -139,6 +150,26 @@ func TestRunFixture(t *testing.T) {
 	b2, _ := os.ReadFile(files1[0])
 	if string(first) != string(second) || string(b1) != string(b2) {
 		t.Error("a second run wrote different bytes")
+	}
+}
+
+// checkOriginals checks that every removed row carries the row as read, as
+// encoding/json writes it, whatever removed it.
+func checkOriginals(t *testing.T, removed []schemas.RemovedRow, asRead map[string]any) {
+	t.Helper()
+	for _, r := range removed {
+		in, ok := asRead[r.ID]
+		if !ok {
+			t.Errorf("removed row %s (%s) is not an input row", r.ID, r.Reason)
+			continue
+		}
+		want, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Record != string(want) {
+			t.Errorf("removed row %s (%s): record\n%s\nwant the row as read\n%s", r.ID, r.Reason, r.Record, want)
+		}
 	}
 }
 
@@ -183,6 +214,9 @@ func TestNearDedupClusters(t *testing.T) {
 	ws := workspace.Dir(t.TempDir())
 	var rows []schemas.Text
 	for i, s := range texts {
+		if i == 1 {
+			s = "\u200b" + s + "  " // normalisation rewrites it: removed/ must still get it as read
+		}
 		rows = append(rows, schemas.Text{ID: schemas.StableIDAt("book", "raw/book.txt", int64(i), -1), Source: "book", Text: s, Meta: "{}"})
 	}
 	writeNormalized(t, ws, schemas.KindText, "book", rows)
@@ -204,4 +238,5 @@ func TestNearDedupClusters(t *testing.T) {
 	if len(removed) != 1 || removed[0].ID != rows[1].ID || removed[0].Detail != rows[0].ID || removed[0].Reason != ReasonNearDuplicate {
 		t.Errorf("removed = %+v", removed)
 	}
+	checkOriginals(t, removed, map[string]any{rows[1].ID: rows[1]})
 }
