@@ -2,6 +2,7 @@ package clean
 
 import (
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,15 +38,26 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 	ids := map[uint32]string{}
 	evalRow := map[uint32]bool{}
 	sets := map[uint32][]uint64{}
-	var fields []string
-	var runes []rune
-	next := 0
-	var ord uint32
 	if len(lastUse) > 0 {
-		for _, part := range parts {
-			for st, err := range schemas.ReadFile[stagedRow[T]](part) { // without the fields as read
+		// Pass 2: one goroutine reads the staged rows and picks those in a
+		// candidate pair, r.workers shingle them, and this one verifies
+		// pairs in row order as each row's set arrives.
+		lastCand := uint32(0)
+		for o := range lastUse {
+			lastCand = max(lastCand, o)
+		}
+		pull, stopPull := iter.Pull2(stagedRows[T](parts))
+		defer stopPull()
+		var ord uint32
+		next := func() (*candidates, error) {
+			b := &candidates{}
+			for len(b.rows) < candidateBatch && ord <= lastCand {
+				st, err, ok := pull()
+				if !ok {
+					break
+				}
 				if err != nil {
-					return err
+					return nil, err
 				}
 				o := ord
 				ord++
@@ -53,14 +65,29 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 					continue
 				}
 				p := P(&st.Row)
-				ids[o] = p.RecordID()
-				evalRow[o] = r.eval[p.RecordSource()]
-				fields = keyFields(p, fields[:0])
+				b.rows = append(b.rows, candidate{ord: o, id: p.RecordID(), eval: r.eval[p.RecordSource()], fields: keyFields(p, nil)})
+			}
+			if len(b.rows) == 0 {
+				return nil, nil
+			}
+			return b, nil
+		}
+		work := func(b *candidates) {
+			var runes []rune
+			for i := range b.rows {
+				c := &b.rows[i]
 				var sh []uint64
-				sh, runes = r.mh.Shingles(fields, nil, runes)
-				sets[o] = shingleSet(sh)
-				for ; next < len(byB) && uint32(byB[next]>>32) == o; next++ {
-					a := uint32(byB[next])
+				sh, runes = r.mh.Shingles(c.fields, nil, runes)
+				c.set, c.fields = shingleSet(sh), nil
+			}
+		}
+		next2 := 0
+		verify := func(b *candidates) error {
+			for _, c := range b.rows {
+				o := c.ord
+				ids[o], evalRow[o], sets[o] = c.id, c.eval, c.set
+				for ; next2 < len(byB) && uint32(byB[next2]>>32) == o; next2++ {
+					a := uint32(byB[next2])
 					if evalRow[a] != evalRow[o] {
 						continue // eval rows are deduplicated only among themselves
 					}
@@ -81,13 +108,17 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 					delete(sets, o)
 				}
 			}
+			return nil
+		}
+		if err := mapOrdered(r.workers, next, work, verify); err != nil {
+			return err
 		}
 	}
 
 	// Pass 3: write every staged row, clean or near duplicate.
-	ord = 0
+	var ord uint32
 	for _, part := range parts {
-		for st, err := range schemas.ReadFile[staged[T]](part) {
+		for st, err := range prefetch(schemas.ReadFile[staged[T]](part)) {
 			if err != nil {
 				return err
 			}
@@ -116,6 +147,36 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 		}
 	}
 	return nil
+}
+
+// candidateBatch is how many rows of candidate pairs pass 2 shingles per
+// batch.
+const candidateBatch = 64
+
+// candidate is a staged row in a candidate pair: its ordinal, id, whether
+// it is an eval row, and its key fields until a worker turns them into a
+// sorted shingle set.
+type candidate struct {
+	ord    uint32
+	id     string
+	eval   bool
+	fields []string
+	set    []uint64
+}
+
+type candidates struct{ rows []candidate }
+
+// stagedRows reads the row column of every staged part in order.
+func stagedRows[T any](parts []string) iter.Seq2[stagedRow[T], error] {
+	return func(yield func(stagedRow[T], error) bool) {
+		for _, part := range parts {
+			for st, err := range schemas.ReadFile[stagedRow[T]](part) { // without the fields as read
+				if !yield(st, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
 }
 
 // stagedRow reads only the row column of a staged file (parquet-go reads
