@@ -108,3 +108,20 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSignature is the MinHash signature alone, over a 500-shingle set.
+func BenchmarkSignature(b *testing.B) {
+	mh, err := NewMinHasher(ShingleChar, 5, 16, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sh := make([]uint64, 500)
+	for i := range sh {
+		sh[i] = mix64(uint64(i))
+	}
+	sig := make([]uint32, mh.Perms())
+	b.SetBytes(int64(len(sh)))
+	for b.Loop() {
+		mh.Signature(sh, sig)
+	}
+}

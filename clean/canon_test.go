@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode"
@@ -84,5 +85,57 @@ func TestNFCFastPath(t *testing.T) {
 	}
 	if all := b.String(); !norm.NFC.IsNormalString(all) {
 		t.Errorf("the fast path's runes together are not NFC")
+	}
+}
+
+// TestEvalFindMatchesWindowHashes checks evalIndex.find, which inlines the
+// rolling hash, against windowHashes with a callback on random text.
+func TestEvalFindMatchesWindowHashes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []rune("高血压糖尿病心肌梗死头痛发热咳嗽abc123")
+	text := func(n int) []rune {
+		rs := make([]rune, n)
+		for i := range rs {
+			rs[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return rs
+	}
+	x := newEvalIndex(6, false)
+	var evals [][]rune
+	for i := range 50 {
+		e := text(8)
+		evals = append(evals, e)
+		windowHashes(e, 6, 0, func(h uint64) bool {
+			if _, ok := x.grams[h]; !ok {
+				x.grams[h] = uint32(i)
+				x.bloom[(h%bloomBits)/64] |= 1 << (h % 64)
+			}
+			return true
+		})
+	}
+	hits := 0
+	for range 2000 {
+		rs := text(rng.IntN(40))
+		if rng.IntN(3) == 0 { // plant an eval text's window
+			e := evals[rng.IntN(len(evals))]
+			rs = append(append(rs, e[1:7]...), text(rng.IntN(5))...)
+		}
+		want := -1
+		windowHashes(rs, 6, 0, func(h uint64) bool {
+			if id, ok := x.grams[h]; ok {
+				want = int(id)
+				return false
+			}
+			return true
+		})
+		if got := x.find(rs, 6, 0); got != want {
+			t.Fatalf("find(%q) = %d, want %d", string(rs), got, want)
+		}
+		if want >= 0 {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no window of the random texts was in the index")
 	}
 }

@@ -72,35 +72,56 @@ func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
 	return buf
 }
 
+// find returns the eval row of the first n-rune window of rs (hashed with
+// salt) in the index, or -1. It computes windowHashes' hashes with the
+// bloom test inlined: this loop runs over every window of every training
+// row's probe fields, and a callback per window cost twice as much.
+func (x *evalIndex) find(rs []rune, n int, salt uint64) int {
+	if n <= 0 || len(rs) < n {
+		return -1
+	}
+	const base = 0x100000001b3 // as in windowHashes
+	pow := uint64(1)
+	for i := 1; i < n; i++ {
+		pow *= base
+	}
+	var h uint64
+	for _, r := range rs[:n] {
+		h = h*base + uint64(r)
+	}
+	bloom := x.bloom
+	for i := 0; ; i++ {
+		k := mix64(h ^ salt)
+		if bloom[(k%bloomBits)/64]&(1<<(k%64)) != 0 {
+			if id, ok := x.grams[k]; ok {
+				return int(id)
+			}
+		}
+		if i+n >= len(rs) {
+			return -1
+		}
+		h = (h-uint64(rs[i])*pow)*base + uint64(rs[i+n])
+	}
+}
+
 // match returns the id of the eval row that shares a window with one of a
 // training row's probe fields, or "".
 func (x *evalIndex) match(r schemas.Record, fields []string, buf []rune) (string, []string, []rune) {
 	fields = probeFields(r, fields[:0])
-	found := -1
-	look := func(h uint64) bool {
-		if x.bloom[(h%bloomBits)/64]&(1<<(h%64)) == 0 {
-			return true
-		}
-		if i, ok := x.grams[h]; ok {
-			found = int(i)
-			return false
-		}
-		return true
-	}
 	for _, f := range fields {
 		buf = appendCanon(buf[:0], f)
 		if len(buf) == 0 {
 			continue
 		}
-		windowHashes(buf, x.n, 0, look)
+		found := x.find(buf, x.n, 0)
 		for _, l := range x.shortLens {
 			if found >= 0 || l > len(buf) {
 				break
 			}
-			windowHashes(buf, l, saltShort, look)
+			found = x.find(buf, l, saltShort)
 		}
 		if found < 0 && len(buf) < x.n && len(buf) < minShortEval {
-			windowHashes(buf, len(buf), saltShort, look) // exact match of a very short text
+			found = x.find(buf, len(buf), saltShort) // exact match of a very short text
 		}
 		if found >= 0 {
 			return x.ids[found], fields, buf
