@@ -33,9 +33,17 @@ func appendCanon(dst []rune, s string) []rune { return appendFolded(dst, s, fals
 func appendShingleText(dst []rune, s string) []rune { return appendFolded(dst, s, true) }
 
 func appendFolded(dst []rune, s string, keepPunct bool) []rune {
-	if !nfkcStable(s) {
-		s = norm.NFKC.String(s)
+	if out, ok := foldRunes(dst, s, keepPunct, true); ok {
+		return out
 	}
+	out, _ := foldRunes(dst, norm.NFKC.String(s), keepPunct, false)
+	return out
+}
+
+// foldRunes is appendFolded's loop. With stableOnly it gives up (false)
+// at the first rune nfkcStable would refuse, so a value is scanned once
+// when it needs no NFKC rather than once to check and once to fold.
+func foldRunes(dst []rune, s string, keepPunct, stableOnly bool) ([]rune, bool) {
 	for i := 0; i < len(s); {
 		var r rune
 		if c := s[i]; c < utf8.RuneSelf {
@@ -69,6 +77,9 @@ func appendFolded(dst []rune, s string, keepPunct bool) []rune {
 			}
 			continue
 		}
+		if stableOnly && !stableRune(r) {
+			return dst, false
+		}
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			dst = append(dst, unicode.ToLower(r))
@@ -76,7 +87,7 @@ func appendFolded(dst []rune, s string, keepPunct bool) []rune {
 			dst = append(dst, r)
 		}
 	}
-	return dst
+	return dst, true
 }
 
 // decodeRune is utf8.DecodeRuneInString with the three-byte forms of
@@ -108,12 +119,20 @@ func nfkcStable(s string) bool {
 		}
 		r, size := decodeRune(s[i:])
 		i += size
-		switch {
-		case r >= 0x4e00 && r <= 0x9fff, r >= 0xff01 && r <= 0xff5e, r >= 0x3001 && r <= 0x3011:
-		case r == 0x3000, r == 0x2018, r == 0x2019, r == 0x201c, r == 0x201d, r == 0x2014, r == 0x2026, r == 0x00b7:
-		default:
+		if !stableRune(r) {
 			return false
 		}
+	}
+	return true
+}
+
+// stableRune is nfkcStable for one non-ASCII rune.
+func stableRune(r rune) bool {
+	switch {
+	case r >= 0x4e00 && r <= 0x9fff, r >= 0xff01 && r <= 0xff5e, r >= 0x3001 && r <= 0x3011:
+	case r == 0x3000, r == 0x2018, r == 0x2019, r == 0x201c, r == 0x201d, r == 0x2014, r == 0x2026, r == 0x00b7:
+	default:
+		return false
 	}
 	return true
 }
