@@ -97,9 +97,13 @@
 //
 // Pass 1 streams normalized/ through a pool of workers (order preserved,
 // at most 2×workers batches in flight), writes removals, and stages the
-// survivors; pass 2 re-reads the staged rows and verifies candidate pairs;
-// pass 3 writes clean/<kind>/<source>-NNNNN.parquet and the near
-// duplicates. Without near-dedup, pass 1 writes clean/ directly. Every part
+// survivors (uncompressed, with the values as read of the fields
+// normalisation rewrote, so a removed row's JSON is made only for rows that
+// are removed); pass 2 re-reads the staged rows, the workers shingle those
+// in candidate pairs and the pairs are verified in row order; pass 3 writes
+// clean/<kind>/<source>-NNNNN.parquet and the near duplicates while the
+// next staged rows decode. Without near-dedup, pass 1 writes clean/
+// directly. removed/ is written in row groups of 256 rows. Every part
 // file is written atomically; a run starts by deleting clean/, removed/ and
 // reports/clean.json, so a re-run after a kill gives the same bytes.
 package clean
