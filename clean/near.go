@@ -5,7 +5,6 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -31,8 +30,8 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 		lastUse[b] = max(lastUse[b], b)
 		byB[i] = uint64(b)<<32 | uint64(a)
 	}
+	radixSort(byB, pairs, 0) // pairs' memory as scratch space
 	pairs = nil
-	slices.Sort(byB)
 
 	dupUF, clusterUF := unionFind{}, unionFind{}
 	ids := map[uint32]string{}

@@ -1,0 +1,121 @@
+package clean
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSignatureAgreementIsJaccard checks the property LSH relies on: two
+// sets of Jaccard J agree on a share J of the signature's values, for large
+// sets and for sets smaller than the number of bins (where densification
+// fills most bins), and the band-collision rate follows the S-curve.
+func TestSignatureAgreementIsJaccard(t *testing.T) {
+	mh, err := NewMinHasher(ShingleChar, 5, 16, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		size   int // elements of each set
+		shared int // elements in both
+	}{
+		{20, 20}, {20, 16}, {20, 10}, {20, 4},
+		{60, 50}, {60, 30},
+		{500, 450}, {500, 333}, {500, 100}, {500, 0},
+	}
+	r := rand.New(rand.NewPCG(7, 9))
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%d-%d", c.size, c.shared), func(t *testing.T) {
+			j := float64(c.shared) / float64(2*c.size-c.shared)
+			const trials = 300
+			agree, bandHits := 0.0, 0
+			a, b := make([]uint32, mh.Perms()), make([]uint32, mh.Perms())
+			for range trials {
+				x, y := make([]uint64, 0, c.size), make([]uint64, 0, c.size)
+				for i := range c.size {
+					h := r.Uint64()
+					x = append(x, h)
+					if i < c.shared {
+						y = append(y, h)
+					} else {
+						y = append(y, r.Uint64())
+					}
+				}
+				mh.Signature(x, a)
+				mh.Signature(y, b)
+				same := 0
+				for i := range a {
+					if a[i] == b[i] {
+						same++
+					}
+				}
+				agree += float64(same) / float64(len(a))
+				ka, kb := make([]uint32, mh.Bands), make([]uint32, mh.Bands)
+				mh.BandKeys(a, 0, ka)
+				mh.BandKeys(b, 0, kb)
+				for i := range ka {
+					if ka[i] == kb[i] {
+						bandHits++
+						break
+					}
+				}
+			}
+			agree /= trials
+			if math.Abs(agree-j) > 0.03 {
+				t.Errorf("J = %.3f: signatures agree on %.3f of values", j, agree)
+			}
+			want := CandidateProbability(j, mh.Bands, mh.Rows)
+			got := float64(bandHits) / trials
+			if math.Abs(got-want) > 0.08 {
+				t.Errorf("J = %.3f: candidate rate %.3f, S-curve %.3f", j, got, want)
+			}
+		})
+	}
+}
+
+// TestSignatureIgnoresRepeatsAndOrder: a set's signature depends on its
+// members only.
+func TestSignatureIgnoresRepeatsAndOrder(t *testing.T) {
+	mh, _ := NewMinHasher(ShingleChar, 5, 16, 6)
+	x := []uint64{5, 1, 9, 1, 5, 77}
+	y := []uint64{77, 9, 5, 1}
+	a, b := make([]uint32, mh.Perms()), make([]uint32, mh.Perms())
+	if !mh.Signature(x, a) || !mh.Signature(y, b) {
+		t.Fatal("no signature")
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("value %d: %d vs %d", i, a[i], b[i])
+		}
+	}
+	if mh.Signature(nil, a) {
+		t.Error("an empty set has a signature")
+	}
+}
+
+// TestRadixSort compares radixSort with a stable sort on the same bits.
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		n    int
+		mask uint64
+		lo   uint
+	}{
+		{0, ^uint64(0), 0}, {1, ^uint64(0), 0}, {5, 0xff, 0}, {1000, ^uint64(0), 0},
+		{3000, 1<<54 - 1, 0}, {3000, ^uint64(0), 32}, {3000, 0xf<<32 | 0xffff, 32}, {100, 0, 0},
+	} {
+		x := make([]uint64, c.n)
+		for i := range x {
+			x[i] = r.Uint64() & c.mask
+		}
+		want := slices.Clone(x)
+		slices.SortStableFunc(want, func(a, b uint64) int { return cmp.Compare(a>>c.lo, b>>c.lo) })
+		radixSort(x, nil, c.lo)
+		if !slices.Equal(x, want) {
+			t.Errorf("n %d, mask %x, lo %d: radixSort differs from a stable sort", c.n, c.mask, c.lo)
+		}
+	}
+}
