@@ -1,8 +1,9 @@
 package clean
 
 import (
-	"slices"
+	"math/bits"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/chimed/chimed/schemas"
@@ -44,20 +45,52 @@ func init() {
 
 // Check implements Filter.
 func (f *repetitionFilter) Check(r schemas.Record) (string, string) {
+	var sc *repetitionScratch
+	defer func() {
+		if sc != nil {
+			repetitionPool.Put(sc)
+		}
+	}()
 	for _, fl := range r.TextFields() {
 		s := *fl.Value
-		n := utf8.RuneCountInString(s)
+		if len(s) < f.MinChars { // a character is at least a byte
+			continue
+		}
+		if sc == nil {
+			sc = repetitionPool.Get().(*repetitionScratch)
+		}
+		sc.runes = appendRunes(sc.runes[:0], s)
+		n := len(sc.runes)
 		if n < f.MinChars {
 			continue
 		}
 		if dupLineFrac(s, n) > f.MaxDupLineFrac {
 			return "repeated_lines", fl.Name
 		}
-		if dupNGramFrac(s, f.NGram) > f.MaxDupNGramFrac {
+		if dupNGramFrac(sc.runes, f.NGram, sc) > f.MaxDupNGramFrac {
 			return "repeated_ngrams", fl.Name
 		}
 	}
 	return "", ""
+}
+
+// repetitionScratch is one check's buffers, as long as the field: pooled,
+// since the filter runs on every row of every worker.
+type repetitionScratch struct {
+	runes []rune
+	slots []uint64
+	table []uint64
+	diff  []int32
+}
+
+var repetitionPool = sync.Pool{New: func() any { return new(repetitionScratch) }}
+
+// appendRunes appends the runes of s to dst.
+func appendRunes(dst []rune, s string) []rune {
+	for _, r := range s {
+		dst = append(dst, r)
+	}
+	return dst
 }
 
 // dupLineFrac is the share of characters in lines seen earlier in s.
@@ -80,42 +113,58 @@ func dupLineFrac(s string, total int) float64 {
 	return float64(dup) / float64(total)
 }
 
-// dupNGramFrac is the share of characters covered by a character n-gram
-// that occurs more than once. Hand-written: window hashes (rolling, see
-// windowHashes) are packed with their position, sorted, and equal hashes
-// mark their windows in a difference array — no map, one sort.
-func dupNGramFrac(s string, n int) float64 {
-	runes := []rune(s)
+// dupNGramFrac is the share of characters of runes covered by a character
+// n-gram that occurs more than once. Hand-written: window hashes (rolling,
+// see windowHashes) go into an open-addressing table that marks the ones
+// seen twice, then every window of a marked hash marks its characters in a
+// difference array. Two linear passes; this replaced a sort of the hashes
+// that was most of the filter's time. sc holds the buffers (nil: fresh).
+func dupNGramFrac(runes []rune, n int, sc *repetitionScratch) float64 {
 	if len(runes) < 2*n {
 		return 0
 	}
-	const posBits = 20
-	if len(runes) >= 1<<posBits {
-		runes = runes[:1<<posBits-1] // judge the first million characters
+	if len(runes) >= 1<<20 {
+		runes = runes[:1<<20-1] // judge the first million characters
 	}
-	const posMask = 1<<posBits - 1
-	hs := make([]uint64, 0, len(runes)-n+1)
-	pos := uint64(0)
+	if sc == nil {
+		sc = new(repetitionScratch)
+	}
+	windows := len(runes) - n + 1
+	size := 1 << bits.Len(uint(2*windows)) // load factor at most one half
+	if cap(sc.table) < size {
+		sc.table = make([]uint64, size)
+	}
+	table := sc.table[:size]
+	clear(table)
+	mask := uint64(size - 1)
+	// An entry is a window hash with its two low bits replaced: bit 0
+	// marks the slot used, bit 1 a hash seen more than once.
+	slots := sc.slots[:0]
 	windowHashes(runes, n, 0, func(h uint64) bool {
-		hs = append(hs, h&^posMask|pos)
-		pos++
+		key := h&^3 | 1
+		i := h & mask
+		for table[i] != 0 && table[i]&^2 != key {
+			i = (i + 1) & mask
+		}
+		if table[i] == 0 {
+			table[i] = key
+		} else {
+			table[i] |= 2
+		}
+		slots = append(slots, i)
 		return true
 	})
-	slices.Sort(hs)
-	diff := make([]int32, len(runes)+1)
-	for i := 0; i < len(hs); {
-		j := i + 1
-		for j < len(hs) && hs[j]&^posMask == hs[i]&^posMask {
-			j++
+	sc.slots = slots
+	if cap(sc.diff) < len(runes)+1 {
+		sc.diff = make([]int32, len(runes)+1)
+	}
+	diff := sc.diff[:len(runes)+1]
+	clear(diff)
+	for p, i := range slots {
+		if table[i]&2 != 0 {
+			diff[p]++
+			diff[p+n]--
 		}
-		if j-i > 1 {
-			for _, h := range hs[i:j] {
-				p := h & posMask
-				diff[p]++
-				diff[p+uint64(n)]--
-			}
-		}
-		i = j
 	}
 	c, depth := 0, int32(0)
 	for _, d := range diff[:len(runes)] {

@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -84,6 +85,54 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)):
 			t.Errorf("%s: error %v, want one naming %s", c.name, err, c.bad)
+		}
+	}
+}
+
+// TestDupNGramFrac compares the hash-table measure with a plain map count
+// of every window, on texts with and without planted repeats.
+func TestDupNGramFrac(t *testing.T) {
+	naive := func(rs []rune, n int) float64 {
+		if len(rs) < 2*n {
+			return 0
+		}
+		count := map[string]int{}
+		for i := 0; i+n <= len(rs); i++ {
+			count[string(rs[i:i+n])]++
+		}
+		covered := make([]bool, len(rs))
+		for i := 0; i+n <= len(rs); i++ {
+			if count[string(rs[i:i+n])] > 1 {
+				for j := i; j < i+n; j++ {
+					covered[j] = true
+				}
+			}
+		}
+		c := 0
+		for _, b := range covered {
+			if b {
+				c++
+			}
+		}
+		return float64(c) / float64(len(rs))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []rune("肺炎高血压糖尿病患者建议检查治疗每次一日服用")
+	var sc repetitionScratch // reused across cases, as the pool does
+	for i := range 200 {
+		n := 2 + r.IntN(20)
+		rs := make([]rune, 0, 400)
+		for len(rs) < 40+r.IntN(360) {
+			if len(rs) > n && r.IntN(4) == 0 { // copy an earlier stretch
+				from := r.IntN(len(rs))
+				to := min(len(rs), from+r.IntN(3*n))
+				rs = append(rs, rs[from:to]...)
+				continue
+			}
+			rs = append(rs, alphabet[r.IntN(len(alphabet))])
+		}
+		if got, want := dupNGramFrac(rs, n, &sc), naive(rs, n); got != want {
+			t.Fatalf("case %d (n %d, %d runes): %.4f, want %.4f", i, n, len(rs), got, want)
 		}
 	}
 }
