@@ -14,13 +14,13 @@ import (
 // splits its work over the cores.
 const simplegoConfig = "ops_sequential"
 
-// DotKernel says which kernel simplego's float32 DotGeneral runs: vek's
-// SIMD one (fastdot.go), or simplego's own and why.
+// DotKernel says which kernel simplego's float32 DotGeneral runs: the
+// packed AVX2/FMA GEMM (fastdot.go, sgemm.go), or simplego's own and why.
 func DotKernel() string {
 	if on, why := installFastDot(); !on {
 		return "simplego's scalar kernel (" + why + ")"
 	}
-	return "vek AVX2/FMA"
+	return "packed AVX2/FMA GEMM"
 }
 
 // Backend returns the process's gomlx backend: the pure-Go simplego one,
@@ -28,7 +28,7 @@ func DotKernel() string {
 // fail where it is not installed), unless GOMLX_BACKEND names another backend
 // compiled into the binary.
 var Backend = sync.OnceValues(func() (b backends.Backend, err error) {
-	installFastDot() // simplego's float32 DotGeneral → vek's SIMD kernel (fastdot.go)
+	installFastDot() // simplego's float32 DotGeneral → the packed GEMM (fastdot.go)
 	if cfg, ok := os.LookupEnv(backends.ConfigEnvVar); ok && cfg != "" {
 		defer func() {
 			if r := recover(); r != nil {

@@ -20,7 +20,7 @@ func withStockDot(t *testing.T, f func()) {
 	f()
 }
 
-// TestFastDotMatchesStock multiplies the same operands with vek's kernel and
+// TestFastDotMatchesStock multiplies the same operands with the packed GEMM and
 // with simplego's, on the layouts the model and its gradients use and on
 // awkward ones: several batch axes, contracting axes out of order, batch
 // axes after cross axes, length-1 axes, and sizes that are not multiples of
@@ -145,6 +145,6 @@ func TestFastDotThroughput(t *testing.T) {
 		fast := rate()
 		var stock string
 		withStockDot(t, func() { stock = rate() })
-		t.Logf("[%d×%d]·[%d×%d]: vek %s, simplego %s", m, k, k, n, fast, stock)
+		t.Logf("[%d×%d]·[%d×%d]: packed GEMM %s, simplego %s", m, k, k, n, fast, stock)
 	}
 }
