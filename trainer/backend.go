@@ -29,6 +29,7 @@ func DotKernel() string {
 // compiled into the binary.
 var Backend = sync.OnceValues(func() (b backends.Backend, err error) {
 	installFastDot() // simplego's float32 DotGeneral → the packed GEMM (fastdot.go)
+	installFastOps() // its float32 elementwise and reduce ops → run loops over the cores (fastops.go)
 	if cfg, ok := os.LookupEnv(backends.ConfigEnvVar); ok && cfg != "" {
 		defer func() {
 			if r := recover(); r != nil {

@@ -1,0 +1,139 @@
+package trainer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// withStockOps runs f with simplego's own elementwise and reduce executors.
+func withStockOps(t *testing.T, f func()) {
+	t.Helper()
+	was := fastOpsOn.Swap(false)
+	defer fastOpsOn.Store(was)
+	f()
+}
+
+// TestFastOpsMatchStock runs each replaced op with the replacement and with
+// simplego's executor, on the broadcasts and reductions the model uses and
+// on odd ones: both operands broadcast, scalar on either side, reductions
+// over leading, trailing, middle, all and non-contiguous axes (which go to
+// the stock executor), and sizes on either side of the cut-off.
+// Elementwise arithmetic, maxima and broadcasts must agree bit for bit;
+// sums to float tolerance; Exp and Logistic to 2 ulp.
+func TestFastOpsMatchStock(t *testing.T) {
+	backend, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, why := installFastOps(); !on {
+		t.Skipf("fast ops not in use here: %s", why)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	binary := map[string]func(x, y *Node) *Node{"Add": Add, "Sub": Sub, "Mul": Mul, "Div": Div}
+	pairs := [][2][]int{
+		{{6, 70, 50}, {6, 70, 50}},
+		{{6, 70, 50}, {1, 1, 50}},
+		{{6, 70, 50}, {6, 70, 1}},
+		{{1, 70, 50}, {6, 1, 50}},
+		{{6, 1, 50}, {1, 70, 1}},
+		{{6, 70, 50}, {}},
+		{{}, {6, 70, 50}},
+		{{4, 8, 60, 60}, {1, 1, 60, 60}},
+		{{10, 10}, {10, 1}}, // below the cut-off
+	}
+	type check struct {
+		name string
+		in   []*tensors.Tensor
+		fn   func(in []*Node) *Node
+		ulps float64 // 0: bit for bit; else relative tolerance in float32 ulps
+		atol float64 // absolute tolerance, for sums (which can cancel)
+	}
+	var checks []check
+	for name, op := range binary {
+		for _, p := range pairs {
+			checks = append(checks, check{name: name, in: []*tensors.Tensor{randomTensor(r, p[0]...), randomTensor(r, p[1]...)},
+				fn: func(in []*Node) *Node { return op(in[0], in[1]) }})
+		}
+	}
+	wide := randomTensor(r, 6, 70, 50)
+	scaled := func(in []*Node) *Node { return MulScalar(in[0], 40) } // e^x from e^−120 to e^120
+	checks = append(checks,
+		check{name: "Exp", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return Exp(scaled(in)) }, ulps: 2},
+		check{name: "Logistic", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return Sigmoid(scaled(in)) }, ulps: 2},
+		check{name: "BroadcastPrefix", in: []*tensors.Tensor{randomTensor(r, 70, 50)},
+			fn: func(in []*Node) *Node { return BroadcastPrefix(in[0], 6) }},
+		check{name: "BroadcastToDims-last", in: []*tensors.Tensor{randomTensor(r, 6, 70, 1)},
+			fn: func(in []*Node) *Node { return BroadcastToDims(in[0], 6, 70, 50) }},
+		check{name: "BroadcastToDims-middle", in: []*tensors.Tensor{randomTensor(r, 6, 1, 50)},
+			fn: func(in []*Node) *Node { return BroadcastToDims(in[0], 6, 70, 50) }},
+	)
+	for _, axes := range [][]int{{2}, {1}, {0}, {0, 1}, {1, 2}, {0, 1, 2}, {0, 2}} {
+		checks = append(checks,
+			check{name: "ReduceSum", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return ReduceSum(in[0], axes...) }, ulps: 1, atol: 1e-3}, // sums of up to 21000 N(0,1) values
+			check{name: "ReduceMax", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return ReduceMax(in[0], axes...) }})
+	}
+	for _, c := range checks {
+		exec := func() *tensors.Tensor {
+			return MustExecOnceN(backend, func(in []*Node) *Node { return c.fn(in) }, anys(c.in)...)[0]
+		}
+		got := exec()
+		var want *tensors.Tensor
+		withStockOps(t, func() { want = exec() })
+		if !want.Shape().Equal(got.Shape()) {
+			t.Fatalf("%s %v: shape %s, want %s", c.name, c.in[0].Shape(), got.Shape(), want.Shape())
+		}
+		w, g := tensors.MustCopyFlatData[float32](want), tensors.MustCopyFlatData[float32](got)
+		for j := range w {
+			if !closeULPs(g[j], w[j], c.ulps) && math.Abs(float64(g[j]-w[j])) > c.atol {
+				t.Fatalf("%s %v: [%d] = %g, want %g", c.name, c.in[0].Shape(), j, g[j], w[j])
+			}
+		}
+	}
+}
+
+func anys(ts []*tensors.Tensor) []any {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = t
+	}
+	return out
+}
+
+// closeULPs says whether got is within ulps float32 ulps of want (relative
+// to want's magnitude, and at least the smallest normal's ulp), or equal
+// bit for bit when ulps is 0.
+func closeULPs(got, want float32, ulps float64) bool {
+	if ulps == 0 || math.IsNaN(float64(want)) || math.IsInf(float64(want), 0) {
+		return math.Float32bits(got) == math.Float32bits(want) || (got != got && want != want)
+	}
+	ulp := math.Max(math.Abs(float64(want))*0x1p-23, 0x1p-149)
+	return math.Abs(float64(got)-float64(want)) <= ulps*ulp
+}
+
+// TestExp32 compares exp32 with math.Exp rounded to float32 across the
+// whole range, at the ends and on special values.
+func TestExp32(t *testing.T) {
+	for _, x := range []float32{0, -0.0, 1, -1, 88.72, 88.7228, 88.72284, 88.73, 100, -87.33, -87.34, -100, -103.9, -103.98, -104, -1e9,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+		got, want := exp32(x), float32(math.Exp(float64(x)))
+		if !closeULPs(got, want, 2) {
+			t.Errorf("exp32(%g) = %g, want %g", x, got, want)
+		}
+	}
+	const n = 1 << 20
+	for i := range n {
+		x := -104 + 193*float32(i)/n
+		got, want := exp32(x), float32(math.Exp(float64(x)))
+		if !closeULPs(got, want, 2) {
+			t.Fatalf("exp32(%g) = %g, want %g", x, got, want)
+		}
+		lg, lw := logistic32(x), float32(1/(1+math.Exp(-float64(x))))
+		if !closeULPs(lg, lw, 3) {
+			t.Fatalf("logistic32(%g) = %g, want %g", x, lg, lw)
+		}
+	}
+}
