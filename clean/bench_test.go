@@ -125,3 +125,19 @@ func BenchmarkSignature(b *testing.B) {
 		mh.Signature(sh, sig)
 	}
 }
+
+// BenchmarkSignoffs is the sign-off trimmer alone on answers of realistic
+// length, most ending in a sign-off.
+func BenchmarkSignoffs(b *testing.B) {
+	n, err := newSignoffNormaliser(signoffSettings{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := benchQA(1000)
+	b.SetBytes(textBytes[schemas.QA](rows) / int64(len(rows)))
+	t := Tally{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n.Normalise("answer", rows[i%len(rows)].Answer, t)
+	}
+}

@@ -1,6 +1,8 @@
 package clean
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -98,4 +100,34 @@ func FuzzNormalise(f *testing.F) {
 		}
 		_ = run(field, out) // must not panic; exact idempotence is not promised (a trim can expose a new sign-off)
 	})
+}
+
+// TestSignoffFindMatchesRegexp checks the prefix-filtered scan against the
+// one end-anchored regular expression of all patterns, on tails made of
+// sign-off fragments, filler and punctuation.
+func TestSignoffFindMatchesRegexp(t *testing.T) {
+	n, err := newSignoffNormaliser(signoffSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.anchored == nil {
+		t.Fatal("the default patterns should use the prefix scan")
+	}
+	parts := []string{"感谢您的咨询", "谢谢", "祝您早日康复", "希望对您有所帮助", "欢迎随时咨询", "以上仅供参考",
+		"上述建议仅供参考", "可以随时追问", "多喝水", "注意休息", "。", "！", "，", " ", "\n", "感谢", "祝", "上", "a"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 3000 {
+		var b strings.Builder
+		for range 1 + r.IntN(8) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		tail := b.String()
+		want := -1
+		if loc := n.tail.FindStringIndex(tail); loc != nil && loc[0] != loc[1] {
+			want = loc[0]
+		}
+		if got := n.find(tail); got != want {
+			t.Fatalf("case %d %q: find = %d, regexp = %d", i, tail, got, want)
+		}
+	}
 }
