@@ -73,12 +73,22 @@
 // direction is firm). shingle: word is still available. The shingled text keeps punctuation (it is context in
 // Chinese) and drops spaces; the pipeline's own measure catches all 27.
 //
-// Signatures use 96 multiply-shift permutations of 64-bit shingle hashes in
-// 16 bands × 6 rows. A pair of Jaccard J becomes a candidate with
-// probability 1 − (1 − J⁶)¹⁶ (the S-curve's midpoint (1/16)^(1/6) ≈ 0.63):
+// Signatures have 96 values in 16 bands × 6 rows, made by one-permutation
+// hashing with optimal densification: each 64-bit shingle hash is mixed
+// once and lands in one of 96 bins, which keeps the minimum; an empty bin
+// borrows from the first non-empty bin of its own fixed probe order. Two
+// sets of Jaccard J agree on each value with probability J, as with 96
+// separate permutations, at a 96th of the hashing (MinHasher). A pair of
+// Jaccard J becomes a candidate with probability 1 − (1 − J⁶)¹⁶ (the
+// S-curve's midpoint (1/16)^(1/6) ≈ 0.63):
 //
 //	J     0.3    0.5    0.6    0.7    0.8    0.9
 //	P     0.012  0.223  0.534  0.865  0.992  1.000
+//
+// Measured over 4,000 random pairs per cell, sets of 9 to 300 shingles
+// (fewer shingles than bins is the densified case) follow it within 0.03:
+// at J = 0.80 the candidate rate was 0.991 (9 shingles), 0.994 (100) and
+// 0.995 (300); TestSignatureAgreementIsJaccard checks both properties.
 //
 // Candidates are verified by exact Jaccard of the shingle sets: J ≥ 0.8
 // (near_dedup.threshold) removes the later row as "near_duplicate" (detail:

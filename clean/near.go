@@ -5,6 +5,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -16,6 +17,7 @@ import (
 // and ids of rows that are in a candidate pair, each held only until its
 // last pair is verified.
 func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *LSHIndex, writeClean func(T) error) error {
+	start := time.Now()
 	stats := r.report.NearDedup
 	pairs := lsh.Candidates()
 	stats.Candidates += int64(len(pairs))
@@ -114,6 +116,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 		}
 	}
 
+	r.opts.Log.Debug("clean: pass 2 done", "kind", k, "candidates", stats.Candidates, "rows_in_pairs", len(lastUse), "took", time.Since(start))
 	// Pass 3: write every staged row, clean or near duplicate.
 	var ord uint32
 	for _, part := range parts {
