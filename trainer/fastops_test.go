@@ -114,26 +114,41 @@ func closeULPs(got, want float32, ulps float64) bool {
 	return math.Abs(float64(got)-float64(want)) <= ulps*ulp
 }
 
-// TestExp32 compares exp32 with math.Exp rounded to float32 across the
-// whole range, at the ends and on special values.
+// TestExp32 compares exp32 and expInto (the eight-lane kernel where the
+// CPU has one) with math.Exp rounded to float32 across the whole range, at
+// the ends and on special values, and logisticInto with 1/(1+e^−x); the
+// slices have an odd length so the kernel's tail is covered, and the
+// second pass runs in place.
 func TestExp32(t *testing.T) {
-	for _, x := range []float32{0, -0.0, 1, -1, 88.72, 88.7228, 88.72284, 88.73, 100, -87.33, -87.34, -100, -103.9, -103.98, -104, -1e9,
-		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
-		got, want := exp32(x), float32(math.Exp(float64(x)))
-		if !closeULPs(got, want, 2) {
-			t.Errorf("exp32(%g) = %g, want %g", x, got, want)
-		}
-	}
-	const n = 1 << 20
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 88.72, 88.7228, 88.72284, 88.73, 100, -87.33, -87.34, -100,
+		-103.9, -103.98, -104, -1e9, 1e9, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	const n = 1<<20 + 3
 	for i := range n {
-		x := -104 + 193*float32(i)/n
-		got, want := exp32(x), float32(math.Exp(float64(x)))
-		if !closeULPs(got, want, 2) {
-			t.Fatalf("exp32(%g) = %g, want %g", x, got, want)
-		}
-		lg, lw := logistic32(x), float32(1/(1+math.Exp(-float64(x))))
-		if !closeULPs(lg, lw, 3) {
-			t.Fatalf("logistic32(%g) = %g, want %g", x, lg, lw)
+		xs = append(xs, -104+193*float32(i)/n)
+	}
+	check := func(name string, got []float32, want func(float64) float64, ulps float64) {
+		t.Helper()
+		for i, x := range xs {
+			if w := float32(want(float64(x))); !closeULPs(got[i], w, ulps) {
+				t.Fatalf("%s(%g) = %g, want %g", name, x, got[i], w)
+			}
 		}
 	}
+	scalar := make([]float32, len(xs))
+	for i, x := range xs {
+		scalar[i] = exp32(x)
+	}
+	check("exp32", scalar, math.Exp, 2)
+	got := make([]float32, len(xs))
+	expInto(got, xs)
+	check("expInto", got, math.Exp, 2)
+	copy(got, xs)
+	expInto(got, got)
+	check("expInto in place", got, math.Exp, 2)
+	logistic := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	logisticInto(got, xs)
+	check("logisticInto", got, logistic, 3)
+	copy(got, xs)
+	logisticInto(got, got)
+	check("logisticInto in place", got, logistic, 3)
 }
