@@ -3,6 +3,7 @@ package clean
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,4 +140,43 @@ func BenchmarkSignoffs(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchRows(b, func(r schemas.QA, t Tally) { n.Normalise("answer", r.Answer, t) })
+}
+
+// BenchmarkComponents times each default component that runs on QA rows
+// alone, on benchQA rows put through the normalisers before it (as in a
+// run), to show where BenchmarkSteps' time goes.
+func BenchmarkComponents(b *testing.B) {
+	before := &kindSteps{}
+	for _, name := range defaultOrder {
+		if !slices.Contains(registry[name].kinds, schemas.KindQA) {
+			continue
+		}
+		c, err := registry[name].build(decoderFor(name, nil))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows := benchQA(1000)
+		t := Tally{}
+		for j := range rows {
+			before.apply(&rows[j], t)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(textBytes[schemas.QA](rows) / int64(len(rows)))
+			b.ResetTimer()
+			for j := 0; j < b.N; j++ {
+				r := &rows[j%len(rows)] // filters only read it; normalisers' results are dropped
+				switch c := c.(type) {
+				case Filter:
+					c.Check(r)
+				case Normaliser:
+					for _, f := range r.TextFields() {
+						c.Normalise(f.Name, *f.Value, t)
+					}
+				}
+			}
+		})
+		if n, ok := c.(Normaliser); ok {
+			before.normalisers = append(before.normalisers, n)
+		}
+	}
 }
