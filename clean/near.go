@@ -12,41 +12,53 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-// nearDedup runs passes 2 and 3 of near-dedup over the staged rows of one
-// kind (see cleanKind). Memory: the candidate pairs, and the shingle sets
-// and ids of rows that are in a candidate pair, each held only until its
-// last pair is verified.
-func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *LSHIndex, writeClean func(T) error) error {
+// nearDedup runs passes 2 and 3 of near-dedup over the rows staged rows
+// of one kind (see cleanKind). Memory: the candidate pairs, 4 bytes per
+// staged row (the last partner of each row), and the shingle sets and ids
+// of rows that are in a candidate pair, each set held only until its last
+// pair is verified.
+func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows uint32, lsh *LSHIndex, writeClean func(T) error) error {
 	start := time.Now()
 	stats := r.report.NearDedup
 	pairs := lsh.Candidates()
 	stats.Candidates += int64(len(pairs))
 
-	// lastUse[o] is the largest ordinal o is paired with; byB lists pairs by
-	// their later row.
-	lastUse := map[uint32]uint32{}
+	// lastUse[o] is the largest ordinal o is paired with (0: in no pair,
+	// since a row's partners include itself and pair (0, b) has b > 0);
+	// byB lists pairs by their later row.
+	lastUse := make([]uint32, rows)
+	inPairs, lastCand := 0, uint32(0)
 	byB := make([]uint64, len(pairs))
 	for i, pr := range pairs {
 		a, b := uint32(pr>>32), uint32(pr)
-		lastUse[a] = max(lastUse[a], b)
-		lastUse[b] = max(lastUse[b], b)
+		if a >= rows || b >= rows {
+			return fmt.Errorf("clean %s: candidate pair (%d, %d) beyond the %d staged rows", k, a, b, rows)
+		}
+		for _, o := range [2]uint32{a, b} {
+			if lastUse[o] == 0 {
+				inPairs++
+			}
+			lastUse[o] = max(lastUse[o], b)
+		}
+		lastCand = max(lastCand, b)
 		byB[i] = uint64(b)<<32 | uint64(a)
 	}
 	radixSort(byB, pairs, 0) // pairs' memory as scratch space
 	pairs = nil
 
 	dupUF, clusterUF := unionFind{}, unionFind{}
-	ids := map[uint32]string{}
-	evalRow := map[uint32]bool{}
-	sets := map[uint32][]uint64{}
-	if len(lastUse) > 0 {
+	ids := make(map[uint32]string, inPairs)
+	// held are the shingle sets of rows whose pairs are not all verified,
+	// and whether each is an eval row.
+	type heldSet struct {
+		set  []uint64
+		eval bool
+	}
+	held := map[uint32]heldSet{}
+	if inPairs > 0 {
 		// Pass 2: one goroutine reads the staged rows and picks those in a
 		// candidate pair, r.workers shingle them, and this one verifies
 		// pairs in row order as each row's set arrives.
-		lastCand := uint32(0)
-		for o := range lastUse {
-			lastCand = max(lastCand, o)
-		}
 		pull, stopPull := iter.Pull2(stagedRows[T](parts))
 		defer stopPull()
 		var ord uint32
@@ -62,7 +74,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 				}
 				o := ord
 				ord++
-				if _, ok := lastUse[o]; !ok {
+				if lastUse[o] == 0 {
 					continue
 				}
 				p := P(&st.Row)
@@ -75,24 +87,28 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 		}
 		work := func(b *candidates) {
 			var runes []rune
+			var scratch []uint64
 			for i := range b.rows {
 				c := &b.rows[i]
 				var sh []uint64
 				sh, runes = r.mh.Shingles(c.fields, nil, runes)
-				c.set, c.fields = shingleSet(sh), nil
+				c.set, scratch = shingleSet(sh, scratch)
+				c.fields = nil
 			}
 		}
 		next2 := 0
 		verify := func(b *candidates) error {
 			for _, c := range b.rows {
 				o := c.ord
-				ids[o], evalRow[o], sets[o] = c.id, c.eval, c.set
+				ids[o] = c.id
+				held[o] = heldSet{set: c.set, eval: c.eval}
 				for ; next2 < len(byB) && uint32(byB[next2]>>32) == o; next2++ {
 					a := uint32(byB[next2])
-					if evalRow[a] != evalRow[o] {
+					ha := held[a]
+					if ha.eval != c.eval {
 						continue // eval rows are deduplicated only among themselves
 					}
-					j := Jaccard(sets[a], sets[o])
+					j := Jaccard(ha.set, c.set)
 					if j >= r.cfg.Near.Threshold {
 						dupUF.union(a, o)
 						stats.Duplicates++
@@ -102,11 +118,11 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 						stats.Clustered++
 					}
 					if lastUse[a] == o {
-						delete(sets, a)
+						delete(held, a)
 					}
 				}
 				if lastUse[o] == o {
-					delete(sets, o)
+					delete(held, o)
 				}
 			}
 			return nil
@@ -116,7 +132,8 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, lsh *
 		}
 	}
 
-	r.opts.Log.Debug("clean: pass 2 done", "kind", k, "candidates", stats.Candidates, "rows_in_pairs", len(lastUse), "took", time.Since(start))
+	lastUse = nil
+	r.opts.Log.Debug("clean: pass 2 done", "kind", k, "candidates", stats.Candidates, "rows_in_pairs", inPairs, "took", time.Since(start))
 	// Pass 3: write every staged row, clean or near duplicate.
 	var ord uint32
 	for _, part := range parts {

@@ -2,8 +2,9 @@ package clean
 
 import "math/bits"
 
-// radixDigit is the width of one counting pass of radixSort: 2,048
-// counters, small enough to stay in L1 cache.
+// radixDigit is the widest counting pass of radixSort: 2,048 counters,
+// small enough to stay in L1 cache. Short slices use 8-bit digits, where
+// clearing and summing the counters would otherwise dominate.
 const radixDigit = 11
 
 // radixSort sorts x in ascending order of bits [lo, 64) of each value,
@@ -25,12 +26,18 @@ func radixSort(x, scratch []uint64, lo uint) []uint64 {
 	if cap(scratch) < len(x) {
 		scratch = make([]uint64, len(x))
 	}
+	digit := uint(radixDigit)
+	if len(x) < 1<<12 {
+		digit = 8
+	}
+	mask := uint64(1)<<digit - 1
 	src, dst := x, scratch[:len(x)]
-	var count [1 << radixDigit]int
-	for shift := lo; shift < lo+hi; shift += radixDigit {
-		clear(count[:])
+	var counters [1 << radixDigit]int
+	count := counters[:1<<digit]
+	for shift := lo; shift < lo+hi; shift += digit {
+		clear(count)
 		for _, v := range src {
-			count[(v>>shift)&(1<<radixDigit-1)]++
+			count[(v>>shift)&mask]++
 		}
 		sum := 0
 		for i, c := range count {
@@ -38,7 +45,7 @@ func radixSort(x, scratch []uint64, lo uint) []uint64 {
 			sum += c
 		}
 		for _, v := range src {
-			d := (v >> shift) & (1<<radixDigit - 1)
+			d := (v >> shift) & mask
 			dst[count[d]] = v
 			count[d]++
 		}

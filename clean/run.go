@@ -427,7 +427,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		if err := staging.Close(); err != nil {
 			return err
 		}
-		if err := nearDedup[T, P](r, k, staging.Files(), lsh, writeClean); err != nil {
+		if err := nearDedup[T, P](r, k, staging.Files(), ord, lsh, writeClean); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(stageDir); err != nil {
