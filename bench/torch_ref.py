@@ -7,7 +7,9 @@ down, with bias); a final RMSNorm and a vocabulary projection without bias;
 mean next-token NLL; Adam at 1e-3. Random tokens, as chimed's bench uses.
 
 Usage: python3 bench/torch_ref.py [STEPS]   (Debian's python3-torch)
-Prints one line: tokens/s, s/step, threads.
+Prints a line with tokens/s, s/step, threads and peak RSS, then
+`tokens_per_sec=N` for `task bench-train` to pass to `chimed train --bench`
+(which prints chimed's ratio to it).
 """
 import math
 import resource
@@ -90,6 +92,7 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, ref preset: "
           f"{steps} steps, {el / steps:.2f}s/step, {steps * BATCH * CONTEXT / el:.0f} tokens/s, peak RSS {rss:.0f} MiB")
+    print(f"tokens_per_sec={steps * BATCH * CONTEXT / el:.0f}")
 
 
 if __name__ == "__main__":

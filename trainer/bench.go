@@ -13,11 +13,6 @@ import (
 	"github.com/chimed/chimed/internal/workspace"
 )
 
-// PyTorchTokensPerSec is the same `ref` model's DCPT training speed in
-// PyTorch 1.13 (Debian python3-torch) on the project's 2-core machine, as
-// measured in issue #5; Bench reports its figure next to it.
-const PyTorchTokensPerSec = 612
-
 // BenchResult is a timing of DCPT steps on a preset (`ref` for the
 // benchmark). Wall time counts whatever else the machine is running;
 // CPUSeconds does not.
@@ -32,15 +27,26 @@ type BenchResult struct {
 	PeakRSSMiB float64
 	// CPUSecondsPerStep is user+system CPU per timed step.
 	CPUSecondsPerStep float64
+	// PyTorchTokensSec is the same model's speed in PyTorch
+	// (bench/torch_ref.py) measured on this machine in the same run, or 0
+	// when there is none: then no ratio is shown, as a figure from another
+	// day or another BLAS set-up says little about this one.
+	PyTorchTokensSec float64
+	// Losses are the training loss of every step, the untimed first one
+	// included (tests compare kernels by them).
+	Losses []float64
 }
 
 func (r BenchResult) String() string {
+	vsTorch := "no PyTorch figure from this run, so no ratio"
+	if r.PyTorchTokensSec > 0 {
+		vsTorch = fmt.Sprintf("%.2f× PyTorch's %.0f tokens/s measured just before", r.TokensSec/r.PyTorchTokensSec, r.PyTorchTokensSec)
+	}
 	return fmt.Sprintf("%s preset (vocab %d, context %d, d %d, %d layers, %d heads, batch %d): "+
-		"%d steps after a %.1fs first step, %.2fs/step, %.0f tokens/s "+
-		"(PyTorch 1.13 on this CPU: %d tokens/s, ratio %.2f×), %.1f CPU-s/step, peak RSS %.0f MiB; DotGeneral: %s",
+		"%d steps after a %.1fs first step, %.2fs/step, %.0f tokens/s (%s), %.2f CPU-s/step, peak RSS %.0f MiB; DotGeneral: %s",
 		r.Preset, r.Arch.Vocab, r.Arch.Context, r.Arch.Dim, r.Arch.Layers, r.Arch.Heads, r.Batch,
-		r.Steps, r.Compile.Seconds(), r.PerStep.Seconds(), r.TokensSec,
-		PyTorchTokensPerSec, r.TokensSec/PyTorchTokensPerSec, r.CPUSecondsPerStep, r.PeakRSSMiB, DotKernel())
+		r.Steps, r.Compile.Seconds(), r.PerStep.Seconds(), r.TokensSec, vsTorch,
+		r.CPUSecondsPerStep, r.PeakRSSMiB, DotKernel())
 }
 
 // Bench times steps DCPT training steps of the `ref` preset on random
@@ -84,9 +90,11 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 		}
 		t0 := time.Now()
 		in, labels, _ := s.batch(ord.batch(step, batch))
-		if _, err := tr.TrainStep(nil, in, labels); err != nil {
+		out, err := tr.TrainStep(nil, in, labels)
+		if err != nil {
 			return nil, fmt.Errorf("bench step %d: %w", step, err)
 		}
+		res.Losses = append(res.Losses, scalar(out[0]))
 		if step == 0 {
 			res.Compile = time.Since(t0)
 		}

@@ -14,6 +14,7 @@ func newTrainCmd(a *app) *cobra.Command {
 		stage  string
 		resume bool
 		bench  int
+		torch  float64
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -24,7 +25,8 @@ func newTrainCmd(a *app) *cobra.Command {
 			"`chimed dpo-negatives`). Each run writes runs/<stage>/ checkpoints, tokenizer.json,\n" +
 			"model.json and metrics.jsonl. --resume continues a killed run from its last\n" +
 			"checkpoint with the same data order. --bench N times N DCPT steps of the ref\n" +
-			"preset and prints tokens/s.",
+			"preset and prints tokens/s, and the ratio to --torch-tokens-per-sec when given\n" +
+			"(task bench-train measures bench/torch_ref.py first and passes its figure).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
@@ -36,6 +38,7 @@ func newTrainCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				res.PyTorchTokensSec = torch
 				fmt.Println(res)
 				return nil
 			}
@@ -61,6 +64,7 @@ func newTrainCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&stage, "stage", "all", "dcpt, sft, dpo or all")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue from the last checkpoint instead of starting over")
-	cmd.Flags().IntVar(&bench, "bench", 0, "time this many DCPT steps of the ref preset (writes runs/bench/) and print tokens/s")
+	cmd.Flags().IntVar(&bench, "bench", 0, "time this many DCPT steps of the ref preset on random tokens (writes nothing) and print tokens/s")
+	cmd.Flags().Float64Var(&torch, "torch-tokens-per-sec", 0, "with --bench: the same model's tokens/s in PyTorch measured on this machine, to print the ratio to")
 	return cmd
 }
