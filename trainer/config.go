@@ -89,9 +89,10 @@ var presets = map[string]preset{
 		},
 	},
 	"small": {
-		// Sized for the e2e demo's budget: ≈1.0 CPU-s per step on simplego
-		// (measured), so the 450 steps plus DPO's reference pass take about
-		// 8 CPU-minutes, 5–6 minutes on two idle cores.
+		// Sized for the e2e demo's budget when it took ≈1.0 CPU-s a step;
+		// with the replaced executors (fastdot.go, fastops.go) it is 0.1
+		// CPU-s (measured), so the 450 steps and DPO's reference pass take
+		// about a CPU-minute.
 		arch: Arch{Vocab: 2000, Context: 64, Dim: 64, Layers: 2, Heads: 4, FF: 192},
 		stages: map[string]StageConfig{
 			"dcpt": {Steps: 250, Batch: 16, LR: 2e-3},
