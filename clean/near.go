@@ -87,13 +87,11 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows 
 		}
 		work := func(b *candidates) {
 			var runes []rune
-			var scratch []uint64
 			for i := range b.rows {
 				c := &b.rows[i]
 				var sh []uint64
 				sh, runes = r.mh.Shingles(c.fields, nil, runes)
-				c.set, scratch = shingleSet(sh, scratch)
-				c.fields = nil
+				c.set, c.fields = shingleSet(sh), nil
 			}
 		}
 		next2 := 0

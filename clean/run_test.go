@@ -203,9 +203,7 @@ func TestNearDedupClusters(t *testing.T) {
 	jac := func(a, b string) float64 {
 		sa, _ := mh.Shingles([]string{a}, nil, nil)
 		sb, _ := mh.Shingles([]string{b}, nil, nil)
-		setA, _ := shingleSet(sa, nil)
-		setB, _ := shingleSet(sb, nil)
-		return Jaccard(setA, setB)
+		return Jaccard(shingleSet(sa), shingleSet(sb))
 	}
 	if j := jac(texts[0], texts[1]); j < 0.8 {
 		t.Fatalf("fixture: near duplicate has Jaccard %.3f", j)
