@@ -10,7 +10,7 @@ import (
 // BLIS do it: B is packed in kc×nc blocks of 16-column panels, A in mc×kc
 // blocks of 6-row panels, and a 6×16 register-tiled micro-kernel
 // (sgemm_amd64.s) runs over them with both panels in cache. vek's MatMul,
-// which this replaces for all but matrix-vector sizes, is a row-at-a-time
+// which this replaced (vek is no longer a dependency), is a row-at-a-time
 // axpy loop that reloads the output row for every element of A: 17 GFLOP
 // per CPU-second here against the 60–70 a register tile reaches. It is
 // hand-written because no kept Go module has a packed SIMD sgemm (gonum's
