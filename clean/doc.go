@@ -100,8 +100,10 @@
 //
 // Memory: the LSH index costs a fixed 8 bytes per band per row — 128 bytes
 // for 16 bands (a 32-bit bucket key and a 32-bit row ordinal; no text, no
-// signature) — plus 16 bytes per row of exact-dedup index. Shingle sets are
-// held only for rows in a candidate pair, until their last pair is checked.
+// signature) — plus 16 bytes per row of exact-dedup index. Once the index
+// has become candidate pairs, verification keeps 4 bytes per row (the row's
+// last partner) and the shingle sets of rows in a candidate pair, each only
+// until its last pair is checked.
 //
 // # Passes and crash safety
 //
