@@ -120,3 +120,53 @@ func TestRadixSort(t *testing.T) {
 		}
 	}
 }
+
+// TestSortHashes compares sortHashes with slices.Sort on mixed hashes, on
+// values that share their top bits (crowded buckets) and on short slices.
+func TestSortHashes(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var buf []uint64
+	for _, c := range []struct {
+		n    int
+		mask uint64
+	}{{0, ^uint64(0)}, {5, ^uint64(0)}, {127, ^uint64(0)}, {128, ^uint64(0)}, {1000, ^uint64(0)},
+		{4099, ^uint64(0)}, {3000, 0xffff}, {3000, 0}, {50000, ^uint64(0)}} {
+		x := make([]uint64, c.n)
+		for i := range x {
+			x[i] = r.Uint64() & c.mask
+		}
+		if c.n > 10 {
+			x[3] = x[7] // repeats stay
+		}
+		want := slices.Clone(x)
+		slices.Sort(want)
+		buf = sortHashes(x, buf)
+		if !slices.Equal(x, want) {
+			t.Errorf("n %d, mask %x: sortHashes differs from slices.Sort", c.n, c.mask)
+		}
+	}
+}
+
+// BenchmarkShingleSort sorts 1,000 shingle hashes with pdqsort and by
+// distribution.
+func BenchmarkShingleSort(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	src := make([]uint64, 1000)
+	for i := range src {
+		src[i] = r.Uint64()
+	}
+	x := make([]uint64, len(src))
+	b.Run("pdqsort", func(b *testing.B) {
+		for range b.N {
+			copy(x, src)
+			slices.Sort(x)
+		}
+	})
+	b.Run("distribution", func(b *testing.B) {
+		var buf []uint64
+		for range b.N {
+			copy(x, src)
+			buf = sortHashes(x, buf)
+		}
+	})
+}

@@ -87,11 +87,13 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows 
 		}
 		work := func(b *candidates) {
 			var runes []rune
+			var buf []uint64
 			for i := range b.rows {
 				c := &b.rows[i]
 				var sh []uint64
 				sh, runes = r.mh.Shingles(c.fields, nil, runes)
-				c.set, c.fields = shingleSet(sh), nil
+				c.set, buf = shingleSet(sh, buf)
+				c.fields = nil
 			}
 		}
 		next2 := 0

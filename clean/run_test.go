@@ -203,7 +203,9 @@ func TestNearDedupClusters(t *testing.T) {
 	jac := func(a, b string) float64 {
 		sa, _ := mh.Shingles([]string{a}, nil, nil)
 		sb, _ := mh.Shingles([]string{b}, nil, nil)
-		return Jaccard(shingleSet(sa), shingleSet(sb))
+		setA, _ := shingleSet(sa, nil)
+		setB, _ := shingleSet(sb, nil)
+		return Jaccard(setA, setB)
 	}
 	if j := jac(texts[0], texts[1]); j < 0.8 {
 		t.Fatalf("fixture: near duplicate has Jaccard %.3f", j)
