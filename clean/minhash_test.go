@@ -170,3 +170,66 @@ func BenchmarkShingleSort(b *testing.B) {
 		}
 	})
 }
+
+// TestJaccard checks the merge against a map count on random sets that
+// share some members.
+func TestJaccard(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 300 {
+		seen := map[uint64]int{}
+		var a, b []uint64
+		for range r.IntN(200) {
+			v := r.Uint64() % 500
+			if r.IntN(2) == 0 {
+				a = append(a, v)
+			} else {
+				b = append(b, v)
+			}
+			if r.IntN(3) == 0 {
+				a, b = append(a, v), append(b, v)
+			}
+		}
+		a, _ = shingleSet(a, nil)
+		b, _ = shingleSet(b, nil)
+		for _, v := range a {
+			seen[v] |= 1
+		}
+		for _, v := range b {
+			seen[v] |= 2
+		}
+		inter := 0
+		for _, m := range seen {
+			if m == 3 {
+				inter++
+			}
+		}
+		want := 1.0
+		if len(seen) > 0 {
+			want = float64(inter) / float64(len(seen))
+		}
+		if got := Jaccard(a, b); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("Jaccard = %v, want %v (|a| %d, |b| %d)", got, want, len(a), len(b))
+		}
+	}
+}
+
+// BenchmarkJaccard is one verification of two 500-shingle sets of Jaccard
+// about 0.6.
+func BenchmarkJaccard(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	var x, y []uint64
+	for i := range 500 {
+		v := r.Uint64()
+		x = append(x, v)
+		if i < 375 {
+			y = append(y, v)
+		} else {
+			y = append(y, r.Uint64())
+		}
+	}
+	x, _ = shingleSet(x, nil)
+	y, _ = shingleSet(y, nil)
+	for range b.N {
+		Jaccard(x, y)
+	}
+}
