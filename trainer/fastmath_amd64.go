@@ -35,32 +35,23 @@ func exp8AVX2(dst, src *float32, n int, c *[expConstCount][8]float32)
 func logistic8AVX2(dst, src *float32, n int, c *[expConstCount][8]float32)
 
 // expInto sets dst[i] = e^src[i]; dst may be src.
-func expInto(dst, src []float32) {
-	if !gemmSIMD {
-		for i, v := range src {
-			dst[i] = exp32(v)
-		}
-		return
-	}
-	by8(dst, src, exp8AVX2)
-}
+func expInto(dst, src []float32) { by8(dst, src, exp8AVX2, exp32) }
 
 // logisticInto sets dst[i] = 1/(1+e^−src[i]), in the two forms simplego
 // uses so that neither overflows: 1/(1+e^−x) for x ≥ 0, e^x/(1+e^x) below
 // (−0 takes the second, which gives the same ½); dst may be src.
-func logisticInto(dst, src []float32) {
+func logisticInto(dst, src []float32) { by8(dst, src, logistic8AVX2, logistic32) }
+
+// by8 runs an eight-lane kernel over src, the tail through the same
+// kernel (for the same bits) by way of a buffer; on a CPU without AVX2 and
+// FMA, scalar (the same function in Go) runs instead.
+func by8(dst, src []float32, kernel func(dst, src *float32, n int, c *[expConstCount][8]float32), scalar func(float32) float32) {
 	if !gemmSIMD {
 		for i, v := range src {
-			dst[i] = logistic32(v)
+			dst[i] = scalar(v)
 		}
 		return
 	}
-	by8(dst, src, logistic8AVX2)
-}
-
-// by8 runs an eight-lane kernel over src, the tail through the same
-// kernel (for the same bits) by way of a buffer.
-func by8(dst, src []float32, kernel func(dst, src *float32, n int, c *[expConstCount][8]float32)) {
 	dst = dst[:len(src)]
 	n := len(src) &^ 7
 	if n > 0 {
