@@ -12,7 +12,7 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-// nearDedup runs passes 2 and 3 of near-dedup over the rows staged rows
+// nearDedup runs passes 2 and 3 of near-dedup over the staged rows
 // of one kind (see cleanKind). Memory: the candidate pairs, 4 bytes per
 // staged row (the last partner of each row), and the shingle sets and ids
 // of rows that are in a candidate pair, each set held only until its last
