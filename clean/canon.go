@@ -207,6 +207,86 @@ func evalFields(r schemas.Record, answers bool, dst []string) []string {
 	return dst
 }
 
+// probeKeyIndex lists where probeFields' values are among keyFields' (the
+// same order), so pass 1 folds a row's text once for its key, its eval
+// probes and its shingles.
+func probeKeyIndex(r schemas.Record, dst []int) []int {
+	switch r := r.(type) {
+	case *schemas.Text, *schemas.QA, *schemas.PreferencePair, *schemas.ExamQuestion:
+		return append(dst, 0)
+	case *schemas.Dialogue:
+		for i, t := range r.Turns {
+			if t.Role == schemas.RoleUser {
+				dst = append(dst, 2*i+1)
+			}
+		}
+	}
+	return dst
+}
+
+// foldFields appends fields folded for shingling (appendShingleText), with
+// fieldSep between fields, to dst: the text char shingles are taken from.
+// spans gets each field's [start, end) in dst. Its letters and digits are
+// the canonical text (see canonRunes).
+func foldFields(fields []string, dst []rune, spans [][2]int) ([]rune, [][2]int) {
+	for i, f := range fields {
+		if i > 0 {
+			dst = append(dst, fieldSep)
+		}
+		start := len(dst)
+		dst = appendShingleText(dst, f)
+		spans = append(spans, [2]int{start, len(dst)})
+	}
+	return dst, spans
+}
+
+// canonRune reports whether a rune of folded shingle text is canonical: a
+// letter or digit. appendCanon is appendShingleText without punctuation and
+// symbols, so the canonical runes of a string are its folded runes that
+// pass this (FuzzCanonFromFolded checks it).
+func canonRune(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' // folded ASCII is lower case
+	case r >= 0x4e00 && r <= 0x9fff:
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// canonRunes appends the canonical runes of folded shingle text to dst.
+func canonRunes(dst, folded []rune) []rune {
+	for _, r := range folded {
+		if canonRune(r) {
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// canonKeyFolded is canonKey of the fields foldFields folded; buf is
+// scratch space, returned for reuse.
+func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint64, []byte) {
+	buf = append(buf[:0], 0, 0, 0, 0, 0, 0, 0, 0)
+	putUint64(buf, ns)
+	for i, sp := range spans {
+		if i > 0 {
+			buf = append(buf, fieldSep)
+		}
+		for _, r := range folded[sp[0]:sp[1]] {
+			if !canonRune(r) {
+				continue
+			}
+			if r < utf8.RuneSelf {
+				buf = append(buf, byte(r))
+			} else {
+				buf = utf8.AppendRune(buf, r)
+			}
+		}
+	}
+	return xxhash.Sum64(buf), buf
+}
+
 // canonKey hashes the canonical key of a row into 64 bits, salted with the
 // dedup namespace (eval rows are deduplicated only among themselves).
 func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {

@@ -2,12 +2,15 @@ package clean
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/chimed/chimed/schemas"
 )
 
 // TestFoldMatchesNFKC checks the hand-written fast path of appendFolded
@@ -137,5 +140,77 @@ func TestEvalFindMatchesWindowHashes(t *testing.T) {
 	}
 	if hits == 0 {
 		t.Fatal("no window of the random texts was in the index")
+	}
+}
+
+// checkFoldedOnce checks that what pass 1 computes from the key fields
+// folded once (canonKeyFolded, canonRunes) equals what canonKey and
+// appendCanon compute from the fields themselves.
+func checkFoldedOnce(t *testing.T, fields []string) {
+	t.Helper()
+	folded, spans := foldFields(fields, nil, nil)
+	for ns := uint64(0); ns < 2; ns++ {
+		want, _ := canonKey(fields, ns, nil)
+		if got, _ := canonKeyFolded(folded, spans, ns, nil); got != want {
+			t.Fatalf("canonKeyFolded(%q, ns %d) = %x, canonKey = %x", fields, ns, got, want)
+		}
+	}
+	if len(spans) != len(fields) {
+		t.Fatalf("%d spans for %d fields", len(spans), len(fields))
+	}
+	for i, f := range fields {
+		got := string(canonRunes(nil, folded[spans[i][0]:spans[i][1]]))
+		if want := string(appendCanon(nil, f)); got != want {
+			t.Fatalf("canonRunes of field %q = %q, appendCanon = %q", f, got, want)
+		}
+	}
+	sh, _ := (&MinHasher{Mode: ShingleChar, NGram: 5}).Shingles(fields, nil, nil)
+	if got := (&MinHasher{Mode: ShingleChar, NGram: 5}).charShingles(folded, nil); !slices.Equal(got, sh) {
+		t.Fatalf("shingles of the folded text differ from Shingles(%q)", fields)
+	}
+}
+
+func TestFoldedOnce(t *testing.T) {
+	for _, fields := range [][]string{
+		{"高血压，ＣＴ检查１０ｍｇ。“引号”……", "答：ABC abc 123 !?"},
+		{"①㎎℃ 비타민 éé İstanbul ǅ", "", "…"},
+		{"user", "医生你好，我头痛", "assistant", "建议就医。"},
+		{},
+	} {
+		checkFoldedOnce(t, fields)
+	}
+}
+
+func FuzzCanonFromFolded(f *testing.F) {
+	f.Add("高血压，ＣＴ检查１０ｍｇ。", "ABC abc 123 !?…")
+	f.Add("①㎎℃ 비타민 éé", "İ ǅ ß ﬁ")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !utf8.ValidString(a) || !utf8.ValidString(b) {
+			t.Skip() // ingest quarantines invalid UTF-8 before clean sees it
+		}
+		checkFoldedOnce(t, []string{a, b})
+	})
+}
+
+// TestProbeKeyIndex checks that probeKeyIndex points at probeFields'
+// values among keyFields'.
+func TestProbeKeyIndex(t *testing.T) {
+	turns := []schemas.Turn{{Role: schemas.RoleUser, Content: "头痛"}, {Role: schemas.RoleAssistant, Content: "休息"}, {Role: schemas.RoleUser, Content: "发热"}}
+	for _, r := range []schemas.Record{
+		&schemas.Text{Text: "正文"},
+		&schemas.QA{Question: "问", Answer: "答"},
+		&schemas.Dialogue{Turns: turns},
+		&schemas.PreferencePair{Prompt: "p", Chosen: "c", Rejected: "r"},
+		&schemas.ExamQuestion{Question: "q", Options: []schemas.Option{{Label: "A", Text: "a"}}, Answer: "A"},
+		&schemas.Triple{Head: "h", Relation: "r", Tail: "t"},
+	} {
+		keys, idx := keyFields(r, nil), probeKeyIndex(r, nil)
+		var got []string
+		for _, j := range idx {
+			got = append(got, keys[j])
+		}
+		if want := probeFields(r, nil); !slices.Equal(got, want) {
+			t.Errorf("%T: probe fields via probeKeyIndex %q, probeFields %q", r, got, want)
+		}
 	}
 }

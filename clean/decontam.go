@@ -110,22 +110,40 @@ func (x *evalIndex) match(r schemas.Record, fields []string, buf []rune) (string
 	fields = probeFields(r, fields[:0])
 	for _, f := range fields {
 		buf = appendCanon(buf[:0], f)
-		if len(buf) == 0 {
-			continue
-		}
-		found := x.find(buf, x.n, 0)
-		for _, l := range x.shortLens {
-			if found >= 0 || l > len(buf) {
-				break
-			}
-			found = x.find(buf, l, saltShort)
-		}
-		if found < 0 && len(buf) < x.n && len(buf) < minShortEval {
-			found = x.find(buf, len(buf), saltShort) // exact match of a very short text
-		}
-		if found >= 0 {
+		if found := x.matchCanon(buf); found >= 0 {
 			return x.ids[found], fields, buf
 		}
 	}
 	return "", fields, buf
+}
+
+// matchFolded is match for a row whose key fields foldFields folded into
+// folded and spans; probe lists the probe fields among them
+// (probeKeyIndex).
+func (x *evalIndex) matchFolded(folded []rune, spans [][2]int, probe []int, buf []rune) (string, []rune) {
+	for _, j := range probe {
+		buf = canonRunes(buf[:0], folded[spans[j][0]:spans[j][1]])
+		if found := x.matchCanon(buf); found >= 0 {
+			return x.ids[found], buf
+		}
+	}
+	return "", buf
+}
+
+// matchCanon returns the eval row one canonical probe text matches, or -1.
+func (x *evalIndex) matchCanon(rs []rune) int {
+	if len(rs) == 0 {
+		return -1
+	}
+	found := x.find(rs, x.n, 0)
+	for _, l := range x.shortLens {
+		if found >= 0 || l > len(rs) {
+			break
+		}
+		found = x.find(rs, l, saltShort)
+	}
+	if found < 0 && len(rs) < x.n && len(rs) < minShortEval {
+		found = x.find(rs, len(rs), saltShort) // exact match of a very short text
+	}
+	return found
 }

@@ -87,18 +87,29 @@ func (m *MinHasher) Perms() int { return len(m.probes) }
 // Shingles appends the hashes of text's shingles to dst (with repeats).
 // runeBuf is scratch space, returned for reuse.
 func (m *MinHasher) Shingles(fields []string, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
-	add := func(h uint64) bool { dst = append(dst, h); return true }
 	if m.Mode == ShingleChar {
-		runeBuf = runeBuf[:0]
-		for i, f := range fields {
-			if i > 0 {
-				runeBuf = append(runeBuf, fieldSep)
-			}
-			runeBuf = appendShingleText(runeBuf, f)
-		}
-		runeGramHashes(runeBuf, m.NGram, 0, add)
-		return dst, runeBuf
+		runeBuf, _ = foldFields(fields, runeBuf[:0], nil)
+		return m.charShingles(runeBuf, dst), runeBuf
 	}
+	return m.wordShingles(fields, dst, runeBuf)
+}
+
+// ShinglesFolded is Shingles of fields that foldFields folded into folded
+// (char shingles are taken from it as it is).
+func (m *MinHasher) ShinglesFolded(fields []string, folded []rune, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
+	if m.Mode == ShingleChar {
+		return m.charShingles(folded, dst), runeBuf
+	}
+	return m.wordShingles(fields, dst, runeBuf)
+}
+
+func (m *MinHasher) charShingles(folded []rune, dst []uint64) []uint64 {
+	runeGramHashes(folded, m.NGram, 0, func(h uint64) bool { dst = append(dst, h); return true })
+	return dst
+}
+
+func (m *MinHasher) wordShingles(fields []string, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
+	add := func(h uint64) bool { dst = append(dst, h); return true }
 	text := norm.NFKC.String(strings.ToLower(strings.Join(fields, "\x1f")))
 	words, err := segment.Words(text)
 	if err != nil { // checked in NewMinHasher; cannot happen after it

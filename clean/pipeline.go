@@ -129,14 +129,15 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		if eval {
 			ns = 1
 		}
+		// Fold the key fields once: the key, the eval probes and the
+		// shingles are all computed from the folded text.
 		w.fields = keyFields(p, w.fields[:0])
-		res.key, w.runes = canonKey(w.fields, ns, w.runes)
+		w.folded, w.spans = foldFields(w.fields, w.folded[:0], w.spans[:0])
+		res.key, w.keyBuf = canonKeyFolded(w.folded, w.spans, ns, w.keyBuf)
 		if r.evalIdx != nil && !eval {
 			var id string
-			fields := w.fields
-			id, _, w.runes = r.evalIdx.match(p, nil, w.runes)
-			w.fields = fields
-			if id != "" {
+			w.probe = probeKeyIndex(p, w.probe[:0])
+			if id, w.runes = r.evalIdx.matchFolded(w.folded, w.spans, w.probe, w.runes); id != "" {
 				res.reason, res.detail = ReasonContaminated, id
 				if !b.removeOriginal(p, res, i) {
 					return
@@ -145,7 +146,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 			}
 		}
 		if near {
-			w.shingle, w.runes = r.mh.Shingles(w.fields, w.shingle[:0], w.runes)
+			w.shingle, w.runes = r.mh.ShinglesFolded(w.fields, w.folded, w.shingle[:0], w.runes)
 			if r.mh.Signature(w.shingle, w.sig) {
 				res.bands = bandBuf[i*r.mh.Bands : (i+1)*r.mh.Bands : (i+1)*r.mh.Bands]
 				r.mh.BandKeys(w.sig, ns, res.bands)

@@ -311,6 +311,10 @@ type worker struct {
 	fields  []string
 	before  []string
 	runes   []rune
+	folded  []rune   // the key fields folded (foldFields)
+	spans   [][2]int // each key field's runes in folded
+	probe   []int    // the probe fields among the key fields
+	keyBuf  []byte
 	shingle []uint64
 	sig     []uint32
 }
