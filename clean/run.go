@@ -339,7 +339,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	bar := r.opts.Bars.Start("clean "+string(k), total, false)
 	defer bar.Finish()
 	ws := r.opts.Workspace
-	cleanW := map[string]*schemas.PartWriter[T]{}
+	cleanW := map[string]*asyncWriter[T]{}
 	defer func() {
 		for _, w := range cleanW {
 			w.Abort()
@@ -350,7 +350,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		src := p.RecordSource()
 		w := cleanW[src]
 		if w == nil {
-			w = schemas.NewPartWriter[T](ws.Clean(k), schemas.PartOptions{Prefix: src})
+			w = newAsyncWriter(schemas.NewPartWriter[T](ws.Clean(k), schemas.PartOptions{Prefix: src}))
 			cleanW[src] = w
 		}
 		r.report.source(src).Kept++
