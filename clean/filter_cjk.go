@@ -28,20 +28,42 @@ func init() {
 func (f *cjkFilter) Check(r schemas.Record) (string, string) {
 	han, letters := 0, 0
 	for _, fl := range r.TextFields() {
-		for _, c := range *fl.Value {
-			switch {
-			case c < 0x80:
-				if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-					letters++
-				}
-			case c >= 0x4e00 && c <= 0x9fff || unicode.Is(unicode.Han, c):
-				han++
-				letters++
-			case unicode.IsLetter(c) || unicode.IsDigit(c):
+		h, l := cjkCounts(*fl.Value)
+		han += h
+		letters += l
+	}
+	return f.decide(han, letters)
+}
+
+func (f *cjkFilter) checkScanned(_ []schemas.Field, scans []textScan) (string, string) {
+	han, letters := 0, 0
+	for i := range scans {
+		han += scans[i].han
+		letters += scans[i].letters
+	}
+	return f.decide(han, letters)
+}
+
+// cjkCounts counts the Han characters of s, and its letters and digits
+// (Han characters included).
+func cjkCounts(s string) (han, letters int) {
+	for _, c := range s {
+		switch {
+		case c < 0x80:
+			if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
 				letters++
 			}
+		case c >= 0x4e00 && c <= 0x9fff || unicode.Is(unicode.Han, c):
+			han++
+			letters++
+		case unicode.IsLetter(c) || unicode.IsDigit(c):
+			letters++
 		}
 	}
+	return han, letters
+}
+
+func (f *cjkFilter) decide(han, letters int) (string, string) {
 	if letters < f.MinChars {
 		return "", ""
 	}

@@ -64,9 +64,18 @@ func init() {
 
 // Check implements Filter.
 func (f *lengthFilter) Check(r schemas.Record) (string, string) {
+	return f.check(r.TextFields(), func(i int, v string) int { return utf8.RuneCountInString(v) })
+}
+
+func (f *lengthFilter) checkScanned(fields []schemas.Field, scans []textScan) (string, string) {
+	return f.check(fields, func(i int, _ string) int { return scans[i].runes })
+}
+
+// check applies the bounds to fields, whose lengths in runes count gives.
+func (f *lengthFilter) check(fields []schemas.Field, count func(i int, v string) int) (string, string) {
 	total := 0
-	for _, fl := range r.TextFields() {
-		n := utf8.RuneCountInString(*fl.Value)
+	for i, fl := range fields {
+		n := count(i, *fl.Value)
 		total += n
 		if m, ok := f.min[fl.Name]; ok && n < m {
 			return "too_short", fl.Name

@@ -32,26 +32,30 @@ func invisible(r rune) bool {
 }
 
 // Normalise implements Normaliser.
-func (invisibleNormaliser) Normalise(_, s string, t Tally) string {
-	clean := true
+// invisibleClean reports whether s holds nothing Normalise rewrites.
+func invisibleClean(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
-				clean = false
-				break
+				return false
 			}
 			i++
 			continue
 		}
 		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 || invisible(r) {
-			clean = false
-			break
+			return false
 		}
 		i += size
 	}
-	if clean {
+	return true
+}
+
+func (invisibleNormaliser) unchanged(sc *textScan) bool { return !sc.invisible }
+
+func (invisibleNormaliser) Normalise(_, s string, t Tally) string {
+	if invisibleClean(s) {
 		return s
 	}
 	var b strings.Builder

@@ -21,6 +21,10 @@ func init() {
 }
 
 // Normalise implements Normaliser.
+// unchanged: a value of NFKC-stable runes is NFC as it is; otherwise
+// Normalise looks closer.
+func (unicodeNormaliser) unchanged(sc *textScan) bool { return !sc.unstable }
+
 func (unicodeNormaliser) Normalise(_, s string, t Tally) string {
 	// nfkcStable's runes (ASCII, CJK ideographs, full-width forms, common
 	// punctuation) all have NFC_Quick_Check=Yes and combining class 0, so a

@@ -18,6 +18,10 @@ func init() {
 }
 
 // Normalise implements Normaliser.
+// unchanged: a tidy value is returned as it is; otherwise Normalise looks
+// closer.
+func (whitespaceNormaliser) unchanged(sc *textScan) bool { return !sc.untidy }
+
 func (whitespaceNormaliser) Normalise(_, s string, t Tally) string {
 	out := collapseSpace(s)
 	if out != s {

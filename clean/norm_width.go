@@ -23,6 +23,21 @@ func fullwidthAlnum(r rune) bool {
 }
 
 // Normalise implements Normaliser.
+// hasFullwidthAlnum reports whether s holds a rune Normalise narrows.
+func hasFullwidthAlnum(s string) bool {
+	if strings.IndexByte(s, 0xef) < 0 {
+		return false
+	}
+	for _, r := range s {
+		if fullwidthAlnum(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (widthNormaliser) unchanged(sc *textScan) bool { return !sc.fullwidth }
+
 func (widthNormaliser) Normalise(_, s string, t Tally) string {
 	// Every full-width letter or digit starts with the byte 0xEF.
 	if strings.IndexByte(s, 0xef) < 0 {

@@ -315,6 +315,7 @@ type worker struct {
 	spans   [][2]int // each key field's runes in folded
 	probe   []int    // the probe fields among the key fields
 	keyBuf  []byte
+	scans   []textScan
 	shingle []uint64
 	sig     []uint32
 }

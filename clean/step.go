@@ -90,6 +90,9 @@ func DefaultSteps() []Step {
 type kindSteps struct {
 	normalisers []Normaliser
 	filters     []Filter
+	// scanned: some component reads a textScan (scan.go), so apply scans
+	// each value once for all of them.
+	scanned bool
 }
 
 // buildSteps builds every configured component once and sorts them by kind.
@@ -120,8 +123,12 @@ func buildSteps(steps []Step) (map[schemas.Kind]*kindSteps, error) {
 			switch c := c.(type) {
 			case Normaliser:
 				ks.normalisers = append(ks.normalisers, c)
+				_, sk := c.(scanSkipper)
+				ks.scanned = ks.scanned || sk
 			case Filter:
 				ks.filters = append(ks.filters, c)
+				_, sf := c.(scanFilter)
+				ks.scanned = ks.scanned || sf
 			default:
 				return nil, fmt.Errorf("%s: %s is neither a normaliser nor a filter", where, s.Use)
 			}
@@ -133,19 +140,50 @@ func buildSteps(steps []Step) (map[schemas.Kind]*kindSteps, error) {
 // apply runs the normalisers over every text field, then the filters, and
 // returns the first filter's removal reason ("" keeps the record).
 func (ks *kindSteps) apply(r schemas.Record, t Tally) (reason, detail string) {
-	for _, f := range r.TextFields() {
+	reason, detail, _ = ks.applyScanned(r, t, nil)
+	return reason, detail
+}
+
+// applyScanned is apply with scratch space for the fields' textScans,
+// returned for reuse. A value is scanned once before the first component
+// that reads a scan, and again only after a normaliser has rewritten it.
+func (ks *kindSteps) applyScanned(r schemas.Record, t Tally, scans []textScan) (reason, detail string, _ []textScan) {
+	fields := r.TextFields()
+	scans = scans[:0]
+	for _, f := range fields {
 		v := *f.Value
+		var sc textScan
+		fresh := false // sc is the scan of v
 		for _, n := range ks.normalisers {
-			v = n.Normalise(f.Name, v, t)
+			if sk, ok := n.(scanSkipper); ok {
+				if !fresh {
+					sc, fresh = scanText(v), true
+				}
+				if sk.unchanged(&sc) {
+					continue
+				}
+			}
+			if out := n.Normalise(f.Name, v, t); out != v {
+				v, fresh = out, false
+			}
 		}
 		*f.Value = v
+		if ks.scanned && !fresh {
+			sc = scanText(v)
+		}
+		scans = append(scans, sc)
 	}
 	for _, f := range ks.filters {
-		if reason, detail := f.Check(r); reason != "" {
-			return reason, detail
+		if sf, ok := f.(scanFilter); ok {
+			reason, detail = sf.checkScanned(fields, scans)
+		} else {
+			reason, detail = f.Check(r)
+		}
+		if reason != "" {
+			return reason, detail, scans
 		}
 	}
-	return "", ""
+	return "", "", scans
 }
 
 // sortedKeys lists a map's keys in order, for deterministic messages.
