@@ -108,7 +108,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows 
 					if ha.eval != c.eval {
 						continue // eval rows are deduplicated only among themselves
 					}
-					j := Jaccard(ha.set, c.set)
+					j := jaccardFloor(ha.set, c.set, r.cfg.Near.ClusterThreshold)
 					if j >= r.cfg.Near.Threshold {
 						dupUF.union(a, o)
 						stats.Duplicates++
