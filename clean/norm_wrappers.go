@@ -18,12 +18,49 @@ func init() {
 	register("wrappers", textKinds, func(func(any) error) (any, error) { return wrapperNormaliser{}, nil })
 }
 
+// The speaker words of the prefixes. A prefix regexp can only match a
+// value that starts with one of its words, which strings.HasPrefix tells
+// far sooner than the regexp does (it ran on every question, answer and
+// turn: a tenth of clean's normalising time on the 1GB demo).
+var (
+	askerWords  = []string{"问题", "问", "提问", "患者", "病人", "用户", "咨询者", "Q", "Question", "User", "Human"}
+	answerWords = []string{"答", "回答", "医生", "大夫", "助手", "A", "Answer", "Assistant", "Doctor"}
+)
+
 var (
 	wrapperMarks   = regexp.MustCompile(`</?s>|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]`)
-	askerPrefix    = regexp.MustCompile(`^(?:问题?|提问|患者|病人|用户|咨询者|Q|Question|User|Human)\s*[:：]\s*`)
-	answerPrefix   = regexp.MustCompile(`^(?:答|回答|医生|大夫|助手|A|Answer|Assistant|Doctor)\s*[:：]\s*`)
+	askerPrefix    = speakerPrefix(askerWords)
+	answerPrefix   = speakerPrefix(answerWords)
 	danglingAnswer = regexp.MustCompile(`\s*(?:答|回答|医生|A|Answer)\s*[:：]\s*$`)
 )
+
+// prefixRule is a speaker-prefix regexp and the words one of which starts
+// every value it matches.
+type prefixRule struct {
+	re    *regexp.Regexp
+	words []string
+}
+
+// speakerPrefix matches one of words at the start, a colon (either width)
+// and the spaces around it. Words are tried in order, so list a longer
+// word before its own prefix ("问题" before "问").
+func speakerPrefix(words []string) prefixRule {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = regexp.QuoteMeta(w)
+	}
+	return prefixRule{re: regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)\s*[:：]\s*`), words: words}
+}
+
+// find is the regexp's match at the start of s, or nil.
+func (p prefixRule) find(s string) []int {
+	for _, w := range p.words {
+		if strings.HasPrefix(s, w) {
+			return p.re.FindStringIndex(s)
+		}
+	}
+	return nil
+}
 
 // Normalise implements Normaliser.
 func (wrapperNormaliser) Normalise(field, s string, t Tally) string {
@@ -35,8 +72,8 @@ func (wrapperNormaliser) Normalise(field, s string, t Tally) string {
 		}
 	}
 	// strip removes a leading prefix, unless nothing would be left.
-	strip := func(re *regexp.Regexp) {
-		if loc := re.FindStringIndex(s); loc != nil && loc[1] < len(s) {
+	strip := func(p prefixRule) {
+		if loc := p.find(s); loc != nil && loc[1] < len(s) {
 			s = s[loc[1]:]
 			n++
 		}

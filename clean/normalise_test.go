@@ -2,6 +2,8 @@ package clean
 
 import (
 	"math/rand/v2"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -128,6 +130,31 @@ func TestSignoffFindMatchesRegexp(t *testing.T) {
 		}
 		if got := n.find(tail); got != want {
 			t.Fatalf("case %d %q: find = %d, regexp = %d", i, tail, got, want)
+		}
+	}
+}
+
+// TestSpeakerPrefixMatchesRegexp holds the word-filtered prefix rules to
+// the single regular expressions they were written from.
+func TestSpeakerPrefixMatchesRegexp(t *testing.T) {
+	oldAsker := regexp.MustCompile(`^(?:问题?|提问|患者|病人|用户|咨询者|Q|Question|User|Human)\s*[:：]\s*`)
+	oldAnswer := regexp.MustCompile(`^(?:答|回答|医生|大夫|助手|A|Answer|Assistant|Doctor)\s*[:：]\s*`)
+	parts := []string{"问", "问题", "提问", "患者", "病人", "用户", "咨询者", "Q", "Question", "User", "Human", "答", "回答", "医生",
+		"大夫", "助手", "A", "Answer", "Assistant", "Doctor", "：", ":", " ", "\t", "头痛", "怎么办", "u", "Que"}
+	r := rand.New(rand.NewPCG(8, 9))
+	for i := range 5000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		s := b.String()
+		for _, c := range []struct {
+			rule prefixRule
+			re   *regexp.Regexp
+		}{{askerPrefix, oldAsker}, {answerPrefix, oldAnswer}} {
+			if got, want := c.rule.find(s), c.re.FindStringIndex(s); !slices.Equal(got, want) {
+				t.Fatalf("case %d %q: %v, the regexp %v", i, s, got, want)
+			}
 		}
 	}
 }

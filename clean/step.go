@@ -90,9 +90,13 @@ func DefaultSteps() []Step {
 type kindSteps struct {
 	normalisers []Normaliser
 	filters     []Filter
-	// scanned: some component reads a textScan (scan.go), so apply scans
-	// each value once for all of them.
-	scanned bool
+	// skippers[i] and scanFilters[i] are normalisers[i] and filters[i] as
+	// the scan.go interfaces, or nil (asserted once here rather than per
+	// value); scanned: some component reads a textScan, so apply scans each
+	// value once for all of them.
+	skippers    []scanSkipper
+	scanFilters []scanFilter
+	scanned     bool
 }
 
 // buildSteps builds every configured component once and sorts them by kind.
@@ -123,12 +127,14 @@ func buildSteps(steps []Step) (map[schemas.Kind]*kindSteps, error) {
 			switch c := c.(type) {
 			case Normaliser:
 				ks.normalisers = append(ks.normalisers, c)
-				_, sk := c.(scanSkipper)
-				ks.scanned = ks.scanned || sk
+				sk, _ := c.(scanSkipper)
+				ks.skippers = append(ks.skippers, sk)
+				ks.scanned = ks.scanned || sk != nil
 			case Filter:
 				ks.filters = append(ks.filters, c)
-				_, sf := c.(scanFilter)
-				ks.scanned = ks.scanned || sf
+				sf, _ := c.(scanFilter)
+				ks.scanFilters = append(ks.scanFilters, sf)
+				ks.scanned = ks.scanned || sf != nil
 			default:
 				return nil, fmt.Errorf("%s: %s is neither a normaliser nor a filter", where, s.Use)
 			}
@@ -154,8 +160,8 @@ func (ks *kindSteps) applyScanned(r schemas.Record, t Tally, scans []textScan) (
 		v := *f.Value
 		var sc textScan
 		fresh := false // sc is the scan of v
-		for _, n := range ks.normalisers {
-			if sk, ok := n.(scanSkipper); ok {
+		for i, n := range ks.normalisers {
+			if sk := ks.skipper(i); sk != nil {
 				if !fresh {
 					sc, fresh = scanText(v), true
 				}
@@ -173,8 +179,8 @@ func (ks *kindSteps) applyScanned(r schemas.Record, t Tally, scans []textScan) (
 		}
 		scans = append(scans, sc)
 	}
-	for _, f := range ks.filters {
-		if sf, ok := f.(scanFilter); ok {
+	for i, f := range ks.filters {
+		if sf := ks.scanFilter(i); sf != nil {
 			reason, detail = sf.checkScanned(fields, scans)
 		} else {
 			reason, detail = f.Check(r)
@@ -184,6 +190,23 @@ func (ks *kindSteps) applyScanned(r schemas.Record, t Tally, scans []textScan) (
 		}
 	}
 	return "", "", scans
+}
+
+// skipper is normalisers[i] as a scanSkipper, or nil. (kindSteps built by
+// hand, as benchmarks do, have no skippers slice.)
+func (ks *kindSteps) skipper(i int) scanSkipper {
+	if i < len(ks.skippers) {
+		return ks.skippers[i]
+	}
+	return nil
+}
+
+// scanFilter is filters[i] as a scanFilter, or nil.
+func (ks *kindSteps) scanFilter(i int) scanFilter {
+	if i < len(ks.scanFilters) {
+		return ks.scanFilters[i]
+	}
+	return nil
 }
 
 // sortedKeys lists a map's keys in order, for deterministic messages.
