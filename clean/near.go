@@ -3,21 +3,17 @@ package clean
 import (
 	"fmt"
 	"iter"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/chimed/chimed/schemas"
 )
 
-// nearDedup runs passes 2 and 3 of near-dedup over the staged rows
-// of one kind (see cleanKind). Memory: the candidate pairs, 4 bytes per
-// staged row (the last partner of each row), and the shingle sets and ids
-// of rows that are in a candidate pair, each set held only until its last
-// pair is verified.
-func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows uint32, lsh *LSHIndex, writeClean func(T) error) error {
+// nearDedup runs passes 2 and 3 of near-dedup over the staging file of
+// one kind (see cleanKind and stage.go): frameRows[i] rows in frame i,
+// rows in all. Memory: the candidate pairs, 4 bytes per staged row (the
+// last partner of each row), and the shingle sets and ids of rows that are
+// in a candidate pair, each set held only until its last pair is verified.
+func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRows []int, rows uint32, lsh *LSHIndex, writeClean func(T) error) error {
 	start := time.Now()
 	stats := r.report.NearDedup
 	pairs := lsh.Candidates()
@@ -56,48 +52,63 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows 
 	}
 	held := map[uint32]heldSet{}
 	if inPairs > 0 {
-		// Pass 2: one goroutine reads the staged rows and picks those in a
-		// candidate pair, r.workers shingle them, and this one verifies
-		// pairs in row order as each row's set arrives.
-		pull, stopPull := iter.Pull2(stagedRows[T](parts))
+		// Pass 2: one goroutine reads the staging file's frames, r.workers
+		// decode them and shingle the rows that are in a candidate pair,
+		// and this one verifies pairs in row order as each row's set
+		// arrives.
+		pull, stopPull := iter.Pull2(stageFrames(path, frameRows))
 		defer stopPull()
-		var ord uint32
+		fi := 0
 		next := func() (*candidates, error) {
-			b := &candidates{}
-			for len(b.rows) < candidateBatch && ord <= lastCand {
-				st, err, ok := pull()
+			for fi < len(frameRows) {
+				fr, err, ok := pull()
 				if !ok {
-					break
+					return nil, nil
 				}
 				if err != nil {
 					return nil, err
 				}
-				o := ord
-				ord++
+				n := frameRows[fi]
+				fi++
+				if fr.ord > lastCand {
+					return nil, nil
+				}
+				for o := fr.ord; o < fr.ord+uint32(n); o++ {
+					if lastUse[o] != 0 {
+						return &candidates{frame: fr, n: n}, nil
+					}
+				}
+			}
+			return nil, nil
+		}
+		work := func(b *candidates) {
+			rows, err := decodeFrame[T](b.frame, b.n)
+			if err != nil {
+				b.err = err
+				return
+			}
+			var runes []rune
+			var buf []uint64
+			var fields []string
+			for i := range rows {
+				o := b.frame.ord + uint32(i)
 				if lastUse[o] == 0 {
 					continue
 				}
-				p := P(&st.Row)
-				b.rows = append(b.rows, candidate{ord: o, id: p.RecordID(), eval: r.eval[p.RecordSource()], fields: keyFields(p, nil)})
+				p := P(&rows[i].Row)
+				fields = keyFields(p, fields[:0])
+				var sh, set []uint64
+				sh, runes = r.mh.Shingles(fields, nil, runes) // a new slice: the set is sorted in place and held
+				set, buf = shingleSet(sh, buf)
+				b.rows = append(b.rows, candidate{ord: o, id: p.RecordID(), eval: r.eval[p.RecordSource()], set: set})
 			}
-			if len(b.rows) == 0 {
-				return nil, nil
-			}
-			return b, nil
-		}
-		work := func(b *candidates) {
-			var runes []rune
-			var buf []uint64
-			for i := range b.rows {
-				c := &b.rows[i]
-				var sh []uint64
-				sh, runes = r.mh.Shingles(c.fields, nil, runes)
-				c.set, buf = shingleSet(sh, buf)
-				c.fields = nil
-			}
+			b.frame = nil
 		}
 		next2 := 0
 		verify := func(b *candidates) error {
+			if b.err != nil {
+				return b.err
+			}
 			for _, c := range b.rows {
 				o := c.ord
 				ids[o] = c.id
@@ -134,21 +145,44 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows 
 
 	lastUse = nil
 	r.opts.Log.Debug("clean: pass 2 done", "kind", k, "candidates", stats.Candidates, "rows_in_pairs", inPairs, "took", time.Since(start))
-	// Pass 3: write every staged row, clean or near duplicate.
-	var ord uint32
-	for _, part := range parts {
-		for st, err := range prefetch(schemas.ReadFile[staged[T]](part)) {
-			if err != nil {
-				return err
+	// Pass 3: workers decode the frames again; this goroutine writes every
+	// staged row, clean or near duplicate.
+	pull, stopPull := iter.Pull2(stageFrames(path, frameRows))
+	defer stopPull()
+	fi := 0
+	next := func() (*decoded[T], error) {
+		if fi == len(frameRows) {
+			if _, err, ok := pull(); ok && err != nil { // the check for bytes after the last frame
+				return nil, err
 			}
-			o := ord
-			ord++
+			return nil, nil
+		}
+		fr, err, ok := pull()
+		if !ok {
+			return nil, fmt.Errorf("%s: %d of %d frames", path, fi, len(frameRows))
+		}
+		if err != nil {
+			return nil, err
+		}
+		fi++
+		return &decoded[T]{frame: fr, n: frameRows[fi-1]}, nil
+	}
+	work := func(d *decoded[T]) {
+		d.rows, d.err = decodeFrame[T](d.frame, d.n)
+	}
+	write := func(d *decoded[T]) error {
+		if d.err != nil {
+			return d.err
+		}
+		for i := range d.rows {
+			st := &d.rows[i]
+			o := d.frame.ord + uint32(i)
 			p := P(&st.Row)
 			if root := dupUF.find(o); root != o {
 				id, src := p.RecordID(), p.RecordSource()
 				original, err := originalJSON(p, st.Changed, st.Before)
 				if err != nil {
-					return fmt.Errorf("%s: %w", part, err)
+					return fmt.Errorf("%s: %w", path, err)
 				}
 				if err := r.remove(k, id, src, ReasonNearDuplicate, ids[root], original); err != nil {
 					return err
@@ -164,106 +198,34 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, parts []string, rows 
 				return err
 			}
 		}
-	}
-	return nil
-}
-
-// candidateBatch is how many rows of candidate pairs pass 2 shingles per
-// batch.
-const candidateBatch = 64
-
-// candidate is a staged row in a candidate pair: its ordinal, id, whether
-// it is an eval row, and its key fields until a worker turns them into a
-// sorted shingle set.
-type candidate struct {
-	ord    uint32
-	id     string
-	eval   bool
-	fields []string
-	set    []uint64
-}
-
-type candidates struct{ rows []candidate }
-
-// stagedRows reads the row column of every staged part in order.
-func stagedRows[T any](parts []string) iter.Seq2[stagedRow[T], error] {
-	return func(yield func(stagedRow[T], error) bool) {
-		for _, part := range parts {
-			for st, err := range schemas.ReadFile[stagedRow[T]](part) { // without the fields as read
-				if !yield(st, err) || err != nil {
-					return
-				}
-			}
-		}
-	}
-}
-
-// stagedRow reads only the row column of a staged file (parquet-go reads
-// the columns the struct names), for the verification pass.
-type stagedRow[T any] struct {
-	Row T `parquet:"row"`
-}
-
-// stageWriter writes the rows between pass 1 and pass 3 to one Parquet file,
-// uncompressed: the file lives for one run and is read twice, so Snappy's
-// work (a few per cent of clean's CPU on the 1GB demo, on the serial
-// consumer) bought nothing but disk space for a file the page cache holds.
-type stageWriter[T any] struct {
-	path string
-	f    *os.File
-	w    *parquet.GenericWriter[staged[T]]
-	buf  []staged[T]
-	rows int
-}
-
-func newStageWriter[T any](dir string) (*stageWriter[T], error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, "stage.parquet")
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	return &stageWriter[T]{path: path, f: f, w: parquet.NewGenericWriter[staged[T]](f, parquet.Compression(&parquet.Uncompressed))}, nil
-}
-
-// Write buffers a row and writes a row group every 8,192 rows.
-func (s *stageWriter[T]) Write(r staged[T]) error {
-	s.buf = append(s.buf, r)
-	if len(s.buf) < 256 {
 		return nil
 	}
-	return s.flush()
+	return mapOrdered(r.workers, next, work, write)
 }
 
-func (s *stageWriter[T]) flush() error {
-	if _, err := s.w.Write(s.buf); err != nil {
-		return fmt.Errorf("write %s: %w", s.path, err)
-	}
-	s.rows += len(s.buf)
-	s.buf = s.buf[:0]
-	if s.rows%8192 == 0 {
-		return s.w.Flush()
-	}
-	return nil
+// decoded is one frame of the staging file for pass 3, and its rows once a
+// worker has decoded them.
+type decoded[T any] struct {
+	frame *stageFrame
+	n     int
+	rows  []staged[T]
+	err   error
 }
 
-// Close finishes the file; Files then lists it.
-func (s *stageWriter[T]) Close() error {
-	if len(s.buf) > 0 {
-		if err := s.flush(); err != nil {
-			return err
-		}
-	}
-	if err := s.w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", s.path, err)
-	}
-	return s.f.Close()
+// candidate is a staged row in a candidate pair: its ordinal, id, whether
+// it is an eval row, and its sorted shingle set.
+type candidate struct {
+	ord  uint32
+	id   string
+	eval bool
+	set  []uint64
 }
 
-// Abort closes the file (it is removed with the staging folder).
-func (s *stageWriter[T]) Abort() { s.f.Close() }
-
-// Files lists the staged file.
-func (s *stageWriter[T]) Files() []string { return []string{s.path} }
+// candidates is one frame of the staging file with a row in a candidate
+// pair, and those rows once a worker has decoded and shingled them.
+type candidates struct {
+	frame *stageFrame
+	n     int
+	rows  []candidate
+	err   error
+}

@@ -153,6 +153,17 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 			}
 		}
 	}
+	if near {
+		var st []staged[T]
+		for i := range b.out {
+			if res := &b.out[i]; res.reason == "" {
+				st = append(st, staged[T]{Row: res.row, Changed: res.changed, Before: res.before})
+			}
+		}
+		if b.stage, w.stage, b.err = encodeStaged(st, w.stage); b.err != nil {
+			b.err = fmt.Errorf("%s: rows %d–%d: %w", b.file, b.first, b.first+int64(len(b.rows))-1, b.err)
+		}
+	}
 	b.rows = nil
 }
 

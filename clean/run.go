@@ -302,6 +302,9 @@ type batch[T any] struct {
 	rows  []T
 	out   []rowResult[T]
 	tally Tally
+	// stage is, with near-dedup on for the kind, the rows the worker did
+	// not remove, gob-encoded in order (see encodeStaged).
+	stage []byte
 	err   error
 	done  chan struct{}
 }
@@ -316,6 +319,7 @@ type worker struct {
 	probe   []int    // the probe fields among the key fields
 	keyBuf  []byte
 	scans   []textScan
+	stage   []byte // encodeStaged's scratch space
 	shingle []uint64
 	sig     []uint32
 }
@@ -357,12 +361,13 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		r.report.source(src).Kept++
 		return w.Write(row)
 	}
-	var staging *stageWriter[T]
+	var staging *stageWriter
 	stageDir := ws.Path("clean", ".staging", string(k))
 	var lsh *LSHIndex
+	var frameRows []int // staged rows per frame of the staging file
 	if r.mh != nil && slices.Contains(r.cfg.Near.Kinds, k) {
 		var err error
-		if staging, err = newStageWriter[T](stageDir); err != nil {
+		if staging, err = newStageWriter(stageDir); err != nil {
 			return err
 		}
 		defer staging.Abort()
@@ -370,10 +375,20 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	}
 	exact := map[uint64]uint64{}
 	var ord uint32
+	var dropped []int
 
 	err := pass1[T, P](ctx, r, files, func(b *batch[T]) error {
+		// pos is the position in b.stage of the next row the worker staged
+		// (every row it did not remove); those found here to be exact
+		// duplicates are listed in the frame as dropped.
+		pos, first := 0, ord
+		dropped = dropped[:0]
 		for i := range b.out {
 			res := &b.out[i]
+			staged := staging != nil && res.reason == ""
+			if staged {
+				pos++
+			}
 			p := P(&res.row)
 			src := p.RecordSource()
 			if r.eval[src] && !b.eval {
@@ -399,6 +414,9 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 				if err := r.remove(k, p.RecordID(), src, res.reason, res.detail, res.original); err != nil {
 					return err
 				}
+				if staged {
+					dropped = append(dropped, pos-1)
+				}
 				continue
 			}
 			if staging == nil {
@@ -408,9 +426,6 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 				}
 				continue
 			}
-			if err := staging.Write(staged[T]{Row: res.row, Changed: res.changed, Before: res.before}); err != nil {
-				return err
-			}
 			if res.bands != nil {
 				lsh.Add(ord, res.bands)
 				r.report.NearDedup.Indexed++
@@ -419,6 +434,12 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 				return fmt.Errorf("clean %s: more than 4 294 967 295 rows of one kind", k)
 			}
 			ord++
+		}
+		if staging != nil && ord > first {
+			if err := staging.Write(b.stage, dropped); err != nil {
+				return err
+			}
+			frameRows = append(frameRows, int(ord-first))
 		}
 		bar.Add(int64(len(b.out)))
 		return nil
@@ -432,7 +453,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		if err := staging.Close(); err != nil {
 			return err
 		}
-		if err := nearDedup[T, P](r, k, staging.Files(), ord, lsh, writeClean); err != nil {
+		if err := nearDedup[T, P](r, k, staging.path, frameRows, ord, lsh, writeClean); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(stageDir); err != nil {
