@@ -109,13 +109,17 @@
 //
 // Pass 1 streams normalized/ through a pool of workers (order preserved,
 // at most 2×workers batches in flight), writes removals, and stages the
-// survivors (uncompressed, with the values as read of the fields
-// normalisation rewrote, so a removed row's JSON is made only for rows that
-// are removed); pass 2 re-reads the staged rows, the workers shingle those
-// in candidate pairs and the pairs are verified in row order; pass 3 writes
-// clean/<kind>/<source>-NNNNN.parquet and the near duplicates while the
-// next staged rows decode. Without near-dedup, pass 1 writes clean/
-// directly. removed/ is written in row groups of 256 rows. Every part
+// survivors (stage.go: one frame per batch, encoded by its worker, with the
+// values as read of the fields normalisation rewrote, so a removed row's
+// JSON is made only for rows that are removed); pass 2 re-reads the staged
+// frames, the workers decode them and shingle the rows in candidate pairs,
+// and the pairs are verified in row order; pass 3 has the workers decode
+// the frames again and writes clean/<kind>/<source>-NNNNN.parquet (each
+// source from its own goroutine) and the near duplicates. Without
+// near-dedup, pass 1 writes clean/ directly. Within pass 1 a text value is
+// decoded once for the components that only look at it (scan.go), and a
+// row's key fields are folded once for its dedup key, eval probes and
+// shingles. removed/ is written in row groups of 256 rows. Every part
 // file is written atomically; a run starts by deleting clean/, removed/ and
 // reports/clean.json, so a re-run after a kill gives the same bytes.
 package clean
