@@ -215,15 +215,22 @@ func CandidateProbability(j float64, bands, rows int) float64 {
 // not merged at all (J ≤ min(|a|,|b|)/max(|a|,|b|)).
 func jaccardFloor(a, b []uint64, floor float64) float64 {
 	na, nb := len(a), len(b)
-	if na == 0 || nb == 0 || floor <= 0 {
-		return Jaccard(a, b)
+	switch {
+	case na == 0 && nb == 0:
+		return 1
+	case na == 0 || nb == 0:
+		return 0
 	}
-	if lo, hi := float64(min(na, nb)), float64(max(na, nb)); lo < floor*hi {
-		return lo / hi // an upper bound, below floor
+	need := -1 // no floor: never stop early
+	if floor > 0 {
+		if lo, hi := float64(min(na, nb)), float64(max(na, nb)); lo < floor*hi {
+			return lo / hi // an upper bound, below floor
+		}
+		// J ≥ floor ⟺ inter ≥ floor·(na+nb)/(1+floor). need is one below
+		// that (rounded down), so float rounding can only make the merge
+		// run longer.
+		need = int(floor*float64(na+nb)/(1+floor)) - 1
 	}
-	// J ≥ floor ⟺ inter ≥ floor·(na+nb)/(1+floor). need is one below that
-	// (rounded down), so float rounding can only make the merge run longer.
-	need := int(floor*float64(na+nb)/(1+floor)) - 1
 	i, j, inter := 0, 0, 0
 	for i < na && j < nb {
 		// Check the bound every 32 steps: inter can grow by at most
@@ -245,26 +252,9 @@ func jaccardFloor(a, b []uint64, floor float64) float64 {
 	return float64(inter) / float64(na+nb-inter)
 }
 
-// Jaccard is |a∩b| / |a∪b| of two sorted, duplicate-free hash sets.
-func Jaccard(a, b []uint64) float64 {
-	if len(a) == 0 && len(b) == 0 {
-		return 1
-	}
-	i, j, inter := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			inter++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
-}
+// Jaccard is |a∩b| / |a∪b| of two sorted, duplicate-free hash sets (1 for
+// two empty sets).
+func Jaccard(a, b []uint64) float64 { return jaccardFloor(a, b, 0) }
 
 // shingleSet sorts and de-duplicates shingle hashes in place, by
 // distribution (sortHashes; an LSD radix sort measured slower than pdqsort
