@@ -166,3 +166,24 @@ func TestStageDamage(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeFrame feeds arbitrary blobs to the decoder: it must return rows
+// or an error, never panic or allocate beyond what the blob could hold.
+func FuzzDecodeFrame(f *testing.F) {
+	blob, _, err := encodeStaged([]staged[schemas.Dialogue]{
+		{Row: schemas.Dialogue{ID: "a", Turns: []schemas.Turn{{Role: "user", Content: "头痛"}}}, Changed: []int32{1}, Before: []string{"x"}},
+	}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(blob, 1)
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 1)
+	f.Fuzz(func(t *testing.T, blob []byte, rows int) {
+		rows = rows & 7
+		fr := &stageFrame{blob: blob, path: "stage.bin"}
+		got, err := decodeFrame[schemas.Dialogue](fr, rows)
+		if err == nil && len(got) != rows {
+			t.Fatalf("%d rows without an error, want %d", len(got), rows)
+		}
+	})
+}
