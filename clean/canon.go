@@ -168,30 +168,6 @@ func keyFields(r schemas.Record, dst []string) []string {
 	return dst
 }
 
-// probeFields lists the values checked against the eval sets: what a model
-// would be prompted with or read (the question, the document, the user's
-// turns, the prompt).
-func probeFields(r schemas.Record, dst []string) []string {
-	switch r := r.(type) {
-	case *schemas.Text:
-		return append(dst, r.Text)
-	case *schemas.QA:
-		return append(dst, r.Question)
-	case *schemas.Dialogue:
-		for _, t := range r.Turns {
-			if t.Role == schemas.RoleUser {
-				dst = append(dst, t.Content)
-			}
-		}
-		return dst
-	case *schemas.PreferencePair:
-		return append(dst, r.Prompt)
-	case *schemas.ExamQuestion:
-		return append(dst, r.Question)
-	}
-	return dst
-}
-
 // evalFields lists the values of an eval row that training rows must not
 // share an n-gram with: exam and QA questions, and QA answers when asked.
 func evalFields(r schemas.Record, answers bool, dst []string) []string {
@@ -207,9 +183,11 @@ func evalFields(r schemas.Record, answers bool, dst []string) []string {
 	return dst
 }
 
-// probeKeyIndex lists where probeFields' values are among keyFields' (the
-// same order), so pass 1 folds a row's text once for its key, its eval
-// probes and its shingles.
+// probeKeyIndex lists where a row's eval probes are among its keyFields:
+// the values checked against the eval sets, what a model would be prompted
+// with or read (the question, the document, the user's turns, the
+// prompt). Pass 1 folds a row's text once for its key, its eval probes and
+// its shingles.
 func probeKeyIndex(r schemas.Record, dst []int) []int {
 	switch r := r.(type) {
 	case *schemas.Text, *schemas.QA, *schemas.PreferencePair, *schemas.ExamQuestion:
@@ -264,8 +242,11 @@ func canonRunes(dst, folded []rune) []rune {
 	return dst
 }
 
-// canonKeyFolded is canonKey of the fields foldFields folded; buf is
-// scratch space, returned for reuse.
+// canonKeyFolded hashes the canonical key of a row into 64 bits, salted
+// with the dedup namespace (eval rows are deduplicated only among
+// themselves): the canonical runes of the key fields foldFields folded,
+// fieldSep between fields, as UTF-8. buf is scratch space, returned for
+// reuse.
 func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint64, []byte) {
 	buf = append(buf[:0], 0, 0, 0, 0, 0, 0, 0, 0)
 	putUint64(buf, ns)
@@ -285,26 +266,6 @@ func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint6
 		}
 	}
 	return xxhash.Sum64(buf), buf
-}
-
-// canonKey hashes the canonical key of a row into 64 bits, salted with the
-// dedup namespace (eval rows are deduplicated only among themselves).
-func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {
-	buf = buf[:0]
-	for i, f := range fields {
-		if i > 0 {
-			buf = append(buf, fieldSep)
-		}
-		buf = appendCanon(buf, f)
-	}
-	// Hash the runes' UTF-8 bytes in one call (a Write per rune costs more
-	// than the hashing).
-	b := make([]byte, 8, 8+len(buf)*3)
-	putUint64(b, ns)
-	for _, r := range buf {
-		b = utf8.AppendRune(b, r)
-	}
-	return xxhash.Sum64(b), buf
 }
 
 func putUint64(b []byte, v uint64) {

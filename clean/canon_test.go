@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cespare/xxhash/v2"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/chimed/chimed/schemas"
@@ -213,4 +214,52 @@ func TestProbeKeyIndex(t *testing.T) {
 			t.Errorf("%T: probe fields via probeKeyIndex %q, probeFields %q", r, got, want)
 		}
 	}
+}
+
+// probeFields and canonKey are the definitions probeKeyIndex and
+// canonKeyFolded are held to: the probe values themselves, and the key
+// computed field by field.
+
+// probeFields lists the values checked against the eval sets: what a model
+// would be prompted with or read (the question, the document, the user's
+// turns, the prompt).
+func probeFields(r schemas.Record, dst []string) []string {
+	switch r := r.(type) {
+	case *schemas.Text:
+		return append(dst, r.Text)
+	case *schemas.QA:
+		return append(dst, r.Question)
+	case *schemas.Dialogue:
+		for _, t := range r.Turns {
+			if t.Role == schemas.RoleUser {
+				dst = append(dst, t.Content)
+			}
+		}
+		return dst
+	case *schemas.PreferencePair:
+		return append(dst, r.Prompt)
+	case *schemas.ExamQuestion:
+		return append(dst, r.Question)
+	}
+	return dst
+}
+
+// canonKey hashes the canonical key of a row into 64 bits, salted with the
+// dedup namespace (eval rows are deduplicated only among themselves).
+func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {
+	buf = buf[:0]
+	for i, f := range fields {
+		if i > 0 {
+			buf = append(buf, fieldSep)
+		}
+		buf = appendCanon(buf, f)
+	}
+	// Hash the runes' UTF-8 bytes in one call (a Write per rune costs more
+	// than the hashing).
+	b := make([]byte, 8, 8+len(buf)*3)
+	putUint64(b, ns)
+	for _, r := range buf {
+		b = utf8.AppendRune(b, r)
+	}
+	return xxhash.Sum64(b), buf
 }

@@ -104,21 +104,9 @@ func (x *evalIndex) find(rs []rune, n int, salt uint64) int {
 	}
 }
 
-// match returns the id of the eval row that shares a window with one of a
-// training row's probe fields, or "".
-func (x *evalIndex) match(r schemas.Record, fields []string, buf []rune) (string, []string, []rune) {
-	fields = probeFields(r, fields[:0])
-	for _, f := range fields {
-		buf = appendCanon(buf[:0], f)
-		if found := x.matchCanon(buf); found >= 0 {
-			return x.ids[found], fields, buf
-		}
-	}
-	return "", fields, buf
-}
-
-// matchFolded is match for a row whose key fields foldFields folded into
-// folded and spans; probe lists the probe fields among them
+// matchFolded returns the id of the eval row that shares a window with one
+// of a training row's probe fields, or "". The row's key fields are
+// foldFields' folded and spans; probe lists the probe fields among them
 // (probeKeyIndex).
 func (x *evalIndex) matchFolded(folded []rune, spans [][2]int, probe []int, buf []rune) (string, []rune) {
 	for _, j := range probe {

@@ -303,7 +303,7 @@ type batch[T any] struct {
 	out   []rowResult[T]
 	tally Tally
 	// stage is, with near-dedup on for the kind, the rows the worker did
-	// not remove, gob-encoded in order (see encodeStaged).
+	// not remove, encoded in order as one staging frame (see stage.go).
 	stage []byte
 	err   error
 	done  chan struct{}
