@@ -58,31 +58,21 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 		// arrives.
 		pull, stopPull := iter.Pull2(stageFrames(path, frameRows))
 		defer stopPull()
-		fi := 0
 		next := func() (*candidates, error) {
-			for fi < len(frameRows) {
+			for {
 				fr, err, ok := pull()
-				if !ok {
-					return nil, nil
-				}
-				if err != nil {
+				if !ok || err != nil || fr.ord > lastCand {
 					return nil, err
 				}
-				n := frameRows[fi]
-				fi++
-				if fr.ord > lastCand {
-					return nil, nil
-				}
-				for o := fr.ord; o < fr.ord+uint32(n); o++ {
+				for o := fr.ord; o < fr.ord+uint32(fr.rows); o++ {
 					if lastUse[o] != 0 {
-						return &candidates{frame: fr, n: n}, nil
+						return &candidates{frame: fr}, nil
 					}
 				}
 			}
-			return nil, nil
 		}
 		work := func(b *candidates) {
-			rows, err := decodeFrame[T](b.frame, b.n)
+			rows, err := decodeFrame[T](b.frame)
 			if err != nil {
 				b.err = err
 				return
@@ -149,26 +139,15 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 	// staged row, clean or near duplicate.
 	pull, stopPull := iter.Pull2(stageFrames(path, frameRows))
 	defer stopPull()
-	fi := 0
 	next := func() (*decoded[T], error) {
-		if fi == len(frameRows) {
-			if _, err, ok := pull(); ok && err != nil { // the check for bytes after the last frame
-				return nil, err
-			}
-			return nil, nil
-		}
 		fr, err, ok := pull()
-		if !ok {
-			return nil, fmt.Errorf("%s: %d of %d frames", path, fi, len(frameRows))
-		}
-		if err != nil {
+		if !ok || err != nil {
 			return nil, err
 		}
-		fi++
-		return &decoded[T]{frame: fr, n: frameRows[fi-1]}, nil
+		return &decoded[T]{frame: fr}, nil
 	}
 	work := func(d *decoded[T]) {
-		d.rows, d.err = decodeFrame[T](d.frame, d.n)
+		d.rows, d.err = decodeFrame[T](d.frame)
 	}
 	write := func(d *decoded[T]) error {
 		if d.err != nil {
@@ -207,7 +186,6 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 // worker has decoded them.
 type decoded[T any] struct {
 	frame *stageFrame
-	n     int
 	rows  []staged[T]
 	err   error
 }
@@ -225,7 +203,6 @@ type candidate struct {
 // pair, and those rows once a worker has decoded and shingled them.
 type candidates struct {
 	frame *stageFrame
-	n     int
 	rows  []candidate
 	err   error
 }

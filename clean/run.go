@@ -364,7 +364,6 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	var staging *stageWriter
 	stageDir := ws.Path("clean", ".staging", string(k))
 	var lsh *LSHIndex
-	var frameRows []int // staged rows per frame of the staging file
 	if r.mh != nil && slices.Contains(r.cfg.Near.Kinds, k) {
 		var err error
 		if staging, err = newStageWriter(stageDir); err != nil {
@@ -385,8 +384,8 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		dropped = dropped[:0]
 		for i := range b.out {
 			res := &b.out[i]
-			staged := staging != nil && res.reason == ""
-			if staged {
+			inFrame := staging != nil && res.reason == ""
+			if inFrame {
 				pos++
 			}
 			p := P(&res.row)
@@ -414,7 +413,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 				if err := r.remove(k, p.RecordID(), src, res.reason, res.detail, res.original); err != nil {
 					return err
 				}
-				if staged {
+				if inFrame {
 					dropped = append(dropped, pos-1)
 				}
 				continue
@@ -436,10 +435,9 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 			ord++
 		}
 		if staging != nil && ord > first {
-			if err := staging.Write(b.stage, dropped); err != nil {
+			if err := staging.Write(b.stage, int(ord-first), dropped); err != nil {
 				return err
 			}
-			frameRows = append(frameRows, int(ord-first))
 		}
 		bar.Add(int64(len(b.out)))
 		return nil
@@ -453,7 +451,7 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		if err := staging.Close(); err != nil {
 			return err
 		}
-		if err := nearDedup[T, P](r, k, staging.path, frameRows, ord, lsh, writeClean); err != nil {
+		if err := nearDedup[T, P](r, k, staging.path, staging.frames, ord, lsh, writeClean); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(stageDir); err != nil {

@@ -152,20 +152,21 @@ func (d *stageDecoder) value(v reflect.Value) error {
 }
 
 // stageFrame is one frame as read: its blob, the positions of its rows that
-// are not staged, the ordinal of its first staged row and where it starts
-// in the file.
+// are not staged, the number of its staged rows and the ordinal of the
+// first, and where it starts in the file.
 type stageFrame struct {
 	blob    []byte
 	dropped []int
+	rows    int
 	ord     uint32
 	offset  int64
 	path    string
 }
 
-// decodeFrame returns the frame's staged rows (without the dropped ones),
-// in order; there are rows of them, with ordinals from f.ord.
-func decodeFrame[T any](f *stageFrame, rows int) ([]staged[T], error) {
-	blob := f.blob
+// decodeFrame returns the frame's f.rows staged rows (without the dropped
+// ones), in order, with ordinals from f.ord.
+func decodeFrame[T any](f *stageFrame) ([]staged[T], error) {
+	blob, rows := f.blob, f.rows
 	d := &stageDecoder{b: blob}
 	out := make([]staged[T], rows)
 	k, next := 0, 0
@@ -189,12 +190,14 @@ func decodeFrame[T any](f *stageFrame, rows int) ([]staged[T], error) {
 	return out, nil
 }
 
-// stageWriter appends frames to a kind's staging file.
+// stageWriter appends frames to a kind's staging file; frames lists the
+// number of staged rows of each, which the file does not record.
 type stageWriter struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	tmp  []byte
+	path   string
+	f      *os.File
+	w      *bufio.Writer
+	tmp    []byte
+	frames []int
 }
 
 func newStageWriter(dir string) (*stageWriter, error) {
@@ -209,9 +212,10 @@ func newStageWriter(dir string) (*stageWriter, error) {
 	return &stageWriter{path: path, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
-// Write appends one frame: blob as encodeStaged made it, and the positions
-// (ascending) of its rows that are not to be staged.
-func (s *stageWriter) Write(blob []byte, dropped []int) error {
+// Write appends one frame: blob as encodeStaged made it, of which rows are
+// staged and the rows at positions dropped (ascending) are not.
+func (s *stageWriter) Write(blob []byte, rows int, dropped []int) error {
+	s.frames = append(s.frames, rows)
 	s.tmp = binary.AppendUvarint(s.tmp[:0], uint64(len(blob)))
 	if _, err := s.w.Write(s.tmp); err != nil {
 		return fmt.Errorf("write %s: %w", s.path, err)
@@ -243,7 +247,8 @@ func (s *stageWriter) Abort() { s.f.Close() }
 
 // stageFrames reads the frames of a staging file in order, with the
 // ordinal of each frame's first staged row; counts[i] is the number of
-// staged rows of frame i, which pass 1 recorded.
+// staged rows of frame i (stageWriter.frames). A file that ends early or
+// goes on after the last frame is an error.
 func stageFrames(path string, counts []int) iter.Seq2[*stageFrame, error] {
 	return func(yield func(*stageFrame, error) bool) {
 		f, err := os.Open(path)
@@ -255,7 +260,7 @@ func stageFrames(path string, counts []int) iter.Seq2[*stageFrame, error] {
 		cr := &countingReader{r: bufio.NewReaderSize(f, 1<<20)}
 		var ord uint32
 		for i, n := range counts {
-			fr := &stageFrame{ord: ord, offset: cr.n, path: path}
+			fr := &stageFrame{rows: n, ord: ord, offset: cr.n, path: path}
 			bad := func(err error) {
 				if errors.Is(err, io.EOF) {
 					err = io.ErrUnexpectedEOF
