@@ -111,7 +111,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		for _, f := range fields {
 			w.before = append(w.before, *f.Value)
 		}
-		res.reason, res.detail, w.scans = r.steps[p.Kind()].applyScanned(p, b.tally, w.scans)
+		res.reason, res.detail, w.scans = r.steps[p.Kind()].applyScanned(p, fields, b.tally, w.scans)
 		for j, f := range fields {
 			if *f.Value != w.before[j] {
 				res.changed = append(res.changed, int32(j))

@@ -83,7 +83,7 @@ func TestApplyScannedMatchesComponents(t *testing.T) {
 			}
 			got := schemas.QA{Question: q, Answer: a}
 			gotT := Tally{}
-			reason, detail, _ := ks.applyScanned(&got, gotT, nil)
+			reason, detail, _ := ks.applyScanned(&got, got.TextFields(), gotT, nil)
 			if got != want || reason != wantReason || detail != wantDetail {
 				t.Errorf("(%q, %q): applyScanned gave %q %q %+v, the components %q %q %+v", q, a, reason, detail, got, wantReason, wantDetail, want)
 			}

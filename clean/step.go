@@ -146,15 +146,15 @@ func buildSteps(steps []Step) (map[schemas.Kind]*kindSteps, error) {
 // apply runs the normalisers over every text field, then the filters, and
 // returns the first filter's removal reason ("" keeps the record).
 func (ks *kindSteps) apply(r schemas.Record, t Tally) (reason, detail string) {
-	reason, detail, _ = ks.applyScanned(r, t, nil)
+	reason, detail, _ = ks.applyScanned(r, r.TextFields(), t, nil)
 	return reason, detail
 }
 
-// applyScanned is apply with scratch space for the fields' textScans,
-// returned for reuse. A value is scanned once before the first component
-// that reads a scan, and again only after a normaliser has rewritten it.
-func (ks *kindSteps) applyScanned(r schemas.Record, t Tally, scans []textScan) (reason, detail string, _ []textScan) {
-	fields := r.TextFields()
+// applyScanned is apply for a caller that already holds r.TextFields(),
+// with scratch space for the fields' textScans, returned for reuse. A
+// value is scanned once before the first component that reads a scan, and
+// again only after a normaliser has rewritten it.
+func (ks *kindSteps) applyScanned(r schemas.Record, fields []schemas.Field, t Tally, scans []textScan) (reason, detail string, _ []textScan) {
 	scans = scans[:0]
 	for _, f := range fields {
 		v := *f.Value
