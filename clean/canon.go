@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 
@@ -248,30 +249,18 @@ func canonRunes(dst, folded []rune) []rune {
 // fieldSep between fields, as UTF-8. buf is scratch space, returned for
 // reuse.
 func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint64, []byte) {
-	buf = append(buf[:0], 0, 0, 0, 0, 0, 0, 0, 0)
-	putUint64(buf, ns)
+	buf = binary.LittleEndian.AppendUint64(buf[:0], ns)
 	for i, sp := range spans {
 		if i > 0 {
 			buf = append(buf, fieldSep)
 		}
 		for _, r := range folded[sp[0]:sp[1]] {
-			if !canonRune(r) {
-				continue
-			}
-			if r < utf8.RuneSelf {
-				buf = append(buf, byte(r))
-			} else {
+			if canonRune(r) {
 				buf = utf8.AppendRune(buf, r)
 			}
 		}
 	}
 	return xxhash.Sum64(buf), buf
-}
-
-func putUint64(b []byte, v uint64) {
-	for i := 0; i < 8; i++ {
-		b[i] = byte(v >> (8 * i))
-	}
 }
 
 // mix64 is the splitmix64 finaliser: a cheap, well-spread 64-bit mix.

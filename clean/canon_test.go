@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -257,7 +258,7 @@ func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {
 	// Hash the runes' UTF-8 bytes in one call (a Write per rune costs more
 	// than the hashing).
 	b := make([]byte, 8, 8+len(buf)*3)
-	putUint64(b, ns)
+	binary.LittleEndian.PutUint64(b, ns)
 	for _, r := range buf {
 		b = utf8.AppendRune(b, r)
 	}
