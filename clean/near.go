@@ -3,6 +3,8 @@ package clean
 import (
 	"fmt"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chimed/chimed/schemas"
@@ -78,7 +80,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 				return
 			}
 			var runes []rune
-			var buf []uint64
+			var buf, shingles []uint64
 			var fields []string
 			for i := range rows {
 				o := b.frame.ord + uint32(i)
@@ -87,10 +89,16 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 				}
 				p := P(&rows[i].Row)
 				fields = keyFields(p, fields[:0])
-				var sh, set []uint64
-				sh, runes = r.mh.Shingles(fields, nil, runes) // a new slice: the set is sorted in place and held
-				set, buf = shingleSet(sh, buf)
-				b.rows = append(b.rows, candidate{ord: o, id: p.RecordID(), eval: r.eval[p.RecordSource()], set: set})
+				// The shingles go to reused space and the set that is held
+				// is a copy of its own size: a new slice per row, grown by
+				// appending, was 3% of clean's CPU on the 1GB demo.
+				var set []uint64
+				shingles, runes = r.mh.Shingles(fields, shingles[:0], runes)
+				set, buf = shingleSet(shingles, buf)
+				set = slices.Clone(set)
+				// The id is held until pass 3: a copy, so it does not keep
+				// the whole decoded frame alive.
+				b.rows = append(b.rows, candidate{ord: o, id: strings.Clone(p.RecordID()), eval: r.eval[p.RecordSource()], set: set})
 			}
 			b.frame = nil
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"unsafe"
 )
 
 // The staging file holds a kind's surviving rows between pass 1 and pass 3
@@ -82,9 +83,14 @@ func appendValue(dst []byte, v reflect.Value) ([]byte, error) {
 	return nil, fmt.Errorf("staging codec: %s values are not supported", v.Type())
 }
 
-// stageDecoder reads values from a blob.
+// stageDecoder reads values from a blob. s is the blob as a string: every
+// string decoded is a substring of it, so a frame costs no allocation or
+// copy per value (these were 3% of clean's CPU on the 1GB demo). A decoded
+// row therefore keeps its whole frame alive: a string held past the frame
+// (an id kept for later) must be cloned.
 type stageDecoder struct {
 	b   []byte
+	s   string
 	pos int
 }
 
@@ -110,7 +116,7 @@ func (d *stageDecoder) value(v reflect.Value) error {
 		if n > uint64(len(d.b)-d.pos) {
 			return errShortBlob
 		}
-		v.SetString(string(d.b[d.pos : d.pos+int(n)]))
+		v.SetString(d.s[d.pos : d.pos+int(n)])
 		d.pos += int(n)
 		return nil
 	case reflect.Int32:
@@ -164,10 +170,13 @@ type stageFrame struct {
 }
 
 // decodeFrame returns the frame's f.rows staged rows (without the dropped
-// ones), in order, with ordinals from f.ord.
+// ones), in order, with ordinals from f.ord. Their strings share f.blob's
+// memory (see stageDecoder), so f.blob must not be written afterwards.
 func decodeFrame[T any](f *stageFrame) ([]staged[T], error) {
 	blob, rows := f.blob, f.rows
-	d := &stageDecoder{b: blob}
+	// The blob is read for this frame alone and never written again, so it
+	// can back immutable strings.
+	d := &stageDecoder{b: blob, s: unsafe.String(unsafe.SliceData(blob), len(blob))}
 	out := make([]staged[T], rows)
 	k, next := 0, 0
 	for i := 0; i < rows+len(f.dropped); i++ {
