@@ -20,7 +20,14 @@ import (
 type signoffNormaliser struct {
 	tail     *regexp.Regexp // any pattern, anchored at the end
 	anchored []signoffPattern
-	fields   map[string]bool
+	// starts is a bitset of the byte pairs a prefix in anchored starts
+	// with (a one-byte prefix sets every pair it starts), so find scans the
+	// tail once, testing one bit per byte, and tries the patterns only
+	// where a prefix can begin. One strings.Index per pattern stopped at
+	// nearly every Chinese character, whose first UTF-8 bytes are shared
+	// by thousands of others: 5% of clean's CPU on the 1GB demo.
+	starts [1 << 16 / 64]uint64
+	fields map[string]bool
 }
 
 // signoffPattern is one pattern anchored at both ends, with its literal
@@ -84,6 +91,13 @@ func newSignoffNormaliser(s signoffSettings) (*signoffNormaliser, error) {
 			break
 		}
 		n.anchored = append(n.anchored, signoffPattern{prefix: prefix, re: a})
+		if len(prefix) == 1 {
+			for b := range 256 {
+				n.setStart(prefix[0], byte(b))
+			}
+		} else {
+			n.setStart(prefix[0], prefix[1])
+		}
 	}
 	for _, f := range s.Fields {
 		n.fields[f] = true
@@ -118,21 +132,32 @@ func (n *signoffNormaliser) find(tail string) int {
 		}
 		return loc[0]
 	}
-	best := -1
-	for _, p := range n.anchored {
-		for off := 0; ; {
-			i := strings.Index(tail[off:], p.prefix)
-			if i < 0 || best >= 0 && off+i >= best {
-				break
+	for i := range len(tail) {
+		var next byte // 0 past the end: only a one-byte prefix starts there
+		if i+1 < len(tail) {
+			next = tail[i+1]
+		}
+		if !n.mayStart(tail[i], next) {
+			continue
+		}
+		// The first place a pattern matches is the earliest sign-off.
+		for _, p := range n.anchored {
+			if strings.HasPrefix(tail[i:], p.prefix) && p.re.MatchString(tail[i:]) {
+				return i
 			}
-			if p.re.MatchString(tail[off+i:]) {
-				best = off + i
-				break
-			}
-			off += i + len(p.prefix)
 		}
 	}
-	return best
+	return -1
+}
+
+func (n *signoffNormaliser) setStart(a, b byte) {
+	k := int(a)<<8 | int(b)
+	n.starts[k/64] |= 1 << (k % 64)
+}
+
+func (n *signoffNormaliser) mayStart(a, b byte) bool {
+	k := int(a)<<8 | int(b)
+	return n.starts[k/64]&(1<<(k%64)) != 0
 }
 
 // signoffTail is how many bytes at the end of a field are searched for a

@@ -108,15 +108,24 @@ func FuzzNormalise(f *testing.F) {
 // one end-anchored regular expression of all patterns, on tails made of
 // sign-off fragments, filler and punctuation.
 func TestSignoffFindMatchesRegexp(t *testing.T) {
-	n, err := newSignoffNormaliser(signoffSettings{})
-	if err != nil {
-		t.Fatal(err)
+	// The defaults, and patterns with one-byte prefixes (which start at
+	// any byte pair) beside a Chinese one.
+	for _, patterns := range [][]string{nil, {`ab?c[^。]*`, `z`, `感谢[^。！]*`}} {
+		n, err := newSignoffNormaliser(signoffSettings{Patterns: patterns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.anchored == nil {
+			t.Fatalf("%q should use the prefix scan", patterns)
+		}
+		testSignoffFind(t, n)
 	}
-	if n.anchored == nil {
-		t.Fatal("the default patterns should use the prefix scan")
-	}
+}
+
+func testSignoffFind(t *testing.T, n *signoffNormaliser) {
 	parts := []string{"感谢您的咨询", "谢谢", "祝您早日康复", "希望对您有所帮助", "欢迎随时咨询", "以上仅供参考",
-		"上述建议仅供参考", "可以随时追问", "多喝水", "注意休息", "。", "！", "，", " ", "\n", "感谢", "祝", "上", "a"}
+		"上述建议仅供参考", "可以随时追问", "多喝水", "注意休息", "。", "！", "，", " ", "\n", "感谢", "祝", "上", "a",
+		"ac", "abc", "z", "b", "\xe6", "\x84"}
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 3000 {
 		var b strings.Builder
