@@ -281,7 +281,7 @@ func windowHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 	if n <= 0 || len(rs) < n {
 		return
 	}
-	const base = 0x100000001b3
+	const base = polyBase
 	pow := uint64(1) // base^(n-1)
 	for i := 1; i < n; i++ {
 		pow *= base

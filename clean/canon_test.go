@@ -93,9 +93,44 @@ func TestNFCFastPath(t *testing.T) {
 	}
 }
 
-// TestEvalFindMatchesWindowHashes checks evalIndex.find, which inlines the
-// rolling hash, against windowHashes with a callback on random text.
-func TestEvalFindMatchesWindowHashes(t *testing.T) {
+// matchCanonByLength is evalIndex.matchCanon as it was first written, the
+// definition the one-scan version is held to: the first window of each key
+// length in turn, each found by its own scan and a plain map lookup.
+func matchCanonByLength(x *evalIndex, rs []rune) int {
+	first := func(n int, salt uint64) int {
+		found := -1
+		if n > 0 && len(rs) >= n {
+			windowHashes(rs, n, salt, func(h uint64) bool {
+				id, ok := x.grams[h]
+				if ok {
+					found = int(id)
+				}
+				return !ok
+			})
+		}
+		return found
+	}
+	if len(rs) == 0 {
+		return -1
+	}
+	found := first(x.n, 0)
+	for _, l := range x.shortLens {
+		if found >= 0 || l > len(rs) {
+			break
+		}
+		found = first(l, saltShort)
+	}
+	if found < 0 && len(rs) < x.n && len(rs) < minShortEval {
+		found = first(len(rs), saltShort)
+	}
+	return found
+}
+
+// TestEvalMatchCanonOneScan checks the one-scan matchCanon against
+// matchCanonByLength on random training texts with eval texts of every
+// kind planted in them: longer than n, short (minShortEval to n−1 runes)
+// and very short, for n of 13 and of 4 (where no text is short).
+func TestEvalMatchCanonOneScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	alphabet := []rune("高血压糖尿病心肌梗死头痛发热咳嗽abc123")
 	text := func(n int) []rune {
@@ -105,43 +140,40 @@ func TestEvalFindMatchesWindowHashes(t *testing.T) {
 		}
 		return rs
 	}
-	x := newEvalIndex(6, false)
-	var evals [][]rune
-	for i := range 50 {
-		e := text(8)
-		evals = append(evals, e)
-		windowHashes(e, 6, 0, func(h uint64) bool {
-			if _, ok := x.grams[h]; !ok {
-				x.grams[h] = uint32(i)
-				x.bloom[(h%bloomBits)/64] |= 1 << (h % 64)
+	for _, n := range []int{13, 4} {
+		x := newEvalIndex(n, false)
+		var evals [][]rune
+		for i := range 60 {
+			e := text(2 + rng.IntN(20))
+			evals = append(evals, e)
+			x.add(new(qa("eval", i, string(e), "答")), nil)
+		}
+		if n == 13 && len(x.shortLens) < 3 {
+			t.Fatalf("only %d short lengths: the test needs several", len(x.shortLens))
+		}
+		hits := map[bool]int{}
+		for range 4000 {
+			rs := text(rng.IntN(40))
+			if rng.IntN(2) == 0 { // plant part or all of an eval text
+				e := evals[rng.IntN(len(evals))]
+				from := rng.IntN(len(e))
+				if rng.IntN(2) == 0 {
+					from = 0
+				}
+				rs = append(append(rs, e[from:]...), text(rng.IntN(5))...)
 			}
-			return true
-		})
-	}
-	hits := 0
-	for range 2000 {
-		rs := text(rng.IntN(40))
-		if rng.IntN(3) == 0 { // plant an eval text's window
-			e := evals[rng.IntN(len(evals))]
-			rs = append(append(rs, e[1:7]...), text(rng.IntN(5))...)
-		}
-		want := -1
-		windowHashes(rs, 6, 0, func(h uint64) bool {
-			if id, ok := x.grams[h]; ok {
-				want = int(id)
-				return false
+			if rng.IntN(8) == 0 { // a whole eval text alone
+				rs = slices.Clone(evals[rng.IntN(len(evals))])
 			}
-			return true
-		})
-		if got := x.find(rs, 6, 0); got != want {
-			t.Fatalf("find(%q) = %d, want %d", string(rs), got, want)
+			want := matchCanonByLength(x, rs)
+			if got := x.matchCanon(rs); got != want {
+				t.Fatalf("n %d: matchCanon(%q) = %d, want %d", n, string(rs), got, want)
+			}
+			hits[want >= 0]++
 		}
-		if want >= 0 {
-			hits++
+		if hits[true] < 500 || hits[false] < 500 {
+			t.Fatalf("n %d: %d matches and %d misses: the test should have many of both", n, hits[true], hits[false])
 		}
-	}
-	if hits == 0 {
-		t.Fatal("no window of the random texts was in the index")
 	}
 }
 
