@@ -260,6 +260,15 @@ func TestDemoAcceptance(t *testing.T) {
 	if missing > 0 {
 		t.Logf("%d planted rows were not written by ingest and could not be checked", missing)
 	}
+
+	// Each kind's last pass runs beside the next kind; finishing each kind
+	// first must write the same files, byte for byte.
+	overlapped := clean.OutputBytes(t, ws)
+	defer clean.SetSerialKinds(clean.SetSerialKinds(true))
+	if _, err := clean.Run(ctx, clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean}); err != nil {
+		t.Fatal(err)
+	}
+	clean.CompareOutputs(t, clean.OutputBytes(t, ws), overlapped)
 }
 
 // compareShingles measures character n-grams against jieba-word n-grams on

@@ -10,12 +10,19 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-// nearDedup runs passes 2 and 3 of near-dedup over the staging file of
-// one kind (see cleanKind and stage.go): frameRows[i] rows in frame i,
-// rows in all. Memory: the candidate pairs, 4 bytes per staged row (the
-// last partner of each row), and the shingle sets and ids of rows that are
-// in a candidate pair, each set held only until its last pair is verified.
-func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRows []int, rows uint32, lsh *LSHIndex, writeClean func(T) error) error {
+// nearResult is what pass 2 found: the near-duplicate and cluster
+// union-finds over staged ordinals, and the ids of the rows in them.
+type nearResult struct {
+	dupUF, clusterUF unionFind
+	ids              map[uint32]string
+}
+
+// nearDedup runs pass 2 of near-dedup over the staging file of one kind
+// (see cleanKind and stage.go): frameRows[i] rows in frame i, rows in
+// all. Memory: the candidate pairs, 4 bytes per staged row (the last
+// partner of each row), and the shingle sets and ids of rows that are in a
+// candidate pair, each set held only until its last pair is verified.
+func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRows []int, rows uint32, lsh *LSHIndex) (*nearResult, error) {
 	start := time.Now()
 	stats := r.report.NearDedup
 	pairs := lsh.Candidates()
@@ -30,7 +37,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 	for i, pr := range pairs {
 		a, b := uint32(pr>>32), uint32(pr)
 		if a >= rows || b >= rows {
-			return fmt.Errorf("clean %s: candidate pair (%d, %d) beyond the %d staged rows", k, a, b, rows)
+			return nil, fmt.Errorf("clean %s: candidate pair (%d, %d) beyond the %d staged rows", k, a, b, rows)
 		}
 		for _, o := range [2]uint32{a, b} {
 			if lastUse[o] == 0 {
@@ -137,14 +144,18 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 			return nil
 		}
 		if err := mapOrdered(r.workers, next, work, verify); err != nil {
-			return err
+			return nil, err
 		}
 	}
-
-	lastUse = nil
 	r.opts.Log.Debug("clean: pass 2 done", "kind", k, "candidates", stats.Candidates, "rows_in_pairs", inPairs, "took", time.Since(start))
-	// Pass 3: workers decode the frames again; this goroutine writes every
-	// staged row, clean or near duplicate.
+	return &nearResult{dupUF: dupUF, clusterUF: clusterUF, ids: ids}, nil
+}
+
+// writeStaged is pass 3 of near-dedup: workers decode the staging file's
+// frames again, and this goroutine writes every staged row, to clean/ with
+// its cluster id or to removed/ as a near duplicate.
+func writeStaged[T any, P record[T]](r *run, k schemas.Kind, path string, frameRows []int, near *nearResult, writeClean func(T) error) error {
+	dupUF, clusterUF, ids := near.dupUF, near.clusterUF, near.ids
 	pull, stopPull := iter.Pull2(stageFrames(path, frameRows))
 	defer stopPull()
 	next := func() (*decoded[T], error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/chimed/chimed/internal/atomicfile"
 )
@@ -17,6 +18,8 @@ type Report struct {
 	Rewrites Rewrites `json:"rewrites"`
 	// NearDedup describes the near-dedup index and what it found.
 	NearDedup *NearStats `json:"near_dedup,omitempty"`
+
+	mu sync.Mutex // guards Sources while the run fills it
 }
 
 // SourceCounts are one source's row counts.
@@ -58,7 +61,13 @@ func newReport(sources []Source) *Report {
 	return r
 }
 
+// source returns a source's counts, adding it on first use. One kind's
+// pass 3 and the next kind's pass 1 both ask, so the map is locked; the
+// counts themselves are each touched by one kind only, since a source
+// holds one kind.
 func (r *Report) source(name string) *SourceCounts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c := r.Sources[name]
 	if c == nil {
 		c = &SourceCounts{Removed: map[string]int64{}}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -60,6 +61,12 @@ type run struct {
 	eval    map[string]bool
 	report  *Report
 	removed map[string]*schemas.PartWriter[schemas.RemovedRow]
+	// removedKind is the kind of each removed/ writer's last row;
+	// removedMu guards both maps and the writers.
+	removedKind map[string]schemas.Kind
+	removedMu   sync.Mutex
+	// flight is the kind whose last pass is running, if any.
+	flight *flight
 	evalIdx *evalIndex
 	mh      *MinHasher
 	workers int
@@ -82,7 +89,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	r := &run{opts: o, cfg: cfg, steps: steps, order: map[string]int{}, eval: map[string]bool{},
-		report: newReport(o.Sources), removed: map[string]*schemas.PartWriter[schemas.RemovedRow]{}}
+		report: newReport(o.Sources), removed: map[string]*schemas.PartWriter[schemas.RemovedRow]{},
+		removedKind: map[string]schemas.Kind{}}
 	for i, s := range o.Sources {
 		r.order[s.Name] = i
 		r.eval[s.Name] = s.Eval
@@ -135,33 +143,65 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.report.NearDedup = &NearStats{Shingle: n.Shingle, NGram: n.NGram, Bands: n.Bands, Rows: n.Rows,
 			Threshold: n.Threshold, ClusterThreshold: n.ClusterThreshold, IndexBytesPerRow: 8 * n.Bands}
 	}
+	// Each kind's last pass (which writes its rows) runs while the next
+	// kind's first passes read and decide: on the 1GB demo one source's
+	// Parquet encoding left a core idle through most of that pass. At most
+	// one kind's last pass runs at a time, and a row of a source that pass
+	// writes waits for it (see flight), so the files are the same bytes as
+	// when kinds run one after another.
+	var pending chan error // the previous kind's finish
+	var pendingTail *kindTail
+	wait := func() error {
+		if pending == nil {
+			return nil
+		}
+		err := <-pending
+		if err != nil {
+			pendingTail.abort()
+		}
+		pending, pendingTail = nil, nil
+		return err
+	}
+	defer wait() // on an error below: the writes of the kind before stop first
 	for _, k := range schemas.Kinds {
+		var tail *kindTail
 		var err error
 		switch k {
 		case schemas.KindText:
-			err = cleanKind[schemas.Text](ctx, r, k, inputs[k])
+			tail, err = cleanKind[schemas.Text](ctx, r, k, inputs[k])
 		case schemas.KindQA:
-			err = cleanKind[schemas.QA](ctx, r, k, inputs[k])
+			tail, err = cleanKind[schemas.QA](ctx, r, k, inputs[k])
 		case schemas.KindKG:
-			err = cleanKind[schemas.Triple](ctx, r, k, inputs[k])
+			tail, err = cleanKind[schemas.Triple](ctx, r, k, inputs[k])
 		case schemas.KindDialogue:
-			err = cleanKind[schemas.Dialogue](ctx, r, k, inputs[k])
+			tail, err = cleanKind[schemas.Dialogue](ctx, r, k, inputs[k])
 		case schemas.KindPreference:
-			err = cleanKind[schemas.PreferencePair](ctx, r, k, inputs[k])
+			tail, err = cleanKind[schemas.PreferencePair](ctx, r, k, inputs[k])
 		case schemas.KindExam:
-			err = cleanKind[schemas.ExamQuestion](ctx, r, k, inputs[k])
+			tail, err = cleanKind[schemas.ExamQuestion](ctx, r, k, inputs[k])
 		}
 		if err != nil {
 			return nil, err
 		}
-		// A source holds one kind: commit its removed rows now rather than
-		// keep their last row group in memory through the other kinds. (A
-		// source with rows of a later kind would start its next part file.)
-		for _, name := range sortedKeys(r.removed) {
-			if err := r.removed[name].Close(); err != nil {
+		if err := wait(); err != nil {
+			tail.abort()
+			return nil, err
+		}
+		pending, pendingTail = make(chan error, 1), tail
+		f := &flight{sources: tail.sources, done: make(chan struct{})}
+		r.flight = f
+		go func(done chan<- error) {
+			done <- tail.finish()
+			close(f.done)
+		}(pending)
+		if serialKinds {
+			if err := wait(); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if err := wait(); err != nil {
+		return nil, err
 	}
 	for _, name := range sortedKeys(r.removed) {
 		if err := r.removed[name].Close(); err != nil {
@@ -331,12 +371,11 @@ type worker struct {
 // their band keys. Pass 2 reads the staged rows, shingles only the rows in
 // candidate pairs and verifies each pair by exact Jaccard; pass 3 writes
 // clean rows with their cluster id and the near duplicates to removed/.
-func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, files []inputFile) error {
+func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, files []inputFile) (tail *kindTail, err error) {
 	if len(files) == 0 {
-		return nil
+		return &kindTail{finish: func() error { return nil }, abort: func() {}, sources: map[string]bool{}}, nil
 	}
 	start := time.Now()
-	defer func() { r.opts.Log.Debug("clean: kind done", "kind", k, "took", time.Since(start)) }()
 	var total int64
 	for _, f := range files {
 		total += f.rows
@@ -345,9 +384,19 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 	defer bar.Finish()
 	ws := r.opts.Workspace
 	cleanW := map[string]*asyncWriter[T]{}
-	defer func() {
+	var staging *stageWriter
+	stageDir := ws.Path("clean", ".staging", string(k))
+	abort := func() {
 		for _, w := range cleanW {
 			w.Abort()
+		}
+		if staging != nil {
+			staging.Abort()
+		}
+	}
+	defer func() {
+		if err != nil {
+			abort()
 		}
 	}()
 	writeClean := func(row T) error {
@@ -361,22 +410,20 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		r.report.source(src).Kept++
 		return w.Write(row)
 	}
-	var staging *stageWriter
-	stageDir := ws.Path("clean", ".staging", string(k))
 	var lsh *LSHIndex
 	if r.mh != nil && slices.Contains(r.cfg.Near.Kinds, k) {
-		var err error
 		if staging, err = newStageWriter(stageDir); err != nil {
-			return err
+			return nil, err
 		}
-		defer staging.Abort()
 		lsh = NewLSHIndex(r.mh.Bands, total)
 	}
 	exact := map[uint64]uint64{}
 	var ord uint32
 	var dropped []int
+	sources := map[string]bool{}
+	lastSrc := ""
 
-	err := pass1[T, P](ctx, r, files, func(b *batch[T]) error {
+	err = pass1[T, P](ctx, r, files, func(b *batch[T]) error {
 		// pos is the position in b.stage of the next row the worker staged
 		// (every row it did not remove); those found here to be exact
 		// duplicates are listed in the frame as dropped.
@@ -390,6 +437,11 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 			}
 			p := P(&res.row)
 			src := p.RecordSource()
+			if src != lastSrc || len(sources) == 0 {
+				r.waitFor(src)
+				sources[src] = true
+				lastSrc = src
+			}
 			if r.eval[src] && !b.eval {
 				return fmt.Errorf("%s: row %d: eval source %s shares a part file with a training source; clean needs one source per file",
 					b.file, b.first+int64(i), src)
@@ -443,28 +495,76 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.opts.Log.Debug("clean: pass 1 done", "kind", k, "took", time.Since(start))
 	exact = nil
+	var near *nearResult
 	if staging != nil {
 		if err := staging.Close(); err != nil {
-			return err
+			return nil, err
 		}
-		if err := nearDedup[T, P](r, k, staging.path, staging.frames, ord, lsh, writeClean); err != nil {
-			return err
-		}
-		if err := os.RemoveAll(stageDir); err != nil {
-			return err
-		}
-		os.Remove(filepath.Dir(stageDir)) // the .staging folder, once empty
-	}
-	for _, src := range sortedKeys(cleanW) {
-		if err := cleanW[src].Close(); err != nil {
-			return err
+		if near, err = nearDedup[T, P](r, k, staging.path, staging.frames, ord, lsh); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	finish := func() error {
+		if staging != nil {
+			if err := writeStaged[T, P](r, k, staging.path, staging.frames, near, writeClean); err != nil {
+				return err
+			}
+			if err := os.RemoveAll(stageDir); err != nil {
+				return err
+			}
+			os.Remove(filepath.Dir(stageDir)) // the .staging folder, once empty
+		}
+		for _, src := range sortedKeys(cleanW) {
+			if err := cleanW[src].Close(); err != nil {
+				return err
+			}
+		}
+		// A source holds one kind: commit its removed rows now rather than
+		// keep their last row group in memory through the other kinds. (A
+		// source with rows of a later kind would start its next part file.)
+		if err := r.closeRemoved(k); err != nil {
+			return err
+		}
+		r.opts.Log.Debug("clean: kind done", "kind", k, "took", time.Since(start))
+		return nil
+	}
+	return &kindTail{finish: finish, abort: abort, sources: sources}, nil
+}
+
+// serialKinds makes Run finish each kind before it starts the next; the
+// tests compare the files of both ways (export_test.go).
+var serialKinds bool
+
+// kindTail is what is left of cleanKind once its rows are all decided:
+// finish writes them (near-dedup's pass 3) and commits the kind's files;
+// abort drops what is not committed, when finish is not to run or failed.
+// sources are the sources of the kind's rows.
+type kindTail struct {
+	finish  func() error
+	abort   func()
+	sources map[string]bool
+}
+
+// flight is a kind's finish running beside the next kind: done closes when
+// it returns. The next kind's pass 1 waits for it before its first row of
+// one of sources, so no source's removed/ parts or counts are written by
+// two kinds at once (in a chimed.yaml workspace a source holds one kind,
+// and nothing waits).
+type flight struct {
+	sources map[string]bool
+	done    chan struct{}
+}
+
+// waitFor waits, when src is a source of the kind in flight, until that
+// kind's finish has returned.
+func (r *run) waitFor(src string) {
+	if f := r.flight; f != nil && f.sources[src] {
+		<-f.done
+	}
 }
 
 // staged is a row between pass 1 and pass 3 of near-dedup, with the values
@@ -504,15 +604,36 @@ func originalJSON(p schemas.Record, changed []int32, before []string) (string, e
 const removedRowsPerGroup = 256
 
 // remove writes one row to removed/<source>-NNNNN.parquet and counts it.
+// One kind's pass 3 and the next kind's pass 1 both remove rows.
 func (r *run) remove(k schemas.Kind, id, src, reason, detail, original string) error {
+	r.removedMu.Lock()
+	defer r.removedMu.Unlock()
 	w := r.removed[src]
 	if w == nil {
 		w = schemas.NewPartWriter[schemas.RemovedRow](r.opts.Workspace.Removed(),
 			schemas.PartOptions{Prefix: src, RowsPerGroup: removedRowsPerGroup})
 		r.removed[src] = w
+		r.removedKind[src] = k
 	}
+	r.removedKind[src] = k // a source in two kinds: the earlier is done with it (see flight)
 	r.report.source(src).Removed[reason]++
 	return w.Write(schemas.RemovedRow{ID: id, Source: src, Kind: string(k), Reason: reason, Detail: detail, Record: original})
+}
+
+// closeRemoved commits the removed/ parts of the sources whose last
+// removed row was of kind k.
+func (r *run) closeRemoved(k schemas.Kind) error {
+	r.removedMu.Lock()
+	defer r.removedMu.Unlock()
+	for _, name := range sortedKeys(r.removed) {
+		if r.removedKind[name] != k {
+			continue
+		}
+		if err := r.removed[name].Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // idBits packs a 16-hex-digit StableID into 64 bits, so the exact-dedup
