@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -479,4 +480,44 @@ func FuzzMapRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTextViewsStayOutOfMeta: a text record's text, head and body are
+// views of one text, so a mapping that reads one of them leaves the
+// others out of meta; fields of the same names in a JSON record are raw
+// fields of their own and stay.
+func TestTextViewsStayOutOfMeta(t *testing.T) {
+	for _, tt := range []struct {
+		preset string
+		text   string
+		views  bool
+		want   []string // of text, head and body, the keys meta must have
+	}{
+		{"medicalgpt-pretrain", "传染病是指…", true, nil},
+		{"toyhom-txt", "头痛,头痛三天\n休息。", true, nil},
+		{"medicalgpt-pretrain", "传染病是指…\n第二行", false, []string{"head", "body"}},
+	} {
+		src, err := ApplyPreset(Source{Name: "src", Preset: tt.preset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, err := compileMapping(&src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := Raw{Loc: Location{File: "raw/x.txt", Line: 1}, Fields: textFields(tt.text), Text: tt.text}
+		if tt.views {
+			raw.Views = textViews
+		}
+		got, err := mp.mapRecord(&raw, nil)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%s: %d rows, %v", tt.preset, len(got), err)
+		}
+		meta := metaOf(t, got[0])
+		for _, k := range textViews {
+			if _, ok := meta[k]; ok != slices.Contains(tt.want, k) {
+				t.Errorf("%s (views %v): meta %v, want of %v only %v", tt.preset, tt.views, meta, textViews, tt.want)
+			}
+		}
+	}
 }

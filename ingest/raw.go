@@ -58,6 +58,10 @@ type Raw struct {
 	// Text is the record's source text, for quarantine and debugging; readers
 	// may truncate it (see MaxRawText).
 	Text string
+	// Views names fields that are views of one text (a text record's text,
+	// head and body): once a mapping reads one of them, the others stay
+	// out of meta, where they would only repeat it.
+	Views []string
 }
 
 // MaxRawText caps how much of a record's source text quarantine keeps.

@@ -97,7 +97,7 @@ func (fr *fileReader) readText(r io.Reader) {
 				return fr.failText(loc, text, err)
 			}
 		}
-		return fr.emit(Raw{Loc: loc, Fields: fields, Text: Truncate(text, MaxRawText)})
+		return fr.emit(Raw{Loc: loc, Fields: fields, Text: Truncate(text, MaxRawText), Views: textViews})
 	}
 	for {
 		tl, err := lr.next()
@@ -142,6 +142,9 @@ func (fr *fileReader) readText(r io.Reader) {
 		}
 	}
 }
+
+// textViews are textFields' fields, all views of one text.
+var textViews = []string{"text", "head", "body"}
 
 // textFields gives a text record's raw fields: the whole text, its first
 // line and the rest.
