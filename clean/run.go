@@ -66,7 +66,7 @@ type run struct {
 	removedKind map[string]schemas.Kind
 	removedMu   sync.Mutex
 	// flight is the kind whose last pass is running, if any.
-	flight *flight
+	flight  *flight
 	evalIdx *evalIndex
 	mh      *MinHasher
 	workers int
