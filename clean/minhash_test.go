@@ -255,3 +255,45 @@ func BenchmarkJaccardFloor(b *testing.B) {
 		}
 	})
 }
+
+// TestUnionFind checks the union-find against connected components found
+// by a plain search: the same groups, each rooted at its smallest row.
+func TestUnionFind(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		n := 1 + r.IntN(60)
+		u := newUnionFind(uint32(n))
+		adj := make([][]int, n)
+		for range r.IntN(2 * n) {
+			a, b := r.IntN(n), r.IntN(n)
+			u.union(uint32(a), uint32(b))
+			adj[a], adj[b] = append(adj[a], b), append(adj[b], a)
+		}
+		comp := make([]int, n)
+		for i := range comp {
+			comp[i] = -1
+		}
+		for i := range n { // i is the smallest row of each component found from it
+			if comp[i] >= 0 {
+				continue
+			}
+			stack := []int{i}
+			comp[i] = i
+			for len(stack) > 0 {
+				x := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				for _, y := range adj[x] {
+					if comp[y] < 0 {
+						comp[y] = i
+						stack = append(stack, y)
+					}
+				}
+			}
+		}
+		for i := range n {
+			if got := u.find(uint32(i)); int(got) != comp[i] {
+				t.Fatalf("trial %d: find(%d) = %d, want %d", trial, i, got, comp[i])
+			}
+		}
+	}
+}
