@@ -26,8 +26,13 @@ type evalIndex struct {
 	// (min(n, minShortEval)); bloom has one bit (hash mod bloomBits) for the
 	// first p runes of each such key, so a training text is scanned once,
 	// by p-rune windows, and keys are hashed only where a key can start.
-	p         int
-	bloom     []uint64
+	p     int
+	bloom []uint64
+	// keys has one bit (hash mod bloomBits) for every key of grams: a
+	// window the prefix bloom lets through is looked up in the map only
+	// if its bit is set. The demo's templated training text shares many
+	// six-rune prefixes with its eval set; most of those windows miss here.
+	keys      []uint64
 	shortLens []int // lengths of short eval texts, ascending
 	ids       []string
 }
@@ -36,15 +41,16 @@ type evalIndex struct {
 // windows compared with it), keeping them apart from n-character windows.
 const saltShort = 0x5bd1e995
 
-// bloomBits sizes the bit filter in front of the map (512 KiB): most
-// training windows miss it and never touch the map.
+// bloomBits sizes each bit filter in front of the map (512 KiB): most
+// training windows miss them and never touch the map.
 const bloomBits = 1 << 22
 
 // polyBase is the base of windowHashes' polynomial hash.
 const polyBase = 0x100000001b3
 
 func newEvalIndex(n int, answers bool) *evalIndex {
-	return &evalIndex{n: n, p: min(n, minShortEval), answers: answers, grams: map[uint64]uint32{}, bloom: make([]uint64, bloomBits/64)}
+	return &evalIndex{n: n, p: min(n, minShortEval), answers: answers, grams: map[uint64]uint32{},
+		bloom: make([]uint64, bloomBits/64), keys: make([]uint64, bloomBits/64)}
 }
 
 // add indexes the eval-facing fields of one eval row.
@@ -58,6 +64,7 @@ func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
 	put := func(h uint64) bool {
 		if _, ok := x.grams[h]; !ok {
 			x.grams[h] = idx
+			x.keys[(h%bloomBits)/64] |= 1 << (h % 64)
 		}
 		return true
 	}
@@ -169,17 +176,26 @@ func (x *evalIndex) matchAt(rs []rune, short []int) int {
 			k++
 		}
 		if k < len(short) && x.shortLens[k] == l && short[k] < 0 {
-			if id, ok := x.grams[mix64(h^saltShort)]; ok {
+			if id, ok := x.lookup(mix64(h ^ saltShort)); ok {
 				short[k] = int(id)
 			}
 		}
 		if l == x.n {
-			if id, ok := x.grams[mix64(h)]; ok {
+			if id, ok := x.lookup(mix64(h)); ok {
 				return int(id)
 			}
 		}
 	}
 	return -1
+}
+
+// lookup is grams[key], behind the keys bloom.
+func (x *evalIndex) lookup(key uint64) (uint32, bool) {
+	if x.keys[(key%bloomBits)/64]&(1<<(key%64)) == 0 {
+		return 0, false
+	}
+	id, ok := x.grams[key]
+	return id, ok
 }
 
 // lastShort is the longest short length short covers (0 for none).
