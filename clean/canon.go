@@ -45,6 +45,7 @@ func appendFolded(dst []rune, s string, keepPunct bool) []rune {
 // at the first rune nfkcStable would refuse, so a value is scanned once
 // when it needs no NFKC rather than once to check and once to fold.
 func foldRunes(dst []rune, s string, keepPunct, stableOnly bool) ([]rune, bool) {
+	classes := runeClasses()
 	for i := 0; i < len(s); {
 		var r rune
 		if c := s[i]; c < utf8.RuneSelf {
@@ -81,10 +82,13 @@ func foldRunes(dst []rune, s string, keepPunct, stableOnly bool) ([]rune, bool) 
 		if stableOnly && !stableRune(r) {
 			return dst, false
 		}
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			dst = append(dst, unicode.ToLower(r))
-		case keepPunct && (unicode.IsPunct(r) || unicode.IsSymbol(r)):
+		switch c := classOf(classes, r); {
+		case c&classLetterDigit != 0:
+			if c&classCased != 0 {
+				r = unicode.ToLower(r)
+			}
+			dst = append(dst, r)
+		case keepPunct && c&classPunctSymbol != 0:
 			dst = append(dst, r)
 		}
 	}
@@ -230,7 +234,7 @@ func canonRune(r rune) bool {
 	case r >= 0x4e00 && r <= 0x9fff:
 		return true
 	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
+	return classOf(runeClasses(), r)&classLetterDigit != 0
 }
 
 // canonRunes appends the canonical runes of folded shingle text to dst.

@@ -1,7 +1,6 @@
 package clean
 
 import (
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/chimed/chimed/schemas"
@@ -29,6 +28,7 @@ type textScan struct {
 func scanText(s string) textScan {
 	var sc textScan
 	prev, nl := rune('\n'), 0 // isTidy's state
+	classes := runeClasses()
 	for i := 0; i < len(s); {
 		c := s[i]
 		var r rune
@@ -81,14 +81,15 @@ func scanText(s string) textScan {
 			if fullwidthAlnum(r) {
 				sc.fullwidth = true
 			}
-			if unicode.IsSpace(r) {
+			c := classOf(classes, r)
+			if c&classSpace != 0 {
 				sc.untidy = true
 			}
 			switch {
-			case unicode.Is(unicode.Han, r):
+			case c&classHan != 0:
 				sc.han++
 				sc.letters++
-			case unicode.IsLetter(r) || unicode.IsDigit(r):
+			case c&classLetterDigit != 0:
 				sc.letters++
 			}
 		}
