@@ -156,6 +156,9 @@ func TestPIIMask(t *testing.T) {
 		if got := m.Normalise("text", c.in, Tally{}); got != want {
 			t.Errorf("mask(%q) = %q, want %q", c.in, got, want)
 		}
+		if want != c.in && !piiMayMatch(c.in) {
+			t.Errorf("piiMayMatch(%q) = false, but it is masked", c.in)
+		}
 	}
 }
 
@@ -179,6 +182,9 @@ func FuzzPIIMask(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := piiMasker{}.Normalise("text", s, Tally{})
+		if out != s && !piiMayMatch(s) {
+			t.Errorf("piiMayMatch(%q) = false, but it is masked as %q", s, out)
+		}
 		// Masking again finds nothing new: placeholders are not PII.
 		if again := (piiMasker{}).Normalise("text", out, Tally{}); again != out {
 			t.Errorf("not idempotent: %q → %q → %q", s, out, again)

@@ -22,12 +22,14 @@ type textScan struct {
 	unstable  bool // !nfkcStable: unicodeNormaliser must look closer
 	fullwidth bool // hasFullwidthAlnum: widthNormaliser rewrites it
 	untidy    bool // !isTidy: whitespaceNormaliser must look closer
+	maybePII  bool // piiMayMatch: piiMasker must look closer
 }
 
 // scanText makes the textScan of s.
 func scanText(s string) textScan {
 	var sc textScan
 	prev, nl := rune('\n'), 0 // isTidy's state
+	digits := 0               // piiMayMatch's
 	classes := runeClasses()
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -36,8 +38,14 @@ func scanText(s string) textScan {
 			r = rune(c)
 			i++
 			switch {
-			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			case c >= '0' && c <= '9':
 				sc.letters++
+				digits++
+			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+				sc.letters++
+				sc.maybePII = true
+			case c == '@':
+				sc.maybePII = true
 			case c == ' ':
 				if prev == ' ' || prev == '\n' {
 					sc.untidy = true
@@ -99,6 +107,7 @@ func scanText(s string) textScan {
 	if s != "" && (prev == ' ' || prev == '\n' || s[0] == '\n') {
 		sc.untidy = true
 	}
+	sc.maybePII = sc.maybePII || digits >= 5
 	return sc
 }
 

@@ -23,6 +23,7 @@ func checkScan(t *testing.T, s string) {
 		{"unstable", sc.unstable, !nfkcStable(s)},
 		{"fullwidth", sc.fullwidth, hasFullwidthAlnum(s)},
 		{"untidy", sc.untidy, !isTidy(s)},
+		{"maybePII", sc.maybePII, piiMayMatch(s)},
 	} {
 		if c.got != c.want {
 			t.Errorf("scanText(%q).%s = %v, want %v", s, c.name, c.got, c.want)
@@ -36,7 +37,7 @@ func TestScanMatchesComponents(t *testing.T) {
 		"一\n二", "一\n\n二", "一\n\n\n二", "一 \n二", "制表\t符", "回车\r\n换行", "换页\f符",
 		"全角　空格", "不换行\u00a0空格", "零宽\u200b字符", "软连字符\u00ad", "BOM\ufeff", "控制\x01字符", "DEL\x7f",
 		"无效\xff字节", "截断\xe4\xb8", "ＣＴ检查１０ｍｇ", "全角标点！？（）", "“引号”——破折号……", "①㎎℃",
-		"ABC abc 123", "비타민 éé", "𠀀扩展B汉字", "〇㐀", "İstanbul",
+		"ABC abc 123", "비타민 éé", "𠀀扩展B汉字", "〇㐀", "İstanbul", "电话1381234", "一二三四5678", "a@", "共12345次", "＠ｗｗｗ",
 	} {
 		checkScan(t, s)
 	}
