@@ -101,9 +101,11 @@
 // Memory: the LSH index costs a fixed 8 bytes per band per row — 128 bytes
 // for 16 bands (a 32-bit bucket key and a 32-bit row ordinal; no text, no
 // signature) — plus 16 bytes per row of exact-dedup index. Once the index
-// has become candidate pairs, verification keeps 4 bytes per row (the row's
-// last partner) and the shingle sets of rows in a candidate pair, each only
-// until its last pair is checked.
+// has become candidate pairs, verification keeps 60 bytes per row in slices
+// by ordinal (the row's last partner, two union-finds, an id and a held
+// set: 60–100% of the demo's rows are in a pair, where maps cost more),
+// the ids of the rows in pairs, and their shingle sets, each only until its
+// last pair is checked. On the 1GB demo peak RSS is about 500–540 MiB.
 //
 // # Passes and crash safety
 //
@@ -116,7 +118,11 @@
 // and the pairs are verified in row order; pass 3 has the workers decode
 // the frames again and writes clean/<kind>/<source>-NNNNN.parquet (each
 // source from its own goroutine) and the near duplicates. Without
-// near-dedup, pass 1 writes clean/ directly. Within pass 1 a text value is
+// near-dedup, pass 1 writes clean/ directly. A kind's pass 3 (or, without
+// near-dedup, the end of its writes) runs beside the next kind's passes 1
+// and 2, one such kind at a time; the next kind's first row of a source
+// still being written waits for it, so the files are the same bytes as a
+// serial run gives (the tests compare the two). Within pass 1 a text value is
 // decoded once for the components that only look at it (scan.go), and a
 // row's key fields are folded once for its dedup key, eval probes and
 // shingles. removed/ is written in row groups of 256 rows. Every part

@@ -19,7 +19,7 @@ type nearResult struct {
 
 // nearDedup runs pass 2 of near-dedup over the staging file of one kind
 // (see cleanKind and stage.go): frameRows[i] rows in frame i, rows in
-// all. Memory: the candidate pairs; 52 bytes per staged row (the last
+// all. Memory: the candidate pairs; 60 bytes per staged row (the last
 // partner of each row, two union-finds, an id and a held set, in slices by
 // ordinal, which cost less than maps of the rows in pairs: 60–100% of the
 // demo's rows are); the ids of rows in a candidate pair; and their shingle
