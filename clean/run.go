@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -202,6 +201,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if err := wait(); err != nil {
 		return nil, err
+	}
+	if err := os.Remove(ws.Path("clean", ".staging")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err // not empty: a kind's staging folder was left behind
 	}
 	for _, name := range sortedKeys(r.removed) {
 		if err := r.removed[name].Close(); err != nil {
@@ -513,10 +515,11 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 			if err := writeStaged[T, P](r, k, staging.path, staging.frames, near, writeClean); err != nil {
 				return err
 			}
+			// The .staging folder itself goes at the end of Run: the next
+			// kind may be making its own folder in it now.
 			if err := os.RemoveAll(stageDir); err != nil {
 				return err
 			}
-			os.Remove(filepath.Dir(stageDir)) // the .staging folder, once empty
 		}
 		for _, src := range sortedKeys(cleanW) {
 			if err := cleanW[src].Close(); err != nil {
