@@ -226,21 +226,23 @@ func foldFields(fields []string, dst []rune, spans [][2]int) ([]rune, [][2]int) 
 // canonRune reports whether a rune of folded shingle text is canonical: a
 // letter or digit. appendCanon is appendShingleText without punctuation and
 // symbols, so the canonical runes of a string are its folded runes that
-// pass this (FuzzCanonFromFolded checks it).
-func canonRune(r rune) bool {
+// pass this (FuzzCanonFromFolded checks it). classes is runeClasses(),
+// which callers fetch once rather than for every rune.
+func canonRune(classes *[0x10000]uint8, r rune) bool {
 	switch {
 	case r < utf8.RuneSelf:
 		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' // folded ASCII is lower case
 	case r >= 0x4e00 && r <= 0x9fff:
 		return true
 	}
-	return classOf(runeClasses(), r)&classLetterDigit != 0
+	return classOf(classes, r)&classLetterDigit != 0
 }
 
 // canonRunes appends the canonical runes of folded shingle text to dst.
 func canonRunes(dst, folded []rune) []rune {
+	classes := runeClasses()
 	for _, r := range folded {
-		if canonRune(r) {
+		if canonRune(classes, r) {
 			dst = append(dst, r)
 		}
 	}
@@ -254,12 +256,13 @@ func canonRunes(dst, folded []rune) []rune {
 // reuse.
 func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint64, []byte) {
 	buf = binary.LittleEndian.AppendUint64(buf[:0], ns)
+	classes := runeClasses()
 	for i, sp := range spans {
 		if i > 0 {
 			buf = append(buf, fieldSep)
 		}
 		for _, r := range folded[sp[0]:sp[1]] {
-			if canonRune(r) {
+			if canonRune(classes, r) {
 				buf = utf8.AppendRune(buf, r)
 			}
 		}

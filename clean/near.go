@@ -22,8 +22,8 @@ type nearResult struct {
 // all. Memory: the candidate pairs; 60 bytes per staged row (the last
 // partner of each row, two union-finds, an id and a held set, in slices by
 // ordinal, which cost less than maps of the rows in pairs: 60–100% of the
-// demo's rows are); the ids of rows in a candidate pair; and their shingle
-// sets, each held only until its last pair is verified.
+// demo's rows are); and the shingle sets of rows in a candidate pair, each
+// held only until its last pair is verified.
 func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRows []int, rows uint32, lsh *LSHIndex) (*nearResult, error) {
 	start := time.Now()
 	stats := r.report.NearDedup
@@ -61,8 +61,8 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 		set  []uint64
 		eval bool
 	}
-	held := make([]heldSet, rows)
 	if inPairs > 0 {
+		held := make([]heldSet, rows)
 		// Pass 2: one goroutine reads the staging file's frames, r.workers
 		// decode them and shingle the rows that are in a candidate pair,
 		// and this one verifies pairs in row order as each row's set
