@@ -2,6 +2,7 @@ package clean
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -45,15 +46,29 @@ func init() {
 
 // Check implements Filter.
 func (f *repetitionFilter) Check(r schemas.Record) (string, string) {
+	return f.check(r.TextFields(), nil)
+}
+
+// checkScanned implements scanFilter: a field's scan has its length in
+// characters, so a short field is passed over without decoding it.
+func (f *repetitionFilter) checkScanned(fields []schemas.Field, scans []textScan) (string, string) {
+	return f.check(fields, scans)
+}
+
+// check judges fields; scans, when not nil, are their textScans.
+func (f *repetitionFilter) check(fields []schemas.Field, scans []textScan) (string, string) {
 	var sc *repetitionScratch
 	defer func() {
 		if sc != nil {
 			repetitionPool.Put(sc)
 		}
 	}()
-	for _, fl := range r.TextFields() {
+	for i, fl := range fields {
 		s := *fl.Value
 		if len(s) < f.MinChars { // a character is at least a byte
+			continue
+		}
+		if scans != nil && scans[i].runes < f.MinChars {
 			continue
 		}
 		if sc == nil {
@@ -85,10 +100,20 @@ type repetitionScratch struct {
 
 var repetitionPool = sync.Pool{New: func() any { return new(repetitionScratch) }}
 
-// appendRunes appends the runes of s to dst.
+// appendRunes appends the runes of s to dst, as ranging over s does (an
+// invalid byte is one utf8.RuneError), with decodeRune's fast path for the
+// three-byte runes of Chinese text.
 func appendRunes(dst []rune, s string) []rune {
-	for _, r := range s {
+	dst = slices.Grow(dst, len(s)) // at most one rune a byte
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, rune(c))
+			i++
+			continue
+		}
+		r, n := decodeRune(s[i:])
 		dst = append(dst, r)
+		i += n
 	}
 	return dst
 }

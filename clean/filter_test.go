@@ -2,6 +2,7 @@ package clean
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,6 +134,42 @@ func TestDupNGramFrac(t *testing.T) {
 		}
 		if got, want := dupNGramFrac(rs, n, &sc), naive(rs, n); got != want {
 			t.Fatalf("case %d (n %d, %d runes): %.4f, want %.4f", i, n, len(rs), got, want)
+		}
+	}
+}
+
+// appendRunes must read every string as ranging over it does, invalid
+// bytes, surrogates and overlong forms included.
+func TestAppendRunesMatchesRange(t *testing.T) {
+	for _, s := range []string{
+		"", "abc", "高血压，每次10mg。", "\xff\xfe", "\xe9\xab", "高\xe9\xab", "\xed\xa0\x80", "\xe0\x80\x80",
+		"\xef\xbf\xbd", "𠀀😀a", "\xf0\x9f\x98", "\xc3\xa9\xc3", "\xe4\xb8\xad\x80\x80",
+	} {
+		if got, want := appendRunes([]rune{'x'}, s), append([]rune{'x'}, []rune(s)...); !slices.Equal(got, want) {
+			t.Errorf("appendRunes(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// The filter decides the same from a record's scans as from the record.
+func TestRepetitionCheckScannedMatchesCheck(t *testing.T) {
+	f := &repetitionFilter{MaxDupLineFrac: 0.3, MaxDupNGramFrac: 0.5, NGram: 20, MinChars: 100}
+	long := strings.Repeat("高血压患者应低盐饮食，", 12)
+	for _, rec := range []schemas.Record{
+		&schemas.QA{Question: long, Answer: "多休息"},
+		&schemas.QA{Question: "头痛", Answer: strings.Repeat("a", 99) + "\n" + strings.Repeat("多喝热水多休息", 20)},
+		&schemas.Text{Text: strings.Repeat("一行\n", 60)},
+		&schemas.Text{Text: strings.Repeat("é", 60)}, // 120 bytes, 60 characters: not judged
+	} {
+		fields := rec.TextFields()
+		var scans []textScan
+		for _, fl := range fields {
+			scans = append(scans, scanText(*fl.Value))
+		}
+		r1, d1 := f.Check(rec)
+		r2, d2 := f.checkScanned(fields, scans)
+		if r1 != r2 || d1 != d2 {
+			t.Errorf("%T: Check = %q %q, checkScanned = %q %q", rec, r1, d1, r2, d2)
 		}
 	}
 }

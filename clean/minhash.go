@@ -153,27 +153,24 @@ func (m *MinHasher) Signature(shingles []uint64, sig []uint32) bool {
 			sig[bin] = lo
 		}
 	}
+	// bits is a bitset of the bins as hashed, non-empty before borrowing:
+	// 256 bins fit on the stack (zeroing a bitset sized for the largest
+	// signature, per row, was 2% of clean's CPU on the 1GB demo).
+	var small [4]uint64
+	bits := small[:]
+	if int(k) > 64*len(small) {
+		bits = make([]uint64, (k+63)/64)
+	}
 	empty := false
-	for _, v := range sig {
+	for i, v := range sig {
 		if v == full {
 			empty = true
-			break
+		} else {
+			bits[i/64] |= 1 << (i % 64)
 		}
 	}
 	if empty {
 		// Densify from the bins as hashed, not from already borrowed values.
-		var filled [256]uint64 // a bitset of the non-empty bins, up to 16,384 bins
-		var big []uint64
-		bits := filled[:]
-		if int(k) > 64*len(filled) {
-			big = make([]uint64, (k+63)/64)
-			bits = big
-		}
-		for i, v := range sig {
-			if v != full {
-				bits[i/64] |= 1 << (i % 64)
-			}
-		}
 		for i, v := range sig {
 			if v != full {
 				continue

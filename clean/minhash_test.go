@@ -96,6 +96,57 @@ func TestSignatureIgnoresRepeatsAndOrder(t *testing.T) {
 	}
 }
 
+// Densification fills every empty bin from the first bin on its probe
+// sequence that was non-empty as hashed, for signatures that fit the
+// stack bitset and for larger ones.
+func TestSignatureDensifiesFromHashedBins(t *testing.T) {
+	for _, br := range [][2]int{{16, 6}, {64, 4}, {40, 8}, {100, 100}} {
+		mh, err := NewMinHasher(ShingleChar, 5, br[0], br[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := uint64(mh.Perms())
+		for _, n := range []int{1, 3, 40, 2000} {
+			shingles := make([]uint64, n)
+			for i := range shingles {
+				shingles[i] = uint64(i)*0x9e3779b97f4a7c15 + 7
+			}
+			// The bins as hashed, by the definition in Signature's comment.
+			raw := make([]uint32, k)
+			for i := range raw {
+				raw[i] = math.MaxUint32
+			}
+			for _, h := range shingles {
+				v := mix64(h ^ mh.seed)
+				bin := (v >> 32) * k >> 32
+				raw[bin] = min(raw[bin], min(uint32(v), math.MaxUint32-1))
+			}
+			want := slices.Clone(raw)
+			for i := range want {
+				if raw[i] != math.MaxUint32 {
+					continue
+				}
+				for _, j := range mh.probes[i][1:] {
+					if raw[j] != math.MaxUint32 {
+						want[i] = raw[j]
+						break
+					}
+				}
+			}
+			got := make([]uint32, k)
+			if !mh.Signature(shingles, got) {
+				t.Fatal("no signature")
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d×%d bins, %d shingles: signature differs from the definition", br[0], br[1], n)
+			}
+			if slices.Contains(got, math.MaxUint32) {
+				t.Fatalf("%d×%d bins, %d shingles: a bin left empty", br[0], br[1], n)
+			}
+		}
+	}
+}
+
 // TestRadixSort compares radixSort with a stable sort on the same bits.
 func TestRadixSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))

@@ -3,6 +3,7 @@ package clean
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // wrapperNormaliser strips prompt-template wrappers and speaker prefixes of
@@ -81,11 +82,16 @@ func (wrapperNormaliser) Normalise(field, s string, t Tally) string {
 	switch field {
 	case "question", "prompt":
 		strip(askerPrefix)
-		// Only the last few bytes can hold a dangling "答：".
-		from := tailStart(s, 24)
-		if loc := danglingAnswer.FindStringIndex(s[from:]); loc != nil {
-			s = s[:from+loc[0]]
-			n++
+		// Only the last few bytes can hold a dangling "答：", and only a
+		// value that ends in a colon before its trailing spaces: the
+		// unanchored regexp, tried from every position of the tail, was 3%
+		// of clean's CPU on the 1GB demo, where few questions end so.
+		if t := strings.TrimRightFunc(s, unicode.IsSpace); strings.HasSuffix(t, ":") || strings.HasSuffix(t, "：") {
+			from := tailStart(s, 24)
+			if loc := danglingAnswer.FindStringIndex(s[from:]); loc != nil {
+				s = s[:from+loc[0]]
+				n++
+			}
 		}
 	case "answer", "chosen", "rejected":
 		strip(answerPrefix)

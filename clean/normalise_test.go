@@ -44,6 +44,10 @@ func TestNormalisers(t *testing.T) {
 		{"blank lines", whitespaceNormaliser{}, "text", "一 \n\n\n\n 二", "一\n\n二", "whitespace", 1},
 		{"tidy", whitespaceNormaliser{}, "text", "一 二\n三\n\n四", "一 二\n三\n\n四", "", 0},
 		{"wrapper s", wrapperNormaliser{}, "question", "<s>问：头痛怎么办？答：", "头痛怎么办？", "wrappers", 3},
+		{"dangling answer, ascii colon and spaces", wrapperNormaliser{}, "question", "头痛怎么办？ Answer: \n", "头痛怎么办？", "wrappers", 1},
+		{"dangling answer after prefix", wrapperNormaliser{}, "prompt", "问：发热三天 回答：", "发热三天", "wrappers", 2},
+		{"colon not after an answer word stays", wrapperNormaliser{}, "question", "请问：", "请问：", "", 0},
+		{"dangling answer before ideographic space stays", wrapperNormaliser{}, "question", "头痛？答：\u3000", "头痛？答：\u3000", "", 0},
 		{"patient prefix", wrapperNormaliser{}, "turns.content", "病人：我头痛", "我头痛", "wrappers", 1},
 		{"doctor prefix", wrapperNormaliser{}, "answer", "医生：多休息", "多休息", "wrappers", 1},
 		{"prefix only stays", wrapperNormaliser{}, "answer", "答：", "答：", "", 0},
@@ -125,7 +129,7 @@ func TestSignoffFindMatchesRegexp(t *testing.T) {
 func testSignoffFind(t *testing.T, n *signoffNormaliser) {
 	parts := []string{"感谢您的咨询", "谢谢", "祝您早日康复", "希望对您有所帮助", "欢迎随时咨询", "以上仅供参考",
 		"上述建议仅供参考", "可以随时追问", "多喝水", "注意休息", "。", "！", "，", " ", "\n", "感谢", "祝", "上", "a",
-		"ac", "abc", "z", "b", "\xe6", "\x84"}
+		"ac", "abc", "z", "b", "\xe6", "\x84", "\xe6\x84", "\xe6\x84\x9f"}
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 3000 {
 		var b strings.Builder
@@ -140,6 +144,37 @@ func testSignoffFind(t *testing.T, n *signoffNormaliser) {
 		if got := n.find(tail); got != want {
 			t.Fatalf("case %d %q: find = %d, regexp = %d", i, tail, got, want)
 		}
+	}
+}
+
+// TestDanglingAnswerMatchesRegexp holds the colon test in front of the
+// dangling-answer regexp to the regexp alone on the tail.
+func TestDanglingAnswerMatchesRegexp(t *testing.T) {
+	parts := []string{"答", "回答", "医生", "A", "Answer", "：", ":", " ", "\t", "\n", "\u3000", "头痛", "？", "怎么办", "x", "\xe7"}
+	r := rand.New(rand.NewPCG(10, 11))
+	hits := 0
+	for i := range 5000 {
+		var b strings.Builder
+		for range 1 + r.IntN(7) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		s := b.String()
+		want := s
+		from := tailStart(s, 24)
+		if loc := danglingAnswer.FindStringIndex(s[from:]); loc != nil {
+			want = s[:from+loc[0]]
+			hits++
+		}
+		// The field is "question" without a speaker prefix to strip first.
+		if strings.HasPrefix(s, "问") || strings.HasPrefix(s, "Q") {
+			continue
+		}
+		if got := (wrapperNormaliser{}).Normalise("question", s, Tally{}); got != want {
+			t.Fatalf("case %d %q: %q, the regexp %q", i, s, got, want)
+		}
+	}
+	if hits < 100 {
+		t.Fatalf("only %d of the cases end in a dangling answer", hits)
 	}
 }
 
