@@ -262,7 +262,13 @@ func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint6
 			buf = append(buf, fieldSep)
 		}
 		for _, r := range folded[sp[0]:sp[1]] {
-			if canonRune(classes, r) {
+			switch {
+			case !canonRune(classes, r):
+			case r >= 0x800 && r <= 0xffff && (r < 0xd800 || r > 0xdfff):
+				// Three bytes, as utf8.AppendRune writes them, without its
+				// call: most canonical runes are Chinese.
+				buf = append(buf, 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f)
+			default:
 				buf = utf8.AppendRune(buf, r)
 			}
 		}
