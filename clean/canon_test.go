@@ -296,3 +296,21 @@ func canonKey(fields []string, ns uint64, buf []rune) (uint64, []rune) {
 	}
 	return xxhash.Sum64(b), buf
 }
+
+// appendRuneGramHashes gives exactly what runeGramHashes passes its fn,
+// for texts shorter and longer than the window.
+func TestAppendRuneGramHashes(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	for i := range 500 {
+		rs := make([]rune, r.IntN(40))
+		for j := range rs {
+			rs[j] = rune(0x4e00 + r.IntN(50))
+		}
+		n, salt := 1+r.IntN(8), r.Uint64()
+		var want []uint64
+		runeGramHashes(rs, n, salt, func(h uint64) bool { want = append(want, h); return true })
+		if got := appendRuneGramHashes([]uint64{1}, rs, n, salt); !slices.Equal(got, append([]uint64{1}, want...)) {
+			t.Fatalf("case %d (%d runes, n %d): %d hashes, want %d", i, len(rs), n, len(got)-1, len(want))
+		}
+	}
+}

@@ -104,8 +104,7 @@ func (m *MinHasher) ShinglesFolded(fields []string, folded []rune, dst []uint64,
 }
 
 func (m *MinHasher) charShingles(folded []rune, dst []uint64) []uint64 {
-	runeGramHashes(folded, m.NGram, 0, func(h uint64) bool { dst = append(dst, h); return true })
-	return dst
+	return appendRuneGramHashes(dst, folded, m.NGram, 0)
 }
 
 func (m *MinHasher) wordShingles(fields []string, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
