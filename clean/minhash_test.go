@@ -106,7 +106,7 @@ func TestSignatureDensifiesFromHashedBins(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := uint64(mh.Perms())
-		for _, n := range []int{1, 3, 40, 2000} {
+		for _, n := range []int{1, 2, 3, 5, 9, 12, 17, 40, 2000} {
 			shingles := make([]uint64, n)
 			for i := range shingles {
 				shingles[i] = uint64(i)*0x9e3779b97f4a7c15 + 7
