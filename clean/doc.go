@@ -119,10 +119,11 @@
 // the frames again and writes clean/<kind>/<source>-NNNNN.parquet (each
 // source from its own goroutine) and the near duplicates. Without
 // near-dedup, pass 1 writes clean/ directly. A kind's pass 3 (or, without
-// near-dedup, the end of its writes) runs beside the next kind's passes 1
-// and 2, one such kind at a time; the next kind's first row of a source
-// still being written waits for it, so the files are the same bytes as a
-// serial run gives (the tests compare the two). Within pass 1 a text value is
+// near-dedup, the end of its writes) runs beside later kinds' passes 1
+// and 2: these last passes run one at a time, in kind order, in a
+// goroutine of their own (finisher, run.go), and a later kind's first row
+// of a source still being written waits for it, so the files are the same
+// bytes as a serial run gives (the tests compare the two). Within pass 1 a text value is
 // decoded once for the components that only look at it (scan.go), and a
 // row's key fields are folded once for its dedup key, eval probes and
 // shingles. removed/ is written in row groups of 256 rows. Every part

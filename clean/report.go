@@ -62,7 +62,7 @@ func newReport(sources []Source) *Report {
 }
 
 // source returns a source's counts, adding it on first use. One kind's
-// pass 3 and the next kind's pass 1 both ask, so the map is locked; the
+// pass 3 and a later kind's pass 1 both ask, so the map is locked; the
 // counts themselves are each touched by one kind only, since a source
 // holds one kind.
 func (r *Report) source(name string) *SourceCounts {

@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -64,8 +65,9 @@ type run struct {
 	// removedMu guards both maps and the writers.
 	removedKind map[string]schemas.Kind
 	removedMu   sync.Mutex
-	// flight is the kind whose last pass is running, if any.
-	flight  *flight
+	// flights are the kinds whose last pass has been handed to the
+	// finisher, in order (only Run's goroutine touches the slice).
+	flights []*flight
 	evalIdx *evalIndex
 	mh      *MinHasher
 	workers int
@@ -143,25 +145,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			Threshold: n.Threshold, ClusterThreshold: n.ClusterThreshold, IndexBytesPerRow: 8 * n.Bands}
 	}
 	// Each kind's last pass (which writes its rows) runs while the next
-	// kind's first passes read and decide: on the 1GB demo one source's
-	// Parquet encoding left a core idle through most of that pass. At most
-	// one kind's last pass runs at a time, and a row of a source that pass
-	// writes waits for it (see flight), so the files are the same bytes as
-	// when kinds run one after another.
-	var pending chan error // the previous kind's finish
-	var pendingTail *kindTail
-	wait := func() error {
-		if pending == nil {
-			return nil
-		}
-		err := <-pending
-		if err != nil {
-			pendingTail.abort()
-		}
-		pending, pendingTail = nil, nil
-		return err
-	}
-	defer wait() // on an error below: the writes of the kind before stop first
+	// kinds' first passes read and decide: on the 1GB demo one source's
+	// Parquet encoding left a core idle through most of that pass, and a
+	// kind with no near-dedup (kg) passed so quickly that the kind after it
+	// waited for the last pass before it. Last passes run one at a time,
+	// in kind order (finisher), and a row of a source one of them writes
+	// waits for it (see flight), so the files are the same bytes as when
+	// kinds run one after another. A kind waiting for its last pass holds
+	// its near-dedup result (nearResult: 24 bytes a row and the ids of rows
+	// in pairs) and its staging file; its index is gone.
+	fin := startFinisher(len(schemas.Kinds))
+	defer fin.stop() // on an error below: the last pass running ends first, the waiting ones are dropped
 	for _, k := range schemas.Kinds {
 		var tail *kindTail
 		var err error
@@ -182,24 +176,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := wait(); err != nil {
-			tail.abort()
-			return nil, err
-		}
-		pending, pendingTail = make(chan error, 1), tail
 		f := &flight{sources: tail.sources, done: make(chan struct{})}
-		r.flight = f
-		go func(done chan<- error) {
-			done <- tail.finish()
-			close(f.done)
-		}(pending)
+		if !fin.add(tail, f) {
+			tail.abort()
+			return nil, fin.close()
+		}
+		r.flights = append(r.flights, f)
 		if serialKinds {
-			if err := wait(); err != nil {
-				return nil, err
-			}
+			<-f.done
 		}
 	}
-	if err := wait(); err != nil {
+	if err := fin.close(); err != nil {
 		return nil, err
 	}
 	if err := os.Remove(ws.Path("clean", ".staging")); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -552,22 +539,96 @@ type kindTail struct {
 	sources map[string]bool
 }
 
-// flight is a kind's finish running beside the next kind: done closes when
-// it returns. The next kind's pass 1 waits for it before its first row of
-// one of sources, so no source's removed/ parts or counts are written by
-// two kinds at once (in a chimed.yaml workspace a source holds one kind,
-// and nothing waits).
+// flight is a kind's finish, handed to the finisher while later kinds run:
+// done closes when it has returned or been dropped. A later kind's pass 1
+// waits for it before its first row of one of sources, so no source's
+// removed/ parts or counts are written by two kinds at once (in a
+// chimed.yaml workspace a source holds one kind, and nothing waits).
 type flight struct {
 	sources map[string]bool
 	done    chan struct{}
 }
 
-// waitFor waits, when src is a source of the kind in flight, until that
-// kind's finish has returned.
+// waitFor waits until the finish of every earlier kind with rows of src
+// has returned.
 func (r *run) waitFor(src string) {
-	if f := r.flight; f != nil && f.sources[src] {
-		<-f.done
+	for _, f := range r.flights {
+		if f.sources[src] {
+			<-f.done
+		}
 	}
+}
+
+// finisher runs kinds' finishes one at a time, in the order they are
+// added, in a goroutine of its own. After the first error it drops (aborts)
+// every finish still to run.
+type finisher struct {
+	queue  chan pendingFinish
+	done   chan struct{} // closes when the goroutine returns
+	closed sync.Once
+	mu     sync.Mutex
+	err    error
+	halted bool // stop was called: drop what has not started
+}
+
+type pendingFinish struct {
+	tail   *kindTail
+	flight *flight
+}
+
+// startFinisher starts a finisher with room for n waiting kinds.
+func startFinisher(n int) *finisher {
+	f := &finisher{queue: make(chan pendingFinish, n), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		for p := range f.queue {
+			if f.failed() {
+				p.tail.abort()
+			} else if err := p.tail.finish(); err != nil {
+				p.tail.abort()
+				f.mu.Lock()
+				f.err = cmp.Or(f.err, err)
+				f.mu.Unlock()
+			}
+			close(p.flight.done)
+		}
+	}()
+	return f
+}
+
+// failed reports whether a finish failed or the finisher was stopped.
+func (f *finisher) failed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err != nil || f.halted
+}
+
+// add hands a kind's finish to the finisher; false (the kind not taken)
+// once a finish has failed.
+func (f *finisher) add(t *kindTail, fl *flight) bool {
+	if f.failed() {
+		return false
+	}
+	f.queue <- pendingFinish{t, fl}
+	return true
+}
+
+// close waits for every finish added and returns the first error.
+func (f *finisher) close() error {
+	f.closed.Do(func() { close(f.queue) })
+	<-f.done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// stop, on Run's way out after an error, lets the finish running end and
+// drops the ones waiting.
+func (f *finisher) stop() {
+	f.mu.Lock()
+	f.halted = true
+	f.mu.Unlock()
+	f.close()
 }
 
 // staged is a row between pass 1 and pass 3 of near-dedup, with the values
@@ -607,7 +668,7 @@ func originalJSON(p schemas.Record, changed []int32, before []string) (string, e
 const removedRowsPerGroup = 256
 
 // remove writes one row to removed/<source>-NNNNN.parquet and counts it.
-// One kind's pass 3 and the next kind's pass 1 both remove rows.
+// One kind's pass 3 and a later kind's pass 1 both remove rows.
 func (r *run) remove(k schemas.Kind, id, src, reason, detail, original string) error {
 	r.removedMu.Lock()
 	defer r.removedMu.Unlock()

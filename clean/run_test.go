@@ -3,12 +3,15 @@ package clean
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
@@ -288,5 +291,70 @@ func compareOutputs(t *testing.T, serial, overlapped map[string]string) {
 	t.Logf("compared %d files", len(serial))
 	if len(serial) < 3 {
 		t.Errorf("only %d files compared", len(serial))
+	}
+}
+
+// The finisher runs finishes one at a time in the order added; after one
+// fails, the rest are dropped (aborted), and every flight's done closes.
+func TestFinisher(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	note := func(s string) {
+		mu.Lock()
+		log = append(log, s)
+		mu.Unlock()
+	}
+	tail := func(name string, err error) *kindTail {
+		return &kindTail{
+			finish: func() error {
+				note("finish " + name)
+				time.Sleep(time.Millisecond) // a later finish must not overtake
+				return err
+			},
+			abort: func() { note("abort " + name) },
+		}
+	}
+	boom := errors.New("boom")
+	f := startFinisher(4)
+	var flights []*flight
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{{"a", nil}, {"b", boom}, {"c", nil}} {
+		fl := &flight{done: make(chan struct{})}
+		flights = append(flights, fl)
+		if !f.add(tail(tc.name, tc.err), fl) {
+			t.Fatalf("%s not taken", tc.name)
+		}
+	}
+	if err := f.close(); !errors.Is(err, boom) {
+		t.Fatalf("close = %v, want boom", err)
+	}
+	for i, fl := range flights {
+		select {
+		case <-fl.done:
+		default:
+			t.Errorf("flight %d still open", i)
+		}
+	}
+	if want := []string{"finish a", "finish b", "abort b", "abort c"}; !slices.Equal(log, want) {
+		t.Errorf("log %q, want %q", log, want)
+	}
+	if f.add(tail("d", nil), &flight{done: make(chan struct{})}) {
+		t.Error("a finisher that failed took another kind")
+	}
+
+	// stop lets the running finish end and drops the waiting ones.
+	log = nil
+	f = startFinisher(4)
+	started, release := make(chan struct{}), make(chan struct{})
+	f.add(&kindTail{finish: func() error { close(started); <-release; note("finish x"); return nil },
+		abort: func() { note("abort x") }}, &flight{done: make(chan struct{})})
+	<-started
+	f.add(tail("y", nil), &flight{done: make(chan struct{})})
+	go func() { time.Sleep(5 * time.Millisecond); close(release) }()
+	f.stop()
+	if want := []string{"finish x", "abort y"}; !slices.Equal(log, want) {
+		t.Errorf("after stop: log %q, want %q", log, want)
 	}
 }
