@@ -180,7 +180,7 @@ func TestSortHashes(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		mask uint64
-	}{{0, ^uint64(0)}, {5, ^uint64(0)}, {127, ^uint64(0)}, {128, ^uint64(0)}, {1000, ^uint64(0)},
+	}{{0, ^uint64(0)}, {5, ^uint64(0)}, {63, ^uint64(0)}, {64, ^uint64(0)}, {65, 0xff}, {127, ^uint64(0)}, {128, ^uint64(0)}, {1000, ^uint64(0)},
 		{4099, ^uint64(0)}, {3000, 0xffff}, {3000, 0}, {50000, ^uint64(0)}} {
 		x := make([]uint64, c.n)
 		for i := range x {
@@ -201,25 +201,27 @@ func TestSortHashes(t *testing.T) {
 // BenchmarkShingleSort sorts 1,000 shingle hashes with pdqsort and by
 // distribution.
 func BenchmarkShingleSort(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 1))
-	src := make([]uint64, 1000)
-	for i := range src {
-		src[i] = r.Uint64()
+	for _, n := range []int{24, 48, 64, 96, 128, 1000} {
+		r := rand.New(rand.NewPCG(1, 1))
+		src := make([]uint64, n)
+		for i := range src {
+			src[i] = r.Uint64()
+		}
+		x := make([]uint64, len(src))
+		b.Run(fmt.Sprintf("pdqsort/%d", n), func(b *testing.B) {
+			for range b.N {
+				copy(x, src)
+				slices.Sort(x)
+			}
+		})
+		b.Run(fmt.Sprintf("distribution/%d", n), func(b *testing.B) {
+			var buf []uint64
+			for range b.N {
+				copy(x, src)
+				buf = sortHashes(x, buf)
+			}
+		})
 	}
-	x := make([]uint64, len(src))
-	b.Run("pdqsort", func(b *testing.B) {
-		for range b.N {
-			copy(x, src)
-			slices.Sort(x)
-		}
-	})
-	b.Run("distribution", func(b *testing.B) {
-		var buf []uint64
-		for range b.N {
-			copy(x, src)
-			buf = sortHashes(x, buf)
-		}
-	})
 }
 
 // TestJaccard checks the merge against a map count on random sets that
