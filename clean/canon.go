@@ -295,15 +295,7 @@ func windowHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 	if n <= 0 || len(rs) < n {
 		return
 	}
-	const base = polyBase
-	pow := uint64(1) // base^(n-1)
-	for i := 1; i < n; i++ {
-		pow *= base
-	}
-	var h uint64
-	for _, r := range rs[:n] {
-		h = h*base + uint64(r)
-	}
+	h, pow := firstWindow(rs, n)
 	for i := 0; ; i++ {
 		if !fn(mix64(h ^ salt)) {
 			return
@@ -311,8 +303,18 @@ func windowHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 		if i+n >= len(rs) {
 			return
 		}
-		h = (h-uint64(rs[i])*pow)*base + uint64(rs[i+n])
+		h = (h-uint64(rs[i])*pow)*polyBase + uint64(rs[i+n])
 	}
+}
+
+// firstWindow is the rolling hash of rs[:n] (polyHash) and base^(n-1),
+// which rolls it on: h' = (h − rs[i]·pow)·base + rs[i+n].
+func firstWindow(rs []rune, n int) (h, pow uint64) {
+	pow = 1
+	for i := 1; i < n; i++ {
+		pow *= polyBase
+	}
+	return polyHash(rs[:n]), pow
 }
 
 // appendWindowHashes appends what windowHashes passes fn to dst: the
@@ -321,19 +323,11 @@ func appendWindowHashes(dst []uint64, rs []rune, n int, salt uint64) []uint64 {
 	if n <= 0 || len(rs) < n {
 		return dst
 	}
-	const base = polyBase
-	pow := uint64(1) // base^(n-1)
-	for i := 1; i < n; i++ {
-		pow *= base
-	}
-	var h uint64
-	for _, r := range rs[:n] {
-		h = h*base + uint64(r)
-	}
+	h, pow := firstWindow(rs, n)
 	dst = slices.Grow(dst, len(rs)-n+1)
 	dst = append(dst, mix64(h^salt))
 	for i := 0; i+n < len(rs); i++ {
-		h = (h-uint64(rs[i])*pow)*base + uint64(rs[i+n])
+		h = (h-uint64(rs[i])*pow)*polyBase + uint64(rs[i+n])
 		dst = append(dst, mix64(h^salt))
 	}
 	return dst

@@ -138,11 +138,7 @@ func (x *evalIndex) matchCanon(rs []rune) int {
 		}
 		short = append(short, -1)
 	}
-	pow := uint64(1) // polyBase^(p-1)
-	for i := 1; i < p; i++ {
-		pow *= polyBase
-	}
-	h := polyHash(rs[:p])
+	h, pow := firstWindow(rs, p)
 	bloom := x.bloom
 	for i := 0; ; i++ {
 		if k := mix64(h); bloom[(k%bloomBits)/64]&(1<<(k%64)) != 0 {
