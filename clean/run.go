@@ -1,7 +1,6 @@
 package clean
 
 import (
-	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -587,7 +586,7 @@ func startFinisher(n int) *finisher {
 			} else if err := p.tail.finish(); err != nil {
 				p.tail.abort()
 				f.mu.Lock()
-				f.err = cmp.Or(f.err, err)
+				f.err = err // the first: every later finish is dropped
 				f.mu.Unlock()
 			}
 			close(p.flight.done)
