@@ -252,3 +252,19 @@ func TestHasWeChatASCII(t *testing.T) {
 		t.Fatalf("only %d positives generated", hits)
 	}
 }
+
+// piiMayMatch is the test textScan.maybePII is held to, on its own: an
+// ASCII letter, an '@' or at least five ASCII digits (see piiMasker's
+// unchanged).
+func piiMayMatch(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '@', c|0x20 >= 'a' && c|0x20 <= 'z':
+			return true
+		}
+	}
+	return digits >= 5
+}

@@ -676,7 +676,6 @@ func (r *run) remove(k schemas.Kind, id, src, reason, detail, original string) e
 		w = schemas.NewPartWriter[schemas.RemovedRow](r.opts.Workspace.Removed(),
 			schemas.PartOptions{Prefix: src, RowsPerGroup: removedRowsPerGroup})
 		r.removed[src] = w
-		r.removedKind[src] = k
 	}
 	r.removedKind[src] = k // a source in two kinds: the earlier is done with it (see flight)
 	r.report.source(src).Removed[reason]++
