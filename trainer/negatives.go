@@ -84,7 +84,7 @@ func DPONegatives(ws workspace.Dir, cfg Config, log *slog.Logger, bars *progress
 	}
 	res := &NegativesResult{Prompts: len(golds), Path: ws.StageFile(schemas.StageDPO, NegativesSplit)}
 	var rows []schemas.DPORow
-	bar := bars.Start("dpo-negatives", int64(len(golds)), false)
+	bar := bars.Start("dpo-negatives", int64(len(golds)), false).Unit("prompts")
 	defer bar.Finish()
 	for start := 0; start < len(golds); start += m.batch {
 		group := golds[start:min(start+m.batch, len(golds))]

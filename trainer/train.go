@@ -171,7 +171,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	defer mf.Close()
 
 	res := &Result{Stage: stage, Steps: step}
-	bar := opt.Bars.Start("train "+string(stage), int64(sc.Steps), false)
+	bar := opt.Bars.Start("train "+string(stage), int64(sc.Steps), false).Unit("steps")
 	bar.Add(int64(step))
 	defer bar.Finish()
 	ord := newOrder(s.examples, cfg.Seed^uint64(len(stage))<<32)

@@ -1,12 +1,11 @@
 package progress
 
-import "github.com/cheggaaa/pb/v3"
-
 // Group draws several bars at once, one line each (ingest shows one per
 // source it is reading concurrently); single bars started with Bars.Start
-// would overwrite each other's line.
+// would overwrite each other's line. Bars may join the group at any time
+// until Stop.
 type Group struct {
-	pool *pb.Pool
+	r *renderer
 }
 
 // Group starts a group of bars; it draws nothing when bars are off.
@@ -14,31 +13,23 @@ func (bs *Bars) Group() *Group {
 	if bs == nil || !bs.on {
 		return &Group{}
 	}
-	p := pb.NewPool()
-	p.Output = bs.out
-	if err := p.Start(); err != nil {
-		return &Group{}
-	}
-	return &Group{pool: p}
+	r := newRenderer(bs.out, bs.size)
+	r.start()
+	return &Group{r: r}
 }
 
-// Start adds a bar of total units (bytes when isBytes) named prefix.
+// Start adds a bar of total units (bytes when isBytes, else rows) named
+// prefix. Its Finish freezes its line; the group draws it until Stop.
 func (g *Group) Start(prefix string, total int64, isBytes bool) *Bar {
-	if g == nil || g.pool == nil {
+	if g == nil || g.r == nil {
 		return &Bar{}
 	}
-	b := pb.New64(total)
-	if isBytes {
-		b.Set(pb.Bytes, true)
-	}
-	b.Set("prefix", prefix+" ")
-	g.pool.Add(b)
-	return &Bar{b: b}
+	return &Bar{b: g.r.add(prefix, total, isBytes)}
 }
 
-// Stop draws the bars a last time and releases the terminal.
+// Stop draws the bars a last time and stops drawing.
 func (g *Group) Stop() {
-	if g != nil && g.pool != nil {
-		_ = g.pool.Stop()
+	if g != nil && g.r != nil {
+		g.r.stop()
 	}
 }
