@@ -53,8 +53,10 @@ type collector struct {
 }
 
 // Collect reads every input of workspace ws that exists and returns the
-// report. Only I/O failures on files that exist and cannot be read as what
-// they claim to be are errors; missing inputs are notes.
+// report. Missing inputs are notes; the errors are I/O failures on files
+// that exist and cannot be read as what they claim to be, and a workspace
+// with nothing at all to describe (a *workspace.MissingError naming the
+// first step to run).
 func Collect(ws workspace.Dir, opts Options) (*Report, error) {
 	opts.defaults()
 	c := &collector{ws: ws, opts: opts, rep: &Report{
@@ -76,6 +78,10 @@ func Collect(ws workspace.Dir, opts Options) (*Report, error) {
 		if err := step(); err != nil {
 			return nil, err
 		}
+	}
+	if r := c.rep; r.Ingest == nil && len(r.Quarantine) == 0 && len(r.Layers) == 0 && r.Clean == nil &&
+		len(r.Stages) == 0 && r.Manifest == nil && r.KG == nil && r.Dialogue == nil {
+		return nil, fmt.Errorf("stats: nothing to describe in %s: %w", ws, &workspace.MissingError{Path: "reports/ingest.json", Step: "ingest"})
 	}
 	return c.rep, nil
 }

@@ -7,7 +7,8 @@
 // reports/stats.md for people in a terminal or review, and
 // reports/stats.html, one self-contained page of inline SVG charts.
 //
-// Inputs that are missing (a step not run yet) become notes, never errors.
+// Inputs that are missing (a step not run yet) become notes; only a
+// workspace with none of them is an error.
 // Word counts use the one shared jieba (internal/segment); segmenting a
 // whole corpus is slow, so past a cap only a deterministic sample of rows
 // is segmented and word totals are estimated from it (Sampling says how).

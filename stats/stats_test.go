@@ -2,17 +2,20 @@ package stats
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chimed/chimed/internal/segment"
 	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/schemas"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -293,10 +296,26 @@ func TestGoldenMarkdown(t *testing.T) {
 	}
 }
 
-// TestMissingInputs: an empty workspace gives a report of notes, every
-// section saying it has no data, and no error.
+// TestMissingInputs: a workspace with only some inputs gives a report of
+// notes, every empty section saying it has no data, and no error; one with
+// none at all is an error naming the first step to run.
 func TestMissingInputs(t *testing.T) {
 	ws := workspace.Dir(t.TempDir())
+	_, err := Run(ws, Options{NoWords: true})
+	var me *workspace.MissingError
+	if !errors.As(err, &me) || me.Step != "ingest" || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("empty workspace: err = %v, want one line naming `chimed ingest`", err)
+	}
+	if _, err := os.Stat(ws.Report("stats.html")); err == nil {
+		t.Error("an empty workspace got a stats page")
+	}
+	if err := os.MkdirAll(ws.Quarantine(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := schemas.WriteFile(filepath.Join(ws.Quarantine(), "part-00000.parquet"),
+		slices.Values([]schemas.QuarantineRow{{Source: "s", File: "raw/a.txt", Error: "bad"}})); err != nil {
+		t.Fatal(err)
+	}
 	r, err := Run(ws, Options{NoWords: true})
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +402,10 @@ func FuzzReports(f *testing.F) {
 		os.WriteFile(ws.Report("ingest.json"), data, 0o644)
 		os.WriteFile(ws.Report("clean.json"), data, 0o644)
 		r, err := Collect(ws, Options{NoWords: true})
+		var me *workspace.MissingError
+		if errors.As(err, &me) {
+			return // neither report could be read: nothing to describe
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

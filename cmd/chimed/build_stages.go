@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +30,7 @@ lists every file with rows, bytes and sha256 and follows every clean record of e
 source into the stages (used, or not used with a reason); stages/kg_stats.json holds
 the knowledge-graph statistics; stages/lineage/ traces each row to its clean records.
 An independent leakage check runs last unless --no-check.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
@@ -66,7 +70,7 @@ An independent leakage check runs last unless --no-check.`,
 			sort.Strings(names)
 			for _, n := range names {
 				src := m.Sources[n]
-				fmt.Fprintf(out, "%-28s %-10s in %8d  used %8d  unused %v\n", n, src.Kind, src.In, src.Used, src.Unused)
+				fmt.Fprintf(out, "%-28s %-10s in %8d  used %8d  unused %s\n", n, src.Kind, src.In, src.Used, countsText(src.Unused))
 			}
 			secs := time.Since(start).Seconds()
 			tp := m.Throughput
@@ -83,6 +87,19 @@ An independent leakage check runs last unless --no-check.`,
 	c.Flags().BoolVar(&noCheck, "no-check", false, "skip the independent leakage check (it re-reads every stage file)")
 	c.Flags().Int64Var(&seed, "seed", -1, "override chimed.yaml's seed (the split changes, nothing else)")
 	return c
+}
+
+// countsText writes reason counts as "eval_overlap=47 too_short=3", by
+// reason name, or "none": what a person reads, not Go's map syntax.
+func countsText(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 func sum(m map[string]int64) int64 {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chimed/chimed/internal/workspace"
@@ -46,7 +47,9 @@ func TestBuildStagesOnDemo(t *testing.T) {
 	stagesCLI(t, "-q", "-w", ws, "demo")
 	stagesCLI(t, "-q", "-w", ws, "ingest")
 	stagesCLI(t, "-q", "-w", ws, "clean")
-	stagesCLI(t, "-q", "-w", ws, "build-stages")
+	if out := stagesCLI(t, "-q", "-w", ws, "build-stages"); strings.Contains(out, "map[") || !strings.Contains(out, "unused ") {
+		t.Errorf("build-stages prints Go map syntax or no unused counts:\n%s", out)
+	}
 	dir := workspace.Dir(ws)
 	first, err := stages.ReadManifest(dir)
 	if err != nil {

@@ -21,9 +21,13 @@ whitespace, wrappers, sign-offs), masks PII, applies the quality filters, remove
 exact and near duplicates and rows that overlap the eval sets, and writes
 clean/<kind>/*.parquet, removed/*.parquet (each row with its reason) and
 reports/clean.json. chimed.yaml's clean: section chooses the steps.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
+				return err
+			}
+			if err := a.dir().Require("ingest", "reports/ingest.json"); err != nil {
 				return err
 			}
 			cc := cfg.Clean

@@ -15,9 +15,13 @@ func newDPONegativesCmd(a *app) *cobra.Command {
 			"answer is paired as chosen against the model's sample as rejected. The pairs go\n" +
 			"to stages/dpo/negatives.parquet, which `chimed train --stage dpo` reads next to\n" +
 			"stages/dpo/train.parquet. Sampling is set by train.dpo_negatives in chimed.yaml.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
+				return err
+			}
+			if err := a.dir().Require("train --stage sft", "runs/sft/model.json"); err != nil {
 				return err
 			}
 			_, err = trainer.DPONegatives(a.dir(), cfg.Train, a.log, a.bars())

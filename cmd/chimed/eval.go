@@ -27,12 +27,16 @@ func newEvalCmd(a *app) *cobra.Command {
 			"verification of choice), BLEU/ROUGE on stages/eval/qa, preference accuracy on\n" +
 			"stages/dpo/test — and writes reports/eval.json and reports/eval.md. A stage without\n" +
 			"a run is skipped with a note.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
 				return err
 			}
 			ws := a.dir()
+			if err := ws.Require("build-stages", "stages/manifest.json"); err != nil {
+				return err
+			}
 			opts.Seed = cfg.Seed
 			opts.Bars = a.bars()
 			opts.Log = a.log
@@ -64,7 +68,7 @@ func newEvalCmd(a *app) *cobra.Command {
 				a.log.Warn("stage skipped", "stage", row, "why", why)
 			}
 			a.log.Info("eval: wrote reports", "json", ws.Report("eval.json"), "md", ws.Report("eval.md"))
-			return nil
+			return noTrainedRow(evalStageList(stages), rep.Skipped)
 		},
 	}
 	f := cmd.Flags()
@@ -84,6 +88,27 @@ type sizedModel struct{ *trainer.Model }
 func (m sizedModel) ContextTokens() int { return m.Info.Arch.Context }
 
 func (m sizedModel) CountTokens(s string) int { return len(m.Tok.Encode(s)) }
+
+// noTrainedRow is the error of an eval that asked for trained stages and
+// found none of their runs: a workspace where `chimed train` has not run.
+// One trained stage is enough (train --stage dcpt, then eval, is a normal
+// way to work); the others are skipped with a warning and a note.
+func noTrainedRow(rows []string, skipped map[string]string) error {
+	var asked, missing []string
+	for _, row := range rows {
+		if row == evaluate.RowInit {
+			continue
+		}
+		asked = append(asked, row)
+		if _, ok := skipped[row]; ok {
+			missing = append(missing, "runs/"+row)
+		}
+	}
+	if len(asked) == 0 || len(missing) < len(asked) {
+		return nil
+	}
+	return fmt.Errorf("no trained model to evaluate: %s missing (run `chimed train` first, or pass --stages init)", strings.Join(missing, ", "))
+}
 
 // evalStageList parses a comma-separated flag value.
 func evalStageList(s string) []string {

@@ -14,6 +14,7 @@ func newExportCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --format " + strings.Join(export.Names(), "|"),
 		Short: "write the stage files in HF TRL, LLaMA-Factory or MedicalGPT layout under export/<format>/",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := export.Run(a.dir(), format)
 			if err != nil {

@@ -22,6 +22,7 @@ func newIngestCmd(a *app) *cobra.Command {
 			"records it cannot read or map go to quarantine/<source>-NNNNN.parquet with the file, place and\n" +
 			"error. reports/ingest.json counts read, written, quarantined and bytes per source.\n" +
 			"Presets: " + fmt.Sprint(ingest.PresetNames()),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {

@@ -98,6 +98,7 @@ func newRootCmd() *cobra.Command {
 		&cobra.Command{
 			Use:   "version",
 			Short: "print the version",
+			Args:  cobra.NoArgs,
 			Run:   func(cmd *cobra.Command, args []string) { fmt.Println(version) },
 		},
 	)

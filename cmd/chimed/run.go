@@ -26,6 +26,7 @@ func newRunCmd(a *app) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "run",
 		Short: "every step in order (ingest → clean → build-stages → stats → export → train → eval), skipping steps whose outputs are up to date",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {

@@ -11,15 +11,17 @@ func newStatsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "describe the workspace in reports/stats.html (charts), stats.md and stats.json",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := stats.Run(a.dir(), opts)
 			if err != nil {
 				return err
 			}
 			for _, n := range rep.Notes {
-				a.log.Info("stats", "note", n)
+				a.log.Debug("stats", "note", n)
 			}
-			a.log.Info("stats done", "html", a.dir().Report("stats.html"), "stages", len(rep.Stages))
+			a.log.Info("stats done", "html", a.dir().Report("stats.html"), "stages", len(rep.Stages),
+				"notes", len(rep.Notes), "notes_in", a.dir().Report("stats.md"))
 			return nil
 		},
 	}

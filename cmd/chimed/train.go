@@ -27,6 +27,7 @@ func newTrainCmd(a *app) *cobra.Command {
 			"checkpoint with the same data order. --bench N times N DCPT steps of the ref\n" +
 			"preset and prints tokens/s, and the ratio to --torch-tokens-per-sec when given\n" +
 			"(task bench-train measures bench/torch_ref.py first and passes its figure).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
@@ -50,6 +51,14 @@ func newTrainCmd(a *app) *cobra.Command {
 				todo = []schemas.Stage{schemas.Stage(stage)}
 			default:
 				return fmt.Errorf("--stage %q: want dcpt, sft, dpo or all", stage)
+			}
+			if err := a.dir().Require("build-stages", "stages/manifest.json", "stages/"+string(todo[0])+"/train.parquet"); err != nil {
+				return err
+			}
+			if parent := map[schemas.Stage]schemas.Stage{"sft": "dcpt", "dpo": "sft"}[todo[0]]; parent != "" && !resume {
+				if err := a.dir().Require("train --stage "+string(parent), "runs/"+string(parent)+"/model.json"); err != nil {
+					return err
+				}
 			}
 			for _, st := range todo {
 				res, err := trainer.Train(a.dir(), tc, st, trainer.Options{Resume: resume, Log: a.log, Bars: a.bars()})

@@ -3,6 +3,10 @@
 package workspace
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/chimed/chimed/schemas"
@@ -56,4 +60,34 @@ func (d Dir) Export(format string) string { return filepath.Join(string(d), "exp
 // Path joins a path relative to the workspace.
 func (d Dir) Path(rel ...string) string {
 	return filepath.Join(append([]string{string(d)}, rel...)...)
+}
+
+// MissingError says a command ran before the step that makes its input:
+// which workspace path is missing and which command writes it, so the
+// user's next move is in the message.
+type MissingError struct {
+	// Path is workspace-relative, in slash form ("normalized", "stages/manifest.json").
+	Path string
+	// Step is the chimed command that writes Path ("ingest", "train --stage dcpt").
+	Step string
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%s is missing (run `chimed %s` first)", e.Path, e.Step)
+}
+
+// Require returns a *MissingError for the first of the workspace-relative
+// paths (slash form) that does not exist, written by command step; nil when
+// all exist. Other stat errors (permissions) are returned as they are.
+func (d Dir) Require(step string, rel ...string) error {
+	for _, r := range rel {
+		_, err := os.Stat(d.Path(filepath.FromSlash(r)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return &MissingError{Path: r, Step: step}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
