@@ -69,6 +69,12 @@ type Source struct {
 	JSON           JSONOptions `yaml:"json"`
 	XLSX           XLSXOptions `yaml:"xlsx"`
 	Map            Mapping     `yaml:"map"`
+	// License is the source's licence as its publisher states it ("CC BY
+	// 4.0", "Apache-2.0"); URL is where it was published. Neither changes
+	// how the source is read: reports/stats.html shows them per source, so
+	// the provenance of training data travels with it.
+	License string `yaml:"license"`
+	URL     string `yaml:"url"`
 }
 
 // CSVOptions tune the CSV and TSV reader.

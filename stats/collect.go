@@ -29,6 +29,18 @@ type Options struct {
 	WordStride int64
 	// NoWords skips jieba altogether (word columns stay 0).
 	NoWords bool
+	// Tokenizer counts tokens as the trainer does; TokenizerFrom says
+	// where it came from (its file, or how it was built), or without a
+	// Tokenizer why there is none. Without one, token columns stay 0 and
+	// the page says tokens were not counted.
+	Tokenizer     Tokenizer
+	TokenizerFrom string
+}
+
+// Tokenizer is what stats needs of the trainer's tokenizer
+// (trainer.Tokenizer), so stats does not depend on the trainer package.
+type Tokenizer interface {
+	Encode(s string) []int32
 }
 
 func (o *Options) defaults() {
@@ -60,7 +72,7 @@ type collector struct {
 func Collect(ws workspace.Dir, opts Options) (*Report, error) {
 	opts.defaults()
 	c := &collector{ws: ws, opts: opts, rep: &Report{
-		Workspace: string(ws), Notes: []string{}, Quarantine: []NameCount{}, Layers: []LayerRows{}, Stages: []StageStats{},
+		Workspace: string(ws), Notes: []string{}, Sources: []SourceInfo{}, Quarantine: []NameCount{}, Layers: []LayerRows{}, Stages: []StageStats{},
 		Sampling: Sampling{Cap: opts.WordCap, Stride: opts.WordStride},
 	}}
 	if !opts.NoWords {
@@ -73,7 +85,12 @@ func Collect(ws workspace.Dir, opts Options) (*Report, error) {
 	} else {
 		c.note("word counts were not asked for (--no-words)")
 	}
-	steps := []func() error{c.ingest, c.quarantine, c.layers, c.clean, c.stages, c.manifest, c.kg, c.dialogue}
+	if opts.Tokenizer != nil {
+		c.rep.Tokenizer = cmp.Or(opts.TokenizerFrom, "the trainer's tokenizer")
+	} else {
+		c.note("trainer tokens were not counted: %s", cmp.Or(opts.TokenizerFrom, "no tokenizer was given"))
+	}
+	steps := []func() error{c.sources, c.ingest, c.quarantine, c.layers, c.clean, c.corpus, c.stages, c.manifest, c.kg, c.dialogue}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,6 +53,51 @@ func writeFixture(t testing.TB, ws workspace.Dir) {
  "top_relations": [{"name": "症状", "count": 3}, {"name": "并发症", "count": 2}],
  "degree_distribution": [{"label": "1", "min": 1, "max": 1, "entities": 2}, {"label": "2", "min": 2, "max": 2, "entities": 2}]}`)
 
+	put("chimed.yaml", `version: 1
+sources:
+  - name: textbook
+    kind: text
+    paths: ["raw/a.txt"]
+    license: CC BY 4.0
+    url: https://example.org/textbook
+  - name: dlg
+    kind: dialogue
+    preset: toyhom-csv
+    paths: ["raw/d.csv"]
+`)
+	// clean/qa: faq-root leads a near-duplicate cluster with a kept member
+	// (hq-member) and a removed one (hq-near); hq-other is alone.
+	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindQA), "faq-00000.parquet"), slices.Values([]schemas.QA{
+		{ID: "faq-root", Source: "faq", Question: "高血压吃什么药？", Answer: "遵医嘱服用降压药。", Category: "心内科", Cluster: "faq-root"},
+	})))
+	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindQA), "huatuo-00000.parquet"), slices.Values([]schemas.QA{
+		{ID: "hq-member", Source: "huatuo", Question: "高血压该吃什么药呢？", Answer: "请遵医嘱服用降压药。", Cluster: "faq-root"},
+		{ID: "hq-other", Source: "huatuo", Question: "骨折怎么办？", Answer: "固定后就医。", Category: "骨科", Cluster: "hq-other"},
+	})))
+	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindExam), "cmexam-test-00000.parquet"), slices.Values([]schemas.ExamQuestion{
+		{ID: "e-eval", Source: "cmexam-test", Question: "糖尿病的典型症状是？", Options: []schemas.Option{{Label: "A", Text: "多饮"}}, Answer: "A",
+			Meta: `{"Clinical Department":"内分泌科"}`, Cluster: "e-eval"},
+	})))
+	qaJSON := func(id, src, q, a string) string {
+		b, err := json.Marshal(schemas.QA{ID: id, Source: src, Question: q, Answer: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	must(schemas.WriteFile(filepath.Join(ws.Removed(), "huatuo-00000.parquet"), slices.Values([]schemas.RemovedRow{
+		{ID: "hq-dup", Source: "huatuo", Kind: "qa", Reason: "duplicate", Detail: "faq-root",
+			Record: qaJSON("hq-dup", "huatuo", "高血压吃什么药？请回电13812345678", "遵医嘱服用降压药。")},
+		{ID: "hq-near", Source: "huatuo", Kind: "qa", Reason: "near_duplicate", Detail: "faq-root",
+			Record: qaJSON("hq-near", "huatuo", "高血压应吃什么药？", "遵医嘱服用降压药物。")},
+		{ID: "hq-ghost", Source: "huatuo", Kind: "qa", Reason: "duplicate", Detail: "gone",
+			Record: qaJSON("hq-ghost", "huatuo", "问", "答")},
+	})))
+	must(schemas.WriteFile(filepath.Join(ws.Removed(), "textbook-00000.parquet"), slices.Values([]schemas.RemovedRow{
+		{ID: "t-dup", Source: "textbook", Kind: "text", Reason: "duplicate", Detail: "t1", Record: `{"id":"t-dup","source":"textbook","text":"糖尿病"}`},
+		{ID: "t-leak", Source: "textbook", Kind: "text", Reason: "contaminated", Detail: "e-eval", Record: `{"id":"t-leak","source":"textbook","text":"糖尿病的典型症状是多饮"}`},
+		{ID: "t-short", Source: "textbook", Kind: "text", Reason: "too_short", Detail: "text", Record: `not json`},
+	})))
 	must(schemas.WriteFile(filepath.Join(ws.Quarantine(), "part-00000.parquet"), slices.Values([]schemas.QuarantineRow{
 		{Source: "textbook", Kind: "text", File: "raw/a.txt", Line: 3, Error: "bad"},
 		{Source: "textbook", Kind: "text", File: "raw/a.txt", Line: 9, Error: "bad"},

@@ -1,8 +1,11 @@
 package stats
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
 )
@@ -29,7 +32,14 @@ svg.chart{display:block;margin:6px 0 12px;overflow:visible}
 svg .title{font-size:14px;font-weight:bold;fill:#222}
 svg .label{font-size:13px;fill:#333} svg .value{font-size:12px;fill:#555}
 svg .sub{font-size:12px;fill:#666} svg .tiny{font-size:10.5px;fill:#555}
-svg .axis{stroke:#999;stroke-width:1}
+svg .axis{stroke:#999;stroke-width:1} svg .grid{stroke:#eee;stroke-width:1}
+svg .axislabel{font-size:11.5px;fill:#444} svg .seg{font-size:11px;fill:#fff;font-weight:bold;pointer-events:none;paint-order:stroke;stroke:rgba(0,0,0,.5);stroke-width:2.2px}
+.sample{border:1px solid #e3e3e3;border-radius:5px;padding:6px 10px;margin:6px 0;font-size:13px;max-width:1240px}
+.sample .meta{color:#666;font-size:12px;margin-bottom:3px} .sample .f{margin:2px 0;white-space:pre-wrap;word-break:break-all}
+.sample .f b{color:#0b5394;font-weight:normal;margin-right:6px} .sample .f.s{display:inline-block;margin-right:18px} .sample .cut{color:#999;font-size:11px}
+.sample .matched{margin:4px 0 0 18px;padding-left:8px;border-left:3px solid #f28e2b}
+td.heat{text-align:right;font-variant-numeric:tabular-nums} td.zero{color:#ccc}
+code{font-size:12px;background:#f6f6f6;padding:0 3px;word-break:break-all}
 svg text{font-family:inherit}
 `
 
@@ -39,7 +49,7 @@ func (r *Report) HTML() string {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>chimed stats</title>\n")
-	fmt.Fprintf(&b, "<style>%s</style>\n</head>\n<body>\n", pageStyle)
+	fmt.Fprintf(&b, "<style>%s</style>\n</head>\n<body>\n%s\n", pageStyle, patternDefs())
 	fmt.Fprintf(&b, "<h1>chimed stats</h1>\n<p class=\"muted\">workspace %s</p>\n<nav>", esc(r.Workspace))
 	for _, s := range Sections {
 		fmt.Fprintf(&b, `<a href="#%s">%s</a>`, s.ID, esc(strings.SplitN(s.Title, ":", 2)[0]))
@@ -144,14 +154,11 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 	case "overview":
 		b.WriteString("<div class=\"cards\">")
 		for _, st := range r.Stages {
-			words := ""
-			if r.Sampling.Segmenter != "" {
-				words = " · " + compact(st.Words) + " words"
-				if st.Estimated {
-					words = " · ≈" + compact(st.Words) + " words"
-				}
+			extra := ""
+			if r.Tokenizer != "" {
+				extra = " · " + compact(st.Tokens) + " tokens"
 			}
-			card(b, humanize.Comma(st.Rows), st.Name+" rows · "+compact(st.Chars)+" chars"+words)
+			card(b, humanize.Comma(st.Rows), st.Name+" rows · "+compact(st.Chars)+" chars"+extra)
 		}
 		if r.Ingest != nil {
 			for _, row := range r.Ingest.Rows {
@@ -159,7 +166,7 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 					for i, c := range r.Ingest.Columns {
 						v := num(row.Values[i])
 						if c == "bytes" {
-							v = humanize.IBytes(uint64(max(row.Values[i], 0)))
+							v = humanize.Bytes(uint64(max(row.Values[i], 0)))
 						}
 						card(b, v, "ingest "+c)
 					}
@@ -170,10 +177,13 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		if len(r.Stages) == 0 {
 			noData(b, "no stage files yet (run `chimed build-stages`)")
 		}
-		if r.Sampling.Segmenter != "" {
-			fmt.Fprintf(b, "<p class=\"muted\">Words are jieba words. Per stage the first %s rows are segmented, then 1 row in %d chosen by id hash; totals marked ≈ are scaled from that sample by character counts.</p>\n",
-				humanize.Comma(r.Sampling.Cap), r.Sampling.Stride)
+		if r.Tokenizer != "" {
+			fmt.Fprintf(b, "<p class=\"muted\">Tokens are the trainer's tokens (one per frequent character, UTF-8 bytes for the rest, plus chat markers), counted on every row with the tokenizer %s.</p>\n", esc(r.Tokenizer))
+		} else {
+			b.WriteString("<p class=\"muted\">Trainer tokens were not counted (see the notes).</p>\n")
 		}
+	case "sources":
+		r.htmlSources(b)
 	case "ingest":
 		if r.Ingest == nil {
 			noData(b, "reports/ingest.json")
@@ -193,6 +203,11 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 			title = fmt.Sprintf("Quarantined records: the %d raw files with most (of %d)", maxBars, len(r.Quarantine))
 		}
 		b.WriteString(hbarChart(title, countsToBars(top)))
+		var rows [][]string
+		for _, q := range r.Quarantine {
+			rows = append(rows, []string{q.Name, num(float64(q.Count))})
+		}
+		htmlTable(b, []string{"raw file", "quarantined records"}, rows)
 	case "layers":
 		if len(r.Layers) == 0 {
 			noData(b, "normalized/ and clean/")
@@ -231,34 +246,74 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		series, rows := tableStack(r.Clean.Sources, "kept", "removed")
 		b.WriteString(stackedChart("Rows per source: kept and removed", series, rows))
 		b.WriteString(hbarChart("Removed rows by reason (all sources)", countsToBars(r.Clean.Reasons)))
+		if t := r.Clean.ReasonsBySource; len(t.Columns) > 0 {
+			series, rows := tableStack(t, t.Columns...)
+			b.WriteString(stackedChart("Removed rows per source, by reason", series, rows))
+		}
 		htmlGrid(b, "source", r.Clean.Sources)
 		if len(r.Clean.ReasonsBySource.Columns) > 0 {
 			b.WriteString("<h3>Removal reasons per source</h3>\n")
 			htmlGrid(b, "source", r.Clean.ReasonsBySource)
 		}
-	case "dedup-pii":
+	case "removed-samples":
+		if r.Corpus == nil || len(r.Corpus.Removed) == 0 {
+			noData(b, "removed/ holds no rows")
+			return
+		}
+		fmt.Fprintf(b, "<p class=\"muted\">Up to %d rows per reason, chosen by id hash, as ingest wrote them with personal data masked; text past %d characters is cut and counted. A duplicate shows the row it matched.</p>\n", samplesPer, sampleChars)
+		for _, rs := range r.Corpus.Removed {
+			fmt.Fprintf(b, "<h3>%s · %s rows</h3>\n", esc(rs.Reason), num(float64(rs.Count)))
+			for i := range rs.Samples {
+				htmlSample(b, &rs.Samples[i])
+			}
+		}
+	case "duplicates":
+		r.htmlDuplicates(b)
+	case "pii":
 		if r.Clean == nil {
 			noData(b, "reports/clean.json")
 			return
 		}
-		b.WriteString("<div class=\"grid\">")
-		b.WriteString(hbarChart("Deduplication", countsToBars(r.Clean.Dedup)))
 		b.WriteString(hbarChart("PII masked, by type", countsToBars(r.Clean.PII)))
+	case "quality":
+		if r.Corpus == nil || len(r.Corpus.Kinds) == 0 {
+			noData(b, "clean/ holds no text rows")
+			return
+		}
+		b.WriteString("<p class=\"muted\">The measures clean's filters judge by, over every kept row: length in characters; the Han share of letters and digits (cjk_ratio); the share of a field's characters inside character 20-grams that occur more than once (repetition, judged on fields of 100 characters or more).</p>\n")
+		for _, q := range r.Corpus.Kinds {
+			fmt.Fprintf(b, "<h3>clean/%s · %s rows</h3>\n<div class=\"grid\">", esc(q.Kind), num(float64(q.Rows)))
+			b.WriteString(histChart(q.Kind+": length", "characters per row", "rows", &q.Length))
+			b.WriteString(histChart(q.Kind+": CJK ratio", "Han share of letters and digits (%)", "rows", &q.CJK))
+			b.WriteString(histChart(fmt.Sprintf("%s: repetition (%s rows too short to judge)", q.Kind, num(float64(q.Unjudged))),
+				"share of characters in repeated 20-grams (%)", "rows", &q.Repetition))
+			b.WriteString("</div>\n")
+		}
+	case "coverage":
+		if r.Corpus == nil || len(r.Corpus.Coverage) == 0 {
+			noData(b, "clean/")
+			return
+		}
+		shown := false
+		b.WriteString("<div class=\"grid\">")
+		var rows [][]string
+		for _, cv := range r.Corpus.Coverage {
+			rows = append(rows, []string{cv.Kind, num(float64(cv.Rows)), num(float64(cv.Labelled)), num(float64(cv.Distinct)), strings.Join(cv.Fields, ", ")})
+			if cv.Labelled == 0 {
+				continue
+			}
+			shown = true
+			title := fmt.Sprintf("clean/%s rows per category (%s of %s labelled)", cv.Kind, num(float64(cv.Labelled)), num(float64(cv.Rows)))
+			if cv.Distinct > int64(len(cv.Top)) {
+				title = fmt.Sprintf("clean/%s: the %d largest of %s categories", cv.Kind, len(cv.Top), num(float64(cv.Distinct)))
+			}
+			b.WriteString(hbarChart(title, countsToBars(cv.Top)))
+		}
 		b.WriteString("</div>\n")
-		var other []NameValue
-		for _, c := range r.Clean.Counters {
-			if !strings.Contains(strings.ToLower(c.Name), "pii") {
-				other = append(other, c)
-			}
+		if !shown {
+			noData(b, "no clean row has a category column or a department / 科室 / category key in its meta")
 		}
-		if len(other) > 0 {
-			b.WriteString("<h3>Other clean counters and parameters</h3>\n")
-			var rows [][]string
-			for _, c := range other {
-				rows = append(rows, []string{c.Name, num(c.Value)})
-			}
-			htmlTable(b, []string{"counter", "value"}, rows)
-		}
+		htmlTable(b, []string{"kind", "rows", "with a category", "categories", "taken from"}, rows)
 	case "stages":
 		if len(r.Stages) == 0 {
 			noData(b, "stages/ (run `chimed build-stages`)")
@@ -266,9 +321,9 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		}
 		series, rows := r.stageStack(func(s SourceStats) float64 { return float64(s.Rows) })
 		b.WriteString(stackedChart("Rows per stage, by source", series, rows))
-		if r.Sampling.Segmenter != "" {
-			series, rows = r.stageStack(func(s SourceStats) float64 { return float64(s.Words) })
-			b.WriteString(stackedChart("Tokens (jieba words) per stage, by source", series, rows))
+		if r.Tokenizer != "" {
+			series, rows = r.stageStack(func(s SourceStats) float64 { return float64(s.Tokens) })
+			b.WriteString(stackedChart("Trainer tokens per stage, by source", series, rows))
 		}
 		series, rows = r.stageStack(func(s SourceStats) float64 { return float64(s.Chars) })
 		b.WriteString(stackedChart("Characters per stage, by source", series, rows))
@@ -283,13 +338,29 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 					}
 				}
 				trows = append(trows, []string{st.Name + " · " + s.Source, num(float64(s.Rows)), strings.Join(splits, ", "),
-					num(float64(s.Chars)), num(float64(s.Words)), num(float64(s.SampledRows))})
+					num(float64(s.Chars)), num(float64(s.Tokens)), num(float64(s.Words)), num(float64(s.SampledRows))})
 			}
 		}
-		htmlTable(b, []string{"stage · source", "rows", "by split", "characters", "jieba words", "rows segmented"}, trows)
+		htmlTable(b, []string{"stage · source", "rows", "by split", "characters", "trainer tokens", "jieba words", "rows segmented"}, trows)
+		if r.Sampling.Segmenter != "" {
+			fmt.Fprintf(b, "<p class=\"muted\">jieba words are words, not tokens: per stage the first %s rows are segmented, then 1 row in %d chosen by id hash, and totals are scaled from that sample by character counts.</p>\n",
+				humanize.Comma(r.Sampling.Cap), r.Sampling.Stride)
+		}
 		if r.Flow != nil {
 			b.WriteString("<h3>Clean records per source into the stages (stages/manifest.json)</h3>\n")
 			htmlGrid(b, "source", r.Flow)
+		}
+	case "stage-samples":
+		if len(r.Stages) == 0 {
+			noData(b, "stages/")
+			return
+		}
+		fmt.Fprintf(b, "<p class=\"muted\">Up to %d rows per stage, chosen by id hash, as the stage files hold them (personal data was masked by clean); text past %d characters is cut and counted.</p>\n", samplesPer, sampleChars)
+		for _, st := range r.Stages {
+			fmt.Fprintf(b, "<h3>%s</h3>\n", esc(st.Name))
+			for i := range st.Samples {
+				htmlSample(b, &st.Samples[i])
+			}
 		}
 	case "lengths":
 		if len(r.Stages) == 0 {
@@ -300,7 +371,8 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 			fmt.Fprintf(b, "<h3>%s</h3>\n<div class=\"grid\">", esc(st.Name))
 			for i := range st.Histograms {
 				h := &st.Histograms[i]
-				b.WriteString(histChart(fmt.Sprintf("%s · %s (%s)", st.Name, h.Field, h.Unit), h))
+				unit := map[string]string{"chars": "characters", "words": "jieba words"}[h.Unit]
+				b.WriteString(histChart(fmt.Sprintf("%s · %s (%s)", st.Name, h.Field, unit), unit+" per value", "rows", h))
 			}
 			b.WriteString("</div>\n")
 		}
@@ -326,13 +398,13 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		b.WriteString("<div class=\"grid\">")
 		if r.Dialogue != nil {
 			b.WriteString(histChart(fmt.Sprintf("clean/dialogue: turns per dialogue (%s dialogues, %s turns)",
-				compact(r.Dialogue.Dialogues), compact(r.Dialogue.Turns)), &r.Dialogue.PerDialog))
+				compact(r.Dialogue.Dialogues), compact(r.Dialogue.Turns)), "turns per dialogue", "dialogues", &r.Dialogue.PerDialog))
 			b.WriteString(hbarChart("clean/dialogue: turns by role", countsToBars(r.Dialogue.Roles)))
 		}
 		shown := r.Dialogue != nil
 		for _, st := range r.Stages {
 			if st.Turns != nil {
-				b.WriteString(histChart(st.Name+": messages per row", st.Turns))
+				b.WriteString(histChart(st.Name+": messages per row", "messages per row", "rows", st.Turns))
 				shown = true
 			}
 		}
@@ -359,5 +431,196 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 			fmt.Fprintf(b, "<li>%s</li>", esc(n))
 		}
 		b.WriteString("</ul>\n")
+	}
+}
+
+// htmlSample writes one sample row: where it is from, its fields, and for
+// a duplicate the row it matched.
+func htmlSample(b *strings.Builder, s *Sample) {
+	b.WriteString(`<div class="sample"><div class="meta">`)
+	parts := []string{"source <b>" + esc(s.Source) + "</b>"}
+	if s.Kind != "" {
+		parts = append(parts, "kind "+esc(s.Kind))
+	}
+	if s.Split != "" {
+		parts = append(parts, "split "+esc(s.Split))
+	}
+	parts = append(parts, "id <code>"+esc(s.ID)+"</code>")
+	if s.Detail != "" {
+		what := "detail"
+		if slices.Contains(matchReasons, s.Reason) {
+			what = "matched"
+		}
+		parts = append(parts, what+" <code>"+esc(s.Detail)+"</code>")
+	}
+	b.WriteString(strings.Join(parts, " · "))
+	b.WriteString("</div>")
+	sampleFields(b, s.Fields)
+	if m := s.Matched; m != nil {
+		fmt.Fprintf(b, `<div class="matched"><div class="meta">matched row: source <b>%s</b> · id <code>%s</code></div>`, esc(m.Source), esc(m.ID))
+		sampleFields(b, m.Fields)
+		b.WriteString("</div>")
+	}
+	b.WriteString("</div>\n")
+}
+
+func sampleFields(b *strings.Builder, fs []SampleField) {
+	if len(fs) == 0 {
+		b.WriteString(`<div class="f muted">(no text)</div>`)
+	}
+	for _, f := range fs {
+		class := "f"
+		if f.Cut == 0 && utf8.RuneCountInString(f.Text) <= 24 && !strings.Contains(f.Text, "\n") {
+			class = "f s" // short fields (a triple's parts, exam options) sit side by side
+		}
+		fmt.Fprintf(b, `<div class="%s"><b>%s</b>%s`, class, esc(f.Name), esc(f.Text))
+		if f.Cut > 0 {
+			fmt.Fprintf(b, ` <span class="cut">… %s more characters</span>`, num(float64(f.Cut)))
+		}
+		b.WriteString("</div>")
+	}
+}
+
+// htmlSources is the dataset-card table: every source of chimed.yaml with
+// its licence and provenance and its rows through each step.
+func (r *Report) htmlSources(b *strings.Builder) {
+	if len(r.Sources) == 0 {
+		noData(b, "chimed.yaml lists no sources")
+		return
+	}
+	pick := func(t *Table, name, col string) string {
+		if t == nil {
+			return ""
+		}
+		i := slices.Index(t.Columns, col)
+		for _, row := range t.Rows {
+			if row.Name == name && i >= 0 {
+				return num(row.Values[i])
+			}
+		}
+		return ""
+	}
+	var clean *Table
+	if r.Clean != nil {
+		clean = r.Clean.Sources
+	}
+	b.WriteString("<table><tr><th>source</th><th>kind</th><th>role</th><th>preset / format</th><th>files</th><th>licence</th><th>URL</th>" +
+		"<th>read</th><th>quarantined</th><th>kept by clean</th><th>used in stages</th></tr>\n")
+	for _, s := range r.Sources {
+		shape := s.Preset
+		if shape == "" {
+			shape = cmp.Or(s.Format, "auto")
+		}
+		lic, url := esc(s.License), "<code>"+esc(s.URL)+"</code>"
+		if s.License == "" {
+			lic = `<span class="muted">not stated</span>`
+		}
+		if s.URL == "" {
+			url = `<span class="muted">not stated</span>`
+		}
+		var paths []string
+		for _, p := range s.Paths {
+			paths = append(paths, "<code>"+esc(p)+"</code>")
+		}
+		fmt.Fprintf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"+
+			"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+			esc(s.Name), esc(s.Kind), esc(s.Role), esc(shape), strings.Join(paths, " "), lic, url,
+			pick(r.Ingest, s.Name, "read"), pick(r.Ingest, s.Name, "quarantined"), pick(clean, s.Name, "kept"), pick(r.Flow, s.Name, "used"))
+	}
+	b.WriteString("</table>\n<p class=\"muted\">Licence and URL come from each source's <code>license:</code> and <code>url:</code> keys in chimed.yaml.</p>\n")
+}
+
+// htmlDuplicates shows what clean removed as copies and of what: counts by
+// reason on their own scale, cluster sizes, the largest clusters and one
+// source × source table per reason.
+func (r *Report) htmlDuplicates(b *strings.Builder) {
+	if r.Clean == nil && r.Corpus == nil {
+		noData(b, "reports/clean.json and clean/")
+		return
+	}
+	if r.Clean != nil {
+		var removed []NameCount
+		var other []NameValue
+		for _, d := range r.Clean.Dedup {
+			if strings.HasPrefix(d.Name, "removed: ") {
+				removed = append(removed, NameCount{strings.TrimPrefix(d.Name, "removed: "), d.Count})
+			}
+		}
+		for _, c := range r.Clean.Counters {
+			if !strings.Contains(strings.ToLower(c.Name), "pii") {
+				other = append(other, c)
+			}
+		}
+		b.WriteString(hbarChart("Rows removed as copies, by reason", countsToBars(removed)))
+		if len(other) > 0 {
+			b.WriteString("<h3>Near-dedup counters and parameters, other clean counters</h3>\n")
+			var rows [][]string
+			for _, c := range other {
+				rows = append(rows, []string{c.Name, num(c.Value)})
+			}
+			htmlTable(b, []string{"counter", "value"}, rows)
+		}
+	}
+	cs := r.Corpus
+	if cs == nil {
+		return
+	}
+	b.WriteString("<div class=\"grid\">")
+	b.WriteString(histChart(fmt.Sprintf("Near-duplicate cluster sizes (%s clusters)", num(float64(cs.NearClusters.N))), "rows per cluster (kept + removed)", "clusters", &cs.NearClusters))
+	b.WriteString(histChart(fmt.Sprintf("Exact-duplicate group sizes (%s groups)", num(float64(cs.ExactGroups.N))), "rows per group (kept + removed copies)", "groups", &cs.ExactGroups))
+	b.WriteString("</div>\n")
+	if len(cs.Largest) > 0 {
+		b.WriteString("<h3>Largest near-duplicate clusters</h3>\n")
+		var rows [][]string
+		for _, c := range cs.Largest {
+			var rm []string
+			for _, n := range c.Removed {
+				rm = append(rm, fmt.Sprintf("%s %s", n.Name, humanize.Comma(n.Count)))
+			}
+			rows = append(rows, []string{c.Root, c.Source, num(float64(c.Size)), num(float64(c.Kept)), strings.Join(rm, ", ")})
+		}
+		htmlTable(b, []string{"root row", "root source", "rows", "kept", "removed, by source"}, rows)
+	}
+	for _, m := range cs.Matrices {
+		fmt.Fprintf(b, "<h3>%s: rows of the source on the left removed as matching a row of the source above</h3>\n", esc(m.Reason))
+		htmlMatrix(b, m)
+	}
+}
+
+// htmlMatrix writes a source × source count table shaded by count.
+func htmlMatrix(b *strings.Builder, m DupMatrix) {
+	var peak int64
+	for _, row := range m.Counts {
+		for _, v := range row {
+			peak = max(peak, v)
+		}
+	}
+	b.WriteString("<table><tr><th>removed from ↓ · matched in →</th>")
+	for _, c := range m.Matched {
+		fmt.Fprintf(b, "<th>%s</th>", esc(c))
+	}
+	b.WriteString("<th>total</th></tr>\n")
+	for i, name := range m.Removed {
+		fmt.Fprintf(b, "<tr><td>%s</td>", esc(name))
+		var sum int64
+		for j, v := range m.Counts[i] {
+			sum += v
+			if v == 0 {
+				b.WriteString(`<td class="heat zero">0</td>`)
+				continue
+			}
+			a := 0.12 + 0.75*float64(v)/float64(max(peak, 1))
+			fg := "#222"
+			if a > 0.55 {
+				fg = "#fff"
+			}
+			fmt.Fprintf(b, `<td class="heat" style="background:rgba(225,87,89,%.2f);color:%s" title="%s → %s: %s">%s</td>`,
+				a, fg, esc(name), esc(m.Matched[j]), num(float64(v)), num(float64(v)))
+		}
+		fmt.Fprintf(b, "<td class=\"n\"><b>%s</b></td></tr>\n", num(float64(sum)))
+	}
+	b.WriteString("</table>\n")
+	if m.Unresolved > 0 {
+		fmt.Fprintf(b, "<p class=\"muted\">%s rows name a matched row found in neither clean/ nor removed/.</p>\n", num(float64(m.Unresolved)))
 	}
 }

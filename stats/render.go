@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -18,12 +19,18 @@ type Section struct {
 // Sections lists every section of the report.
 var Sections = []Section{
 	{"overview", "Overview"},
+	{"sources", "Sources: licence and provenance"},
 	{"ingest", "Ingest: records read, written and quarantined"},
 	{"quarantine", "Quarantine by raw file"},
 	{"layers", "Rows per kind: normalized → clean"},
 	{"clean", "Clean: removal reasons"},
-	{"dedup-pii", "Deduplication and PII masking"},
-	{"stages", "Stages: rows and tokens per stage and source"},
+	{"removed-samples", "Removed rows: samples per reason"},
+	{"duplicates", "Duplicates: clusters and which source duplicates which"},
+	{"pii", "PII masking"},
+	{"quality", "Quality distributions of clean rows"},
+	{"coverage", "Coverage by category and department"},
+	{"stages", "Stages: rows and trainer tokens per stage and source"},
+	{"stage-samples", "Stage samples"},
 	{"lengths", "Length histograms per stage and field"},
 	{"kg", "Knowledge graph: relation distribution"},
 	{"dialogue", "Dialogues: turn counts"},
@@ -191,9 +198,12 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 			if st.Estimated {
 				words = "≈" + words
 			}
-			rows = append(rows, []string{st.Name, num(float64(st.Rows)), num(float64(st.Chars)), words})
+			rows = append(rows, []string{st.Name, num(float64(st.Rows)), num(float64(st.Chars)), num(float64(st.Tokens)), words})
 		}
-		mdTable(b, []string{"stage", "rows", "characters", "jieba words"}, rows)
+		mdTable(b, []string{"stage", "rows", "characters", "trainer tokens", "jieba words"}, rows)
+		if r.Tokenizer != "" {
+			fmt.Fprintf(b, "\nTrainer tokens: the tokenizer %s.\n", r.Tokenizer)
+		}
 		if r.Sampling.Segmenter == "" {
 			b.WriteString("\nWords were not counted (no jieba).\n")
 		}
@@ -215,20 +225,93 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 		mdGrid(b, "source", r.Clean.Sources)
 		b.WriteString("\n")
 		mdCounts(b, "removal reason", r.Clean.Reasons)
-	case "dedup-pii":
+	case "sources":
+		var rows [][]string
+		for _, s := range r.Sources {
+			rows = append(rows, []string{s.Name, s.Kind, s.Role, cmp.Or(s.Preset, s.Format, "auto"), strings.Join(s.Paths, " "),
+				cmp.Or(s.License, "not stated"), cmp.Or(s.URL, "not stated")})
+		}
+		mdTable(b, []string{"source", "kind", "role", "preset / format", "files", "licence", "URL"}, rows)
+	case "removed-samples":
+		if r.Corpus == nil || len(r.Corpus.Removed) == 0 {
+			b.WriteString("_no data_\n")
+			return
+		}
+		for _, rs := range r.Corpus.Removed {
+			fmt.Fprintf(b, "### %s (%s rows)\n\n", rs.Reason, num(float64(rs.Count)))
+			mdSamples(b, rs.Samples)
+		}
+	case "duplicates":
+		if r.Clean != nil {
+			mdCounts(b, "dedup counter", r.Clean.Dedup)
+			b.WriteString("\n")
+			var rows [][]string
+			for _, c := range r.Clean.Counters {
+				rows = append(rows, []string{c.Name, num(c.Value)})
+			}
+			mdTable(b, []string{"clean counter", "value"}, rows)
+		}
+		if cs := r.Corpus; cs != nil {
+			b.WriteString("\nNear-duplicate cluster sizes:\n\n")
+			mdCounts(b, "rows per cluster", histToBars(&cs.NearClusters))
+			b.WriteString("\nExact-duplicate group sizes:\n\n")
+			mdCounts(b, "rows per group", histToBars(&cs.ExactGroups))
+			for _, m := range cs.Matrices {
+				fmt.Fprintf(b, "\n%s (row: removed from; column: matched in):\n\n", m.Reason)
+				var rows [][]string
+				for i, name := range m.Removed {
+					row := []string{name}
+					for _, v := range m.Counts[i] {
+						row = append(row, num(float64(v)))
+					}
+					rows = append(rows, row)
+				}
+				mdTable(b, append([]string{"removed from"}, m.Matched...), rows)
+			}
+		} else if r.Clean == nil {
+			b.WriteString("_no data_\n")
+		}
+	case "pii":
 		if r.Clean == nil {
 			b.WriteString("_no data_\n")
 			return
 		}
-		mdCounts(b, "dedup counter", r.Clean.Dedup)
-		b.WriteString("\n")
 		mdCounts(b, "PII type masked", r.Clean.PII)
-		b.WriteString("\n")
-		var rows [][]string
-		for _, c := range r.Clean.Counters {
-			rows = append(rows, []string{c.Name, num(c.Value)})
+	case "quality":
+		if r.Corpus == nil {
+			b.WriteString("_no data_\n")
+			return
 		}
-		mdTable(b, []string{"clean counter", "value"}, rows)
+		var hs []Histogram
+		for _, q := range r.Corpus.Kinds {
+			for _, h := range []Histogram{q.Length, q.CJK, q.Repetition} {
+				h.Field = q.Kind + " " + h.Field
+				hs = append(hs, h)
+			}
+		}
+		mdHistograms(b, hs)
+	case "coverage":
+		if r.Corpus == nil {
+			b.WriteString("_no data_\n")
+			return
+		}
+		for _, cv := range r.Corpus.Coverage {
+			if cv.Labelled == 0 {
+				continue
+			}
+			fmt.Fprintf(b, "### %s (%s of %s rows labelled, %s categories, from %s)\n\n", cv.Kind, num(float64(cv.Labelled)),
+				num(float64(cv.Rows)), num(float64(cv.Distinct)), strings.Join(cv.Fields, ", "))
+			mdCounts(b, "category", cv.Top)
+			b.WriteString("\n")
+		}
+	case "stage-samples":
+		if len(r.Stages) == 0 {
+			b.WriteString("_no data_\n")
+		}
+		for _, st := range r.Stages {
+			fmt.Fprintf(b, "### %s\n\n", st.Name)
+			mdSamples(b, st.Samples)
+		}
 	case "stages":
 		var rows [][]string
 		for _, st := range r.Stages {
@@ -241,10 +324,10 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 					}
 				}
 				rows = append(rows, []string{st.Name, s.Source, num(float64(s.Rows)), strings.Join(splits, ", "),
-					num(float64(s.Chars)), num(float64(s.Words))})
+					num(float64(s.Chars)), num(float64(s.Tokens)), num(float64(s.Words))})
 			}
 		}
-		mdTable(b, []string{"stage", "source", "rows", "by split", "characters", "jieba words"}, rows)
+		mdTable(b, []string{"stage", "source", "rows", "by split", "characters", "trainer tokens", "jieba words"}, rows)
 		if r.Flow != nil {
 			b.WriteString("\nClean records per source into the stages (stages/manifest.json):\n\n")
 			mdGrid(b, "source", r.Flow)
@@ -309,6 +392,40 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 			fmt.Fprintf(b, "- %s\n", n)
 		}
 	}
+}
+
+// mdSamples lists sample rows, one bullet each, fields on one line.
+func mdSamples(b *strings.Builder, samples []Sample) {
+	if len(samples) == 0 {
+		b.WriteString("_none_\n\n")
+		return
+	}
+	line := func(fs []SampleField) string {
+		var parts []string
+		for _, f := range fs {
+			t := strings.ReplaceAll(f.Text, "\n", " ")
+			if f.Cut > 0 {
+				t += fmt.Sprintf(" … (%d more characters)", f.Cut)
+			}
+			parts = append(parts, "**"+f.Name+"** "+t)
+		}
+		return strings.Join(parts, " · ")
+	}
+	for _, s := range samples {
+		where := s.Source
+		if s.Split != "" {
+			where += "/" + s.Split
+		}
+		fmt.Fprintf(b, "- `%s` (%s", s.ID, where)
+		if s.Detail != "" {
+			fmt.Fprintf(b, ", matched `%s`", s.Detail)
+		}
+		fmt.Fprintf(b, "): %s\n", line(s.Fields))
+		if m := s.Matched; m != nil {
+			fmt.Fprintf(b, "  - matched row `%s` (%s): %s\n", m.ID, m.Source, line(m.Fields))
+		}
+	}
+	b.WriteString("\n")
 }
 
 // manifestHeader and manifestRows are the stage-file table both renderings print.

@@ -9,9 +9,17 @@
 //
 // Inputs that are missing (a step not run yet) become notes; only a
 // workspace with none of them is an error.
-// Word counts use the one shared jieba (internal/segment); segmenting a
-// whole corpus is slow, so past a cap only a deterministic sample of rows
+// Tokens are counted with the trainer's own tokenizer when the caller
+// passes it (Options.Tokenizer), so a stage's size is the size training
+// sees. Word counts use the one shared jieba (internal/segment); segmenting
+// a whole corpus is slow, so past a cap only a deterministic sample of rows
 // is segmented and word totals are estimated from it (Sampling says how).
+// jieba words are words, never called tokens.
+//
+// Beside the step counters, the report reads clean/ and removed/ row by
+// row (CorpusStats): quality distributions, category coverage, duplicate
+// clusters, which source duplicates which, and sample rows per stage and
+// per removal reason, PII-masked.
 package stats
 
 // Report is every number of the stats report.
@@ -21,6 +29,12 @@ type Report struct {
 	// Notes list missing inputs and how numbers were estimated.
 	Notes    []string `json:"notes"`
 	Sampling Sampling `json:"sampling"`
+	// Tokenizer says which tokenizer counted StageStats.Tokens ("" when
+	// none was given: token columns are then 0).
+	Tokenizer string `json:"tokenizer"`
+
+	// Sources is chimed.yaml's source list with licence and provenance.
+	Sources []SourceInfo `json:"sources"`
 
 	// Ingest is reports/ingest.json per source (read, written, quarantined, bytes).
 	Ingest *Table `json:"ingest,omitempty"`
@@ -37,6 +51,8 @@ type Report struct {
 	Manifest *ManifestStats `json:"manifest,omitempty"`
 	KG       *KGStats       `json:"kg,omitempty"`
 	Dialogue *DialogueStats `json:"dialogue,omitempty"`
+	// Corpus describes clean/ and removed/ row by row.
+	Corpus *CorpusStats `json:"corpus,omitempty"`
 }
 
 // Sampling says how word counts were taken.
@@ -106,6 +122,10 @@ type StageStats struct {
 	Files []NameCount `json:"files"` // split (or file) → rows
 	Rows  int64       `json:"rows"`
 	Chars int64       `json:"chars"`
+	// Tokens is the trainer tokenizer's count over every row (see
+	// Report.Tokenizer): text fields encoded, plus a role marker and an end
+	// marker per chat message.
+	Tokens int64 `json:"tokens"`
 	// Words is jieba words, estimated when not every row was segmented.
 	Words       int64 `json:"words"`
 	SampledRows int64 `json:"sampled_rows"`
@@ -116,6 +136,8 @@ type StageStats struct {
 	Histograms []Histogram `json:"histograms"`
 	// Turns is the distribution of messages per row (sft only).
 	Turns *Histogram `json:"turns,omitempty"`
+	// Samples are a few rows of the stage, chosen by id hash.
+	Samples []Sample `json:"samples"`
 }
 
 // SourceStats is one source's share of a stage.
@@ -124,6 +146,7 @@ type SourceStats struct {
 	Rows        int64            `json:"rows"`
 	SplitRows   map[string]int64 `json:"split_rows"`
 	Chars       int64            `json:"chars"`
+	Tokens      int64            `json:"tokens"`
 	Words       int64            `json:"words"`
 	SampledRows int64            `json:"sampled_rows"`
 }

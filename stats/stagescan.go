@@ -114,6 +114,7 @@ type stageAcc struct {
 	histOrder    []string
 	turns        *Histogram
 	row          int64 // rows seen, for the sampling cap
+	samples      sampler
 	// pending sampled rows wait here to be segmented in parallel.
 	pending []rowView
 }
@@ -137,11 +138,24 @@ func (a *stageAcc) add(split string, v rowView) error {
 	}
 	sampled := a.c.words && (a.row < a.c.opts.WordCap || hashID(v.id)%uint64(a.c.opts.WordStride) == 0)
 	a.row++
-	var chars int64
+	var chars, tokens int64
 	for _, f := range v.fields {
 		n := runeLen(f.text)
 		chars += n
 		a.hist(f.name, "chars").Add(n)
+		if tok := a.c.opts.Tokenizer; tok != nil {
+			tokens += int64(len(tok.Encode(f.text)))
+		}
+	}
+	if a.c.opts.Tokenizer != nil && v.turns > 0 {
+		tokens += 2 * int64(v.turns) // a role marker and an end marker per message (trainer.EncodeChat)
+	}
+	if h := hashID(v.id); a.samples.wants(h) {
+		smp := Sample{ID: v.id, Source: v.source, Split: split, hash: h, Fields: []SampleField{}}
+		for _, f := range v.fields {
+			smp.Fields = append(smp.Fields, sampleField(f.name, f.text, false))
+		}
+		a.samples.add(smp)
 	}
 	if v.turns >= 0 {
 		if a.turns == nil {
@@ -152,8 +166,10 @@ func (a *stageAcc) add(split string, v rowView) error {
 	src.Rows++
 	src.SplitRows[split]++
 	src.Chars += chars
+	src.Tokens += tokens
 	a.st.Rows++
 	a.st.Chars += chars
+	a.st.Tokens += tokens
 	if sampled {
 		src.SampledRows++
 		a.sampledChars[v.source] += chars
@@ -255,6 +271,7 @@ func (a *stageAcc) finish() (StageStats, error) {
 		}
 	}
 	a.st.Turns = a.turns
+	a.st.Samples = append([]Sample{}, a.samples.rows...)
 	return a.st, nil
 }
 
@@ -262,7 +279,7 @@ func (c *collector) stages() error {
 	for _, set := range c.stageSets() {
 		a := &stageAcc{c: c, st: StageStats{Name: set.name, Files: []NameCount{}},
 			sources: map[string]*SourceStats{}, sampledChars: map[string]int64{}, hists: map[string]*Histogram{},
-			pending: make([]rowView, 0, 512)}
+			pending: make([]rowView, 0, 512), samples: sampler{k: samplesPer}}
 		found := false
 		for _, f := range set.files {
 			if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {

@@ -210,7 +210,11 @@ func countHashed(cap, n int, stride uint64) int64 {
 	return c
 }
 
-var externalRef = regexp.MustCompile(`(?i)(https?:|//[a-z0-9.-]+\.[a-z]{2,}|<script|<link|<iframe|<img|@import|url\(|\bsrc=|href="[^#])`)
+// externalRef finds whatever could make the page load something: an
+// element that fetches (script, link, img, iframe, object, embed), a src
+// or href that is not a fragment, a CSS import or url() that is not a
+// fragment. A URL shown as text (a source's url: key) fetches nothing.
+var externalRef = regexp.MustCompile(`(?i)(<script|<link|<iframe|<img|<object|<embed|<video|<audio|<source|@import|url\(\s*['"]?[^#'"\s]|\bsrc\s*=|href\s*=\s*['"]?[^#'"\s])`)
 
 // checkSelfContained fails when the page could reach outside itself or
 // lacks a section.

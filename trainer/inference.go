@@ -1,7 +1,9 @@
 package trainer
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -89,18 +91,34 @@ func LoadModel(runDir string) (*Model, error) {
 // run's tokenizer when there is one, else builds it from stages/dcpt/train.
 func InitModel(ws workspace.Dir, cfg Config) (*Model, error) {
 	cfg = cfg.WithDefaults()
-	tok, err := LoadTokenizer(filepath.Join(ws.Runs(schemas.StageDCPT), TokenizerFile))
+	tok, _, err := StageTokenizer(ws, cfg)
 	if err != nil {
-		tok, err = BuildTokenizer(readDCPTTexts(ws.StageFile(schemas.StageDCPT, "train")), cfg.MinCharFreq, presets[cfg.Preset].arch.Vocab)
-		if err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	info := RunInfo{Stage: "init", Preset: cfg.Preset, Seed: cfg.Seed, Arch: archFor(cfg.Preset, tok.Size())}
 	if ri, err := readRunInfo(ws.Runs(schemas.StageDCPT)); err == nil {
 		info.Arch, info.Preset, info.Seed = ri.Arch, ri.Preset, ri.Seed
 	}
 	return newModel(info, tok, newContext(info.Seed), cfg.Generate)
+}
+
+// StageTokenizer is the tokenizer training uses: the DCPT run's
+// tokenizer.json when there is one, else the one a new DCPT run would build
+// from stages/dcpt/train with cfg (the same texts and settings give the
+// same vocabulary). From says which, for reports that count tokens.
+func StageTokenizer(ws workspace.Dir, cfg Config) (tok *Tokenizer, from string, err error) {
+	cfg = cfg.WithDefaults()
+	saved := filepath.Join(ws.Runs(schemas.StageDCPT), TokenizerFile)
+	if tok, err = LoadTokenizer(saved); err == nil {
+		return tok, "runs/dcpt/" + TokenizerFile, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
+	}
+	tok, err = BuildTokenizer(readDCPTTexts(ws.StageFile(schemas.StageDCPT, "train")), cfg.MinCharFreq, presets[cfg.Preset].arch.Vocab)
+	if err != nil {
+		return nil, "", err
+	}
+	return tok, fmt.Sprintf("built from stages/dcpt/train as `chimed train` would (preset %s, min_char_freq %d)", cfg.Preset, cfg.MinCharFreq), nil
 }
 
 // ChatPrompt renders system/user (and earlier assistant) turns in the chat

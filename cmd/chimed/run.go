@@ -50,7 +50,7 @@ func newRunCmd(a *app) *cobra.Command {
 				{"build-stages", func() *cobra.Command { return newBuildStagesCmd(a) }, nil,
 					[]string{conf, d.Path("clean")}, []string{d.Stages()}},
 				{"stats", func() *cobra.Command { return newStatsCmd(a) }, nil,
-					[]string{d.Report("ingest.json"), d.Report("clean.json"), d.Stages()},
+					[]string{conf, d.Report("ingest.json"), d.Report("clean.json"), d.Path("clean"), d.Removed(), d.Stages()},
 					[]string{d.Report("stats.html"), d.Report("stats.md"), d.Report("stats.json")}},
 			}
 			for _, f := range []string{"trl", "llamafactory", "medicalgpt"} {

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chimed/chimed/stats"
+	"github.com/chimed/chimed/trainer"
 )
 
 func newStatsCmd(a *app) *cobra.Command {
@@ -13,6 +14,15 @@ func newStatsCmd(a *app) *cobra.Command {
 		Short: "describe the workspace in reports/stats.html (charts), stats.md and stats.json",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var train trainer.Config // chimed.yaml's train: settings, or the defaults without one
+			if cfg, err := a.config(); err == nil {
+				train = cfg.Train
+			}
+			if tok, from, err := trainer.StageTokenizer(a.dir(), train); err == nil {
+				opts.Tokenizer, opts.TokenizerFrom = tok, from
+			} else {
+				opts.TokenizerFrom = err.Error()
+			}
 			rep, err := stats.Run(a.dir(), opts)
 			if err != nil {
 				return err
