@@ -121,7 +121,7 @@ type matchRef struct {
 
 // corpusScan gathers CorpusStats over removed/ then clean/.
 type corpusScan struct {
-	c        *collector
+	c       *collector
 	reasons map[string]int64
 	// samplers keep samplesPer rows per reason and source; picked is the
 	// samplesPer rows per reason shown, spread over the sources.

@@ -19,11 +19,11 @@ const sampleChars = 300
 // about. Text is PII-masked: stage rows were masked by clean, and removed
 // rows (kept as read) are masked here with clean's own masker.
 type Sample struct {
-	ID     string        `json:"id"`
-	Source string        `json:"source"`
-	Kind   string        `json:"kind,omitempty"`
-	Split  string        `json:"split,omitempty"`
-	Reason string        `json:"reason,omitempty"`
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Kind   string `json:"kind,omitempty"`
+	Split  string `json:"split,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// Detail is what a removed row matched: the kept row's id for a
 	// duplicate, the eval row's id for a contaminated row, the field for a
 	// length filter.
