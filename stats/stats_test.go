@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -421,35 +420,4 @@ func FuzzReports(f *testing.F) {
 			t.Fatalf("HTML gained %q", m)
 		}
 	})
-}
-
-// TestChromiumRenders screenshots the fixture's page with headless
-// Chromium when it is installed (Debian package `chromium`).
-func TestChromiumRenders(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed (apt-get install chromium fonts-noto-cjk to run this check)")
-	}
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	ws := workspace.Dir(t.TempDir())
-	writeFixture(t, ws)
-	if _, err := Run(ws, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	page, _ := filepath.Abs(ws.Report("stats.html"))
-	png := filepath.Join(t.TempDir(), "stats.png")
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--no-first-run", "--screenshot="+png, "--window-size=1400,3000", "file://"+page)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(png)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(b, []byte("\x89PNG")) || len(b) < 20_000 {
-		t.Errorf("screenshot is %d bytes, not a rendered page", len(b))
-	}
 }
