@@ -131,6 +131,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if enabled(cfg.Decontaminate.Enabled) {
+		if !slices.ContainsFunc(o.Sources, func(s Source) bool { return s.Eval }) {
+			o.Log.Warn("clean: no source has role: eval, so nothing is held out and decontamination has nothing to check training rows against")
+		}
 		r.evalIdx = newEvalIndex(cfg.Decontaminate.NGram, cfg.Decontaminate.Answers)
 		if err := indexEval[schemas.ExamQuestion](r, inputs[schemas.KindExam]); err != nil {
 			return nil, err

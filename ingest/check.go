@@ -16,7 +16,11 @@ type CheckError struct {
 
 func (e *CheckError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d source problem(s); reports/ingest.json and quarantine/ are written:", len(e.Problems))
+	what := "a source fails its checks"
+	if len(e.Problems) > 1 {
+		what = fmt.Sprintf("%d sources fail their checks", len(e.Problems))
+	}
+	fmt.Fprintf(&b, "%s (every output and reports/ingest.json are written):", what)
 	for _, p := range e.Problems {
 		b.WriteString("\n")
 		b.WriteString(p.Error())
