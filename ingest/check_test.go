@@ -244,3 +244,17 @@ func TestQuarantineErrorsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// FuzzShareYAML: whatever max_quarantine says, it is refused or a share
+// between 0 and 1.
+func FuzzShareYAML(f *testing.F) {
+	for _, s := range []string{"5%", "0.1", "'10 %'", "1e-3", "-0", "Inf", "1%%", "\"\"", "0x1p-2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var r Share
+		if err := r.UnmarshalYAML([]byte(s)); err == nil && !(r >= 0 && r <= 1) {
+			t.Fatalf("%q gave %v", s, r)
+		}
+	})
+}

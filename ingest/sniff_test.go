@@ -127,3 +127,20 @@ func TestChooseEncoding(t *testing.T) {
 		t.Error("an unknown encoding was accepted")
 	}
 }
+
+// FuzzSniffHinted: any prefix, extension and preset hint gives one of the
+// formats ingest reads, without a panic.
+func FuzzSniffHinted(f *testing.F) {
+	for _, s := range []string{"", "[", "{\n", "[\n  {\"a\": 1}\n]", "{\"a\":1}\n{\"a\":2}\n", "a\tb\n", "a,b\n1,2\n", "PK\x03\x04", "PAR1", "\ufeff{", "\xff\xfe{\x00"} {
+		f.Add([]byte(s), ".json", uint8(0))
+		f.Add([]byte(s), "", uint8(3))
+	}
+	hints := []Format{"", FormatJSONL, FormatJSON, FormatCSV, FormatTSV, FormatText, FormatXLSX, FormatParquet}
+	f.Fuzz(func(t *testing.T, prefix []byte, ext string, hint uint8) {
+		switch got := sniffHinted(prefix, ext, hints[int(hint)%len(hints)]); got {
+		case FormatJSONL, FormatJSON, FormatCSV, FormatTSV, FormatText, FormatXLSX, FormatParquet:
+		default:
+			t.Fatalf("sniffHinted(%q, %q) = %q", prefix, ext, got)
+		}
+	})
+}
