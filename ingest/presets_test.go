@@ -257,6 +257,32 @@ func TestPresetsSniffJSONLayouts(t *testing.T) {
 // their usual names, under names that say nothing, and in UTF-8 copies of
 // GBK data.
 func TestPresetsSniffTheirOwnShapes(t *testing.T) {
+	for _, tt := range ownShapeCases(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			c, rows := ingestFiles(t, Source{Preset: tt.preset}, tt.files)
+			if c.Read != tt.read || c.Written != tt.rows || c.Quarantined != 0 {
+				t.Fatalf("read %d written %d quarantined %d, want %d %d 0", c.Read, c.Written, c.Quarantined, tt.read, tt.rows)
+			}
+			b, _ := json.Marshal(rows[0])
+			if !strings.Contains(string(b), tt.want) {
+				t.Errorf("first row %s lacks %s", b, tt.want)
+			}
+		})
+	}
+}
+
+// ownShapeCase is raw files in a preset's own (text, CSV, TSV, XLSX)
+// shape, the records and rows they hold, and what the first row must hold.
+type ownShapeCase struct {
+	name   string
+	preset string
+	files  map[string][]byte
+	read   int64
+	rows   int64
+	want   string
+}
+
+func ownShapeCases(t *testing.T) []ownShapeCase {
 	cmexamCSV := "\ufeffQuestion,Options,Answer,Explanation,Disease Group\n" +
 		"夜间阵发性呼吸困难，可见于,\"A 急性左心衰\nB 癔病\nC 肺炎\",A,左心衰。,心血管\n" +
 		"下列属于中枢的是,\"A 额中回\nB 角回\",B,,神经\n"
@@ -266,14 +292,7 @@ func TestPresetsSniffTheirOwnShapes(t *testing.T) {
 	toyhomTxt := "高血压患者能吃党参吗？,我有高血压\n高血压病人可以口服党参的。\n注意血压。\n\n头痛怎么办,头痛三天\n注意休息。\n"
 	meddialog := "id=1\nhttps://www.haodf.com/a.htm\n\nDescription\n疾病： 咳嗽\n\nDialogue\n病人：\n我咳嗽三天了。\n医生：\n多喝水。\n\n" +
 		"id=2\nhttps://www.haodf.com/b.htm\n\nDescription\n疾病： 头痛\n\nDialogue\n病人：\n头痛。\n医生：\n休息。\n"
-	tests := []struct {
-		name   string
-		preset string
-		files  map[string][]byte
-		read   int64
-		rows   int64
-		want   string
-	}{
+	return []ownShapeCase{
 		{"medicalgpt-pretrain, .txt with commas and a bracket", "medicalgpt-pretrain", map[string][]byte{
 			"fever.txt": []byte("发热,是指体温升高。\n\n[注] 本章讲发热。\n高血压,是慢性病。\n"),
 		}, 3, 3, `"text":"发热,是指体温升高。"`},
@@ -300,17 +319,22 @@ func TestPresetsSniffTheirOwnShapes(t *testing.T) {
 		{"toyhom-txt, UTF-8 copy", "toyhom-txt", map[string][]byte{"内科.txt": []byte(toyhomTxt)}, 2, 2, `"content":"高血压病人可以口服党参的。\n注意血压。"`},
 		{"meddialog-txt", "meddialog-txt", map[string][]byte{"meddialog.txt": []byte(meddialog)}, 2, 2, `"content":"我咳嗽三天了。"`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, rows := ingestFiles(t, Source{Preset: tt.preset}, tt.files)
-			if c.Read != tt.read || c.Written != tt.rows || c.Quarantined != 0 {
-				t.Fatalf("read %d written %d quarantined %d, want %d %d 0", c.Read, c.Written, c.Quarantined, tt.read, tt.rows)
-			}
-			b, _ := json.Marshal(rows[0])
-			if !strings.Contains(string(b), tt.want) {
-				t.Errorf("first row %s lacks %s", b, tt.want)
-			}
-		})
+}
+
+// TestEveryPresetIsSniffTested: the two tables above between them hold
+// every preset.
+func TestEveryPresetIsSniffTested(t *testing.T) {
+	tested := map[string]bool{}
+	for _, tc := range jsonPresetCases {
+		tested[tc.preset] = true
+	}
+	for _, tc := range ownShapeCases(t) {
+		tested[tc.preset] = true
+	}
+	for _, n := range PresetNames() {
+		if !tested[n] {
+			t.Errorf("preset %s has no sniffing test", n)
+		}
 	}
 }
 

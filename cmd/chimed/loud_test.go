@@ -129,6 +129,10 @@ sources:
 	if _, stderr, code := chimedExit(t, "-q", "-w", ws, "run", "--no-train", "--keep-going"); code != 0 || !strings.Contains(stderr, "source=broken-dpo") {
 		t.Errorf("run --keep-going exited %d:\n%s", code, stderr)
 	}
+	// What --keep-going let through is not up to date for a run without it.
+	if _, stderr, code := chimedExit(t, "-q", "-w", ws, "run", "--no-train"); code == 0 || !strings.Contains(stderr, "sources[broken-dpo]") {
+		t.Errorf("a run after run --keep-going exited %d:\n%s", code, stderr)
+	}
 }
 
 // TestConfigWithoutSources: nothing to do is a mistake to say, not a

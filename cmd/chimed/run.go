@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,6 +76,9 @@ func newRunCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				// The flags are inputs too: outputs ingest made with
+				// --keep-going are not up to date for a run without it.
+				in += strings.Join(append([]string{""}, s.flags...), " ")
 				out, err := runstate.Fingerprint(string(d), s.outputs...)
 				if err != nil {
 					return err
