@@ -119,7 +119,7 @@ func mixedFiles(source string, files []fileSniff) []string {
 		warnings = append(warnings, fmt.Sprintf("sources[%s]: files read as different formats: %s; are they all data (check the paths globs)?", source, w))
 	}
 	if w := oddGroups(encodings); w != "" {
-		warnings = append(warnings, fmt.Sprintf("sources[%s]: files read in different encodings: %s; are they all data (check the paths globs), or set encoding:", source, w))
+		warnings = append(warnings, fmt.Sprintf("sources[%s]: files read in different encodings: %s; are they all data (check the paths globs)? Else set the source's encoding", source, w))
 	}
 	return warnings
 }

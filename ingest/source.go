@@ -86,8 +86,9 @@ const DefaultMaxQuarantine Share = 0.05
 
 // Source is one raw source in chimed.yaml: which files, how to read them, and
 // how their fields become canonical columns of Kind. A Preset fills in
-// everything but Name, Kind, Role and Paths for a known public format; keys
-// given explicitly override the preset's.
+// everything but Name, Kind, Role and Paths for a known public format, and
+// Format, which stays auto (sniffed) unless set here; keys given explicitly
+// override the preset's.
 type Source struct {
 	Name     string       `yaml:"name"`
 	Kind     schemas.Kind `yaml:"kind"`
