@@ -74,6 +74,8 @@ type run struct {
 
 // Run cleans every kind of normalized/ into clean/, writes removed rows to
 // removed/ and the counts to reports/clean.json, which it also returns.
+// An eval source left with no row is an error, returned with the report
+// once everything is written.
 // Outputs of an earlier run (complete or not) are removed first, so a re-run
 // after a crash gives the same bytes.
 func Run(ctx context.Context, o Options) (*Report, error) {
@@ -129,6 +131,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if enabled(cfg.Decontaminate.Enabled) {
+		if !slices.ContainsFunc(o.Sources, func(s Source) bool { return s.Eval }) {
+			o.Log.Warn("clean: no source has role: eval, so nothing is held out and decontamination has nothing to check training rows against")
+		}
 		r.evalIdx = newEvalIndex(cfg.Decontaminate.NGram, cfg.Decontaminate.Answers)
 		if err := indexEval[schemas.ExamQuestion](r, inputs[schemas.KindExam]); err != nil {
 			return nil, err
@@ -201,6 +206,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if err := r.report.write(ws.Report("clean.json")); err != nil {
 		return nil, err
+	}
+	if err := r.report.checkEval(o.Sources); err != nil {
+		return r.report, err
 	}
 	return r.report, nil
 }

@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if c.Version != 0 && c.Version != 1 {
 		return fmt.Errorf("version: %d is not supported (want 1)", c.Version)
 	}
+	if len(c.Sources) == 0 {
+		return fmt.Errorf("sources: none listed; every step starts from them: add one per raw dataset (name, kind, paths and a preset or a map; `chimed demo` writes an example)")
+	}
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

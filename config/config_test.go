@@ -21,6 +21,9 @@ func TestParse(t *testing.T) {
 		{"name used twice", good + "  - name: a\n    kind: text\n    paths: [x]\n", "used twice"},
 		{"unsupported version", strings.Replace(good, "version: 1", "version: 3", 1), "version"},
 		{"bad size", strings.Replace(good, "preset: alpaca", "max_record_bytes: lots", 1), "lots"},
+		{"bad max_quarantine", strings.Replace(good, "preset: alpaca", "preset: alpaca\n    max_quarantine: 120%", 1), "120%"},
+		{"no sources", "version: 1\nseed: 7\n", "sources: none listed"},
+		{"an empty source list", "version: 1\nseed: 7\nsources: []\n", "sources: none listed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -363,7 +363,7 @@ func TestApplyPresetOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Map.Options.Separator != "\n" || s.Map.Fields["question"] != "Question" || s.Map.Fields["explanation"] != "'none'" || s.Format != FormatXLSX || s.Paths[0] != "x.xlsx" {
+	if s.Map.Options.Separator != "\n" || s.Map.Fields["question"] != "Question" || s.Map.Fields["explanation"] != "'none'" || s.Format != "" || s.Paths[0] != "x.xlsx" {
 		t.Errorf("override merged wrongly: %+v", s)
 	}
 	if Presets["cmexam-xlsx"].Map.Fields["explanation"] != "Explanation" || Presets["cmexam-xlsx"].Map.Options.Separator != `\n` {

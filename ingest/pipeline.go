@@ -32,8 +32,12 @@ type RunOptions struct {
 	Parallel int
 	// RowsPerPart rolls normalized and quarantine parts (default: PartWriter's).
 	RowsPerPart int
-	Bars        *progress.Bars
-	Log         *slog.Logger
+	// KeepGoing turns a source that quarantined more than its
+	// max_quarantine from Run's error into a warning, logged and kept in
+	// the report. An eval source that gave no row stays an error.
+	KeepGoing bool
+	Bars      *progress.Bars
+	Log       *slog.Logger
 }
 
 // sourceName is what a source name may be: it prefixes file names.
@@ -58,7 +62,11 @@ type inputFile struct {
 // Run ingests the sources of chimed.yaml into the workspace:
 // normalized/<kind>/<source>-NNNNN.parquet, quarantine/<source>-NNNNN.parquet
 // and reports/ingest.json. Every source is checked (preset, mapping, files)
-// before anything is written. It starts by sweeping temporary files and the
+// before anything is written. Once everything is written, Run fails (the
+// report returned with the error) when a source quarantined more than its
+// max_quarantine (unless opt.KeepGoing) or an eval source gave no row: a
+// mapping that fits no record must not pass for a small source. Files of
+// one source read as different formats or encodings are warned of. It starts by sweeping temporary files and the
 // outputs of the sources it runs, so a re-run after a kill finishes the work
 // and gives the same bytes: files of a source are read in sorted order on one
 // goroutine and its rows are written in that order.
@@ -106,7 +114,7 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, parallel)
 	)
-	results := make([]Counts, len(plans))
+	results := make([]sourceResult, len(plans))
 	for i := range plans {
 		wg.Add(1)
 		go func() {
@@ -121,7 +129,8 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 				return
 			}
 			start := time.Now()
-			c, err := runSource(ctx, ws, &plans[i], bars, opt)
+			res, err := runSource(ctx, ws, &plans[i], bars, opt)
+			c := res.Counts
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -131,7 +140,7 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 				cancel()
 				return
 			}
-			results[i] = c
+			results[i] = res
 			secs := time.Since(start).Seconds()
 			log.Info("ingested", "source", plans[i].src.Name, "kind", plans[i].src.Kind,
 				"read", c.Read, "written", c.Written, "quarantined", c.Quarantined,
@@ -145,11 +154,34 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	if err := parent.Err(); err != nil {
 		return nil, err // interrupted: no report, the next run starts over
 	}
-	for i, p := range plans {
-		report.Sources[p.src.Name] = &SourceReport{Kind: string(p.src.Kind), Counts: results[i]}
+	var problems []error
+	for i := range plans {
+		p, res := &plans[i], &results[i]
+		sr := &SourceReport{Kind: string(p.src.Kind), Counts: res.Counts}
+		for _, w := range mixedFiles(p.src.Name, res.sniffs) {
+			log.Warn(w)
+			sr.Warnings = append(sr.Warnings, w)
+		}
+		if o := checkQuarantine(&p.src, res); o != nil {
+			if opt.KeepGoing {
+				log.Warn("more records quarantined than max_quarantine allows; going on (--keep-going)",
+					"source", o.Source, "quarantined", o.Quarantined, "records", o.Records,
+					"max_quarantine", o.Limit.String(), "first_errors", strings.Join(o.First, "; "))
+				sr.Warnings = append(sr.Warnings, o.Error())
+			} else {
+				problems = append(problems, o)
+			}
+		}
+		if err := checkEval(&p.src, res.Counts); err != nil {
+			problems = append(problems, err)
+		}
+		report.Sources[p.src.Name] = sr
 	}
 	if err := WriteReport(ws.Report("ingest.json"), report); err != nil {
 		return nil, err
+	}
+	if len(problems) > 0 {
+		return report, &CheckError{Problems: problems}
 	}
 	return report, nil
 }
@@ -329,15 +361,37 @@ const batchSize = 256
 // 10 MiB per source at most, whatever the input size.
 const rowsPerGroup = 2048
 
+// sourceResult is what ingesting one source gave: its counts, its first
+// quarantine errors (for the message when there are too many) and what
+// each file was read as.
+type sourceResult struct {
+	Counts
+	first  []string
+	sniffs []fileSniff
+}
+
+// firstErrorsShown is how many quarantine errors a too-many-quarantined
+// message quotes.
+const firstErrorsShown = 3
+
 // runSource ingests one source: a reader goroutine streams its files in
 // order; this goroutine maps each record and writes rows and quarantine.
-func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Group, opt RunOptions) (Counts, error) {
+func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Group, opt RunOptions) (res sourceResult, err error) {
 	s := &p.src
-	c := Counts{Files: len(p.files) + len(p.lookups)}
+	c := &res.Counts
+	*c = Counts{Files: len(p.files) + len(p.lookups)}
+	onSniff := func(f fileSniff) { res.sniffs = append(res.sniffs, f) }
+	quarantined := func(raw *Raw, err error) schemas.QuarantineRow {
+		q := quarantineRow(s.Name, s.Kind, raw, err)
+		if len(res.first) < firstErrorsShown {
+			res.first = append(res.first, Location{File: q.File, Line: q.Line, Row: q.Row, Offset: q.Offset}.String()+": "+q.Error)
+		}
+		return q
+	}
 	parts := schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
 	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), parts)
 	if err != nil {
-		return c, err
+		return res, err
 	}
 	quar := schemas.NewPartWriter[schemas.QuarantineRow](ws.Quarantine(), parts)
 	ok := false
@@ -354,7 +408,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 	defer w.stop()
 	quarantine := func(raw *Raw, err error) error {
 		c.Quarantined++
-		return w.quarantine(quarantineRow(s.Name, s.Kind, raw, err))
+		return w.quarantine(quarantined(raw, err))
 	}
 
 	var join *joinTable
@@ -363,11 +417,11 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 		c.Lookup = &LookupCounts{}
 		quarantineLookup := func(raw *Raw, err error) error {
 			c.Lookup.Quarantined++
-			return w.quarantine(quarantineRow(s.Name, s.Kind, raw, err))
+			return w.quarantine(quarantined(raw, err))
 		}
-		for it, err := range stream(ctx, p.lookups, s, bar, &c) {
+		for it, err := range stream(ctx, p.lookups, s, bar, c, onSniff) {
 			if err != nil {
-				return c, err
+				return res, err
 			}
 			c.Lookup.Read++
 			if it.err == nil {
@@ -375,28 +429,28 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 			}
 			if it.err != nil {
 				if err := quarantineLookup(&it.raw, it.err); err != nil {
-					return c, err
+					return res, err
 				}
 			}
 		}
 	}
 
 	var out []schemas.Record
-	for it, err := range stream(ctx, p.files, s, bar, &c) {
+	for it, err := range stream(ctx, p.files, s, bar, c, onSniff) {
 		if err != nil {
-			return c, err
+			return res, err
 		}
 		c.Read++
 		if it.err != nil {
 			if err := quarantine(&it.raw, it.err); err != nil {
-				return c, err
+				return res, err
 			}
 			continue
 		}
 		if join != nil {
 			if err := join.attach(&it.raw); err != nil {
 				if err := quarantine(&it.raw, err); err != nil {
-					return c, err
+					return res, err
 				}
 				continue
 			}
@@ -405,13 +459,13 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 		out, merr = p.mapper.mapRecord(&it.raw, out[:0])
 		if merr != nil {
 			if err := quarantine(&it.raw, merr); err != nil {
-				return c, err
+				return res, err
 			}
 			continue
 		}
 		c.RecordsOK++
 		if err := w.rows(out); err != nil {
-			return c, err
+			return res, err
 		}
 		c.Written += int64(len(out))
 	}
@@ -424,22 +478,22 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 			}
 			c.Lookup.Quarantined++
 			err := fmt.Errorf("no record joined this %s row (%s=%s)", join.spec.As, join.spec.Key, key)
-			if err := w.quarantine(quarantineRow(s.Name, s.Kind, &jr.raw, err)); err != nil {
-				return c, err
+			if err := w.quarantine(quarantined(&jr.raw, err)); err != nil {
+				return res, err
 			}
 		}
 	}
 	if err := w.finish(); err != nil {
-		return c, err
+		return res, err
 	}
 	if err := rows.close(); err != nil {
-		return c, err
+		return res, err
 	}
 	if err := quar.Close(); err != nil {
-		return c, err
+		return res, err
 	}
 	ok = true
-	return c, nil
+	return res, nil
 }
 
 // sourceWriter writes a source's rows and quarantine rows on a goroutine of
@@ -525,8 +579,10 @@ func (w *sourceWriter) stop() { _ = w.finish() }
 
 // stream reads files in order on a goroutine of its own and yields their
 // records (a reader error is an item's err); the loop's error is a
-// cancellation. Bytes read are counted in c and shown on the bar.
-func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts) func(yield func(item, error) bool) {
+// cancellation. Bytes read are counted in c and shown on the bar; onSniff
+// hears what each file is read as (on the reading goroutine, which has
+// ended once the loop is over).
+func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts, onSniff func(fileSniff)) func(yield func(item, error) bool) {
 	return func(yield func(item, error) bool) {
 		ch := make(chan []item, 4)
 		stop := make(chan struct{})
@@ -550,7 +606,7 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 				bar.Add(n)
 			}
 			for _, f := range files {
-				for raw, err := range ReadFile(f.path, f.rel, s, onBytes) {
+				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff) {
 					batch = append(batch, item{raw: raw, err: err})
 					if len(batch) == batchSize && !send() {
 						return

@@ -9,12 +9,22 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-// A preset is a Source template for one public raw format: how to read its
-// files and how its fields map to canonical columns. A source names it with
-// `preset:` and still gives its own name, kind, role and paths; any other key
-// it sets explicitly overrides the preset's (map.fields key by key, every
-// other key as a whole). The table in examples/shared-corpus/README.md lists
-// them with the raw shape each expects.
+// A preset is a Source template for one public raw format: how its fields
+// map to canonical columns, and the reader options its usual files need (a
+// text split mode, a CSV header). A source names it with `preset:` and still
+// gives its own name, kind, role and paths; any other key it sets explicitly
+// overrides the preset's (map.fields key by key, every other key as a
+// whole). The table in examples/shared-corpus/README.md lists them with the
+// raw shape each expects.
+//
+// A preset never forces a file format: the same records ship as JSON Lines
+// in one place and as a pretty-printed JSON array in another (LLaMA-Factory
+// ships its demo data that way), so the format is sniffed from each file's
+// content unless the source sets `format:` itself. A preset's Format is the
+// shape its data usually has, used only where the content is ambiguous and
+// the file's extension names no format (see ApplyPreset and Sniff). Nor does
+// a preset force an encoding: GBK sources are found by detection, so a
+// UTF-8 copy of the same data reads as well.
 
 var (
 	yes = true
@@ -153,7 +163,7 @@ var Presets = map[string]Source{
 	// The patient turn is title，ask (just ask when it already starts with
 	// the title); department stays in meta.
 	"toyhom-csv": {
-		Kind: schemas.KindDialogue, Format: FormatCSV, Encoding: "gbk",
+		Kind: schemas.KindDialogue, Format: FormatCSV,
 		CSV: CSVOptions{LazyQuotes: &yes},
 		Map: Mapping{Turns: &TurnsMapping{Fixed: []FixedTurn{
 			{Role: schemas.RoleUser, Content: "dedup(title + '，' + ask)"},
@@ -163,7 +173,7 @@ var Presets = map[string]Source{
 	// Toyhom per-department .txt (GBK): blocks "title,ask\nanswer" separated
 	// by blank lines; the first line is the patient turn, the rest the answer.
 	"toyhom-txt": {
-		Kind: schemas.KindDialogue, Format: FormatText, Encoding: "gbk",
+		Kind: schemas.KindDialogue, Format: FormatText,
 		Text: TextOptions{Split: "blank"},
 		Map: Mapping{Turns: &TurnsMapping{Fixed: []FixedTurn{
 			{Role: schemas.RoleUser, Content: "head"},
@@ -221,6 +231,9 @@ func PresetNames() []string {
 
 // ApplyPreset returns the source with its preset filled in under the keys
 // the source sets itself. A source without a preset is returned as it is.
+// The preset's Format is not filled in: the result keeps the source's own
+// format (auto when it sets none), and the readers take the preset's as a
+// hint only (formatHint).
 func ApplyPreset(s Source) (Source, error) {
 	if s.Preset == "" {
 		return s, nil
@@ -235,7 +248,19 @@ func ApplyPreset(s Source) (Source, error) {
 	out := deepCopy(p)
 	overlay(reflect.ValueOf(&out).Elem(), reflect.ValueOf(s))
 	out.Kind = p.Kind
+	out.Format = s.Format
 	return out, nil
+}
+
+// formatHint is the format a source's preset usually comes in, which the
+// sniffer falls back on where content and extension cannot tell (a .spo
+// file of one line, a CSV with no extension whose first rows hold quoted
+// newlines); "" without a preset.
+func formatHint(s *Source) Format {
+	if s.Format != "" && s.Format != FormatAuto {
+		return s.Format
+	}
+	return Presets[s.Preset].Format
 }
 
 // overlay copies every non-zero value of src over dst: structs field by

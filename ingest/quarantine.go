@@ -3,12 +3,15 @@ package ingest
 import (
 	"errors"
 
+	"github.com/chimed/chimed/internal/escape"
 	"github.com/chimed/chimed/schemas"
 )
 
 // quarantineRow records one raw record that could not be read or mapped:
 // the reader's *Error gives the place; any other error is placed at the
-// record's own location.
+// record's own location. The error text is escaped (escape.Controls): a
+// decoder quotes the byte it choked on as it is, and a NUL or a terminal
+// escape has no place in a report or a message.
 func quarantineRow(source string, kind schemas.Kind, raw *Raw, err error) schemas.QuarantineRow {
 	loc := raw.Loc
 	var ie *Error
@@ -23,7 +26,7 @@ func quarantineRow(source string, kind schemas.Kind, raw *Raw, err error) schema
 		Line:   loc.Line,
 		Row:    loc.Row,
 		Offset: loc.Offset,
-		Error:  err.Error(),
+		Error:  escape.Controls(err.Error()),
 		Raw:    Truncate(raw.Text, MaxRawText),
 	}
 }

@@ -3,6 +3,8 @@ package ingest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/chimed/chimed/internal/escape"
 )
 
 // Location says where a raw record is: the file (relative to the workspace),
@@ -42,7 +44,11 @@ type Error struct {
 	Err   error
 }
 
-func (e *Error) Error() string { return e.Location.String() + ": " + e.Err.Error() }
+// Error says where the record broke and why, with any control character
+// the cause quotes from the data escaped.
+func (e *Error) Error() string {
+	return escape.Controls(e.Location.String() + ": " + e.Err.Error())
+}
 
 // Unwrap lets errors.Is and errors.As see the cause.
 func (e *Error) Unwrap() error { return e.Err }

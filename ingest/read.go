@@ -37,6 +37,24 @@ const readBufSize = 256 << 10
 // skipped (quarantined by the caller) and the stream continues; if Fatal
 // the stream ends after it.
 func ReadFile(path, rel string, src *Source, onBytes func(int64)) iter.Seq2[Raw, error] {
+	return readFile(path, rel, src, onBytes, nil)
+}
+
+// fileSniff is what the readers decided about one file: its format and,
+// for text formats, its encoding ("" for XLSX and Parquet). ascii is set
+// when the sniffed prefix is plain ASCII, which reads the same in every
+// encoding ingest knows but UTF-16; empty when it held no byte at all.
+type fileSniff struct {
+	rel      string
+	format   Format
+	encoding string
+	ascii    bool
+	empty    bool
+}
+
+// readFile is ReadFile that also tells onSniff, if not nil, what format
+// and encoding the file was read as, before its first record.
+func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(fileSniff)) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -44,7 +62,7 @@ func ReadFile(path, rel string, src *Source, onBytes func(int64)) iter.Seq2[Raw,
 			return
 		}
 		defer f.Close()
-		readStream(f, f, rel, filepath.Ext(path), src, onBytes, yield)
+		readStream(f, f, rel, filepath.Ext(path), src, onBytes, onSniff, yield)
 	}
 }
 
@@ -52,7 +70,7 @@ func ReadFile(path, rel string, src *Source, onBytes func(int64)) iter.Seq2[Raw,
 // extension, used only as a hint when the content is ambiguous.
 func ReadStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64)) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
-		readStream(r, nil, rel, ext, src, onBytes, yield)
+		readStream(r, nil, rel, ext, src, onBytes, nil, yield)
 	}
 }
 
@@ -237,7 +255,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), yield func(Raw, error) bool) {
+func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), onSniff func(fileSniff), yield func(Raw, error) bool) {
 	if src == nil {
 		src = &Source{}
 	}
@@ -274,7 +292,11 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 
 	format := src.Format
 	if format == "" || format == FormatAuto {
-		format = Sniff(prefix, fr.ext)
+		format = sniffHinted(prefix, fr.ext, formatHint(src))
+	}
+	sniffed := fileSniff{rel: rel, format: format, ascii: isASCII(prefix), empty: len(prefix) == 0}
+	if onSniff != nil && (format == FormatXLSX || format == FormatParquet) {
+		onSniff(sniffed)
 	}
 	switch format {
 	case FormatXLSX:
@@ -297,6 +319,10 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		return
 	}
 	fr.enc = enc
+	if onSniff != nil {
+		sniffed.encoding = enc.name
+		onSniff(sniffed)
+	}
 	if _, err := br.Discard(enc.bom); err != nil {
 		fr.fail(start, true, err)
 		return
@@ -401,6 +427,15 @@ func (a *readAhead) Read(p []byte) (int, error) {
 func (a *readAhead) Close() {
 	close(a.stop)
 	<-a.done
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }

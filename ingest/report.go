@@ -69,10 +69,14 @@ func (c *Counts) add(o Counts) {
 	}
 }
 
-// SourceReport is one source's entry in reports/ingest.json.
+// SourceReport is one source's entry in reports/ingest.json. Warnings
+// keeps what ingest warned of for the source (files read as different
+// formats or encodings; with --keep-going, more quarantined records than
+// max_quarantine), so the report tells it after the log is gone.
 type SourceReport struct {
 	Kind string `json:"kind"`
 	Counts
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Report is reports/ingest.json: {"sources": {NAME: {...}}, "totals": {...}}.

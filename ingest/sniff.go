@@ -19,8 +19,31 @@ import (
 //   - tabs on every one of the first lines → TSV; a steady count of commas
 //     per line → CSV;
 //   - anything else → plain text.
-func Sniff(prefix []byte, ext string) Format {
+func Sniff(prefix []byte, ext string) Format { return sniffHinted(prefix, ext, "") }
+
+// sniffHinted is Sniff with a preset's usual format as a last hint: it
+// stands in for the extension when the extension names no format (".spo",
+// none at all), so it only ever settles what content leaves open.
+func sniffHinted(prefix []byte, ext string, hint Format) Format {
 	ext = strings.ToLower(ext)
+	// What settles JSON Lines against one document where the content
+	// cannot: the extension, but a .txt says nothing about JSON content
+	// (MedicalGPT ships JSON Lines as medical_corpus.txt), and a JSON Lines
+	// preset's files are often named .json (QASystemOnMedicalKG's
+	// medical.json, CMeIE's *.json): a document over several lines is told
+	// by its content, and a single line read as JSON Lines is one record,
+	// where read as a document its first member could make it an object
+	// of records.
+	jsonExt := ext
+	switch f := extFormat(ext, ""); {
+	case hint == FormatJSONL:
+		jsonExt = ".jsonl"
+	case hint == FormatJSON && f != FormatJSONL:
+		jsonExt = ".json"
+	}
+	if !namesFormat(ext) {
+		ext = formatExt[hint]
+	}
 	switch {
 	case bytes.HasPrefix(prefix, []byte("PK\x03\x04")) &&
 		(bytes.Contains(prefix, []byte("[Content_Types].xml")) || bytes.Contains(prefix, []byte("xl/")) || ext == ".xlsx"):
@@ -31,7 +54,7 @@ func Sniff(prefix []byte, ext string) Format {
 	text := sniffText(prefix)
 	i := skipJSONSpace(text, 0)
 	if i < len(text) && (text[i] == '[' || text[i] == '{') {
-		if f, ok := sniffJSON(text, i, ext); ok {
+		if f, ok := sniffJSON(text, i, jsonExt); ok {
 			return f
 		}
 	}
@@ -83,8 +106,11 @@ func sniffJSON(b []byte, i int, ext string) (Format, bool) {
 		}
 		// The first value runs past the window. A newline inside it means
 		// a pretty-printed document; one long line is JSON Lines unless
-		// the extension says otherwise.
+		// the extension says otherwise. A bracket alone on its line opens
+		// a document whatever the extension: no JSON Lines record is "[".
 		switch {
+		case restOfLineBlank(b, i+1):
+			return FormatJSON, true
 		case jsonl:
 			return FormatJSONL, true
 		case b[i] == '[' || bytes.IndexByte(b[i:], '\n') >= 0 || ext == ".json":
@@ -97,6 +123,11 @@ func sniffJSON(b []byte, i int, ext string) (Format, bool) {
 		// multi-line document, or one named .json, is still read as JSON
 		// so its reader can say where it breaks.)
 		return "", false
+	}
+	if bytes.IndexByte(b[i:end], '\n') >= 0 && json.Valid(b[i:end]) {
+		// A whole value over several lines (a pretty-printed array) is a
+		// document even in a .jsonl: no JSON Lines record spans lines.
+		return FormatJSON, true
 	}
 	// The rest of the first value's line must be blank for JSON Lines.
 	j := end
@@ -117,6 +148,21 @@ func sniffJSON(b []byte, i int, ext string) (Format, bool) {
 		return FormatJSONL, true
 	}
 	return FormatJSON, true
+}
+
+// restOfLineBlank reports whether b holds only spaces from i to the next
+// line end (and has one).
+func restOfLineBlank(b []byte, i int) bool {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '\n':
+			return true
+		case ' ', '\t', '\r':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 func skipJSONSpace(b []byte, i int) int {
@@ -220,6 +266,21 @@ func firstLines(b []byte, n int) [][]byte {
 		b = b[j+1:]
 	}
 	return out
+}
+
+// formatExt is the extension that stands for each format in sniffing.
+var formatExt = map[Format]string{
+	FormatJSONL: ".jsonl", FormatJSON: ".json", FormatCSV: ".csv", FormatTSV: ".tsv",
+	FormatText: ".txt", FormatXLSX: ".xlsx", FormatParquet: ".parquet",
+}
+
+// namesFormat reports whether an extension says what format a file is in.
+func namesFormat(ext string) bool {
+	switch ext {
+	case ".txt", ".text", ".md":
+		return true
+	}
+	return extFormat(ext, "") != ""
 }
 
 // extFormat maps a file extension to a format, or def when it names none.

@@ -35,11 +35,50 @@ func TestSniff(t *testing.T) {
 		{"parquet", "PAR1\x15\x00", "", FormatParquet},
 		{"empty", "", ".txt", FormatText},
 		{"empty csv", "", ".csv", FormatCSV},
+		{"pretty array named .jsonl", "[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n", ".jsonl", FormatJSON},
+		{"pretty array past the window, .jsonl", "[\n  {\"a\": \"" + strings.Repeat("x", 100), ".jsonl", FormatJSON},
+		{"pretty object past the window, .jsonl", "{\n  \"k1\": {\"a\": \"" + strings.Repeat("x", 100), ".jsonl", FormatJSON},
+		{"broken first line of a .jsonl stays JSONL", "{\"a\": [1,\n{\"a\": 2}\n", ".jsonl", FormatJSONL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Sniff([]byte(tt.prefix), tt.ext); got != tt.want {
 				t.Errorf("Sniff(%q, %q) = %s, want %s", tt.prefix, tt.ext, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSniffHint: a preset's usual format settles only what neither the
+// content nor the extension does.
+func TestSniffHint(t *testing.T) {
+	tests := []struct {
+		name   string
+		prefix string
+		ext    string
+		hint   Format
+		want   Format
+	}{
+		{"no extension, commas, text preset", "发热,头痛\n咳嗽,乏力\n", "", FormatText, FormatText},
+		{"no extension, commas, no preset", "发热,头痛\n咳嗽,乏力\n", "", "", FormatCSV},
+		{"quoted newlines, CSV preset", "Question,Options\n\"甲\",\"A 甲\nB 乙\"\n", ".dat", FormatCSV, FormatCSV},
+		{"quoted newlines, no preset", "Question,Options\n\"甲\",\"A 甲\nB 乙\"\n", ".dat", "", FormatText},
+		{"the extension beats the hint", "a,b\nc,d\n", ".txt", FormatCSV, FormatText},
+		{"content beats the hint", "[\n  {\"a\": 1}\n]\n", ".spo", FormatTSV, FormatJSON},
+		{"jsonl hint, JSON array content", "[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n", "", FormatJSONL, FormatJSON},
+		{"tabs beat a text hint", "a\tb\tc\nd\te\tf\n", ".spo", FormatText, FormatTSV},
+		{"one long line, JSON preset", "{\"a\": \"" + strings.Repeat("x", 100), "", FormatJSON, FormatJSON},
+		{"one JSONL record in a .txt, JSONL preset", "{\"a\": {\"b\": 1}}\n", ".txt", FormatJSONL, FormatJSONL},
+		{"one JSONL record in a .txt, no preset", "{\"a\": {\"b\": 1}}\n", ".txt", "", FormatJSON},
+		{"one record in a .json, JSONL preset", "{\"a\": {\"b\": 1}}\n", ".json", FormatJSONL, FormatJSONL},
+		{"one record in a .json, no preset", "{\"a\": {\"b\": 1}}\n", ".json", "", FormatJSON},
+		{"pretty object in a .json, JSONL preset", "{\n  \"a\": {\"b\": 1}\n}\n", ".json", FormatJSONL, FormatJSON},
+		{"one long line, JSONL preset", "{\"a\": \"" + strings.Repeat("x", 100), "", FormatJSONL, FormatJSONL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sniffHinted([]byte(tt.prefix), tt.ext, tt.hint); got != tt.want {
+				t.Errorf("sniffHinted(%q, %q, %q) = %s, want %s", tt.prefix, tt.ext, tt.hint, got, tt.want)
 			}
 		})
 	}
@@ -87,4 +126,21 @@ func TestChooseEncoding(t *testing.T) {
 	if _, err := chooseEncoding("latin-9", nil, true); err == nil {
 		t.Error("an unknown encoding was accepted")
 	}
+}
+
+// FuzzSniffHinted: any prefix, extension and preset hint gives one of the
+// formats ingest reads, without a panic.
+func FuzzSniffHinted(f *testing.F) {
+	for _, s := range []string{"", "[", "{\n", "[\n  {\"a\": 1}\n]", "{\"a\":1}\n{\"a\":2}\n", "a\tb\n", "a,b\n1,2\n", "PK\x03\x04", "PAR1", "\ufeff{", "\xff\xfe{\x00"} {
+		f.Add([]byte(s), ".json", uint8(0))
+		f.Add([]byte(s), "", uint8(3))
+	}
+	hints := []Format{"", FormatJSONL, FormatJSON, FormatCSV, FormatTSV, FormatText, FormatXLSX, FormatParquet}
+	f.Fuzz(func(t *testing.T, prefix []byte, ext string, hint uint8) {
+		switch got := sniffHinted(prefix, ext, hints[int(hint)%len(hints)]); got {
+		case FormatJSONL, FormatJSON, FormatCSV, FormatTSV, FormatText, FormatXLSX, FormatParquet:
+		default:
+			t.Fatalf("sniffHinted(%q, %q) = %q", prefix, ext, got)
+		}
+	})
 }

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -49,10 +51,44 @@ func (b *ByteSize) UnmarshalYAML(data []byte) error {
 	return nil
 }
 
+// Share is a proportion in chimed.yaml, written "5%", 0.05 or "0.05"; it
+// lies between 0 and 1.
+type Share float64
+
+// UnmarshalYAML reads a percentage or a fraction.
+func (r *Share) UnmarshalYAML(data []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(data)), `"'`)
+	var v float64
+	var err error
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err = strconv.ParseFloat(strings.TrimSpace(p), 64)
+		v /= 100
+	} else {
+		v, err = strconv.ParseFloat(s, 64)
+	}
+	if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
+		return fmt.Errorf("not a share between 0 and 1: %q (write 5%% or 0.05)", s)
+	}
+	*r = Share(v)
+	return nil
+}
+
+// String writes the share as a percentage: "5%", "0.5%".
+func (r Share) String() string {
+	return strconv.FormatFloat(float64(r)*100, 'f', -1, 64) + "%"
+}
+
+// DefaultMaxQuarantine is the share of a source's records that may be
+// quarantined before ingest fails, when the source sets no max_quarantine:
+// a few broken records are normal in public data, a mapping that fits no
+// record is not.
+const DefaultMaxQuarantine Share = 0.05
+
 // Source is one raw source in chimed.yaml: which files, how to read them, and
 // how their fields become canonical columns of Kind. A Preset fills in
-// everything but Name, Kind, Role and Paths for a known public format; keys
-// given explicitly override the preset's.
+// everything but Name, Kind, Role and Paths for a known public format, and
+// Format, which stays auto (sniffed) unless set here; keys given explicitly
+// override the preset's.
 type Source struct {
 	Name     string       `yaml:"name"`
 	Kind     schemas.Kind `yaml:"kind"`
@@ -63,12 +99,18 @@ type Source struct {
 	Encoding string       `yaml:"encoding"` // auto (default) | utf-8 | gbk | gb18030 | utf-16 | utf-16le | utf-16be
 	// MaxRecordBytes caps one raw record (a line, a CSV row, a JSON element);
 	// a longer one is quarantined, never truncated. Default 16 MiB.
-	MaxRecordBytes ByteSize    `yaml:"max_record_bytes"`
-	CSV            CSVOptions  `yaml:"csv"`
-	Text           TextOptions `yaml:"text"`
-	JSON           JSONOptions `yaml:"json"`
-	XLSX           XLSXOptions `yaml:"xlsx"`
-	Map            Mapping     `yaml:"map"`
+	MaxRecordBytes ByteSize `yaml:"max_record_bytes"`
+	// MaxQuarantine is the share of the source's records (lookup rows of
+	// a join included) that may be quarantined; more fails ingest, naming
+	// the source and its first errors, unless ingest runs with
+	// --keep-going. Default DefaultMaxQuarantine (5%); 0 tolerates none,
+	// 100% any.
+	MaxQuarantine *Share      `yaml:"max_quarantine"`
+	CSV           CSVOptions  `yaml:"csv"`
+	Text          TextOptions `yaml:"text"`
+	JSON          JSONOptions `yaml:"json"`
+	XLSX          XLSXOptions `yaml:"xlsx"`
+	Map           Mapping     `yaml:"map"`
 	// License is the source's licence as its publisher states it ("CC BY
 	// 4.0", "Apache-2.0"); URL is where it was published. Neither changes
 	// how the source is read: reports/stats.html shows them per source, so
@@ -234,6 +276,14 @@ func (s *Source) Validate() error {
 		return fmt.Errorf("sources[%s].format: unknown format %q", s.Name, s.Format)
 	}
 	return nil
+}
+
+// QuarantineLimit is the source's max_quarantine, or the default.
+func (s *Source) QuarantineLimit() Share {
+	if s.MaxQuarantine == nil {
+		return DefaultMaxQuarantine
+	}
+	return *s.MaxQuarantine
 }
 
 // IsEval reports whether the source is a held-out evaluation set.

@@ -81,6 +81,8 @@ type builder struct {
 
 // Build reads clean/ and writes every stage file, the eval sets, the
 // lineage files, stages/kg_stats.json and, last, stages/manifest.json.
+// An eval source that put no row into an eval set is an error, returned
+// with the manifest once everything is written.
 // Every file is written atomically; manifest.json is removed first, so a
 // killed run leaves no manifest and a re-run redoes the work.
 func Build(opts Options) (_ *Manifest, err error) {
@@ -137,7 +139,14 @@ func Build(opts Options) (_ *Manifest, err error) {
 	if err := b.close(); err != nil {
 		return nil, err
 	}
-	return b.finish(old)
+	m, err := b.finish(old)
+	if err != nil {
+		return nil, err
+	}
+	if cerr := checkEval(m, opts.EvalSources); cerr != nil {
+		return m, cerr // every file is written and closed: nothing to abort
+	}
+	return m, nil
 }
 
 func cmpOr(s, def string) string {

@@ -50,7 +50,7 @@ An independent leakage check runs last unless --no-check.`,
 				Seed: s, EvalSources: cfg.EvalSources(), Sources: kinds, ConfigHash: cfg.Hash, Version: version,
 				Check: !noCheck, Log: a.log, Bars: a.bars(),
 			})
-			if err != nil {
+			if m == nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -81,7 +81,7 @@ An independent leakage check runs last unless --no-check.`,
 			if m.Totals.In != m.Totals.Used+sum(m.Totals.Unused) {
 				fmt.Fprintln(os.Stderr, "warning: manifest counts do not add up")
 			}
-			return nil
+			return err // an eval set left empty: the manifest is written
 		},
 	}
 	c.Flags().BoolVar(&noCheck, "no-check", false, "skip the independent leakage check (it re-reads every stage file)")

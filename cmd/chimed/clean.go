@@ -45,7 +45,7 @@ reports/clean.json. chimed.yaml's clean: section chooses the steps.`,
 			rep, err := clean.Run(cmd.Context(), clean.Options{
 				Workspace: a.dir(), Sources: sources, Config: cc, Log: a.log, Bars: a.bars(),
 			})
-			if err != nil {
+			if rep == nil {
 				return err
 			}
 			a.log.Info("clean done", "in", rep.Totals.In, "kept", rep.Totals.Kept, "report", a.dir().Report("clean.json"))
@@ -53,7 +53,7 @@ reports/clean.json. chimed.yaml's clean: section chooses the steps.`,
 				b, _ := json.Marshal(rep.Totals)
 				fmt.Fprintln(os.Stderr, string(b))
 			}
-			return nil
+			return err // an eval set left empty: the report is written
 		},
 	}
 	cmd.Flags().BoolVar(&noNear, "no-near-dedup", false, "skip MinHash near-dedup (overrides clean.near_dedup.enabled)")

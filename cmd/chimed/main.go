@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chimed/chimed/config"
+	"github.com/chimed/chimed/internal/escape"
 	"github.com/chimed/chimed/internal/progress"
 	"github.com/chimed/chimed/internal/workspace"
 )
@@ -154,7 +155,9 @@ func watchHeapPeak(log *slog.Logger, path string) func() {
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "chimed:", err)
+		// Errors quote raw data (a file name, a decoder's view of a
+		// byte): control characters are printed escaped.
+		fmt.Fprintln(os.Stderr, "chimed:", escape.ControlsKeepLines(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ type step struct {
 func newRunCmd(a *app) *cobra.Command {
 	var force bool
 	var skipTrain bool
+	var keepGoing bool
 	c := &cobra.Command{
 		Use:   "run",
 		Short: "every step in order (ingest → clean → build-stages → stats → export → train → eval), skipping steps whose outputs are up to date",
@@ -42,8 +44,12 @@ func newRunCmd(a *app) *cobra.Command {
 				raw = append(raw, files...)
 			}
 			conf := d.Config()
+			var ingestFlags []string
+			if keepGoing {
+				ingestFlags = []string{"--keep-going"}
+			}
 			steps := []step{
-				{"ingest", func() *cobra.Command { return newIngestCmd(a) }, nil,
+				{"ingest", func() *cobra.Command { return newIngestCmd(a) }, ingestFlags,
 					append([]string{conf}, raw...), []string{d.Path("normalized"), d.Quarantine(), d.Report("ingest.json")}},
 				{"clean", func() *cobra.Command { return newCleanCmd(a) }, nil,
 					[]string{conf, d.Path("normalized")}, []string{d.Path("clean"), d.Removed(), d.Report("clean.json")}},
@@ -71,6 +77,9 @@ func newRunCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				// The flags are inputs too: outputs ingest made with
+				// --keep-going are not up to date for a run without it.
+				in += strings.Join(append([]string{""}, s.flags...), " ")
 				out, err := runstate.Fingerprint(string(d), s.outputs...)
 				if err != nil {
 					return err
@@ -103,5 +112,6 @@ func newRunCmd(a *app) *cobra.Command {
 	}
 	c.Flags().BoolVar(&force, "force", false, "run every step even if its outputs are up to date")
 	c.Flags().BoolVar(&skipTrain, "no-train", false, "stop after the data steps (no train, no eval)")
+	c.Flags().BoolVar(&keepGoing, "keep-going", false, "ingest --keep-going: sources over their max_quarantine are a warning")
 	return c
 }
