@@ -48,14 +48,19 @@ type mapper struct {
 	fields    map[string]*expr
 	turns     *turnsMapper
 	options   *optionsMapper
+	answerIs  string // how an exam answer names its options; "" sniffs
 	relations []relationMapper
 	meta      []*expr
 	metaNames []string
-	// usedRecord and usedElem are the top-level keys some expression reads;
-	// the rest go to meta.
-	usedRecord map[string]bool
-	usedElem   map[string]bool
-	fanOut     bool // more than one row per record is possible
+	// readRecord and readElem are what the expressions read of the record
+	// and of an Each element; the rest, at any depth, goes to meta.
+	readRecord, readElem readTree
+	fanOut               bool // more than one row per record is possible
+	// maxMeta caps a row's meta JSON; capped counts the rows of the
+	// records mapped so far whose meta it cut (a mapper serves one source
+	// on one goroutine).
+	maxMeta int
+	capped  int64
 }
 
 type turnsMapper struct {
@@ -92,13 +97,15 @@ func compileMapping(s *Source) (*mapper, error) {
 	at := func(key string, err error) error {
 		return fmt.Errorf("sources[%s].map.%s: %w", s.Name, key, err)
 	}
-	mp := &mapper{source: s.Name, kind: s.Kind, fields: map[string]*expr{},
-		usedRecord: map[string]bool{}, usedElem: map[string]bool{}}
+	mp := &mapper{source: s.Name, kind: s.Kind, fields: map[string]*expr{}, maxMeta: int(s.MaxMetaBytes)}
+	if mp.maxMeta <= 0 {
+		mp.maxMeta = DefaultMaxMetaBytes
+	}
 	use := func(pt path) {
 		if pt.root || mp.each == nil {
-			mp.usedRecord[pt.topKey()] = true
+			mp.readRecord.mark(pt.steps)
 		} else {
-			mp.usedElem[pt.topKey()] = true
+			mp.readElem.mark(pt.steps)
 		}
 	}
 	compile := func(key, src string) (*expr, error) {
@@ -119,7 +126,7 @@ func compileMapping(s *Source) (*mapper, error) {
 		pt := e.alts[0].terms[0].path
 		pt.root = true
 		mp.each = &pt
-		mp.usedRecord[pt.topKey()] = true
+		mp.readRecord.mark(pt.steps)
 		mp.fanOut = true
 	}
 	allowed := columnsOf[s.Kind]
@@ -176,6 +183,15 @@ func compileMapping(s *Source) (*mapper, error) {
 			return nil, at("options", errors.New("give path or columns"))
 		}
 		mp.options = om
+	}
+	if m.AnswerIs != "" {
+		if s.Kind != schemas.KindExam {
+			return nil, at("answer_is", fmt.Errorf("%s records have no options to answer", s.Kind))
+		}
+		if !slices.Contains(answerModes, m.AnswerIs) {
+			return nil, at("answer_is", fmt.Errorf("%q is not one of %s", m.AnswerIs, strings.Join(answerModes, ", ")))
+		}
+		mp.answerIs = m.AnswerIs
 	}
 	if len(m.Relations) > 0 {
 		if s.Kind != schemas.KindKG {
@@ -343,6 +359,18 @@ func compileTurns(t *TurnsMapping, compile func(key, src string) (*expr, error),
 func (mp *mapper) mapRecord(raw *Raw, out []schemas.Record) ([]schemas.Record, error) {
 	record := any(raw.Fields)
 	start := len(out)
+	capped := mp.capped
+	out, err := mp.mapRows(raw, record, out)
+	if err != nil {
+		mp.capped = capped // a quarantined record writes no row
+		return out[:start], err
+	}
+	return out, nil
+}
+
+// mapRows is mapRecord without the bookkeeping of a failed record.
+func (mp *mapper) mapRows(raw *Raw, record any, out []schemas.Record) ([]schemas.Record, error) {
+	start := len(out)
 	var err error
 	if mp.each == nil {
 		out, err = mp.mapOne(raw, scope{record: record, elem: record}, -1, out)
@@ -404,16 +432,18 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 	} else {
 		// The 1GB demo's encyclopedia, mapped from text, carried every line
 		// again in meta as head: half of its normalized bytes.
-		views := slices.ContainsFunc(raw.Views, func(v string) bool { return mp.usedRecord[v] })
-		for k, v := range raw.Fields {
-			if !mp.usedRecord[k] && !(views && slices.Contains(raw.Views, k)) {
-				meta[k] = v
+		views := slices.ContainsFunc(raw.Views, mp.readRecord.reads)
+		if rest, ok := mp.readRecord.unread(map[string]any(raw.Fields)); ok {
+			for k, v := range rest.(map[string]any) {
+				if !(views && slices.Contains(raw.Views, k)) {
+					meta[k] = v
+				}
 			}
 		}
 		if mp.each != nil {
 			if el, ok := sc.elem.(map[string]any); ok {
-				for k, v := range el {
-					if !mp.usedElem[k] {
+				if rest, ok := mp.readElem.unread(el); ok {
+					for k, v := range rest.(map[string]any) {
 						meta[k] = v
 					}
 				}
@@ -429,6 +459,15 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 		meta["_each"] = each // the element's index in the Each list
 	}
 	return meta, nil
+}
+
+// rowMeta renders the meta of one row, counting it when the cap cut it.
+func (mp *mapper) rowMeta(meta map[string]any) string {
+	js, capped := mp.metaJSON(meta)
+	if capped {
+		mp.capped++
+	}
+	return js
 }
 
 // field evaluates the expression mapped to a column ("" when unmapped).
@@ -498,7 +537,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err := mp.required([]string{"text"}, v[1:]); err != nil {
 			return out, err
 		}
-		return append(out, &schemas.Text{Source: mp.source, Title: v[0], Text: v[1], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.Text{Source: mp.source, Title: v[0], Text: v[1], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindQA:
 		v, err := mp.fieldsOf(sc, "question", "answer", "category")
@@ -524,7 +563,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
 			return out, err
 		}
-		return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindPreference:
 		v, err := mp.fieldsOf(sc, "prompt", "chosen", "rejected")
@@ -547,7 +586,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err := mp.required([]string{"prompt", "chosen", "rejected"}, v); err != nil {
 			return out, err
 		}
-		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindDialogue:
 		turns, err := mp.turns.build(sc, meta)
@@ -557,7 +596,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if len(turns) == 0 {
 			return out, errors.New("the dialogue has no turns")
 		}
-		return append(out, &schemas.Dialogue{Source: mp.source, Turns: turns, Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.Dialogue{Source: mp.source, Turns: turns, Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindExam:
 		v, err := mp.fieldsOf(sc, "question", "answer", "explanation")
@@ -574,11 +613,11 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if len(opts) < 2 {
 			return out, fmt.Errorf("options: %d found, an exam question needs at least 2", len(opts))
 		}
-		answer, err := normalizeAnswer(v[1], opts)
+		answer, err := resolveAnswer(v[1], opts, mp.answerIs)
 		if err != nil {
 			return out, err
 		}
-		return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: opts, Answer: answer, Explanation: v[2], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: plainOptions(opts), Answer: answer, Explanation: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindKG:
 		return mp.triples(sc, meta, out)
@@ -594,8 +633,11 @@ func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) (
 	if err != nil {
 		return out, err
 	}
-	metaJSON := schemas.MetaJSON(meta)
+	metaJSON, capped := mp.metaJSON(meta)
 	if len(mp.relations) == 0 {
+		if capped {
+			mp.capped++
+		}
 		if err := mp.required([]string{"head", "relation", "tail"}, v[:3]); err != nil {
 			return out, err
 		}
@@ -655,6 +697,9 @@ func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) (
 			out = append(out, &schemas.Triple{Source: mp.source, Head: h, Relation: r.relation, Tail: tail,
 				HeadType: headType, TailType: r.tailType, Meta: metaJSON})
 		}
+	}
+	if capped {
+		mp.capped += int64(len(out) - start)
 	}
 	return out, nil
 }
@@ -804,130 +849,6 @@ func roleList(turns []schemas.Turn) string {
 		rs[i] = t.Role
 	}
 	return strings.Join(rs, ", ")
-}
-
-// optionLabel matches a labelled option: "A 原发病", "B. 出血部位", "C、…", "D：…".
-var optionLabel = regexp.MustCompile(`^\s*([A-Za-z])(?:\s*[.．、:：)）]\s*|\s+|$)`)
-
-// build makes an exam question's options.
-func (om *optionsMapper) build(sc scope) ([]schemas.Option, error) {
-	if om.columns != nil {
-		var opts []schemas.Option
-		for i, c := range om.columns {
-			v, _ := c.lookup(sc)
-			s, err := textOf(v)
-			if err != nil {
-				return nil, fmt.Errorf("options: %s %w", c, err)
-			}
-			if strings.TrimSpace(s) == "" {
-				continue // fewer options than columns
-			}
-			opts = append(opts, schemas.Option{Label: string(rune('A' + i)), Text: strings.TrimSpace(s)})
-		}
-		return opts, nil
-	}
-	v, ok := om.path.lookup(sc)
-	if !ok || v == nil {
-		return nil, fmt.Errorf("options: %s is missing", om.path)
-	}
-	switch x := v.(type) {
-	case string:
-		return parseOptionCell(x, om.separator)
-	case []any:
-		items := make([]string, 0, len(x))
-		for i, e := range x {
-			s, err := textOf(e)
-			if err != nil {
-				return nil, fmt.Errorf("options: %s[%d] %w", om.path, i, err)
-			}
-			items = append(items, s)
-		}
-		labelled := true
-		for _, s := range items {
-			if !optionLabel.MatchString(s) {
-				labelled = false
-			}
-		}
-		if labelled {
-			return parseOptionCell(strings.Join(items, "\n"), "\n")
-		}
-		opts := make([]schemas.Option, 0, len(items))
-		for i, s := range items {
-			opts = append(opts, schemas.Option{Label: string(rune('A' + i)), Text: strings.TrimSpace(s)})
-		}
-		return opts, nil
-	case map[string]any:
-		var opts []schemas.Option
-		for _, k := range sortedKeys(x) {
-			s, err := textOf(x[k])
-			if err != nil {
-				return nil, fmt.Errorf("options: %s.%s %w", om.path, k, err)
-			}
-			if strings.TrimSpace(s) != "" {
-				opts = append(opts, schemas.Option{Label: strings.ToUpper(strings.TrimSpace(k)), Text: strings.TrimSpace(s)})
-			}
-		}
-		return opts, nil
-	}
-	return nil, fmt.Errorf("options: %s is not text, a list or an object", om.path)
-}
-
-// parseOptionCell splits one cell of labelled options ("A 原发病\nB 出血部位").
-// A piece without a label continues the option before it.
-func parseOptionCell(cell, sep string) ([]schemas.Option, error) {
-	var opts []schemas.Option
-	seen := map[string]bool{}
-	for _, piece := range strings.Split(cell, sep) {
-		if strings.TrimSpace(piece) == "" {
-			continue
-		}
-		m := optionLabel.FindStringSubmatchIndex(piece)
-		if m == nil {
-			if len(opts) == 0 {
-				return nil, fmt.Errorf("options: %q does not start with a label such as \"A \"", Truncate(piece, 60))
-			}
-			opts[len(opts)-1].Text += "\n" + strings.TrimSpace(piece)
-			continue
-		}
-		label := strings.ToUpper(piece[m[2]:m[3]])
-		if seen[label] {
-			return nil, fmt.Errorf("options: label %s appears twice", label)
-		}
-		seen[label] = true
-		opts = append(opts, schemas.Option{Label: label, Text: strings.TrimSpace(piece[m[1]:])})
-	}
-	return opts, nil
-}
-
-// normalizeAnswer turns "C", "a, b", "A、B、D" into "C", "AB", "ABD" and
-// checks every label is one of the options.
-func normalizeAnswer(ans string, opts []schemas.Option) (string, error) {
-	labels := map[string]bool{}
-	for _, o := range opts {
-		labels[o.Label] = true
-	}
-	var b strings.Builder
-	for _, r := range strings.ToUpper(ans) {
-		switch {
-		case unicode.IsSpace(r) || strings.ContainsRune(",，、;；", r):
-			continue
-		case !labels[string(r)]:
-			return "", fmt.Errorf("answer %q: %q is not an option label (options: %s)", ans, string(r), optionLabels(opts))
-		}
-		b.WriteRune(r)
-	}
-	if b.Len() == 0 {
-		return "", fmt.Errorf("answer %q names no option", ans)
-	}
-	return b.String(), nil
-}
-
-func optionLabels(opts []schemas.Option) string {
-	var b strings.Builder
-	for _, o := range opts {
-		b.WriteString(o.Label)
-	}
-	return b.String()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -426,7 +426,7 @@ func FuzzParseOptionCell(f *testing.F) {
 			seen[o.Label] = true
 		}
 		if len(opts) > 0 {
-			_, _ = normalizeAnswer(opts[0].Label, opts)
+			_, _ = resolveAnswer(opts[0].Label, opts, "")
 		}
 	})
 }

@@ -63,12 +63,18 @@ type Source struct {
 	Encoding string       `yaml:"encoding"` // auto (default) | utf-8 | gbk | gb18030 | utf-16 | utf-16le | utf-16be
 	// MaxRecordBytes caps one raw record (a line, a CSV row, a JSON element);
 	// a longer one is quarantined, never truncated. Default 16 MiB.
-	MaxRecordBytes ByteSize    `yaml:"max_record_bytes"`
-	CSV            CSVOptions  `yaml:"csv"`
-	Text           TextOptions `yaml:"text"`
-	JSON           JSONOptions `yaml:"json"`
-	XLSX           XLSXOptions `yaml:"xlsx"`
-	Map            Mapping     `yaml:"map"`
+	MaxRecordBytes ByteSize `yaml:"max_record_bytes"`
+	// MaxMetaBytes caps one row's meta JSON (default 64 KiB). A row whose
+	// unread raw fields make it longer keeps its provenance and mapping
+	// notes, drops the largest leftover fields whole until it fits, lists
+	// their names under "_meta_dropped" and is counted in the report's
+	// meta_capped; its raw record is still at _file/_row.
+	MaxMetaBytes ByteSize    `yaml:"max_meta_bytes"`
+	CSV          CSVOptions  `yaml:"csv"`
+	Text         TextOptions `yaml:"text"`
+	JSON         JSONOptions `yaml:"json"`
+	XLSX         XLSXOptions `yaml:"xlsx"`
+	Map          Mapping     `yaml:"map"`
 }
 
 // CSVOptions tune the CSV and TSV reader.
@@ -143,6 +149,15 @@ type Mapping struct {
 	Turns *TurnsMapping `yaml:"turns"`
 	// Options builds an exam question's options.
 	Options *OptionsMapping `yaml:"options"`
+	// AnswerIs says how an exam record's answer names its options: label
+	// ("C", multi-answer "ABD" or "A, B"), key (the option's column or
+	// object key: MedMCQA-style "opb"), text (the option's own text), index0
+	// or index1 (its position among the option columns or list from 0 or 1:
+	// MedMCQA's cop is index0). Unset, it is sniffed per record where that
+	// is unambiguous: letters, then keys, then one option's text ("B.
+	// 出血量" too); a bare number fails the record, since only index0 or
+	// index1 can say which option it is.
+	AnswerIs string `yaml:"answer_is"`
 	// Relations fans one record out into triples: one per value of each
 	// named field, with Fields["head"] as the head.
 	Relations []RelationMapping `yaml:"relations"`
