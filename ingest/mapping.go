@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -61,19 +60,6 @@ type mapper struct {
 	// on one goroutine).
 	maxMeta int
 	capped  int64
-}
-
-type turnsMapper struct {
-	path          path
-	role, content *path
-	roles         map[string]string
-	prefixes      []string // roles keys, longest first, for "病人：…" strings
-	fixed         []fixedTurn
-}
-
-type fixedTurn struct {
-	role    string
-	content *expr
 }
 
 type optionsMapper struct {
@@ -290,68 +276,6 @@ func singlePath(src string) (path, error) {
 		return path{}, fmt.Errorf("%q is not a path", src)
 	}
 	return e.alts[0].terms[0].path, nil
-}
-
-func compileTurns(t *TurnsMapping, compile func(key, src string) (*expr, error), use func(path)) (*turnsMapper, error) {
-	tm := &turnsMapper{roles: map[string]string{}}
-	for name, role := range t.Roles {
-		switch role {
-		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem, roleSkip:
-		default:
-			return nil, fmt.Errorf("roles.%s: %q is not user, assistant, system or skip", name, role)
-		}
-		tm.roles[name] = role
-		tm.prefixes = append(tm.prefixes, name)
-	}
-	// Longest prefix first, then by name, so "病人家属" wins over "病人".
-	sort.Slice(tm.prefixes, func(i, j int) bool {
-		a, b := tm.prefixes[i], tm.prefixes[j]
-		if len(a) != len(b) {
-			return len(a) > len(b)
-		}
-		return a < b
-	})
-	switch {
-	case t.Path != "" && len(t.Fixed) > 0:
-		return nil, errors.New("give path or fixed, not both")
-	case t.Path != "":
-		pt, err := singlePath(t.Path)
-		if err != nil {
-			return nil, fmt.Errorf("path: %w", err)
-		}
-		use(pt)
-		tm.path = pt
-		if t.Role != "" || t.Content != "" {
-			if t.Role == "" || t.Content == "" {
-				return nil, errors.New("give both role and content for turn objects")
-			}
-			r, err := singlePath(t.Role)
-			if err != nil {
-				return nil, fmt.Errorf("role: %w", err)
-			}
-			c, err := singlePath(t.Content)
-			if err != nil {
-				return nil, fmt.Errorf("content: %w", err)
-			}
-			tm.role, tm.content = &r, &c
-		}
-	case len(t.Fixed) > 0:
-		for i, f := range t.Fixed {
-			switch f.Role {
-			case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
-			default:
-				return nil, fmt.Errorf("fixed[%d].role: %q is not user, assistant or system", i, f.Role)
-			}
-			e, err := compile(fmt.Sprintf("turns.fixed[%d].content", i), f.Content)
-			if err != nil {
-				return nil, err
-			}
-			tm.fixed = append(tm.fixed, fixedTurn{role: f.Role, content: e})
-		}
-	default:
-		return nil, errors.New("give path or fixed")
-	}
-	return tm, nil
 }
 
 // mapRecord turns one raw record into canonical rows, appended to out. An
@@ -702,111 +626,6 @@ func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) (
 		mp.capped += int64(len(out) - start)
 	}
 	return out, nil
-}
-
-// roleSkip, as a value of turns.roles, marks a speaker whose lines are not
-// turns (MedDialog's "预约医生：" header); they are kept in the row's meta
-// under "skipped_turns" instead.
-const roleSkip = "skip"
-
-// build makes the turns of one record; skipped lines go to meta.
-func (tm *turnsMapper) build(sc scope, meta map[string]any) ([]schemas.Turn, error) {
-	var turns []schemas.Turn
-	if tm.fixed != nil {
-		for i, f := range tm.fixed {
-			s, err := f.content.eval(sc)
-			if err != nil {
-				return nil, fmt.Errorf("turns.fixed[%d]: %w", i, err)
-			}
-			if strings.TrimSpace(s) == "" {
-				return nil, fmt.Errorf("turns.fixed[%d] (%s): %s is empty or missing", i, f.role, f.content.src)
-			}
-			turns = append(turns, schemas.Turn{Role: f.role, Content: s})
-		}
-		return turns, nil
-	}
-	v, ok := tm.path.lookup(sc)
-	if !ok || v == nil {
-		return nil, fmt.Errorf("turns: %s is missing", tm.path)
-	}
-	list, isList := v.([]any)
-	if !isList {
-		return nil, fmt.Errorf("turns: %s is not a list", tm.path)
-	}
-	for i, el := range list {
-		var role, content string
-		switch x := el.(type) {
-		case map[string]any:
-			if tm.role == nil {
-				return nil, fmt.Errorf("turns: %s[%d] is an object; map turns.role and turns.content", tm.path, i)
-			}
-			rv, _ := tm.role.lookup(scope{record: sc.record, elem: x})
-			name, err := textOf(rv)
-			if err != nil {
-				return nil, fmt.Errorf("turns: %s[%d] role %w", tm.path, i, err)
-			}
-			if role, err = tm.roleOf(name); err != nil {
-				return nil, fmt.Errorf("turns: %s[%d]: %w", tm.path, i, err)
-			}
-			cv, _ := tm.content.lookup(scope{record: sc.record, elem: x})
-			if content, err = textOf(cv); err != nil {
-				return nil, fmt.Errorf("turns: %s[%d] content %w", tm.path, i, err)
-			}
-		case string:
-			var err error
-			role, content, err = tm.splitPrefix(x)
-			if err != nil {
-				return nil, fmt.Errorf("turns: %s[%d]: %w", tm.path, i, err)
-			}
-		default:
-			return nil, fmt.Errorf("turns: %s[%d] is neither a turn object nor a string", tm.path, i)
-		}
-		if role == roleSkip {
-			skipped, _ := meta["skipped_turns"].([]any)
-			meta["skipped_turns"] = append(skipped, el)
-			continue
-		}
-		if strings.TrimSpace(content) == "" {
-			continue // an empty utterance is not a turn
-		}
-		turns = append(turns, schemas.Turn{Role: role, Content: content})
-	}
-	return turns, nil
-}
-
-// roleOf maps a speaker name to a role; with no roles map only the
-// canonical names are accepted.
-func (tm *turnsMapper) roleOf(name string) (string, error) {
-	if len(tm.roles) == 0 {
-		switch name {
-		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
-			return name, nil
-		}
-		return "", fmt.Errorf("role %q is not user, assistant or system (map it with turns.roles)", name)
-	}
-	if r, ok := tm.roles[name]; ok {
-		return r, nil
-	}
-	return "", fmt.Errorf("role %q is not in turns.roles (%s)", name, strings.Join(sortedKeys(tm.roles), ", "))
-}
-
-// splitPrefix reads a "病人：…" string: a roles key followed by a colon
-// (full- or half-width) starts the turn.
-func (tm *turnsMapper) splitPrefix(s string) (role, content string, err error) {
-	t := strings.TrimLeftFunc(s, unicode.IsSpace)
-	for _, p := range tm.prefixes {
-		rest, ok := strings.CutPrefix(t, p)
-		if !ok {
-			continue
-		}
-		if after, ok := strings.CutPrefix(rest, "："); ok {
-			return tm.roles[p], strings.TrimSpace(after), nil
-		}
-		if after, ok := strings.CutPrefix(rest, ":"); ok {
-			return tm.roles[p], strings.TrimSpace(after), nil
-		}
-	}
-	return "", "", fmt.Errorf("%q starts with no speaker of turns.roles (%s) and a colon", Truncate(s, 60), strings.Join(tm.prefixes, ", "))
 }
 
 // qaFromTurns reads a one-exchange conversation as a question and answer:

@@ -169,20 +169,51 @@ type Mapping struct {
 	Join *JoinMapping `yaml:"join"`
 }
 
-// TurnsMapping describes where a conversation's turns are.
+// TurnsMapping describes where a conversation's turns are: a system turn
+// (System), then the turns under Path, then the Fixed ones, so that an
+// alpaca-with-history record is {system: system, path: history, fixed:
+// [{role: user, content: "instruction + '\n' + input"}, {role: assistant,
+// content: output}]}.
 type TurnsMapping struct {
-	// Path is a list of turn objects ({"from","value"}, {"role","content"})
-	// or of strings with a speaker prefix ("病人：…").
+	// Path leads to the turns, which may be
+	//   - a list of turn objects ({"from","value"}, {"role","content"}),
+	//     read with Role and Content;
+	//   - a list of [user, assistant] pairs (alpaca "history");
+	//   - a list of strings, each starting with a speaker marker ("病人：…"),
+	//     or, with Alternate, plain strings whose roles alternate;
+	//   - one string of turns with inline speaker markers ("患者：… 医生：…",
+	//     "<user>: … <bot>: …").
+	// Strings are split at every speaker marker: a name of Roles (or of
+	// the default set 患者 病人 用户 user human → user, 医生 大夫 bot
+	// assistant gpt → assistant) followed by a full- or half-width colon,
+	// or in <>, [] or 【】 brackets with or without one. An unbracketed
+	// name is a marker only at the start, after white space or after
+	// sentence punctuation, so "我问了医生：" is none. The markers are
+	// removed and consecutive stretches of one speaker merged. Beside
+	// Fixed, a missing Path means no earlier turns.
 	Path    string `yaml:"path"`
 	Role    string `yaml:"role"`    // field of a turn object naming the speaker
 	Content string `yaml:"content"` // field of a turn object holding the text
-	// Roles maps a speaker name or prefix to user, assistant or system
+	// Roles maps a speaker name or marker to user, assistant or system
 	// ({"human": user, "gpt": assistant, "病人": user, "医生": assistant}),
 	// or to skip for lines that are no turn (kept in meta "skipped_turns").
-	// Without Roles, turn objects must name user, assistant or system; a
-	// speaker missing from Roles fails the record.
+	// Without Roles, turn objects must name user, assistant or system and
+	// strings are split on the default markers; a speaker missing from
+	// Roles fails the record.
 	Roles map[string]string `yaml:"roles"`
-	// Fixed builds turns from record fields instead of a list:
+	// Alternate is the role of the first of a list of plain strings
+	// (user or assistant); the roles then alternate. Markers are not
+	// looked for.
+	Alternate string `yaml:"alternate"`
+	// Preamble is the role of text before a string's first marker: user,
+	// assistant, system or skip (to meta "skipped_turns"). Unset, it is
+	// user when the first marker is the assistant's (the patient's words
+	// came unmarked) and skip otherwise (a heading), and a string with no
+	// marker at all fails the record.
+	Preamble string `yaml:"preamble"`
+	// System is an expression giving a system turn put first, when not empty.
+	System string `yaml:"system"`
+	// Fixed builds turns from record fields, after Path's:
 	// [{role: user, content: "title + '，' + ask"}, {role: assistant, content: answer}].
 	Fixed []FixedTurn `yaml:"fixed"`
 }
