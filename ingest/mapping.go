@@ -48,6 +48,7 @@ type mapper struct {
 	turns     *turnsMapper
 	options   *optionsMapper
 	answerIs  string // how an exam answer names its options; "" sniffs
+	steps     map[string][]textStep
 	relations []relationMapper
 	meta      []*expr
 	metaNames []string
@@ -77,8 +78,22 @@ type relationMapper struct {
 }
 
 // compileMapping checks a source's mapping against its kind and compiles
-// every expression; errors name the source and the key.
+// every expression; errors name the source and the key. A mapping that
+// could never fill its kind's required columns fails here too.
 func compileMapping(s *Source) (*mapper, error) {
+	mp, err := compileKeys(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := mp.checkComplete(); err != nil {
+		return nil, fmt.Errorf("sources[%s].map.fields: %w", s.Name, err)
+	}
+	return mp, nil
+}
+
+// compileKeys compiles every key of a mapping, leaving aside whether it
+// fills the kind's required columns.
+func compileKeys(s *Source) (*mapper, error) {
 	m := s.Map
 	at := func(key string, err error) error {
 		return fmt.Errorf("sources[%s].map.%s: %w", s.Name, key, err)
@@ -170,6 +185,11 @@ func compileMapping(s *Source) (*mapper, error) {
 		}
 		mp.options = om
 	}
+	steps, err := compileSteps(m.Steps, s.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("sources[%s].map.%w", s.Name, err) // err names its key
+	}
+	mp.steps = steps
 	if m.AnswerIs != "" {
 		if s.Kind != schemas.KindExam {
 			return nil, at("answer_is", fmt.Errorf("%s records have no options to answer", s.Kind))
@@ -218,9 +238,6 @@ func compileMapping(s *Source) (*mapper, error) {
 		}
 		mp.meta = append(mp.meta, e)
 		mp.metaNames = append(mp.metaNames, name)
-	}
-	if err := mp.checkComplete(); err != nil {
-		return nil, at("fields", err)
 	}
 	return mp, nil
 }
@@ -404,7 +421,16 @@ func (mp *mapper) field(col string, sc scope) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", col, err)
 	}
-	return s, nil
+	return rewrite(s, mp.steps[col]), nil
+}
+
+// turnsOf builds a record's turns and runs the turns steps over them.
+func (mp *mapper) turnsOf(sc scope, meta map[string]any) ([]schemas.Turn, error) {
+	turns, err := mp.turns.build(sc, meta)
+	if err != nil {
+		return nil, err
+	}
+	return rewriteTurns(turns, mp.steps[stepsTurns]), nil
 }
 
 // fieldsOf evaluates several columns at once.
@@ -469,7 +495,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 			return out, err
 		}
 		if mp.turns != nil {
-			turns, err := mp.turns.build(sc, meta)
+			turns, err := mp.turnsOf(sc, meta)
 			if err != nil {
 				return out, err
 			}
@@ -495,7 +521,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 			return out, err
 		}
 		if mp.turns != nil {
-			turns, err := mp.turns.build(sc, meta)
+			turns, err := mp.turnsOf(sc, meta)
 			if err != nil {
 				return out, err
 			}
@@ -513,7 +539,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindDialogue:
-		turns, err := mp.turns.build(sc, meta)
+		turns, err := mp.turnsOf(sc, meta)
 		if err != nil {
 			return out, err
 		}
@@ -532,6 +558,9 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		}
 		opts, err := mp.options.build(sc)
 		if err != nil {
+			return out, err
+		}
+		if err := rewriteOptions(opts, mp.steps[stepsOptions]); err != nil {
 			return out, err
 		}
 		if len(opts) < 2 {

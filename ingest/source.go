@@ -164,6 +164,14 @@ type Mapping struct {
 	// Meta lists raw fields to keep in the meta column; empty keeps every
 	// top-level field that no other mapping used.
 	Meta []string `yaml:"meta"`
+	// Steps rewrite mapped values before they are checked and written, by
+	// canonical column ("question", "text", …), "turns" (every turn's
+	// content) or "options" (every option's text): each a list of Step,
+	// run in order, e.g. {question: [{strip: '^<s>问：\s*'}], text:
+	// [{strip: '</?(篇名|目录)>'}, {unwrap: true}]}. A rewritten value is
+	// trimmed; a turn left empty is no turn, an option left empty fails
+	// the record.
+	Steps map[string][]Step `yaml:"steps"`
 	// Join pairs the records of two kinds of file of this source by a key
 	// (cMedQA2 questions and answers); see JoinMapping.
 	Join *JoinMapping `yaml:"join"`
@@ -272,6 +280,16 @@ func (s *Source) Validate() error {
 	case "", FormatAuto, FormatJSONL, FormatJSON, FormatCSV, FormatTSV, FormatText, FormatXLSX, FormatParquet:
 	default:
 		return fmt.Errorf("sources[%s].format: unknown format %q", s.Name, s.Format)
+	}
+	// The mapping's keys (expressions, regular expressions, roles,
+	// answer_is) are checked here so chimed.yaml fails as it is read,
+	// naming the key; whether the mapping is complete is ingest's check.
+	src, err := ApplyPreset(*s)
+	if err != nil {
+		return err
+	}
+	if _, err := compileKeys(&src); err != nil {
+		return err
 	}
 	return nil
 }
