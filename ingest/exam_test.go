@@ -130,3 +130,33 @@ func TestNaturalCompare(t *testing.T) {
 		}
 	}
 }
+
+// FuzzResolveAnswer: whatever the answer and options, a resolved answer
+// names only options there are, in every mode.
+func FuzzResolveAnswer(f *testing.F) {
+	for _, s := range []string{"A", "ABD", "opb", "2", "2.0", "nan", "C. 丙", "甲；丁", "A. 甲 B. 乙", "(A)甲(B)乙"} {
+		f.Add(s, "A. 甲 B. 乙 C. 丙 D. 丁", uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, ans, cell string, knob uint8) {
+		opts, err := parseOptionCell(cell, "\n")
+		if err != nil {
+			return
+		}
+		mode := ""
+		if int(knob)%(len(answerModes)+1) > 0 {
+			mode = answerModes[int(knob)%(len(answerModes)+1)-1]
+		}
+		got, err := resolveAnswer(ans, opts, mode)
+		if err != nil {
+			return
+		}
+		if got == "" {
+			t.Fatalf("%q in mode %q resolved to nothing", ans, mode)
+		}
+		for _, l := range got {
+			if !strings.Contains(optionLabels(opts), string(l)) {
+				t.Fatalf("%q in mode %q gave %q, options %s", ans, mode, got, optionLabels(opts))
+			}
+		}
+	})
+}

@@ -374,20 +374,10 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 		// The 1GB demo's encyclopedia, mapped from text, carried every line
 		// again in meta as head: half of its normalized bytes.
 		views := slices.ContainsFunc(raw.Views, mp.readRecord.reads)
-		if rest, ok := mp.readRecord.unread(map[string]any(raw.Fields)); ok {
-			for k, v := range rest.(map[string]any) {
-				if !(views && slices.Contains(raw.Views, k)) {
-					meta[k] = v
-				}
-			}
-		}
+		mp.readRecord.unreadInto(meta, raw.Fields, func(k string) bool { return views && slices.Contains(raw.Views, k) })
 		if mp.each != nil {
 			if el, ok := sc.elem.(map[string]any); ok {
-				if rest, ok := mp.readElem.unread(el); ok {
-					for k, v := range rest.(map[string]any) {
-						meta[k] = v
-					}
-				}
+				mp.readElem.unreadInto(meta, el, nil)
 			}
 		}
 	}

@@ -97,6 +97,23 @@ func (t *readTree) unread(v any) (any, bool) {
 	}
 }
 
+// unreadInto puts the unread fields of the object x into meta, but for
+// keys skip says to leave out; it is unread for the top level of a record,
+// without a map of its own.
+func (t *readTree) unreadInto(meta, x map[string]any, skip func(string) bool) {
+	if t.whole {
+		return
+	}
+	for k, v := range x {
+		if skip != nil && skip(k) {
+			continue
+		}
+		if r, ok := t.keys[k].unread(v); ok {
+			meta[k] = r
+		}
+	}
+}
+
 // reservedMeta are the meta keys ingest itself sets: provenance and what a
 // mapping moved there (a system turn, a preference prompt's history,
 // skipped turns). The meta cap never drops them.

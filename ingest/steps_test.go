@@ -108,3 +108,28 @@ func TestStepsValidated(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUnwrapLines: unwrapping only ever removes line breaks and the blanks
+// before them, never a character of text.
+func FuzzUnwrapLines(f *testing.F) {
+	for _, s := range []string{"高血压是一种常见的慢性疾病，患者应当注意\n饮食清淡。", "a\r\n\r\nb", "1. 甲\n2. 乙", "第一章\n　　正文", "\n\n", "乙 \n丙"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := unwrapLines(s)
+		if strings.Count(got, "\n") > strings.Count(s, "\n") {
+			t.Fatalf("more lines out than in: %q → %q", s, got)
+		}
+		squeeze := func(x string) string {
+			return strings.Map(func(r rune) rune {
+				if strings.ContainsRune(" \t\r\n", r) {
+					return -1
+				}
+				return r
+			}, x)
+		}
+		if squeeze(got) != squeeze(s) {
+			t.Fatalf("text changed: %q → %q", s, got)
+		}
+	})
+}

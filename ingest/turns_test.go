@@ -121,3 +121,32 @@ func TestTurnsValidated(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitSpeakers: splitting a string on speaker markers loses no text:
+// the preamble and the segments, markers included, are the whole string.
+func FuzzSplitSpeakers(f *testing.F) {
+	for _, s := range []string{"<user>: 头痛 <bot>: 多久了", "患者：a。医生:b\n医生：c", "前言 【医生】x", "user:user:", "<bot", "患者 ：", ""} {
+		f.Add(s)
+	}
+	tm, err := compileTurns(&TurnsMapping{Path: "t"}, nil, func(path) {})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pre, segs := splitSpeakers(s, tm.markers)
+		var b strings.Builder
+		b.WriteString(pre)
+		for _, sg := range segs {
+			if sg.role != schemas.RoleUser && sg.role != schemas.RoleAssistant {
+				t.Fatalf("role %q", sg.role)
+			}
+			if !strings.HasSuffix(sg.raw, sg.text) {
+				t.Fatalf("segment text %q is not the end of %q", sg.text, sg.raw)
+			}
+			b.WriteString(sg.raw)
+		}
+		if squeeze := strings.Join(strings.Fields(b.String()), ""); squeeze != strings.Join(strings.Fields(s), "") {
+			t.Fatalf("text lost: %q → %q", s, b.String())
+		}
+	})
+}
