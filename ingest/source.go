@@ -132,9 +132,23 @@ type XLSXOptions struct {
 // reason; a mapping that could never fill them fails at load time.
 //
 // Fields no expression reads go to the row's meta (with Meta, only those
-// listed), plus the provenance every row carries: "_file" (workspace-
-// relative), "_row" (0-based ordinal in the file), "_line" (1-based, for
-// line-based formats) and "_each" (the element index under Each). A row's
+// listed) at any depth and nested as they were: reading "info.desc" keeps
+// {"info": {"other": …}} in meta, so nothing of the record is lost. A list
+// read only at some indices goes to meta whole. Source.MaxMetaBytes caps
+// it (64 KiB by default; what it drops is named and counted). Meta also
+// gets the provenance every row carries: "_file" (relative to the
+// workspace), "_row" (0-based ordinal in the file), "_line" (1-based, for
+// line-based formats) and "_each" (the element index under Each).
+//
+// The other keys, for shapes public datasets have: Options and AnswerIs
+// read exam options from a cell with markers ("A. … B. …", "(A)…"), a
+// list, an object ({"A": …} or {"opa": …}) or columns, and answers given
+// as letters, option keys ("opb"), option texts or 0- or 1-based indices
+// (MedMCQA's cop). Turns reads turn objects, [user, assistant] history
+// pairs, alternating strings and strings with inline speaker markers
+// ("患者：… 医生：…", "<user>: … <bot>: …"), plus a system turn and fixed
+// final turns (alpaca with history). Steps strip or replace regular
+// expressions in a mapped value and re-join hard-wrapped lines. A row's
 // id is schemas.StableIDAt(source, _file, _row, sub), sub being the row's
 // index among the rows its record gave when the mapping fans out (Each,
 // Relations), else -1.
@@ -162,7 +176,7 @@ type Mapping struct {
 	// named field, with Fields["head"] as the head.
 	Relations []RelationMapping `yaml:"relations"`
 	// Meta lists raw fields to keep in the meta column; empty keeps every
-	// top-level field that no other mapping used.
+	// field, at any depth, that no other mapping used.
 	Meta []string `yaml:"meta"`
 	// Steps rewrite mapped values before they are checked and written, by
 	// canonical column ("question", "text", …), "turns" (every turn's
@@ -234,14 +248,23 @@ type FixedTurn struct {
 
 // OptionsMapping describes where an exam question's options are.
 type OptionsMapping struct {
-	// Path is one cell holding every option ("A 原发病\nB 出血部位…"), a list
-	// of strings, or an object {"A": …, "B": …}.
+	// Path is one of:
+	//   - one cell holding every option, one a line ("A 原发病\nB 出血部位",
+	//     labels "A", "A.", "A、", "A:", "A)", "(A)") or, when that gives
+	//     fewer than two, marked inline ("A. 原发病 B. 出血部位", "(A)…(B)…",
+	//     where "B." counts only after a space or separator, not in
+	//     "维生素B.");
+	//   - a list of strings, labelled like that or lettered A, B, C… in order;
+	//   - an object: {"A": …, "B": …} (CMB) by its letters, any other keys
+	//     ({"opa": …}, {"option1": …}) lettered in their natural order.
+	// Empty options are left out; their letters are not reused.
 	Path string `yaml:"path"`
 	// Separator splits a single cell into options; default a newline. The
 	// CMExam XLSX uses the two characters backslash and n.
 	Separator string `yaml:"separator"`
 	// Columns names one column per option, labelled A, B, C… in order
-	// (CMMLU: [A, B, C, D]).
+	// (CMMLU: [A, B, C, D]; MedMCQA: [opa, opb, opc, opd]); an answer may
+	// name the column (answer_is: key).
 	Columns []string `yaml:"columns"`
 }
 
