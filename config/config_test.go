@@ -20,6 +20,8 @@ func TestParse(t *testing.T) {
 		{"bad role", strings.Replace(good, "kind: qa", "kind: qa\n    role: test", 1), "sources[a].role"},
 		{"name used twice", good + "  - name: a\n    kind: text\n    paths: [x]\n", "used twice"},
 		{"unsupported version", strings.Replace(good, "version: 1", "version: 3", 1), "version"},
+		{"bad mapping regexp names its key", strings.Replace(good, "preset: alpaca", "map:\n      fields: {question: q, answer: a}\n      steps: {question: [{strip: '('}]}", 1), "sources[a].map.steps.question[0].strip"},
+		{"bad answer_is names its key", strings.Replace(good, "preset: alpaca", "map: {answer_is: letters}", 1), "sources[a].map.answer_is"},
 		{"bad size", strings.Replace(good, "preset: alpaca", "max_record_bytes: lots", 1), "lots"},
 		{"bad max_quarantine", strings.Replace(good, "preset: alpaca", "preset: alpaca\n    max_quarantine: 120%", 1), "120%"},
 		{"no sources", "version: 1\nseed: 7\n", "sources: none listed"},

@@ -343,15 +343,6 @@ func (pt path) lookup(sc scope) (any, bool) {
 	return v, true
 }
 
-// topKey is the record (or element) field the path starts with, for
-// deciding which fields are left over for meta; "" for "$" and ".".
-func (pt path) topKey() string {
-	if len(pt.steps) == 0 || pt.steps[0].isIdx {
-		return ""
-	}
-	return pt.steps[0].key
-}
-
 // errNotText is returned when a path ends at an object or a list of objects.
 var errNotText = errors.New("is not text")
 

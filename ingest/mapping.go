@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/chimed/chimed/schemas"
 )
@@ -48,27 +47,20 @@ type mapper struct {
 	fields    map[string]*expr
 	turns     *turnsMapper
 	options   *optionsMapper
+	answerIs  string // how an exam answer names its options; "" sniffs
+	steps     map[string][]textStep
 	relations []relationMapper
 	meta      []*expr
 	metaNames []string
-	// usedRecord and usedElem are the top-level keys some expression reads;
-	// the rest go to meta.
-	usedRecord map[string]bool
-	usedElem   map[string]bool
-	fanOut     bool // more than one row per record is possible
-}
-
-type turnsMapper struct {
-	path          path
-	role, content *path
-	roles         map[string]string
-	prefixes      []string // roles keys, longest first, for "病人：…" strings
-	fixed         []fixedTurn
-}
-
-type fixedTurn struct {
-	role    string
-	content *expr
+	// readRecord and readElem are what the expressions read of the record
+	// and of an Each element; the rest, at any depth, goes to meta.
+	readRecord, readElem readTree
+	fanOut               bool // more than one row per record is possible
+	// maxMeta caps a row's meta JSON; capped counts the rows of the
+	// records mapped so far whose meta it cut (a mapper serves one source
+	// on one goroutine).
+	maxMeta int
+	capped  int64
 }
 
 type optionsMapper struct {
@@ -86,19 +78,35 @@ type relationMapper struct {
 }
 
 // compileMapping checks a source's mapping against its kind and compiles
-// every expression; errors name the source and the key.
+// every expression; errors name the source and the key. A mapping that
+// could never fill its kind's required columns fails here too.
 func compileMapping(s *Source) (*mapper, error) {
+	mp, err := compileKeys(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := mp.checkComplete(); err != nil {
+		return nil, fmt.Errorf("sources[%s].map.fields: %w", s.Name, err)
+	}
+	return mp, nil
+}
+
+// compileKeys compiles every key of a mapping, leaving aside whether it
+// fills the kind's required columns.
+func compileKeys(s *Source) (*mapper, error) {
 	m := s.Map
 	at := func(key string, err error) error {
 		return fmt.Errorf("sources[%s].map.%s: %w", s.Name, key, err)
 	}
-	mp := &mapper{source: s.Name, kind: s.Kind, fields: map[string]*expr{},
-		usedRecord: map[string]bool{}, usedElem: map[string]bool{}}
+	mp := &mapper{source: s.Name, kind: s.Kind, fields: map[string]*expr{}, maxMeta: int(s.MaxMetaBytes)}
+	if mp.maxMeta <= 0 {
+		mp.maxMeta = DefaultMaxMetaBytes
+	}
 	use := func(pt path) {
 		if pt.root || mp.each == nil {
-			mp.usedRecord[pt.topKey()] = true
+			mp.readRecord.mark(pt.steps)
 		} else {
-			mp.usedElem[pt.topKey()] = true
+			mp.readElem.mark(pt.steps)
 		}
 	}
 	compile := func(key, src string) (*expr, error) {
@@ -119,7 +127,7 @@ func compileMapping(s *Source) (*mapper, error) {
 		pt := e.alts[0].terms[0].path
 		pt.root = true
 		mp.each = &pt
-		mp.usedRecord[pt.topKey()] = true
+		mp.readRecord.mark(pt.steps)
 		mp.fanOut = true
 	}
 	allowed := columnsOf[s.Kind]
@@ -177,6 +185,20 @@ func compileMapping(s *Source) (*mapper, error) {
 		}
 		mp.options = om
 	}
+	steps, err := compileSteps(m.Steps, s.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("sources[%s].map.%w", s.Name, err) // err names its key
+	}
+	mp.steps = steps
+	if m.AnswerIs != "" {
+		if s.Kind != schemas.KindExam {
+			return nil, at("answer_is", fmt.Errorf("%s records have no options to answer", s.Kind))
+		}
+		if !slices.Contains(answerModes, m.AnswerIs) {
+			return nil, at("answer_is", fmt.Errorf("%q is not one of %s", m.AnswerIs, strings.Join(answerModes, ", ")))
+		}
+		mp.answerIs = m.AnswerIs
+	}
 	if len(m.Relations) > 0 {
 		if s.Kind != schemas.KindKG {
 			return nil, at("relations", fmt.Errorf("%s records have no relations", s.Kind))
@@ -216,9 +238,6 @@ func compileMapping(s *Source) (*mapper, error) {
 		}
 		mp.meta = append(mp.meta, e)
 		mp.metaNames = append(mp.metaNames, name)
-	}
-	if err := mp.checkComplete(); err != nil {
-		return nil, at("fields", err)
 	}
 	return mp, nil
 }
@@ -276,72 +295,22 @@ func singlePath(src string) (path, error) {
 	return e.alts[0].terms[0].path, nil
 }
 
-func compileTurns(t *TurnsMapping, compile func(key, src string) (*expr, error), use func(path)) (*turnsMapper, error) {
-	tm := &turnsMapper{roles: map[string]string{}}
-	for name, role := range t.Roles {
-		switch role {
-		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem, roleSkip:
-		default:
-			return nil, fmt.Errorf("roles.%s: %q is not user, assistant, system or skip", name, role)
-		}
-		tm.roles[name] = role
-		tm.prefixes = append(tm.prefixes, name)
-	}
-	// Longest prefix first, then by name, so "病人家属" wins over "病人".
-	sort.Slice(tm.prefixes, func(i, j int) bool {
-		a, b := tm.prefixes[i], tm.prefixes[j]
-		if len(a) != len(b) {
-			return len(a) > len(b)
-		}
-		return a < b
-	})
-	switch {
-	case t.Path != "" && len(t.Fixed) > 0:
-		return nil, errors.New("give path or fixed, not both")
-	case t.Path != "":
-		pt, err := singlePath(t.Path)
-		if err != nil {
-			return nil, fmt.Errorf("path: %w", err)
-		}
-		use(pt)
-		tm.path = pt
-		if t.Role != "" || t.Content != "" {
-			if t.Role == "" || t.Content == "" {
-				return nil, errors.New("give both role and content for turn objects")
-			}
-			r, err := singlePath(t.Role)
-			if err != nil {
-				return nil, fmt.Errorf("role: %w", err)
-			}
-			c, err := singlePath(t.Content)
-			if err != nil {
-				return nil, fmt.Errorf("content: %w", err)
-			}
-			tm.role, tm.content = &r, &c
-		}
-	case len(t.Fixed) > 0:
-		for i, f := range t.Fixed {
-			switch f.Role {
-			case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
-			default:
-				return nil, fmt.Errorf("fixed[%d].role: %q is not user, assistant or system", i, f.Role)
-			}
-			e, err := compile(fmt.Sprintf("turns.fixed[%d].content", i), f.Content)
-			if err != nil {
-				return nil, err
-			}
-			tm.fixed = append(tm.fixed, fixedTurn{role: f.Role, content: e})
-		}
-	default:
-		return nil, errors.New("give path or fixed")
-	}
-	return tm, nil
-}
-
 // mapRecord turns one raw record into canonical rows, appended to out. An
 // error means the record is quarantined as a whole: no row of it is written.
 func (mp *mapper) mapRecord(raw *Raw, out []schemas.Record) ([]schemas.Record, error) {
 	record := any(raw.Fields)
+	start := len(out)
+	capped := mp.capped
+	out, err := mp.mapRows(raw, record, out)
+	if err != nil {
+		mp.capped = capped // a quarantined record writes no row
+		return out[:start], err
+	}
+	return out, nil
+}
+
+// mapRows is mapRecord without the bookkeeping of a failed record.
+func (mp *mapper) mapRows(raw *Raw, record any, out []schemas.Record) ([]schemas.Record, error) {
 	start := len(out)
 	var err error
 	if mp.each == nil {
@@ -404,19 +373,11 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 	} else {
 		// The 1GB demo's encyclopedia, mapped from text, carried every line
 		// again in meta as head: half of its normalized bytes.
-		views := slices.ContainsFunc(raw.Views, func(v string) bool { return mp.usedRecord[v] })
-		for k, v := range raw.Fields {
-			if !mp.usedRecord[k] && !(views && slices.Contains(raw.Views, k)) {
-				meta[k] = v
-			}
-		}
+		views := slices.ContainsFunc(raw.Views, mp.readRecord.reads)
+		mp.readRecord.unreadInto(meta, raw.Fields, func(k string) bool { return views && slices.Contains(raw.Views, k) })
 		if mp.each != nil {
 			if el, ok := sc.elem.(map[string]any); ok {
-				for k, v := range el {
-					if !mp.usedElem[k] {
-						meta[k] = v
-					}
-				}
+				mp.readElem.unreadInto(meta, el, nil)
 			}
 		}
 	}
@@ -431,6 +392,15 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 	return meta, nil
 }
 
+// rowMeta renders the meta of one row, counting it when the cap cut it.
+func (mp *mapper) rowMeta(meta map[string]any) string {
+	js, capped := mp.metaJSON(meta)
+	if capped {
+		mp.capped++
+	}
+	return js
+}
+
 // field evaluates the expression mapped to a column ("" when unmapped).
 func (mp *mapper) field(col string, sc scope) (string, error) {
 	e := mp.fields[col]
@@ -441,7 +411,16 @@ func (mp *mapper) field(col string, sc scope) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", col, err)
 	}
-	return s, nil
+	return rewrite(s, mp.steps[col]), nil
+}
+
+// turnsOf builds a record's turns and runs the turns steps over them.
+func (mp *mapper) turnsOf(sc scope, meta map[string]any) ([]schemas.Turn, error) {
+	turns, err := mp.turns.build(sc, meta)
+	if err != nil {
+		return nil, err
+	}
+	return rewriteTurns(turns, mp.steps[stepsTurns]), nil
 }
 
 // fieldsOf evaluates several columns at once.
@@ -498,7 +477,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err := mp.required([]string{"text"}, v[1:]); err != nil {
 			return out, err
 		}
-		return append(out, &schemas.Text{Source: mp.source, Title: v[0], Text: v[1], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.Text{Source: mp.source, Title: v[0], Text: v[1], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindQA:
 		v, err := mp.fieldsOf(sc, "question", "answer", "category")
@@ -506,7 +485,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 			return out, err
 		}
 		if mp.turns != nil {
-			turns, err := mp.turns.build(sc, meta)
+			turns, err := mp.turnsOf(sc, meta)
 			if err != nil {
 				return out, err
 			}
@@ -524,7 +503,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
 			return out, err
 		}
-		return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindPreference:
 		v, err := mp.fieldsOf(sc, "prompt", "chosen", "rejected")
@@ -532,7 +511,7 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 			return out, err
 		}
 		if mp.turns != nil {
-			turns, err := mp.turns.build(sc, meta)
+			turns, err := mp.turnsOf(sc, meta)
 			if err != nil {
 				return out, err
 			}
@@ -547,17 +526,17 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err := mp.required([]string{"prompt", "chosen", "rejected"}, v); err != nil {
 			return out, err
 		}
-		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindDialogue:
-		turns, err := mp.turns.build(sc, meta)
+		turns, err := mp.turnsOf(sc, meta)
 		if err != nil {
 			return out, err
 		}
 		if len(turns) == 0 {
 			return out, errors.New("the dialogue has no turns")
 		}
-		return append(out, &schemas.Dialogue{Source: mp.source, Turns: turns, Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.Dialogue{Source: mp.source, Turns: turns, Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindExam:
 		v, err := mp.fieldsOf(sc, "question", "answer", "explanation")
@@ -571,14 +550,17 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		if err != nil {
 			return out, err
 		}
+		if err := rewriteOptions(opts, mp.steps[stepsOptions]); err != nil {
+			return out, err
+		}
 		if len(opts) < 2 {
 			return out, fmt.Errorf("options: %d found, an exam question needs at least 2", len(opts))
 		}
-		answer, err := normalizeAnswer(v[1], opts)
+		answer, err := resolveAnswer(v[1], opts, mp.answerIs)
 		if err != nil {
 			return out, err
 		}
-		return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: opts, Answer: answer, Explanation: v[2], Meta: schemas.MetaJSON(meta)}), nil
+		return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: plainOptions(opts), Answer: answer, Explanation: v[2], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindKG:
 		return mp.triples(sc, meta, out)
@@ -594,8 +576,11 @@ func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) (
 	if err != nil {
 		return out, err
 	}
-	metaJSON := schemas.MetaJSON(meta)
+	metaJSON, capped := mp.metaJSON(meta)
 	if len(mp.relations) == 0 {
+		if capped {
+			mp.capped++
+		}
 		if err := mp.required([]string{"head", "relation", "tail"}, v[:3]); err != nil {
 			return out, err
 		}
@@ -656,112 +641,10 @@ func (mp *mapper) triples(sc scope, meta map[string]any, out []schemas.Record) (
 				HeadType: headType, TailType: r.tailType, Meta: metaJSON})
 		}
 	}
+	if capped {
+		mp.capped += int64(len(out) - start)
+	}
 	return out, nil
-}
-
-// roleSkip, as a value of turns.roles, marks a speaker whose lines are not
-// turns (MedDialog's "预约医生：" header); they are kept in the row's meta
-// under "skipped_turns" instead.
-const roleSkip = "skip"
-
-// build makes the turns of one record; skipped lines go to meta.
-func (tm *turnsMapper) build(sc scope, meta map[string]any) ([]schemas.Turn, error) {
-	var turns []schemas.Turn
-	if tm.fixed != nil {
-		for i, f := range tm.fixed {
-			s, err := f.content.eval(sc)
-			if err != nil {
-				return nil, fmt.Errorf("turns.fixed[%d]: %w", i, err)
-			}
-			if strings.TrimSpace(s) == "" {
-				return nil, fmt.Errorf("turns.fixed[%d] (%s): %s is empty or missing", i, f.role, f.content.src)
-			}
-			turns = append(turns, schemas.Turn{Role: f.role, Content: s})
-		}
-		return turns, nil
-	}
-	v, ok := tm.path.lookup(sc)
-	if !ok || v == nil {
-		return nil, fmt.Errorf("turns: %s is missing", tm.path)
-	}
-	list, isList := v.([]any)
-	if !isList {
-		return nil, fmt.Errorf("turns: %s is not a list", tm.path)
-	}
-	for i, el := range list {
-		var role, content string
-		switch x := el.(type) {
-		case map[string]any:
-			if tm.role == nil {
-				return nil, fmt.Errorf("turns: %s[%d] is an object; map turns.role and turns.content", tm.path, i)
-			}
-			rv, _ := tm.role.lookup(scope{record: sc.record, elem: x})
-			name, err := textOf(rv)
-			if err != nil {
-				return nil, fmt.Errorf("turns: %s[%d] role %w", tm.path, i, err)
-			}
-			if role, err = tm.roleOf(name); err != nil {
-				return nil, fmt.Errorf("turns: %s[%d]: %w", tm.path, i, err)
-			}
-			cv, _ := tm.content.lookup(scope{record: sc.record, elem: x})
-			if content, err = textOf(cv); err != nil {
-				return nil, fmt.Errorf("turns: %s[%d] content %w", tm.path, i, err)
-			}
-		case string:
-			var err error
-			role, content, err = tm.splitPrefix(x)
-			if err != nil {
-				return nil, fmt.Errorf("turns: %s[%d]: %w", tm.path, i, err)
-			}
-		default:
-			return nil, fmt.Errorf("turns: %s[%d] is neither a turn object nor a string", tm.path, i)
-		}
-		if role == roleSkip {
-			skipped, _ := meta["skipped_turns"].([]any)
-			meta["skipped_turns"] = append(skipped, el)
-			continue
-		}
-		if strings.TrimSpace(content) == "" {
-			continue // an empty utterance is not a turn
-		}
-		turns = append(turns, schemas.Turn{Role: role, Content: content})
-	}
-	return turns, nil
-}
-
-// roleOf maps a speaker name to a role; with no roles map only the
-// canonical names are accepted.
-func (tm *turnsMapper) roleOf(name string) (string, error) {
-	if len(tm.roles) == 0 {
-		switch name {
-		case schemas.RoleUser, schemas.RoleAssistant, schemas.RoleSystem:
-			return name, nil
-		}
-		return "", fmt.Errorf("role %q is not user, assistant or system (map it with turns.roles)", name)
-	}
-	if r, ok := tm.roles[name]; ok {
-		return r, nil
-	}
-	return "", fmt.Errorf("role %q is not in turns.roles (%s)", name, strings.Join(sortedKeys(tm.roles), ", "))
-}
-
-// splitPrefix reads a "病人：…" string: a roles key followed by a colon
-// (full- or half-width) starts the turn.
-func (tm *turnsMapper) splitPrefix(s string) (role, content string, err error) {
-	t := strings.TrimLeftFunc(s, unicode.IsSpace)
-	for _, p := range tm.prefixes {
-		rest, ok := strings.CutPrefix(t, p)
-		if !ok {
-			continue
-		}
-		if after, ok := strings.CutPrefix(rest, "："); ok {
-			return tm.roles[p], strings.TrimSpace(after), nil
-		}
-		if after, ok := strings.CutPrefix(rest, ":"); ok {
-			return tm.roles[p], strings.TrimSpace(after), nil
-		}
-	}
-	return "", "", fmt.Errorf("%q starts with no speaker of turns.roles (%s) and a colon", Truncate(s, 60), strings.Join(tm.prefixes, ", "))
 }
 
 // qaFromTurns reads a one-exchange conversation as a question and answer:
@@ -804,130 +687,6 @@ func roleList(turns []schemas.Turn) string {
 		rs[i] = t.Role
 	}
 	return strings.Join(rs, ", ")
-}
-
-// optionLabel matches a labelled option: "A 原发病", "B. 出血部位", "C、…", "D：…".
-var optionLabel = regexp.MustCompile(`^\s*([A-Za-z])(?:\s*[.．、:：)）]\s*|\s+|$)`)
-
-// build makes an exam question's options.
-func (om *optionsMapper) build(sc scope) ([]schemas.Option, error) {
-	if om.columns != nil {
-		var opts []schemas.Option
-		for i, c := range om.columns {
-			v, _ := c.lookup(sc)
-			s, err := textOf(v)
-			if err != nil {
-				return nil, fmt.Errorf("options: %s %w", c, err)
-			}
-			if strings.TrimSpace(s) == "" {
-				continue // fewer options than columns
-			}
-			opts = append(opts, schemas.Option{Label: string(rune('A' + i)), Text: strings.TrimSpace(s)})
-		}
-		return opts, nil
-	}
-	v, ok := om.path.lookup(sc)
-	if !ok || v == nil {
-		return nil, fmt.Errorf("options: %s is missing", om.path)
-	}
-	switch x := v.(type) {
-	case string:
-		return parseOptionCell(x, om.separator)
-	case []any:
-		items := make([]string, 0, len(x))
-		for i, e := range x {
-			s, err := textOf(e)
-			if err != nil {
-				return nil, fmt.Errorf("options: %s[%d] %w", om.path, i, err)
-			}
-			items = append(items, s)
-		}
-		labelled := true
-		for _, s := range items {
-			if !optionLabel.MatchString(s) {
-				labelled = false
-			}
-		}
-		if labelled {
-			return parseOptionCell(strings.Join(items, "\n"), "\n")
-		}
-		opts := make([]schemas.Option, 0, len(items))
-		for i, s := range items {
-			opts = append(opts, schemas.Option{Label: string(rune('A' + i)), Text: strings.TrimSpace(s)})
-		}
-		return opts, nil
-	case map[string]any:
-		var opts []schemas.Option
-		for _, k := range sortedKeys(x) {
-			s, err := textOf(x[k])
-			if err != nil {
-				return nil, fmt.Errorf("options: %s.%s %w", om.path, k, err)
-			}
-			if strings.TrimSpace(s) != "" {
-				opts = append(opts, schemas.Option{Label: strings.ToUpper(strings.TrimSpace(k)), Text: strings.TrimSpace(s)})
-			}
-		}
-		return opts, nil
-	}
-	return nil, fmt.Errorf("options: %s is not text, a list or an object", om.path)
-}
-
-// parseOptionCell splits one cell of labelled options ("A 原发病\nB 出血部位").
-// A piece without a label continues the option before it.
-func parseOptionCell(cell, sep string) ([]schemas.Option, error) {
-	var opts []schemas.Option
-	seen := map[string]bool{}
-	for _, piece := range strings.Split(cell, sep) {
-		if strings.TrimSpace(piece) == "" {
-			continue
-		}
-		m := optionLabel.FindStringSubmatchIndex(piece)
-		if m == nil {
-			if len(opts) == 0 {
-				return nil, fmt.Errorf("options: %q does not start with a label such as \"A \"", Truncate(piece, 60))
-			}
-			opts[len(opts)-1].Text += "\n" + strings.TrimSpace(piece)
-			continue
-		}
-		label := strings.ToUpper(piece[m[2]:m[3]])
-		if seen[label] {
-			return nil, fmt.Errorf("options: label %s appears twice", label)
-		}
-		seen[label] = true
-		opts = append(opts, schemas.Option{Label: label, Text: strings.TrimSpace(piece[m[1]:])})
-	}
-	return opts, nil
-}
-
-// normalizeAnswer turns "C", "a, b", "A、B、D" into "C", "AB", "ABD" and
-// checks every label is one of the options.
-func normalizeAnswer(ans string, opts []schemas.Option) (string, error) {
-	labels := map[string]bool{}
-	for _, o := range opts {
-		labels[o.Label] = true
-	}
-	var b strings.Builder
-	for _, r := range strings.ToUpper(ans) {
-		switch {
-		case unicode.IsSpace(r) || strings.ContainsRune(",，、;；", r):
-			continue
-		case !labels[string(r)]:
-			return "", fmt.Errorf("answer %q: %q is not an option label (options: %s)", ans, string(r), optionLabels(opts))
-		}
-		b.WriteRune(r)
-	}
-	if b.Len() == 0 {
-		return "", fmt.Errorf("answer %q names no option", ans)
-	}
-	return b.String(), nil
-}
-
-func optionLabels(opts []schemas.Option) string {
-	var b strings.Builder
-	for _, o := range opts {
-		b.WriteString(o.Label)
-	}
-	return b.String()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -300,7 +301,8 @@ func TestMapRecordErrors(t *testing.T) {
 		{"unknown role", Source{Kind: "dialogue", Preset: "disc-med"}, `{"conversation":[{"role":"bot","content":"a"}]}`, `role "bot"`},
 		{"unknown sharegpt role", Source{Kind: "qa", Preset: "medicalgpt-sharegpt"}, `{"conversations":[{"from":"robot","value":"a"}]}`, `role "robot" is not in turns.roles`},
 		{"no turns", Source{Kind: "dialogue", Preset: "meddialog-txt"}, `{"id":"1","dialogue":[]}`, "no turns"},
-		{"turns not a list", Source{Kind: "dialogue", Preset: "disc-med"}, `{"conversation":"hi"}`, "not a list"},
+		{"turns not a list", Source{Kind: "dialogue", Preset: "disc-med"}, `{"conversation":"hi"}`, "no speaker marker"},
+		{"turns neither list nor string", Source{Kind: "dialogue", Preset: "disc-med"}, `{"conversation":{"a":1}}`, "not a list or a string"},
 		{"no speaker prefix", Source{Kind: "dialogue", Preset: "meddialog-json"}, `["护士：你好"]`, "no speaker"},
 		{"empty fixed turn", Source{Kind: "dialogue", Preset: "toyhom-csv"}, `{"title":"t","ask":"a","answer":""}`, "turns.fixed[1]"},
 		{"kg missing tail", Source{Kind: "kg", Preset: "spo-tsv"}, `{"head":"h","relation":"r","tail":""}`, "tail"},
@@ -426,7 +428,7 @@ func FuzzParseOptionCell(f *testing.F) {
 			seen[o.Label] = true
 		}
 		if len(opts) > 0 {
-			_, _ = normalizeAnswer(opts[0].Label, opts)
+			_, _ = resolveAnswer(opts[0].Label, opts, "")
 		}
 	})
 }
@@ -442,18 +444,49 @@ func FuzzMapRecord(f *testing.F) {
 		`{"Question":"q","Options":"A 甲\nB 乙","Answer":"AB","A":"x","B":"y"}`,
 		`["病人：你好","医生：您好"]`,
 		`{"dialogue":["预约医生： x","病人：a"],"conversation":[{"role":"user","content":"a"}]}`,
+		`{"question":"q","opa":"甲","opb":"乙","opc":"丙","opd":"丁","cop":3,"answer":"opb"}`,
+		`{"question":"q","option":{"A":"甲","B":"乙","E":""},"answer":"AB"}`,
+		`{"question":"q","option":"A. 甲 B. 乙 (C)丙","answer":"C. 丙"}`,
+		`{"system":"s","history":[["a","b"],["c"]],"instruction":"i","input":"","output":"o"}`,
+		`{"input":"前言 <user>: a <bot>: b 患者：c 医生:d","output":"e"}`,
+		`{"info":{"desc":"d","other":{"x":[1,2]}},"food":{"good_diet_text":"g"}}`,
+		`{"text":"<s>问：\n头痛怎么办，\n应该\n\n1. 休息\n答：\n","history":["你好","您好"]}`,
 	} {
 		f.Add(s, uint8(0))
 	}
 	names := PresetNames()
-	mappers := make([]*mapper, len(names))
-	for i, n := range names {
+	var sources []Source
+	for _, n := range names {
 		s, err := ApplyPreset(Source{Name: "f", Kind: Presets[n].Kind, Preset: n, Paths: []string{"x"}})
 		if err != nil {
 			f.Fatal(err)
 		}
-		if mappers[i], err = compileMapping(&s); err != nil {
+		sources = append(sources, s)
+	}
+	// Mappings with the keys no preset uses.
+	for _, a := range answerModes {
+		sources = append(sources, Source{Kind: "exam", Map: Mapping{AnswerIs: a,
+			Fields: map[string]string{"question": "question", "answer": "answer | cop"}, Options: &OptionsMapping{Columns: []string{"opa", "opb", "opc", "opd"}}}})
+	}
+	sources = append(sources,
+		Source{Kind: "exam", Map: Mapping{Fields: map[string]string{"question": "question", "answer": "answer"}, Options: &OptionsMapping{Path: "option"},
+			Steps: map[string][]Step{"options": {{Strip: `^\s*\d+`}}}}},
+		Source{Kind: "dialogue", Map: Mapping{Turns: alpacaHistory}},
+		Source{Kind: "dialogue", Map: Mapping{Turns: &TurnsMapping{Path: "input", Fixed: []FixedTurn{{Role: "assistant", Content: "output"}}}}},
+		Source{Kind: "dialogue", Map: Mapping{Turns: &TurnsMapping{Path: "history", Alternate: "user", Preamble: "system"}}},
+		Source{Kind: "qa", MaxMetaBytes: 64, Map: Mapping{Fields: map[string]string{"question": "info.desc", "answer": "food.good_diet_text"}}},
+		Source{Kind: "text", Map: Mapping{Fields: map[string]string{"text": "text"},
+			Steps: map[string][]Step{"text": {{Strip: `^<s>问：|答：\s*$`}, {Replace: `(\d)\.`, With: "$1、"}, {Unwrap: true}}}}},
+	)
+	mappers := make([]*mapper, len(sources))
+	for i := range sources {
+		sources[i].Name = "f"
+		var err error
+		if mappers[i], err = compileMapping(&sources[i]); err != nil {
 			f.Fatal(err)
+		}
+		if i >= len(names) {
+			names = append(names, fmt.Sprintf("custom %d", i-len(PresetNames())))
 		}
 	}
 	f.Fuzz(func(t *testing.T, js string, which uint8) {
@@ -477,6 +510,16 @@ func FuzzMapRecord(f *testing.F) {
 		for _, r := range rows {
 			if r.RecordID() == "" {
 				t.Fatalf("row without id: %+v", r)
+			}
+			if meta := metaOf(t, r); meta["_file"] != "f" {
+				t.Fatalf("meta without provenance: %v", meta)
+			}
+			if q, ok := r.(*schemas.ExamQuestion); ok {
+				for _, l := range q.Answer {
+					if !slices.ContainsFunc(q.Options, func(o schemas.Option) bool { return o.Label == string(l) }) {
+						t.Fatalf("answer %q names no option of %+v", q.Answer, q.Options)
+					}
+				}
 			}
 		}
 	})

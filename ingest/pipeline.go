@@ -483,6 +483,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 			}
 		}
 	}
+	c.MetaCapped = p.mapper.capped
 	if err := w.finish(); err != nil {
 		return res, err
 	}

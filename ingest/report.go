@@ -24,6 +24,10 @@ import (
 //
 //   - Bytes: bytes of the source's files read from disk.
 //
+//   - MetaCapped: rows written whose meta was longer than the source's
+//     max_meta_bytes, so that their largest leftover raw fields were
+//     dropped from meta (named in the row's "_meta_dropped").
+//
 //   - Lookup: with map.join, the rows of the lookup files (cMedQA2's
 //     questions), which are joined into records rather than being records.
 //
@@ -39,6 +43,7 @@ type Counts struct {
 	Quarantined int64         `json:"quarantined"`
 	Bytes       int64         `json:"bytes"`
 	RecordsOK   int64         `json:"records_ok"`
+	MetaCapped  int64         `json:"meta_capped"`
 	Files       int           `json:"files"`
 	Lookup      *LookupCounts `json:"lookup,omitempty"`
 }
@@ -58,6 +63,7 @@ func (c *Counts) add(o Counts) {
 	c.Quarantined += o.Quarantined
 	c.Bytes += o.Bytes
 	c.RecordsOK += o.RecordsOK
+	c.MetaCapped += o.MetaCapped
 	c.Files += o.Files
 	if o.Lookup != nil {
 		if c.Lookup == nil {

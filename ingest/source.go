@@ -105,12 +105,18 @@ type Source struct {
 	// the source and its first errors, unless ingest runs with
 	// --keep-going. Default DefaultMaxQuarantine (5%); 0 tolerates none,
 	// 100% any.
-	MaxQuarantine *Share      `yaml:"max_quarantine"`
-	CSV           CSVOptions  `yaml:"csv"`
-	Text          TextOptions `yaml:"text"`
-	JSON          JSONOptions `yaml:"json"`
-	XLSX          XLSXOptions `yaml:"xlsx"`
-	Map           Mapping     `yaml:"map"`
+	MaxQuarantine *Share `yaml:"max_quarantine"`
+	// MaxMetaBytes caps one row's meta JSON (default 64 KiB). A row whose
+	// unread raw fields make it longer keeps its provenance and mapping
+	// notes, drops the largest leftover fields whole until it fits, lists
+	// their names under "_meta_dropped" and is counted in the report's
+	// meta_capped; its raw record is still at _file/_row.
+	MaxMetaBytes ByteSize    `yaml:"max_meta_bytes"`
+	CSV          CSVOptions  `yaml:"csv"`
+	Text         TextOptions `yaml:"text"`
+	JSON         JSONOptions `yaml:"json"`
+	XLSX         XLSXOptions `yaml:"xlsx"`
+	Map          Mapping     `yaml:"map"`
 	// License is the source's licence as its publisher states it ("CC BY
 	// 4.0", "Apache-2.0"); URL is where it was published. Neither changes
 	// how the source is read: reports/stats.html shows them per source, so
@@ -174,9 +180,23 @@ type XLSXOptions struct {
 // reason; a mapping that could never fill them fails at load time.
 //
 // Fields no expression reads go to the row's meta (with Meta, only those
-// listed), plus the provenance every row carries: "_file" (workspace-
-// relative), "_row" (0-based ordinal in the file), "_line" (1-based, for
-// line-based formats) and "_each" (the element index under Each). A row's
+// listed) at any depth and nested as they were: reading "info.desc" keeps
+// {"info": {"other": …}} in meta, so nothing of the record is lost. A list
+// read only at some indices goes to meta whole. Source.MaxMetaBytes caps
+// it (64 KiB by default; what it drops is named and counted). Meta also
+// gets the provenance every row carries: "_file" (relative to the
+// workspace), "_row" (0-based ordinal in the file), "_line" (1-based, for
+// line-based formats) and "_each" (the element index under Each).
+//
+// The other keys, for shapes public datasets have: Options and AnswerIs
+// read exam options from a cell with markers ("A. … B. …", "(A)…"), a
+// list, an object ({"A": …} or {"opa": …}) or columns, and answers given
+// as letters, option keys ("opb"), option texts or 0- or 1-based indices
+// (MedMCQA's cop). Turns reads turn objects, [user, assistant] history
+// pairs, alternating strings and strings with inline speaker markers
+// ("患者：… 医生：…", "<user>: … <bot>: …"), plus a system turn and fixed
+// final turns (alpaca with history). Steps strip or replace regular
+// expressions in a mapped value and re-join hard-wrapped lines. A row's
 // id is schemas.StableIDAt(source, _file, _row, sub), sub being the row's
 // index among the rows its record gave when the mapping fans out (Each,
 // Relations), else -1.
@@ -191,31 +211,79 @@ type Mapping struct {
 	Turns *TurnsMapping `yaml:"turns"`
 	// Options builds an exam question's options.
 	Options *OptionsMapping `yaml:"options"`
+	// AnswerIs says how an exam record's answer names its options: label
+	// ("C", multi-answer "ABD" or "A, B"), key (the option's column or
+	// object key: MedMCQA-style "opb"), text (the option's own text), index0
+	// or index1 (its position among the option columns or list from 0 or 1:
+	// MedMCQA's cop is index0). Unset, it is sniffed per record where that
+	// is unambiguous: letters, then keys, then one option's text ("B.
+	// 出血量" too); a bare number fails the record, since only index0 or
+	// index1 can say which option it is.
+	AnswerIs string `yaml:"answer_is"`
 	// Relations fans one record out into triples: one per value of each
 	// named field, with Fields["head"] as the head.
 	Relations []RelationMapping `yaml:"relations"`
 	// Meta lists raw fields to keep in the meta column; empty keeps every
-	// top-level field that no other mapping used.
+	// field, at any depth, that no other mapping used.
 	Meta []string `yaml:"meta"`
+	// Steps rewrite mapped values before they are checked and written, by
+	// canonical column ("question", "text", …), "turns" (every turn's
+	// content) or "options" (every option's text): each a list of Step,
+	// run in order, e.g. {question: [{strip: '^<s>问：\s*'}], text:
+	// [{strip: '</?(篇名|目录)>'}, {unwrap: true}]}. A rewritten value is
+	// trimmed; a turn left empty is no turn, an option left empty fails
+	// the record.
+	Steps map[string][]Step `yaml:"steps"`
 	// Join pairs the records of two kinds of file of this source by a key
 	// (cMedQA2 questions and answers); see JoinMapping.
 	Join *JoinMapping `yaml:"join"`
 }
 
-// TurnsMapping describes where a conversation's turns are.
+// TurnsMapping describes where a conversation's turns are: a system turn
+// (System), then the turns under Path, then the Fixed ones, so that an
+// alpaca-with-history record is {system: system, path: history, fixed:
+// [{role: user, content: "instruction + '\n' + input"}, {role: assistant,
+// content: output}]}.
 type TurnsMapping struct {
-	// Path is a list of turn objects ({"from","value"}, {"role","content"})
-	// or of strings with a speaker prefix ("病人：…").
+	// Path leads to the turns, which may be
+	//   - a list of turn objects ({"from","value"}, {"role","content"}),
+	//     read with Role and Content;
+	//   - a list of [user, assistant] pairs (alpaca "history");
+	//   - a list of strings, each starting with a speaker marker ("病人：…"),
+	//     or, with Alternate, plain strings whose roles alternate;
+	//   - one string of turns with inline speaker markers ("患者：… 医生：…",
+	//     "<user>: … <bot>: …").
+	// Strings are split at every speaker marker: a name of Roles (or of
+	// the default set 患者 病人 用户 user human → user, 医生 大夫 bot
+	// assistant gpt → assistant) followed by a full- or half-width colon,
+	// or in <>, [] or 【】 brackets with or without one. An unbracketed
+	// name is a marker only at the start, after white space or after
+	// sentence punctuation, so "我问了医生：" is none. The markers are
+	// removed and consecutive stretches of one speaker merged. Beside
+	// Fixed, a missing Path means no earlier turns.
 	Path    string `yaml:"path"`
 	Role    string `yaml:"role"`    // field of a turn object naming the speaker
 	Content string `yaml:"content"` // field of a turn object holding the text
-	// Roles maps a speaker name or prefix to user, assistant or system
+	// Roles maps a speaker name or marker to user, assistant or system
 	// ({"human": user, "gpt": assistant, "病人": user, "医生": assistant}),
 	// or to skip for lines that are no turn (kept in meta "skipped_turns").
-	// Without Roles, turn objects must name user, assistant or system; a
-	// speaker missing from Roles fails the record.
+	// Without Roles, turn objects must name user, assistant or system and
+	// strings are split on the default markers; a speaker missing from
+	// Roles fails the record.
 	Roles map[string]string `yaml:"roles"`
-	// Fixed builds turns from record fields instead of a list:
+	// Alternate is the role of the first of a list of plain strings
+	// (user or assistant); the roles then alternate. Markers are not
+	// looked for.
+	Alternate string `yaml:"alternate"`
+	// Preamble is the role of text before a string's first marker: user,
+	// assistant, system or skip (to meta "skipped_turns"). Unset, it is
+	// user when the first marker is the assistant's (the patient's words
+	// came unmarked) and skip otherwise (a heading), and a string with no
+	// marker at all fails the record.
+	Preamble string `yaml:"preamble"`
+	// System is an expression giving a system turn put first, when not empty.
+	System string `yaml:"system"`
+	// Fixed builds turns from record fields, after Path's:
 	// [{role: user, content: "title + '，' + ask"}, {role: assistant, content: answer}].
 	Fixed []FixedTurn `yaml:"fixed"`
 }
@@ -228,14 +296,23 @@ type FixedTurn struct {
 
 // OptionsMapping describes where an exam question's options are.
 type OptionsMapping struct {
-	// Path is one cell holding every option ("A 原发病\nB 出血部位…"), a list
-	// of strings, or an object {"A": …, "B": …}.
+	// Path is one of:
+	//   - one cell holding every option, one a line ("A 原发病\nB 出血部位",
+	//     labels "A", "A.", "A、", "A:", "A)", "(A)") or, when that gives
+	//     fewer than two, marked inline ("A. 原发病 B. 出血部位", "(A)…(B)…",
+	//     where "B." counts only after a space or separator, not in
+	//     "维生素B.");
+	//   - a list of strings, labelled like that or lettered A, B, C… in order;
+	//   - an object: {"A": …, "B": …} (CMB) by its letters, any other keys
+	//     ({"opa": …}, {"option1": …}) lettered in their natural order.
+	// Empty options are left out; their letters are not reused.
 	Path string `yaml:"path"`
 	// Separator splits a single cell into options; default a newline. The
 	// CMExam XLSX uses the two characters backslash and n.
 	Separator string `yaml:"separator"`
 	// Columns names one column per option, labelled A, B, C… in order
-	// (CMMLU: [A, B, C, D]).
+	// (CMMLU: [A, B, C, D]; MedMCQA: [opa, opb, opc, opd]); an answer may
+	// name the column (answer_is: key).
 	Columns []string `yaml:"columns"`
 }
 
@@ -274,6 +351,16 @@ func (s *Source) Validate() error {
 	case "", FormatAuto, FormatJSONL, FormatJSON, FormatCSV, FormatTSV, FormatText, FormatXLSX, FormatParquet:
 	default:
 		return fmt.Errorf("sources[%s].format: unknown format %q", s.Name, s.Format)
+	}
+	// The mapping's keys (expressions, regular expressions, roles,
+	// answer_is) are checked here so chimed.yaml fails as it is read,
+	// naming the key; whether the mapping is complete is ingest's check.
+	src, err := ApplyPreset(*s)
+	if err != nil {
+		return err
+	}
+	if _, err := compileKeys(&src); err != nil {
+		return err
 	}
 	return nil
 }
