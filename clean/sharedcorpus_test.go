@@ -315,3 +315,38 @@ func alnumStart(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
 	return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
+
+// TestPIITruthOnSharedCorpus is the PII truth table (clean.PIITruthRows)
+// on real text: 400 rows planted in sentences of the public samples' QA
+// answers, questions, dialogue turns and plain text, chosen by a seeded
+// generator from the sentences the masker leaves alone.
+func TestPIITruthOnSharedCorpus(t *testing.T) {
+	ws := ingestSharedCorpus(t, "huatuo26m-test", "medicalgpt-pretrain", "toyhom-csv", "covid-meddialog-json")
+	seen := map[string]bool{}
+	var carriers []string
+	forEachValue(t, ws, func(_ schemas.Kind, _, _, v string) {
+		for _, s := range strings.SplitAfter(v, "。") {
+			s = strings.TrimSpace(s)
+			if n := utf8.RuneCountInString(s); n < 8 || n > 80 || !strings.HasSuffix(s, "。") || seen[s] {
+				continue
+			}
+			if r, _ := utf8.DecodeRuneInString(s); r < utf8.RuneSelf {
+				continue // a sentence starting with an ASCII letter or digit would run on from the phrase before it
+			}
+			seen[s] = true
+			if clean.MaskPII(s) == s {
+				carriers = append(carriers, s)
+			}
+		}
+	})
+	if len(carriers) < 1000 {
+		t.Fatalf("only %d carrier sentences", len(carriers))
+	}
+	sort.Strings(carriers) // the rows depend on the samples' text, not on read order
+	rows := clean.PIITruthRows(carriers, 20, 42)
+	t.Logf("%d carrier sentences, %d rows", len(carriers), len(rows))
+	if len(rows) < 300 {
+		t.Fatalf("only %d rows", len(rows))
+	}
+	clean.CheckPIITruth(t, rows)
+}
