@@ -35,6 +35,7 @@ func TestSignoffEndings(t *testing.T) {
 		{"toyhom 建议以上可以做为参考", body + "建议以上可以做为参考。", body, 1},
 		{"toyhom 感谢您的进行咨询", body + "感谢您的进行咨询，期望我的解释对你有所帮助。", body, 1},
 		{"toyhom 以上是对这个问题的建议", body + "以上是对这个问题的建议，期望对您有帮助，祝您身体早日恢复健康！", body, 1},
+		{"toyhom quoted question without 这个问题", body + "以上是对“头痛”的建议，感谢您的咨询。", body, 1},
 		{"toyhom 期望上述的问题答案可以协助到大家", body + "期望上述的问题答案可以协助到大家。", body, 1},
 		{"toyhom 祝您早日恢复健康哦", body + "祝您早日恢复健康哦。", body, 1},
 		{"meddialog 如果后续有问题可以随时咨询我", body + "如果后续有问题可以随时咨询我！", body, 1},
