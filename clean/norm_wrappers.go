@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // wrapperNormaliser strips prompt-template wrappers and speaker prefixes of
@@ -12,6 +13,11 @@ import (
 // a leading "答：", "医生：" on answers, either kind on dialogue turns (the
 // role is already in the turn), and a dangling "答：" at the end of a question
 // ("<s>问：头痛怎么办？答：" → "头痛怎么办？").
+//
+// A dangling label goes only where it stands apart from the question: after
+// a sentence end or a line break, or, for the answer words 答, 回答 and
+// Answer, after a space. "请问医生：" and "缺乏维生素A：" end in words of
+// the question, and stay whole.
 // Counter: "wrappers" (prefixes and markers removed).
 type wrapperNormaliser struct{}
 
@@ -32,8 +38,23 @@ var (
 	wrapperMarks   = regexp.MustCompile(`</?s>|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]`)
 	askerPrefix    = speakerPrefix(askerWords)
 	answerPrefix   = speakerPrefix(answerWords)
-	danglingAnswer = regexp.MustCompile(`\s*(?:答|回答|医生|A|Answer)\s*[:：]\s*$`)
+	danglingAnswer = regexp.MustCompile(`(\s*)(答|回答|医生|A|Answer)\s*[:：]\s*$`)
 )
+
+// danglingApart reports whether a dangling answer label (word, after the
+// spaces space) stands apart from the question before it, so removing it
+// cuts no word of the question: before ends a sentence or the label starts
+// a line, or a space sets an answer word apart. before must hold text.
+func danglingApart(before, space, word string) bool {
+	r, _ := utf8.DecodeLastRuneInString(before)
+	switch {
+	case strings.TrimSpace(before) == "":
+		return false
+	case strings.ContainsRune(space, '\n') || strings.ContainsRune("？?。！!…", r):
+		return true
+	}
+	return space != "" && (word == "答" || word == "回答" || word == "Answer")
+}
 
 // prefixRule is a speaker-prefix regexp and the words one of which starts
 // every value it matches.
@@ -88,7 +109,8 @@ func (wrapperNormaliser) Normalise(field, s string, t Tally) string {
 		// of clean's CPU on the 1GB demo, where few questions end so.
 		if t := strings.TrimRightFunc(s, unicode.IsSpace); strings.HasSuffix(t, ":") || strings.HasSuffix(t, "：") {
 			from := tailStart(s, 24)
-			if loc := danglingAnswer.FindStringIndex(s[from:]); loc != nil {
+			if loc := danglingAnswer.FindStringSubmatchIndex(s[from:]); loc != nil &&
+				danglingApart(s[:from+loc[0]], s[from+loc[2]:from+loc[3]], s[from+loc[4]:from+loc[5]]) {
 				s = s[:from+loc[0]]
 				n++
 			}

@@ -47,6 +47,12 @@ func TestNormalisers(t *testing.T) {
 		{"dangling answer, ascii colon and spaces", wrapperNormaliser{}, "question", "头痛怎么办？ Answer: \n", "头痛怎么办？", "wrappers", 1},
 		{"dangling answer after prefix", wrapperNormaliser{}, "prompt", "问：发热三天 回答：", "发热三天", "wrappers", 2},
 		{"colon not after an answer word stays", wrapperNormaliser{}, "question", "请问：", "请问：", "", 0},
+		{"doctor label after a question mark", wrapperNormaliser{}, "question", "头痛怎么办？医生：", "头痛怎么办？", "wrappers", 1},
+		{"A label on its own line", wrapperNormaliser{}, "question", "头痛怎么办？\nA:", "头痛怎么办？", "wrappers", 1},
+		{"doctor addressed in the question stays", wrapperNormaliser{}, "question", "头痛怎么办，请问医生：", "头痛怎么办，请问医生：", "", 0},
+		{"doctor addressed after a space stays", wrapperNormaliser{}, "question", "头痛怎么办 请问 医生：", "头痛怎么办 请问 医生：", "", 0},
+		{"vitamin A stays", wrapperNormaliser{}, "question", "缺乏维生素A：", "缺乏维生素A：", "", 0},
+		{"a lone label stays", wrapperNormaliser{}, "question", "答：", "答：", "", 0},
 		{"dangling answer before ideographic space stays", wrapperNormaliser{}, "question", "头痛？答：\u3000", "头痛？答：\u3000", "", 0},
 		{"patient prefix", wrapperNormaliser{}, "turns.content", "病人：我头痛", "我头痛", "wrappers", 1},
 		{"doctor prefix", wrapperNormaliser{}, "answer", "医生：多休息", "多休息", "wrappers", 1},
@@ -108,49 +114,11 @@ func FuzzNormalise(f *testing.F) {
 	})
 }
 
-// TestSignoffFindMatchesRegexp checks the prefix-filtered scan against the
-// one end-anchored regular expression of all patterns, on tails made of
-// sign-off fragments, filler and punctuation.
-func TestSignoffFindMatchesRegexp(t *testing.T) {
-	// The defaults, and patterns with one-byte prefixes (which start at
-	// any byte pair) beside a Chinese one.
-	for _, patterns := range [][]string{nil, {`ab?c[^。]*`, `z`, `感谢[^。！]*`}} {
-		n, err := newSignoffNormaliser(signoffSettings{Patterns: patterns})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.anchored == nil {
-			t.Fatalf("%q should use the prefix scan", patterns)
-		}
-		testSignoffFind(t, n)
-	}
-}
-
-func testSignoffFind(t *testing.T, n *signoffNormaliser) {
-	parts := []string{"感谢您的咨询", "谢谢", "祝您早日康复", "希望对您有所帮助", "欢迎随时咨询", "以上仅供参考",
-		"上述建议仅供参考", "可以随时追问", "多喝水", "注意休息", "。", "！", "，", " ", "\n", "感谢", "祝", "上", "a",
-		"ac", "abc", "z", "b", "\xe6", "\x84", "\xe6\x84", "\xe6\x84\x9f"}
-	r := rand.New(rand.NewPCG(5, 6))
-	for i := range 3000 {
-		var b strings.Builder
-		for range 1 + r.IntN(8) {
-			b.WriteString(parts[r.IntN(len(parts))])
-		}
-		tail := b.String()
-		want := -1
-		if loc := n.tail.FindStringIndex(tail); loc != nil && loc[0] != loc[1] {
-			want = loc[0]
-		}
-		if got := n.find(tail); got != want {
-			t.Fatalf("case %d %q: find = %d, regexp = %d", i, tail, got, want)
-		}
-	}
-}
-
 // TestDanglingAnswerMatchesRegexp holds the colon test in front of the
-// dangling-answer regexp to the regexp alone on the tail.
+// dangling-answer regexp to the regexp alone on the tail (and the same
+// danglingApart rule).
 func TestDanglingAnswerMatchesRegexp(t *testing.T) {
-	parts := []string{"答", "回答", "医生", "A", "Answer", "：", ":", " ", "\t", "\n", "\u3000", "头痛", "？", "怎么办", "x", "\xe7"}
+	parts := []string{"答", "回答", "医生", "A", "Answer", "：", ":", " ", "\t", "\n", "\u3000", "头痛", "？", "怎么办", "x", "\xe7", "？答：", "。\n医生:"}
 	r := rand.New(rand.NewPCG(10, 11))
 	hits := 0
 	for i := range 5000 {
@@ -161,7 +129,8 @@ func TestDanglingAnswerMatchesRegexp(t *testing.T) {
 		s := b.String()
 		want := s
 		from := tailStart(s, 24)
-		if loc := danglingAnswer.FindStringIndex(s[from:]); loc != nil {
+		if loc := danglingAnswer.FindStringSubmatchIndex(s[from:]); loc != nil &&
+			danglingApart(s[:from+loc[0]], s[from+loc[2]:from+loc[3]], s[from+loc[4]:from+loc[5]]) {
 			want = s[:from+loc[0]]
 			hits++
 		}

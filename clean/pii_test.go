@@ -27,11 +27,25 @@ func TestPIIMask(t *testing.T) {
 		{"13512345678", "[PHONE]"},
 		// Landlines.
 		{"医院电话010-62345678", "医院电话[PHONE]"},
-		{"座机0571-87654321转8", "座机[PHONE]转8"},
+		{"座机0571-87654321转8", "座机[PHONE]"},
 		{"(010)62345678", "[PHONE]"},
 		{"（021）52345678", "[PHONE]"},
 		{"0755-2345678", "[PHONE]"},
 		{"挂号电话：020-83827812-123", "挂号电话：[PHONE]"},
+		{"(0571)8888-1234 转 123", "[PHONE]"},
+		{"0755 8888 1234", "[PHONE]"},
+		{"总机010-12345678分机4567，", "总机[PHONE]，"},
+		{"010-12345678", "[PHONE]"},
+		{"电话：8888-1234", "电话：[PHONE]"},
+		{"座机 23456789。", "座机 [PHONE]。"},
+		{"联系电话057187654321", "联系电话[PHONE]"},
+		{"Tel: 888 1234", "Tel: [PHONE]"},
+		{"hotel 88881234", ""},
+		{"电话：12345678", ""},
+		{"057-12345678", ""},
+		{"0123-4567890", ""},
+		{"86 138 1103 2742 清华大学玉泉医院", "[PHONE] 清华大学玉泉医院"},
+		{"(+86)13812345678", "[PHONE]"},
 		// Resident identity numbers (valid check digit and date).
 		{"身份证号11010519491231002X", "身份证号[ID]"},
 		{"身份证号11010519491231002x。", "身份证号[ID]。"},
@@ -46,6 +60,27 @@ func TestPIIMask(t *testing.T) {
 		{"5454-5454-5454-5454", "[BANKCARD]"},
 		{"转账到6228480402564890018即可", "转账到[BANKCARD]即可"},
 		{"4111 1111 1111 1111", "[BANKCARD]"},
+		// 17 and 18 digits (UnionPay), whole and grouped.
+		{"卡号62220210011234563", "卡号[BANKCARD]"},
+		{"卡号622202100112345678", "卡号[BANKCARD]"},
+		{"卡号6222 0210 0112 3456 3", "卡号[BANKCARD]"},
+		{"卡号6222-0210-0112-3456-78", "卡号[BANKCARD]"},
+		{"6222 0210 0112 3456 789", "[BANKCARD]"},
+		// Passports, where marked.
+		{"护照号：E12345678", "护照号：[PASSPORT]"},
+		{"护照号码 EA1234567。", "护照号码 [PASSPORT]。"},
+		{"Passport No. G12345678", "Passport No. [PASSPORT]"},
+		{"批号E12345678", ""},
+		// IPv4.
+		{"登录IP：192.168.1.23", "登录IP：[IP]"},
+		{"服务器 10.0.0.12 已重启", "服务器 [IP] 已重启"},
+		{"ping 114.114.114.114", "ping [IP]"},
+		{"网段10.8.0.0/24", "网段[IP]/24"},
+		{"右附件巧克力囊肿5.64.52.9，", ""},
+		{"见指南1.2.3.4节", ""},
+		{"版本号：10.2.0.15", ""},
+		{"192.168.1.300", ""},
+		{"1.2.3.4.5", ""},
 		// E-mail.
 		{"邮箱zhang.san@example.com", "邮箱[EMAIL]"},
 		{"发送至 doctor_li+med@hospital.org.cn 。", "发送至 [EMAIL] 。"},
@@ -70,6 +105,11 @@ func TestPIIMask(t *testing.T) {
 		{"wx:doctorWang1", "wx:[WECHAT]"},
 		{"vx：Med_help2020", "vx：[WECHAT]"},
 		{"微信是13812345678", "微信是[WECHAT]"},
+		{"微信号：123456789", "微信号：[WECHAT]"},
+		{"VX abc_12345", "VX [WECHAT]"},
+		{"QQ号码: 2345678", "QQ号码: [QQ]"},
+		{"QQ群：123456789", "QQ群：[QQ]"},
+		{"微信12345", ""},
 		{"WeChat: liu_yi_sheng", "WeChat: [WECHAT]"},
 		{"方便的话加我微信pkang99331。", "方便的话加我微信[WECHAT]。"},
 		{"关注微信公众号获取报告", ""},
@@ -122,6 +162,10 @@ func TestPIIMask(t *testing.T) {
 		{"a13812345678", ""},
 		{"13812345678b", ""},
 		{"123-4567-8901", ""},
+		{"HBV-DNA 15800000000 IU/ml", ""},
+		{"HBV DNA 13800000000拷贝/ml", ""},
+		{"0.13812345678", ""},
+		{"编号 88881234", ""},
 		{"010-123456", ""},
 		// Identity numbers that fail validation.
 		{"110105194912310021", ""},
@@ -129,6 +173,7 @@ func TestPIIMask(t *testing.T) {
 		{"4403081999010112345", ""},
 		{"000000000000000000", ""},
 		{"11010519491231002Y", ""},
+		{"身份证号110105194912310022，", ""}, // ID-shaped: a mistyped ID, never read as a card
 		// Card numbers that fail Luhn.
 		{"6222021001123456788", ""},
 		{"4111111111111112", ""},
@@ -177,7 +222,8 @@ func TestPIICounters(t *testing.T) {
 }
 
 func FuzzPIIMask(f *testing.F) {
-	for _, s := range []string{"电话13812345678", "11010519491231002X", "a@b.com", "QQ：12345", "http://x.y", "每次10mg"} {
+	for _, s := range []string{"电话13812345678", "11010519491231002X", "a@b.com", "QQ：12345", "http://x.y", "每次10mg",
+		"(0571)8888-1234 转 123", "电话：8888-1234", "登录IP：192.168.1.23", "护照号E12345678", "微信号：123456789", "6222 0210 0112 3456 3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -206,13 +252,10 @@ func TestNumberMatchesSameAsWholeString(t *testing.T) {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
 		}
 		s := b.String()
-		for _, d := range piiDetectors {
-			if !d.digitBounded {
-				continue
-			}
-			want := d.re.FindAllStringSubmatchIndex(s, -1)
-			if got := numberMatches(d.re, s); !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s on %q: runs give %v, whole string %v", d.name, s, got, want)
+		for _, re := range numberRegexps {
+			want := re.FindAllStringSubmatchIndex(s, -1)
+			if got := numberMatches(re, s); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s on %q: runs give %v, whole string %v", re, s, got, want)
 			}
 			checked += len(want)
 		}
