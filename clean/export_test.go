@@ -47,6 +47,3 @@ func DefaultNormalisers(k schemas.Kind) ([]NamedNormaliser, error) {
 	}
 	return out, nil
 }
-
-// MaskPII is the pii normaliser on one value.
-func MaskPII(s string) string { return piiMasker{}.Normalise("text", s, Tally{}) }
