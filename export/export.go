@@ -209,6 +209,7 @@ type stageInput struct {
 	split string
 	path  string
 	rel   string // relative to the workspace, for reports
+	rows  int64  // as the file's metadata counts them
 }
 
 // stageInputs lists the split files of a stage that exist and hold rows;
@@ -229,7 +230,7 @@ func stageInputs(ws workspace.Dir, st schemas.Stage, rep *Report) ([]stageInput,
 			rep.Notes = append(rep.Notes, rel+" has no rows")
 			continue
 		}
-		ins = append(ins, stageInput{st, split, p, rel})
+		ins = append(ins, stageInput{st, split, p, rel, n})
 	}
 	return ins, nil
 }

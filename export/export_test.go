@@ -321,6 +321,10 @@ func checkExport(t *testing.T, ws workspace.Dir, rep *Report) []FileReport {
 		path := filepath.Join(out, filepath.FromSlash(f.Path))
 		var parsed int64
 		switch {
+		case rep.Format == "hf" && strings.HasSuffix(f.Path, ".arrow"):
+			_, rows, _ := arrowRows(t, path)
+			parsed = int64(len(rows))
+		case rep.Format == "hf": // dataset_dict.json, dataset_info.json, state.json, README.md: hf_test.go
 		case f.Path == "dataset_info.json":
 			checkDatasetInfo(t, out)
 		case strings.HasSuffix(f.Path, ".parquet"):
@@ -425,6 +429,21 @@ func TestExportFormats(t *testing.T) {
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"sft/train/sft.jsonl": {6, 2}, "sft/valid/sft.jsonl": {3, 0}, "sft/test/sft.jsonl": {1, 0},
 			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
+		}},
+		{"hf", Options{}, map[string]want{
+			"README.md":                            {0, 0},
+			"dcpt/dataset_dict.json":               {0, 0},
+			"dcpt/train/data-00000-of-00001.arrow": {6, 0}, "dcpt/train/dataset_info.json": {0, 0}, "dcpt/train/state.json": {0, 0},
+			"dcpt/valid/data-00000-of-00001.arrow": {3, 0}, "dcpt/valid/dataset_info.json": {0, 0}, "dcpt/valid/state.json": {0, 0},
+			"dcpt/test/data-00000-of-00001.arrow": {1, 0}, "dcpt/test/dataset_info.json": {0, 0}, "dcpt/test/state.json": {0, 0},
+			"sft/dataset_dict.json":               {0, 0},
+			"sft/train/data-00000-of-00001.arrow": {8, 0}, "sft/train/dataset_info.json": {0, 0}, "sft/train/state.json": {0, 0},
+			"sft/valid/data-00000-of-00001.arrow": {3, 0}, "sft/valid/dataset_info.json": {0, 0}, "sft/valid/state.json": {0, 0},
+			"sft/test/data-00000-of-00001.arrow": {1, 0}, "sft/test/dataset_info.json": {0, 0}, "sft/test/state.json": {0, 0},
+			"dpo/dataset_dict.json":               {0, 0},
+			"dpo/train/data-00000-of-00001.arrow": {6, 0}, "dpo/train/dataset_info.json": {0, 0}, "dpo/train/state.json": {0, 0},
+			"dpo/valid/data-00000-of-00001.arrow": {3, 0}, "dpo/valid/dataset_info.json": {0, 0}, "dpo/valid/state.json": {0, 0},
+			"dpo/test/data-00000-of-00001.arrow": {1, 0}, "dpo/test/dataset_info.json": {0, 0}, "dpo/test/state.json": {0, 0},
 		}},
 		{"medicalgpt-legacy", Options{}, map[string]want{
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
