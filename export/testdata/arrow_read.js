@@ -31,7 +31,19 @@ function plain(v) {
 
 for (const file of process.argv.slice(2)) {
   const table = tableFromIPC(fs.readFileSync(file));
-  const out = [JSON.stringify({ file, rows: table.numRows, fields: table.schema.fields.map(describe) })];
-  for (const row of table) out.push(JSON.stringify(plain(row)));
-  fs.writeSync(1, out.join("\n") + "\n");
+  let out = [JSON.stringify({ file, rows: table.numRows, fields: table.schema.fields.map(describe) })];
+  for (const row of table) {
+    out.push(JSON.stringify(plain(row)));
+    if (out.length >= 1000) { // bounded output buffers for shards of millions of rows
+      writeAll(out.join("\n") + "\n");
+      out = [];
+    }
+  }
+  if (out.length > 0) writeAll(out.join("\n") + "\n");
+}
+
+// writeAll writes s to stdout whole: writeSync on a pipe may write less.
+function writeAll(s) {
+  const buf = Buffer.from(s);
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(1, buf, off);
 }
