@@ -536,8 +536,8 @@ func TestHFCardWithoutManifest(t *testing.T) {
 // EnvArrowNode names a folder holding node_modules/apache-arrow; the
 // Arrow JS check runs only when it is set:
 //
-//	mkdir -p /tmp/arrow-node && cd /tmp/arrow-node && npm install apache-arrow
-//	CHIMED_ARROW_NODE=/tmp/arrow-node go test ./export -run ArrowJS -v
+//	mkdir -p arrow-node && (cd arrow-node && npm install apache-arrow)
+//	CHIMED_ARROW_NODE=$PWD/arrow-node go test ./export -run ArrowJS -v
 //
 // CHIMED_ARROW_WS may name a workspace after `chimed build-stages` whose
 // stage files are exported and checked too.
