@@ -112,7 +112,7 @@ func TestDuckDBReadsEveryParquetFile(t *testing.T) {
 	ws := workspace.Dir(t.TempDir())
 	newFixture().write(t, ws)
 	for _, f := range Names() {
-		if _, err := Run(ws, f); err != nil {
+		if _, err := Run(ws, f, Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}

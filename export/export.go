@@ -1,5 +1,7 @@
 // Package export hands the stage files to the trainers people already use:
-// HF TRL, LLaMA-Factory and MedicalGPT (the Qilin-Med recipe). Each format
+// HF TRL, LLaMA-Factory and MedicalGPT (the Qilin-Med recipe, in its current
+// layout and its earlier one), and to the Hugging Face datasets library as a
+// save_to_disk folder of Arrow IPC streams with a dataset card. Each format
 // is one file registering itself by name, so adding a trainer means adding
 // one file. Every output is written streaming, under its final name only
 // when complete (internal/atomicfile), and with deterministic bytes: the same
@@ -27,6 +29,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
@@ -38,7 +41,45 @@ type Format interface {
 	Name() string
 	// Export reads the stage files of in and writes the format's files
 	// under out, recording each file in rep.
-	Export(in workspace.Dir, out string, rep *Report) error
+	Export(in workspace.Dir, out string, opts Options, rep *Report) error
+}
+
+// Options are the choices an export takes besides its format. The zero
+// value is the default of every format.
+type Options struct {
+	// TRLDPO is the row form of TRL's DPO files (see TRLDPOForm).
+	TRLDPO TRLDPOForm
+	// Sources are chimed.yaml's sources. The hf format's dataset card takes
+	// each source's licence and address from them; other formats ignore them.
+	Sources []ingest.Source
+}
+
+// TRLDPOForm is how TRL's DPO rows hold their text. TRL applies the
+// model's chat template only to conversational rows (lists of {role,
+// content}), so the conversational form trains DPO on prompts shaped like
+// the SFT rows' "messages"; the standard form hands TRL plain strings it
+// tokenises as they are.
+type TRLDPOForm string
+
+// The TRL DPO row forms.
+const (
+	// TRLConversational (the default): "prompt" is a list holding the user
+	// message, "chosen" and "rejected" lists holding one assistant message.
+	TRLConversational TRLDPOForm = "conversational"
+	// TRLStandard: "prompt", "chosen" and "rejected" are plain strings.
+	TRLStandard TRLDPOForm = "standard"
+)
+
+// validate fills defaults and rejects unknown values.
+func (o *Options) validate() error {
+	switch o.TRLDPO {
+	case "":
+		o.TRLDPO = TRLConversational
+	case TRLConversational, TRLStandard:
+	default:
+		return fmt.Errorf("unknown TRL DPO form %q (want %s or %s)", o.TRLDPO, TRLConversational, TRLStandard)
+	}
+	return nil
 }
 
 var formats = map[string]Format{}
@@ -61,9 +102,13 @@ func Names() []string {
 type Report struct {
 	Format string `json:"format"`
 	// Dir is the export folder, relative to the workspace.
-	Dir   string       `json:"dir"`
+	Dir string `json:"dir"`
+	// Form names the row form written where a format has more than one
+	// (trl: the TRLDPOForm of its DPO files).
+	Form  string       `json:"form,omitempty"`
 	Files []FileReport `json:"files"`
-	// Notes list stage files that were missing or empty, and so not exported.
+	// Notes list stage files that were missing or empty, and so not
+	// exported, and anything else a reader of the export should know.
 	Notes []string `json:"notes"`
 }
 
@@ -82,17 +127,20 @@ type FileReport struct {
 // Run exports the stages of workspace ws in the named format into
 // export/<format>/, removes files there that this run did not write (so the
 // folder holds exactly one export), and writes reports/export-<format>.json.
-func Run(ws workspace.Dir, format string) (*Report, error) {
+func Run(ws workspace.Dir, format string, opts Options) (*Report, error) {
 	f, ok := formats[format]
 	if !ok {
 		return nil, fmt.Errorf("unknown export format %q (want one of %s)", format, strings.Join(Names(), ", "))
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("export %s: %w", format, err)
 	}
 	out := ws.Export(format)
 	if err := atomicfile.Sweep(out); err != nil {
 		return nil, err
 	}
 	rep := &Report{Format: format, Dir: filepath.ToSlash(filepath.Join("export", format)), Files: []FileReport{}, Notes: []string{}}
-	if err := f.Export(ws, out, rep); err != nil {
+	if err := f.Export(ws, out, opts, rep); err != nil {
 		return nil, err
 	}
 	if len(rep.Files) == 0 {
@@ -109,17 +157,25 @@ func Run(ws workspace.Dir, format string) (*Report, error) {
 	return rep, atomicfile.WriteFile(ws.Report("export-"+format+".json"), append(b, '\n'))
 }
 
-// removeStale deletes files under out that rep does not list: a split that
-// was exported last time but is empty now must not linger, because trainers
-// such as MedicalGPT read every file of a folder.
+// removeStale deletes files under out that rep does not list, and then the
+// folders left empty: a split that was exported last time but is empty now
+// must not linger, because trainers such as MedicalGPT read every file of a
+// folder, and a folder of an earlier layout must not look like data.
 func removeStale(out string, rep *Report) error {
 	keep := map[string]bool{}
 	for _, f := range rep.Files {
 		keep[filepath.FromSlash(f.Path)] = true
 	}
-	return filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	var dirs []string
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
 			return err
+		}
+		if d.IsDir() {
+			if p != out {
+				dirs = append(dirs, p)
+			}
+			return nil
 		}
 		rel, err := filepath.Rel(out, p)
 		if err != nil {
@@ -130,6 +186,21 @@ func removeStale(out string, rep *Report) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- { // children before their parents
+		ents, err := os.ReadDir(dirs[i])
+		if err != nil {
+			return err
+		}
+		if len(ents) == 0 {
+			if err := os.Remove(dirs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // stageInput is one stage split file to export.
@@ -138,6 +209,7 @@ type stageInput struct {
 	split string
 	path  string
 	rel   string // relative to the workspace, for reports
+	rows  int64  // as the file's metadata counts them
 }
 
 // stageInputs lists the split files of a stage that exist and hold rows;
@@ -158,7 +230,7 @@ func stageInputs(ws workspace.Dir, st schemas.Stage, rep *Report) ([]stageInput,
 			rep.Notes = append(rep.Notes, rel+" has no rows")
 			continue
 		}
-		ins = append(ins, stageInput{st, split, p, rel})
+		ins = append(ins, stageInput{st, split, p, rel, n})
 	}
 	return ins, nil
 }

@@ -24,6 +24,9 @@ const (
 	roleTurns                         // a non-empty list of {role, content} strings
 	shareTurns                        // a non-empty list of {from, value}, from ∈ system/human/gpt, human first after system
 	shareTurnsPrompt                  // like shareTurns but ending with the human prompt (ShareGPT DPO)
+	userPrompt                        // a list of {role, content} ending with a user turn (TRL conversational prompt)
+	oneAssistant                      // a list of one {role: assistant, content} (TRL conversational answer)
+	emptyList                         // an empty list (MedicalGPT legacy history)
 )
 
 // fileSchema is what every row of one export file must look like.
@@ -32,14 +35,18 @@ type fileSchema struct {
 	optional map[string]fieldKind
 }
 
-// schemaFor names the schema of an export file by format and path.
+// schemaFor names the schema of an export file by format and path;
+// "trl-standard" is the trl format written with TRLStandard.
 func schemaFor(t *testing.T, format, rel string) fileSchema {
+	trlAny := format == "trl" || format == "trl-standard"
 	switch {
-	case format == "trl" && strings.HasPrefix(rel, "dcpt/"):
+	case trlAny && strings.HasPrefix(rel, "dcpt/"):
 		return fileSchema{required: map[string]fieldKind{"text": str}}
-	case format == "trl" && strings.HasPrefix(rel, "sft/"):
+	case trlAny && strings.HasPrefix(rel, "sft/"):
 		return fileSchema{required: map[string]fieldKind{"messages": roleTurns}}
 	case format == "trl" && strings.HasPrefix(rel, "dpo/"):
+		return fileSchema{required: map[string]fieldKind{"prompt": userPrompt, "chosen": oneAssistant, "rejected": oneAssistant}}
+	case format == "trl-standard" && strings.HasPrefix(rel, "dpo/"):
 		return fileSchema{required: map[string]fieldKind{"prompt": str, "chosen": str, "rejected": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dcpt_"):
 		return fileSchema{required: map[string]fieldKind{"text": strNonEmpty}}
@@ -47,12 +54,14 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns, "system": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dpo_"):
 		return fileSchema{required: map[string]fieldKind{"instruction": strNonEmpty, "chosen": strNonEmpty, "rejected": strNonEmpty}}
-	case format == "medicalgpt" && strings.HasPrefix(rel, "finetune/"):
+	case format == "medicalgpt" && strings.HasPrefix(rel, "sft/"),
+		format == "medicalgpt-legacy" && strings.HasPrefix(rel, "finetune/"):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}}
-	case format == "medicalgpt" && strings.HasPrefix(rel, "reward-sharegpt/"):
-		return fileSchema{required: map[string]fieldKind{"conversations": shareTurnsPrompt, "chosen": strNonEmpty, "rejected": strNonEmpty}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "reward/"):
-		return fileSchema{required: map[string]fieldKind{"question": strNonEmpty, "response_chosen": strNonEmpty, "response_rejected": strNonEmpty}}
+		return fileSchema{required: map[string]fieldKind{"conversations": shareTurnsPrompt, "chosen": strNonEmpty, "rejected": strNonEmpty}}
+	case format == "medicalgpt-legacy" && strings.HasPrefix(rel, "reward/"):
+		return fileSchema{required: map[string]fieldKind{"system": str, "history": emptyList,
+			"question": strNonEmpty, "response_chosen": strNonEmpty, "response_rejected": strNonEmpty}}
 	}
 	t.Fatalf("%s: no schema for %s", format, rel)
 	return fileSchema{}
@@ -68,6 +77,22 @@ func checkValue(v any, k fieldKind) string {
 		}
 		if k == strNonEmpty && strings.TrimSpace(s) == "" {
 			return "blank"
+		}
+	case emptyList:
+		if list, ok := v.([]any); !ok || len(list) != 0 {
+			return "not an empty list"
+		}
+	case userPrompt, oneAssistant:
+		if msg := checkValue(v, roleTurns); msg != "" {
+			return msg
+		}
+		list := v.([]any)
+		last := list[len(list)-1].(map[string]any)["role"]
+		switch {
+		case k == userPrompt && last != schemas.RoleUser:
+			return "prompt does not end with a user turn"
+		case k == oneAssistant && (len(list) != 1 || last != schemas.RoleAssistant):
+			return "not one assistant message"
 		}
 	case roleTurns, shareTurns, shareTurnsPrompt:
 		list, ok := v.([]any)
@@ -167,8 +192,8 @@ func checkJSONL(t *testing.T, path string, sc fileSchema) int64 {
 }
 
 // checkParquet reads a TRL Parquet file back and checks its columns are
-// exactly the ones TRL reads.
-func checkParquet(t *testing.T, path, rel string) int64 {
+// exactly the ones TRL reads, in the form the export wrote.
+func checkParquet(t *testing.T, path, rel string, form TRLDPOForm) int64 {
 	t.Helper()
 	cols := parquetColumns(t, path)
 	want := map[string][]string{"dcpt": {"text"}, "sft": {"messages"}, "dpo": {"prompt", "chosen", "rejected"}}[strings.Split(rel, "/")[0]]
@@ -197,9 +222,22 @@ func checkParquet(t *testing.T, path, rel string) int64 {
 			n++
 		}
 	default:
-		for _, err := range schemas.ReadFile[TRLPreference](path) {
+		if form == TRLStandard {
+			for _, err := range schemas.ReadFile[TRLPreference](path) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			break
+		}
+		for r, err := range schemas.ReadFile[TRLChatPreference](path) {
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(r.Prompt) != 1 || r.Prompt[0].Role != schemas.RoleUser || len(r.Chosen) != 1 || r.Chosen[0].Role != schemas.RoleAssistant ||
+				len(r.Rejected) != 1 || r.Rejected[0].Role != schemas.RoleAssistant {
+				t.Fatalf("%s: row %d is not a conversational preference: %+v", rel, n, r)
 			}
 			n++
 		}
@@ -275,18 +313,26 @@ func checkDatasetInfo(t *testing.T, out string) map[string]LFDatasetInfo {
 func checkExport(t *testing.T, ws workspace.Dir, rep *Report) []FileReport {
 	t.Helper()
 	out := ws.Export(rep.Format)
+	format := rep.Format
+	if format == "trl" && rep.Form == string(TRLStandard) {
+		format = "trl-standard"
+	}
 	for _, f := range rep.Files {
 		path := filepath.Join(out, filepath.FromSlash(f.Path))
 		var parsed int64
 		switch {
+		case rep.Format == "hf" && strings.HasSuffix(f.Path, ".arrow"):
+			_, rows, _ := arrowRows(t, path)
+			parsed = int64(len(rows))
+		case rep.Format == "hf": // dataset_dict.json, dataset_info.json, state.json, README.md: hf_test.go
 		case f.Path == "dataset_info.json":
 			checkDatasetInfo(t, out)
 		case strings.HasSuffix(f.Path, ".parquet"):
-			parsed = checkParquet(t, path, f.Path)
+			parsed = checkParquet(t, path, f.Path, TRLDPOForm(rep.Form))
 		case strings.HasSuffix(f.Path, ".txt"):
 			parsed = checkCPT(t, path)
 		default:
-			parsed = checkJSONL(t, path, schemaFor(t, rep.Format, f.Path))
+			parsed = checkJSONL(t, path, schemaFor(t, format, f.Path))
 		}
 		if parsed != f.Rows {
 			t.Errorf("%s: parsed %d rows, report says %d", f.Path, parsed, f.Rows)
@@ -325,7 +371,7 @@ func TestExportWorkspace(t *testing.T) {
 		}
 	}
 	for _, format := range Names() {
-		rep, err := Run(ws, format)
+		rep, err := Run(ws, format, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,7 +382,18 @@ func TestExportWorkspace(t *testing.T) {
 				skipped += n
 			}
 		}
-		t.Logf("%s: %d files, %d rows, %d skipped, notes %q", format, len(rep.Files), rows, skipped, rep.Notes)
+		var loaded map[string]int // what the target's loader reads (loaders_test.go)
+		switch format {
+		case "medicalgpt":
+			loaded = checkMedicalGPT(t, ws.Export(format))
+		case "medicalgpt-legacy":
+			loaded = checkMedicalGPTLegacy(t, ws.Export(format))
+		case "trl":
+			loaded = checkTRL(t, ws.Export(format), TRLDPOForm(rep.Form))
+		case "llamafactory":
+			loaded = checkLLaMAFactory(t, ws.Export(format))
+		}
+		t.Logf("%s: %d files, %d rows, %d skipped, notes %q, loader reads %v", format, len(rep.Files), rows, skipped, rep.Notes, loaded)
 	}
 }
 
@@ -346,36 +403,59 @@ func TestExportFormats(t *testing.T) {
 		rows    int64
 		skipped int64
 	}
+	trlFiles := map[string]want{
+		"dcpt/train.parquet": {6, 0}, "dcpt/train.jsonl": {6, 0}, "dcpt/valid.parquet": {3, 0}, "dcpt/valid.jsonl": {3, 0},
+		"dcpt/test.parquet": {1, 0}, "dcpt/test.jsonl": {1, 0},
+		"sft/train.parquet": {8, 0}, "sft/train.jsonl": {8, 0}, "sft/valid.parquet": {3, 0}, "sft/valid.jsonl": {3, 0},
+		"sft/test.parquet": {1, 0}, "sft/test.jsonl": {1, 0},
+		"dpo/train.parquet": {6, 0}, "dpo/train.jsonl": {6, 0}, "dpo/valid.parquet": {3, 0}, "dpo/valid.jsonl": {3, 0},
+		"dpo/test.parquet": {1, 0}, "dpo/test.jsonl": {1, 0},
+	}
 	tests := []struct {
 		format string
+		opts   Options
 		files  map[string]want
 	}{
-		{"trl", map[string]want{
-			"dcpt/train.parquet": {6, 0}, "dcpt/train.jsonl": {6, 0}, "dcpt/valid.parquet": {3, 0}, "dcpt/valid.jsonl": {3, 0},
-			"dcpt/test.parquet": {1, 0}, "dcpt/test.jsonl": {1, 0},
-			"sft/train.parquet": {8, 0}, "sft/train.jsonl": {8, 0}, "sft/valid.parquet": {3, 0}, "sft/valid.jsonl": {3, 0},
-			"sft/test.parquet": {1, 0}, "sft/test.jsonl": {1, 0},
-			"dpo/train.parquet": {6, 0}, "dpo/train.jsonl": {6, 0}, "dpo/valid.parquet": {3, 0}, "dpo/valid.jsonl": {3, 0},
-			"dpo/test.parquet": {1, 0}, "dpo/test.jsonl": {1, 0},
-		}},
-		{"llamafactory", map[string]want{
+		{"trl", Options{}, trlFiles},
+		{"trl", Options{TRLDPO: TRLStandard}, trlFiles},
+		{"trl", Options{TRLDPO: TRLConversational}, trlFiles},
+		{"llamafactory", Options{}, map[string]want{
 			"chimed_dcpt_train.jsonl": {5, 1}, "chimed_dcpt_valid.jsonl": {3, 0}, "chimed_dcpt_test.jsonl": {1, 0},
 			"chimed_sft_train.jsonl": {6, 2}, "chimed_sft_valid.jsonl": {3, 0}, "chimed_sft_test.jsonl": {1, 0},
 			"chimed_dpo_train.jsonl": {5, 1}, "chimed_dpo_valid.jsonl": {3, 0}, "chimed_dpo_test.jsonl": {1, 0},
 			"dataset_info.json": {0, 0},
 		}},
-		{"medicalgpt", map[string]want{
+		{"medicalgpt", Options{}, map[string]want{
+			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
+			"sft/train/sft.jsonl": {6, 2}, "sft/valid/sft.jsonl": {3, 0}, "sft/test/sft.jsonl": {1, 0},
+			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
+		}},
+		{"hf", Options{}, map[string]want{
+			"README.md":                            {0, 0},
+			"dcpt/dataset_dict.json":               {0, 0},
+			"dcpt/train/data-00000-of-00001.arrow": {6, 0}, "dcpt/train/dataset_info.json": {0, 0}, "dcpt/train/state.json": {0, 0},
+			"dcpt/valid/data-00000-of-00001.arrow": {3, 0}, "dcpt/valid/dataset_info.json": {0, 0}, "dcpt/valid/state.json": {0, 0},
+			"dcpt/test/data-00000-of-00001.arrow": {1, 0}, "dcpt/test/dataset_info.json": {0, 0}, "dcpt/test/state.json": {0, 0},
+			"sft/dataset_dict.json":               {0, 0},
+			"sft/train/data-00000-of-00001.arrow": {8, 0}, "sft/train/dataset_info.json": {0, 0}, "sft/train/state.json": {0, 0},
+			"sft/valid/data-00000-of-00001.arrow": {3, 0}, "sft/valid/dataset_info.json": {0, 0}, "sft/valid/state.json": {0, 0},
+			"sft/test/data-00000-of-00001.arrow": {1, 0}, "sft/test/dataset_info.json": {0, 0}, "sft/test/state.json": {0, 0},
+			"dpo/dataset_dict.json":               {0, 0},
+			"dpo/train/data-00000-of-00001.arrow": {6, 0}, "dpo/train/dataset_info.json": {0, 0}, "dpo/train/state.json": {0, 0},
+			"dpo/valid/data-00000-of-00001.arrow": {3, 0}, "dpo/valid/dataset_info.json": {0, 0}, "dpo/valid/state.json": {0, 0},
+			"dpo/test/data-00000-of-00001.arrow": {1, 0}, "dpo/test/dataset_info.json": {0, 0}, "dpo/test/state.json": {0, 0},
+		}},
+		{"medicalgpt-legacy", Options{}, map[string]want{
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"finetune/train/sft.jsonl": {6, 2}, "finetune/valid/sft.jsonl": {3, 0}, "finetune/test/sft.jsonl": {1, 0},
-			"reward/train/dpo.json": {5, 1}, "reward/valid/dpo.json": {3, 0}, "reward/test/dpo.json": {1, 0},
-			"reward-sharegpt/train/dpo.jsonl": {5, 1}, "reward-sharegpt/valid/dpo.jsonl": {3, 0}, "reward-sharegpt/test/dpo.jsonl": {1, 0},
+			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
 		}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.format, func(t *testing.T) {
+		t.Run(tc.format+"/"+string(tc.opts.TRLDPO), func(t *testing.T) {
 			ws := workspace.Dir(t.TempDir())
 			newFixture().write(t, ws)
-			rep, err := Run(ws, tc.format)
+			rep, err := Run(ws, tc.format, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -415,7 +495,7 @@ func TestExportContent(t *testing.T) {
 	ws := workspace.Dir(t.TempDir())
 	newFixture().write(t, ws)
 	for _, f := range Names() {
-		if _, err := Run(ws, f); err != nil {
+		if _, err := Run(ws, f, Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -430,21 +510,37 @@ func TestExportContent(t *testing.T) {
 	if want := "糖尿病是一组以高血糖为特征的代谢性疾病。 第0段：  胰岛素分泌缺陷。 结束 行\n"; cpt != want {
 		t.Errorf("cpt.txt = %q, want %q", cpt, want)
 	}
-	sft := read("medicalgpt/finetune/train/sft.jsonl")
-	if !strings.Contains(sft, `{"conversations":[{"from":"system","value":"你是一名医生。"},{"from":"human","value":"头痛怎么办？"},{"from":"gpt","value":"多休息。"},{"from":"human","value":"还要吃药吗？"},{"from":"gpt","value":"必要时服用止痛药。"}]}`) {
-		t.Errorf("medicalgpt sft.jsonl lacks the system chat:\n%s", sft)
+	for _, rel := range []string{"medicalgpt/sft/train/sft.jsonl", "medicalgpt-legacy/finetune/train/sft.jsonl"} {
+		sft := read(rel)
+		if !strings.Contains(sft, `{"conversations":[{"from":"system","value":"你是一名医生。"},{"from":"human","value":"头痛怎么办？"},{"from":"gpt","value":"多休息。"},{"from":"human","value":"还要吃药吗？"},{"from":"gpt","value":"必要时服用止痛药。"}]}`) {
+			t.Errorf("%s lacks the system chat:\n%s", rel, sft)
+		}
+	}
+	if legacy := read("medicalgpt-legacy/pretrain/test/cpt.txt"); legacy != cpt {
+		t.Errorf("legacy cpt.txt = %q, want %q", legacy, cpt)
 	}
 	lf := read("llamafactory/chimed_sft_train.jsonl")
 	if !strings.Contains(lf, `{"conversations":[{"from":"human","value":"头痛怎么办？"},{"from":"gpt","value":"多休息。"},{"from":"human","value":"还要吃药吗？"},{"from":"gpt","value":"必要时服用止痛药。"}],"system":"你是一名医生。"}`) {
 		t.Errorf("llamafactory sft lacks the system chat:\n%s", lf)
 	}
-	dpo := read("medicalgpt/reward/test/dpo.json")
-	if want := `{"question":"高血压的诊断标准是什么？","response_chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","response_rejected":"血压高于120/80即可诊断。"}` + "\n"; dpo != want {
-		t.Errorf("dpo.json = %q", dpo)
+	dpo := read("medicalgpt/reward/test/dpo.jsonl")
+	if want := `{"conversations":[{"from":"human","value":"高血压的诊断标准是什么？"}],"chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","rejected":"血压高于120/80即可诊断。"}` + "\n"; dpo != want {
+		t.Errorf("medicalgpt reward dpo.jsonl = %q", dpo)
 	}
-	sdpo := read("medicalgpt/reward-sharegpt/test/dpo.jsonl")
-	if want := `{"conversations":[{"from":"human","value":"高血压的诊断标准是什么？"}],"chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","rejected":"血压高于120/80即可诊断。"}` + "\n"; sdpo != want {
-		t.Errorf("reward-sharegpt dpo.jsonl = %q", sdpo)
+	legacy := read("medicalgpt-legacy/reward/test/dpo.jsonl")
+	if want := `{"system":"","history":[],"question":"高血压的诊断标准是什么？","response_chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","response_rejected":"血压高于120/80即可诊断。"}` + "\n"; legacy != want {
+		t.Errorf("medicalgpt-legacy reward dpo.jsonl = %q", legacy)
+	}
+	trlDPO := read("trl/dpo/test.jsonl")
+	if want := `{"prompt":[{"role":"user","content":"高血压的诊断标准是什么？"}],"chosen":[{"role":"assistant","content":"收缩压≥140mmHg和/或舒张压≥90mmHg。"}],"rejected":[{"role":"assistant","content":"血压高于120/80即可诊断。"}]}` + "\n"; trlDPO != want {
+		t.Errorf("trl dpo/test.jsonl = %q", trlDPO)
+	}
+	if _, err := Run(ws, "trl", Options{TRLDPO: TRLStandard}); err != nil {
+		t.Fatal(err)
+	}
+	trlDPO = read("trl/dpo/test.jsonl")
+	if want := `{"prompt":"高血压的诊断标准是什么？","chosen":"收缩压≥140mmHg和/或舒张压≥90mmHg。","rejected":"血压高于120/80即可诊断。"}` + "\n"; trlDPO != want {
+		t.Errorf("trl standard dpo/test.jsonl = %q", trlDPO)
 	}
 	info := read("llamafactory/dataset_info.json")
 	if !strings.Contains(info, `"ranking": true`) || !strings.Contains(info, `"file_name": "chimed_dpo_train.jsonl"`) {
@@ -460,7 +556,7 @@ func TestExportDeterministic(t *testing.T) {
 		for i := range sums {
 			ws := workspace.Dir(t.TempDir())
 			newFixture().write(t, ws)
-			rep, err := Run(ws, format)
+			rep, err := Run(ws, format, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -476,28 +572,44 @@ func TestExportDeterministic(t *testing.T) {
 }
 
 // TestExportMissingAndStale: missing stages become notes, no stages at all
-// is an error, and a split that disappears is removed from the export.
+// is an error, and a split that disappears is removed from the export with
+// its folder, as is a file of an earlier layout.
 func TestExportMissingAndStale(t *testing.T) {
 	ws := workspace.Dir(t.TempDir())
-	if _, err := Run(ws, "trl"); err == nil || !strings.Contains(err.Error(), "build-stages") {
+	if _, err := Run(ws, "trl", Options{}); err == nil || !strings.Contains(err.Error(), "build-stages") {
 		t.Fatalf("no stages: err = %v", err)
 	}
-	if _, err := Run(ws, "axolotl"); err == nil || !strings.Contains(err.Error(), "unknown export format") {
+	if _, err := Run(ws, "axolotl", Options{}); err == nil || !strings.Contains(err.Error(), "unknown export format") {
 		t.Fatalf("bad format: err = %v", err)
 	}
 	newFixture().write(t, ws)
-	if _, err := Run(ws, "medicalgpt"); err != nil {
+	if _, err := Run(ws, "trl", Options{TRLDPO: "chatml"}); err == nil || !strings.Contains(err.Error(), `unknown TRL DPO form "chatml"`) {
+		t.Fatalf("bad TRL form: err = %v", err)
+	}
+	if _, err := Run(ws, "medicalgpt", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(string(ws), "export", "medicalgpt", "finetune", "train", "sft.jsonl")
+	if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(old, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(ws.StageFile(schemas.StageDPO, "test")); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(ws, "medicalgpt")
+	rep, err := Run(ws, "medicalgpt", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(string(ws), "export", "medicalgpt", "reward", "test", "dpo.json")); !os.IsNotExist(err) {
-		t.Errorf("stale reward/test/dpo.json still there: %v", err)
+	for _, stale := range []string{"reward/test", "finetune"} {
+		if _, err := os.Stat(filepath.Join(string(ws), "export", "medicalgpt", stale)); !os.IsNotExist(err) {
+			t.Errorf("stale %s still there: %v", stale, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(string(ws), "export", "medicalgpt", "reward", "train", "dpo.jsonl")); err != nil {
+		t.Errorf("reward/train/dpo.jsonl: %v", err)
 	}
 	if !reflect.DeepEqual(rep.Notes, []string{"stages/dpo/test.parquet is missing"}) {
 		t.Errorf("notes = %q", rep.Notes)

@@ -72,7 +72,7 @@ func LFDatasetName(st schemas.Stage, split string) string {
 	return fmt.Sprintf("chimed_%s_%s", st, split)
 }
 
-func (llamaFactory) Export(ws workspace.Dir, out string, rep *Report) error {
+func (llamaFactory) Export(ws workspace.Dir, out string, _ Options, rep *Report) error {
 	text := func(r schemas.DCPTRow) (LFText, string) {
 		if strings.TrimSpace(r.Text) == "" {
 			return LFText{}, skipEmptyText

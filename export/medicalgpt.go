@@ -8,57 +8,87 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-func init() { Register(medicalGPT{}) }
+func init() {
+	Register(medicalGPT{})
+	Register(medicalGPT{legacy: true})
+}
 
-// medicalGPT writes export/medicalgpt/ in the folders MedicalGPT's scripts
-// (shibing624/MedicalGPT, the Qilin-Med recipe's open implementation) take as
-// --train_file_dir / --validation_file_dir. Each script reads every *.txt,
-// *.json and *.jsonl below its folder, so each stage gets its own tree:
+// medicalGPT writes export/medicalgpt/ in the folders the scripts of
+// shibing624/MedicalGPT (the Qilin-Med recipe's open implementation) take
+// as --train_file_dir / --validation_file_dir, one tree per stage so that
+// each script finds only its own files. Since April 2026 its SFT and DPO
+// scripts glob only **/*.jsonl and read ShareGPT rows; pretraining.py globs
+// **/*.txt and **/*.jsonl, all of one type:
 //   - pretrain/<split>/cpt.txt: one document a line, for pretraining.py;
 //     line breaks inside a document become one space (see oneLine), blank
 //     documents are skipped;
-//   - finetune/<split>/sft.jsonl: ShareGPT {"conversations": [{"from":
-//     "system"|"human"|"gpt", "value": …}]}, for supervised_finetuning.py;
-//   - reward/<split>/dpo.json: JSON Lines {"question", "response_chosen",
-//     "response_rejected"}: the Qilin-Med DPO shape (its dpo_training.py
-//     reads data/dpo/dpo.json so) and that of MedicalGPT's earlier reward
-//     files (data/reward/test.json);
-//   - reward-sharegpt/<split>/dpo.jsonl: the ShareGPT DPO shape current
-//     MedicalGPT ships in data/reward/dpo_zh_500.jsonl, {"conversations":
-//     [{"from": "system"?}, {"from": "human", "value": prompt}], "chosen",
-//     "rejected"}, in its own folder because the scripts read every file of
-//     a folder and the two shapes cannot share one.
-type medicalGPT struct{}
+//   - sft/<split>/sft.jsonl: {"conversations": [{"from": "system"|"human"|
+//     "gpt", "value": …}]}, for supervised_finetuning.py;
+//   - reward/<split>/dpo.jsonl: {"conversations": [{"from": "human",
+//     "value": prompt}], "chosen": …, "rejected": …}, for dpo_training.py
+//     (and orpo_training.py, reward_modeling.py), the shape of its
+//     data/reward/dpo_zh_500.jsonl.
+//
+// medicalgpt-legacy writes the layout MedicalGPT read before then (2023 to
+// April 2026, the Qilin-Med era): the same pretrain/ tree, finetune/<split>/
+// sft.jsonl, and reward/<split>/dpo.jsonl as {"system": "", "history": [],
+// "question", "response_chosen", "response_rejected"}; those scripts glob
+// **/*.json and **/*.jsonl. From April 2024 they read system and history
+// beside the question, so both keys are always written.
+type medicalGPT struct{ legacy bool }
 
-func (medicalGPT) Name() string { return "medicalgpt" }
+func (m medicalGPT) Name() string {
+	if m.legacy {
+		return "medicalgpt-legacy"
+	}
+	return "medicalgpt"
+}
 
 // MGChat is an SFT row in MedicalGPT's ShareGPT layout.
 type MGChat struct {
 	Conversations []ShareGPTTurn `json:"conversations"`
 }
 
-// MGPreference is a DPO row in MedicalGPT's reward layout.
+// MGPreference is a DPO row in MedicalGPT's ShareGPT DPO layout: the prompt
+// turns in conversations, the two answers as strings.
 type MGPreference struct {
-	Question         string `json:"question"`
-	ResponseChosen   string `json:"response_chosen"`
-	ResponseRejected string `json:"response_rejected"`
-}
-
-// MGShareGPTPreference is a DPO row in current MedicalGPT's ShareGPT DPO layout.
-type MGShareGPTPreference struct {
 	Conversations []ShareGPTTurn `json:"conversations"`
 	Chosen        string         `json:"chosen"`
 	Rejected      string         `json:"rejected"`
 }
 
-// mgFolders names MedicalGPT's folder and file for each stage.
-var mgFolders = map[schemas.Stage][2]string{
-	schemas.StageDCPT: {"pretrain", "cpt.txt"},
-	schemas.StageSFT:  {"finetune", "sft.jsonl"},
-	schemas.StageDPO:  {"reward", "dpo.json"},
+// MGLegacyPreference is a DPO row in MedicalGPT's earlier reward layout.
+// History holds earlier [question, answer] pairs; chimed's DPO prompts are
+// single questions, so it is always empty, but present.
+type MGLegacyPreference struct {
+	System           string      `json:"system"`
+	History          [][2]string `json:"history"`
+	Question         string      `json:"question"`
+	ResponseChosen   string      `json:"response_chosen"`
+	ResponseRejected string      `json:"response_rejected"`
 }
 
-func (medicalGPT) Export(ws workspace.Dir, out string, rep *Report) error {
+// folder names MedicalGPT's folder for each stage.
+func (m medicalGPT) folder(st schemas.Stage) string {
+	switch {
+	case st == schemas.StageDCPT:
+		return "pretrain"
+	case st == schemas.StageSFT && m.legacy:
+		return "finetune"
+	case st == schemas.StageSFT:
+		return "sft"
+	}
+	return "reward"
+}
+
+// mgFiles names the file written in each stage's split folder.
+var mgFiles = map[schemas.Stage]string{
+	schemas.StageDCPT: "cpt.txt",
+	schemas.StageSFT:  "sft.jsonl",
+	schemas.StageDPO:  "dpo.jsonl",
+}
+
+func (m medicalGPT) Export(ws workspace.Dir, out string, _ Options, rep *Report) error {
 	text := func(r schemas.DCPTRow) (string, string) {
 		line := oneLine(r.Text)
 		if line == "" {
@@ -76,15 +106,20 @@ func (medicalGPT) Export(ws workspace.Dir, out string, rep *Report) error {
 		}
 		return MGChat{turns}, ""
 	}
+	blank := func(r schemas.DPORow) bool {
+		return strings.TrimSpace(r.Prompt) == "" || strings.TrimSpace(r.Chosen) == "" || strings.TrimSpace(r.Rejected) == ""
+	}
 	pref := func(r schemas.DPORow) (MGPreference, string) {
-		if strings.TrimSpace(r.Prompt) == "" || strings.TrimSpace(r.Chosen) == "" || strings.TrimSpace(r.Rejected) == "" {
+		if blank(r) {
 			return MGPreference{}, skipEmptyPair
 		}
-		return MGPreference{r.Prompt, r.Chosen, r.Rejected}, ""
+		return MGPreference{[]ShareGPTTurn{{From: shareGPTHuman, Value: r.Prompt}}, r.Chosen, r.Rejected}, ""
 	}
-	sharePref := func(r schemas.DPORow) (MGShareGPTPreference, string) {
-		p, skip := pref(r)
-		return MGShareGPTPreference{[]ShareGPTTurn{{From: shareGPTHuman, Value: p.Question}}, p.ResponseChosen, p.ResponseRejected}, skip
+	legacyPref := func(r schemas.DPORow) (MGLegacyPreference, string) {
+		if blank(r) {
+			return MGLegacyPreference{}, skipEmptyPair
+		}
+		return MGLegacyPreference{History: [][2]string{}, Question: r.Prompt, ResponseChosen: r.Chosen, ResponseRejected: r.Rejected}, ""
 	}
 	for _, st := range schemas.Stages {
 		ins, err := stageInputs(ws, st, rep)
@@ -92,30 +127,28 @@ func (medicalGPT) Export(ws workspace.Dir, out string, rep *Report) error {
 			return err
 		}
 		for _, in := range ins {
-			rel := filepath.ToSlash(filepath.Join(mgFolders[st][0], in.split, mgFolders[st][1]))
+			rel := filepath.ToSlash(filepath.Join(m.folder(st), in.split, mgFiles[st]))
 			path := filepath.Join(out, rel)
-			switch st {
-			case schemas.StageDCPT:
+			switch {
+			case st == schemas.StageDCPT:
 				var w *lineWriter
 				if w, err = newLines(path); err == nil {
 					err = convert(in, out, rel, w, text, rep)
 				}
-			case schemas.StageSFT:
+			case st == schemas.StageSFT:
 				var w *jsonlWriter[MGChat]
 				if w, err = newJSONL[MGChat](path); err == nil {
 					err = convert(in, out, rel, w, chat, rep)
 				}
-			case schemas.StageDPO:
+			case st == schemas.StageDPO && m.legacy:
+				var w *jsonlWriter[MGLegacyPreference]
+				if w, err = newJSONL[MGLegacyPreference](path); err == nil {
+					err = convert(in, out, rel, w, legacyPref, rep)
+				}
+			case st == schemas.StageDPO:
 				var w *jsonlWriter[MGPreference]
 				if w, err = newJSONL[MGPreference](path); err == nil {
 					err = convert(in, out, rel, w, pref, rep)
-				}
-				if err == nil {
-					rel := filepath.ToSlash(filepath.Join("reward-sharegpt", in.split, "dpo.jsonl"))
-					var w *jsonlWriter[MGShareGPTPreference]
-					if w, err = newJSONL[MGShareGPTPreference](filepath.Join(out, rel)); err == nil {
-						err = convert(in, out, rel, w, sharePref, rep)
-					}
 				}
 			}
 			if err != nil {

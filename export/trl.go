@@ -12,9 +12,13 @@ func init() { Register(trl{}) }
 // trl writes export/trl/<stage>/<split>.{parquet,jsonl} with exactly the
 // columns HF TRL's trainers read as they are: "text" for SFTTrainer on plain
 // text (DCPT), "messages" (list of {role, content}) for conversational
-// SFTTrainer, and "prompt"/"chosen"/"rejected" for DPOTrainer's standard
-// format. Load with datasets.load_dataset("parquet", data_files={"train":
-// "dcpt/train.parquet", ...}) or "json" on the .jsonl twins.
+// SFTTrainer, and "prompt"/"chosen"/"rejected" for DPOTrainer. DPO rows are
+// conversational by default (TRLConversational): TRL puts conversational
+// rows, and only those, through the tokenizer's chat template, so SFT and
+// DPO see prompts in one shape. Options.TRLDPO = TRLStandard writes the
+// plain-string form instead. Load with datasets.load_dataset("parquet",
+// data_files={"train": "dpo/train.parquet", ...}) or "json" on the .jsonl
+// twins.
 type trl struct{}
 
 func (trl) Name() string { return "trl" }
@@ -29,14 +33,25 @@ type TRLChat struct {
 	Messages []schemas.Turn `parquet:"messages,list" json:"messages"`
 }
 
-// TRLPreference is a DPO row in TRL's standard preference format.
+// TRLPreference is a DPO row in TRL's standard (plain-string) preference
+// format, to which TRL applies no chat template.
 type TRLPreference struct {
 	Prompt   string `parquet:"prompt" json:"prompt"`
 	Chosen   string `parquet:"chosen" json:"chosen"`
 	Rejected string `parquet:"rejected" json:"rejected"`
 }
 
-func (trl) Export(ws workspace.Dir, out string, rep *Report) error {
+// TRLChatPreference is a DPO row in TRL's conversational preference format:
+// the prompt's messages (a user turn), and the chosen and rejected answers
+// as one assistant message each, so that TRL renders prompt+chosen with the
+// same chat template as the SFT rows.
+type TRLChatPreference struct {
+	Prompt   []schemas.Turn `parquet:"prompt,list" json:"prompt"`
+	Chosen   []schemas.Turn `parquet:"chosen,list" json:"chosen"`
+	Rejected []schemas.Turn `parquet:"rejected,list" json:"rejected"`
+}
+
+func (trl) Export(ws workspace.Dir, out string, opts Options, rep *Report) error {
 	text := func(r schemas.DCPTRow) (TRLText, string) { return TRLText{r.Text}, "" }
 	chat := func(r schemas.SFTRow) (TRLChat, string) {
 		if r.Messages == nil {
@@ -47,6 +62,14 @@ func (trl) Export(ws workspace.Dir, out string, rep *Report) error {
 	pref := func(r schemas.DPORow) (TRLPreference, string) {
 		return TRLPreference{r.Prompt, r.Chosen, r.Rejected}, ""
 	}
+	chatPref := func(r schemas.DPORow) (TRLChatPreference, string) {
+		return TRLChatPreference{
+			Prompt:   []schemas.Turn{{Role: schemas.RoleUser, Content: r.Prompt}},
+			Chosen:   []schemas.Turn{{Role: schemas.RoleAssistant, Content: r.Chosen}},
+			Rejected: []schemas.Turn{{Role: schemas.RoleAssistant, Content: r.Rejected}},
+		}, ""
+	}
+	rep.Form = string(opts.TRLDPO)
 	for _, st := range schemas.Stages {
 		ins, err := stageInputs(ws, st, rep)
 		if err != nil {
@@ -54,13 +77,15 @@ func (trl) Export(ws workspace.Dir, out string, rep *Report) error {
 		}
 		for _, in := range ins {
 			var err error
-			switch st {
-			case schemas.StageDCPT:
+			switch {
+			case st == schemas.StageDCPT:
 				err = trlBoth(in, out, text, rep)
-			case schemas.StageSFT:
+			case st == schemas.StageSFT:
 				err = trlBoth(in, out, chat, rep)
-			case schemas.StageDPO:
+			case st == schemas.StageDPO && opts.TRLDPO == TRLStandard:
 				err = trlBoth(in, out, pref, rep)
+			case st == schemas.StageDPO:
+				err = trlBoth(in, out, chatPref, rep)
 			}
 			if err != nil {
 				return err

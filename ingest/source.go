@@ -3,6 +3,8 @@ package ingest
 import (
 	"fmt"
 	"math"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -117,12 +119,19 @@ type Source struct {
 	JSON         JSONOptions `yaml:"json"`
 	XLSX         XLSXOptions `yaml:"xlsx"`
 	Map          Mapping     `yaml:"map"`
-	// License is the source's licence as its publisher states it ("CC BY
-	// 4.0", "Apache-2.0"); URL is where it was published. Neither changes
-	// how the source is read: reports/stats.html shows them per source, so
-	// the provenance of training data travels with it.
+
+	// License is the licence the source's data is published under, as a
+	// lowercase Hugging Face / SPDX id ("apache-2.0", "cc-by-nc-sa-4.0",
+	// "mit", "other"). It is optional and read only by `chimed export
+	// --format hf`, whose dataset card lists each source's licence and
+	// derives the card's license: from them, so a published dataset says
+	// what terms its parts came under; a source without one counts as
+	// "unknown".
 	License string `yaml:"license"`
-	URL     string `yaml:"url"`
+	// URL is where the source was obtained (its hub page or repository), an
+	// absolute http(s) address. Optional; the hf export's dataset card links
+	// each source to it as provenance.
+	URL string `yaml:"url"`
 }
 
 // CSVOptions tune the CSV and TSV reader.
@@ -352,6 +361,15 @@ func (s *Source) Validate() error {
 	default:
 		return fmt.Errorf("sources[%s].format: unknown format %q", s.Name, s.Format)
 	}
+	if s.License != "" && !licenseID.MatchString(s.License) {
+		return fmt.Errorf("sources[%s].license: %q is not a licence id: want lowercase letters, digits and . + - as Hugging Face lists them (apache-2.0, cc-by-4.0, mit, other)", s.Name, s.License)
+	}
+	if s.URL != "" {
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("sources[%s].url: %q is not an absolute http(s) address", s.Name, s.URL)
+		}
+	}
 	// The mapping's keys (expressions, regular expressions, roles,
 	// answer_is) are checked here so chimed.yaml fails as it is read,
 	// naming the key; whether the mapping is complete is ingest's check.
@@ -372,6 +390,10 @@ func (s *Source) QuarantineLimit() Share {
 	}
 	return *s.MaxQuarantine
 }
+
+// licenseID is the shape of a Hugging Face licence id: lowercase, as the
+// hub's dataset cards require, e.g. cc-by-nc-sa-4.0 or openrail++.
+var licenseID = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*$`)
 
 // IsEval reports whether the source is a held-out evaluation set.
 func (s *Source) IsEval() bool { return s.Role == RoleEval }

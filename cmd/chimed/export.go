@@ -10,13 +10,21 @@ import (
 )
 
 func newExportCmd(a *app) *cobra.Command {
-	var format string
+	var format, trlDPO string
 	cmd := &cobra.Command{
 		Use:   "export --format " + strings.Join(export.Names(), "|"),
-		Short: "write the stage files in HF TRL, LLaMA-Factory or MedicalGPT layout under export/<format>/",
+		Short: "write the stage files in HF TRL, LLaMA-Factory, MedicalGPT or Hugging Face datasets layout under export/<format>/",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := export.Run(a.dir(), format)
+			opts := export.Options{TRLDPO: export.TRLDPOForm(trlDPO)}
+			if format == "hf" { // the dataset card names each source's licence and address
+				cfg, err := a.config()
+				if err != nil {
+					return err
+				}
+				opts.Sources = cfg.Sources
+			}
+			rep, err := export.Run(a.dir(), format, opts)
 			if err != nil {
 				return err
 			}
@@ -37,6 +45,9 @@ func newExportCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "", fmt.Sprintf("target trainer's layout: %s", strings.Join(export.Names(), ", ")))
+	cmd.Flags().StringVar(&trlDPO, "trl-dpo", string(export.TRLConversational),
+		fmt.Sprintf("TRL DPO rows: %s (prompt, chosen and rejected as message lists, chat-templated like SFT) or %s (plain strings)",
+			export.TRLConversational, export.TRLStandard))
 	_ = cmd.MarkFlagRequired("format")
 	return cmd
 }
