@@ -23,6 +23,11 @@ type Data struct {
 	Notes []string
 	// Passages is how many passages the RAG index held (0 when no exam).
 	Passages int
+	// OptionDocFreq holds, per exam question, how many stages/dcpt/train
+	// documents contain each option's text (nil without that file), over
+	// FreqDocs documents: the frequency-prior baseline.
+	OptionDocFreq [][]int
+	FreqDocs      int
 }
 
 // Input names, as Totals and the reports use them.
@@ -83,6 +88,9 @@ func LoadData(ws workspace.Dir, opts Options) (*Data, error) {
 			d.Exam = append(d.Exam, c)
 		}
 		note(InputExam, p, len(rows), total)
+		if d.OptionDocFreq, d.FreqDocs, err = optionDocFreq(ws, d.Exam); err != nil {
+			return nil, err
+		}
 	}
 	if p := ws.EvalFile("qa"); !missing(p) {
 		rows, total, err := Sample(schemas.ReadFile[schemas.EvalQA](p), opts.MaxN, opts.Seed, func(r schemas.EvalQA) string { return r.ID })

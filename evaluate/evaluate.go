@@ -11,6 +11,7 @@
 package evaluate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -102,6 +103,8 @@ type Counts struct {
 	Exam      int `json:"exam"`
 	ExamMulti int `json:"exam_multi"`
 	ExamRAG   int `json:"exam_rag"`
+	// ExamCloze counts the single-answer questions cloze scoring covers.
+	ExamCloze int `json:"exam_cloze"`
 	QA        int `json:"qa"`
 	Pref      int `json:"pref"`
 }
@@ -119,10 +122,18 @@ type StageResult struct {
 
 	ExamAccGen *float64 `json:"exam_acc_gen"`
 	ExamAccVoC *float64 `json:"exam_acc_voc"`
-	BLEU2      *float64 `json:"bleu2"`
-	BLEU4      *float64 `json:"bleu4"`
-	Rouge2     *float64 `json:"rouge2"`
-	RougeL     *float64 `json:"rougeL"`
+	// ExamAccCloze is cloze accuracy under ClozeHeadline; ExamAccClozeBy
+	// holds every normalisation (ClozeNorms), their intervals in CI as
+	// exam_acc_cloze_<norm>.
+	ExamAccCloze   *float64           `json:"exam_acc_cloze"`
+	ExamAccClozeBy map[string]float64 `json:"exam_acc_cloze_by,omitempty"`
+	// ExamLetters counts the answers letter choice (exam_acc) gave, so a
+	// model that always answers one letter shows at a glance.
+	ExamLetters map[string]int `json:"exam_letters,omitempty"`
+	BLEU2       *float64       `json:"bleu2"`
+	BLEU4       *float64       `json:"bleu4"`
+	Rouge2      *float64       `json:"rouge2"`
+	RougeL      *float64       `json:"rougeL"`
 	// PrefAccSum compares summed rather than per-token log-probabilities.
 	PrefAccSum *float64 `json:"pref_acc_sum"`
 	// CI holds the 95% interval of each metric above, by its JSON key:
@@ -230,10 +241,11 @@ func accuracy(r *StageResult, key string, k, n int) *float64 {
 	return ptr(float64(k) / float64(n))
 }
 
-// exam scores the questions four ways: option likelihood, likelihood with
-// retrieved passages, a generated "答案：X", and Verification-of-Choice. A
-// question counts as right only when the predicted label set equals the gold
-// set.
+// exam scores the questions five ways: option-label likelihood, the
+// likelihood of each option's text (cloze, single-answer questions only),
+// label likelihood with retrieved passages, a generated "答案：X", and
+// Verification-of-Choice. A question counts as right only when the predicted
+// label set equals the gold set.
 func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) error {
 	n := len(cases)
 	r.N.Exam = n
@@ -265,6 +277,16 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	}
 	r.PhaseSeconds["exam_likelihood"] = seconds(time.Since(t0))
 	r.ExamAcc = accuracy(r, "exam_acc", count(pred), n)
+	r.ExamLetters = map[string]int{}
+	for _, p := range pred {
+		r.ExamLetters[cmp.Or(p, "none")]++
+	}
+
+	t0 = time.Now()
+	if err := cloze(s, cases, r); err != nil {
+		return err
+	}
+	r.PhaseSeconds["exam_cloze"] = seconds(time.Since(t0))
 
 	if hasPassages(cases) {
 		// Only questions with room for a passage are scored again; the
@@ -485,8 +507,10 @@ type Report struct {
 	// Totals counts each input's rows before sampling.
 	Totals   map[string]int `json:"totals"`
 	Passages int            `json:"rag_passages"`
-	Notes    []string       `json:"notes"`
-	Settings Settings       `json:"settings"`
+	// Baselines are the exam accuracies priors alone give (nil without an exam).
+	Baselines *Baselines `json:"baselines,omitempty"`
+	Notes     []string   `json:"notes"`
+	Settings  Settings   `json:"settings"`
 	// order is the requested row order, for the table.
 	order []string
 }
@@ -500,6 +524,8 @@ type Settings struct {
 	RAGTopK    int    `json:"rag_top_k"`
 	RAGRunes   int    `json:"rag_runes"`
 	Bootstrap  int    `json:"bootstrap_resamples"`
+	// ClozeNorm is the normalisation behind exam_acc_cloze.
+	ClozeNorm string `json:"cloze_norm"`
 }
 
 // Run evaluates each requested row's model on the workspace's held-out data
@@ -519,8 +545,9 @@ func Run(ws workspace.Dir, rows []string, load Loader, opts Options) (*Report, e
 	rep := &Report{
 		Stages: map[string]*StageResult{}, Skipped: map[string]string{},
 		Totals: d.Totals, Passages: d.Passages, Notes: d.Notes, order: rows,
+		Baselines: baselines(d.Exam, d.OptionDocFreq, d.FreqDocs),
 		Settings: Settings{MaxN: opts.MaxN, Seed: opts.Seed, QATokens: opts.QATokens, ExamTokens: opts.ExamTokens,
-			RAGTopK: opts.RAGTopK, RAGRunes: opts.RAGRunes, Bootstrap: BootstrapResamples},
+			RAGTopK: opts.RAGTopK, RAGRunes: opts.RAGRunes, Bootstrap: BootstrapResamples, ClozeNorm: ClozeHeadline},
 	}
 	for _, row := range rows {
 		m, err := load(row)

@@ -185,10 +185,16 @@ func TestEvaluateModelGoodBeatsBad(t *testing.T) {
 			t.Errorf("%s: good model %.4f, want %.4f", c.name, c.good, c.wantGood)
 		}
 	}
+	// A bigram model sees only the prompt's last character, so cloze tells
+	// options apart by their own text alone: the good model has read 咳嗽 in
+	// its documents, so raw sums pick it on the three single-answer questions.
+	if got := good.ExamAccClozeBy[ClozeRaw]; got != 1 || good.ExamAccCloze == nil {
+		t.Errorf("good model: cloze raw %v (headline %v), want 1", got, good.ExamAccCloze)
+	}
 	if *bad.ExamAcc != 0 || *bad.PrefAcc != 0 {
 		t.Errorf("bad model: exam_acc %v pref_acc %v, want 0", *bad.ExamAcc, *bad.PrefAcc)
 	}
-	if good.N != (Counts{PPLDocs: 4, PPLTokens: good.N.PPLTokens, Exam: 4, ExamMulti: 1, ExamRAG: 4, QA: 3, Pref: 3}) {
+	if good.N != (Counts{PPLDocs: 4, PPLTokens: good.N.PPLTokens, Exam: 4, ExamMulti: 1, ExamRAG: 4, ExamCloze: 3, QA: 3, Pref: 3}) {
 		t.Errorf("counts %+v", good.N)
 	}
 	for _, key := range []string{"ppl", "exam_acc", "exam_acc_rag", "bleu1", "rouge1", "pref_acc"} {

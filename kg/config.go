@@ -22,13 +22,29 @@ type Config struct {
 	NoQA bool `yaml:"no_qa"`
 	// NoVerbalize turns verbalised paragraphs for DCPT off.
 	NoVerbalize bool `yaml:"no_verbalize"`
+	// Renderings is how many paragraphs DCPT gets per head, each in other
+	// wordings and another fact order (default DefaultRenderings).
+	Renderings int `yaml:"renderings"`
+	// NoDCPTQA keeps the KG→QA pairs out of DCPT. By default DCPT also
+	// reads each pair as plain "问：…\n答：…" text, so pre-training sees
+	// facts asked for as well as stated.
+	NoDCPTQA bool `yaml:"no_dcpt_qa"`
 }
 
 // DefaultMaxAnswerTails is MaxAnswerTails when chimed.yaml leaves it out.
 const DefaultMaxAnswerTails = 20
 
+// DefaultRenderings is Renderings when chimed.yaml leaves it out. Measured
+// on the demo's exam (cloze accuracy after DCPT, small preset, three
+// epochs): one rendering and no QA text 18%, QA text 50%, QA text and eight
+// renderings 58%; the recipe is in the commit that set it.
+const DefaultRenderings = 8
+
 // Validate checks the section, naming any bad key.
 func (c *Config) Validate() error {
+	if c.Renderings < 0 {
+		return fmt.Errorf("renderings: %d is negative", c.Renderings)
+	}
 	if c.MaxAnswerTails < 0 {
 		return fmt.Errorf("max_answer_tails: %d is negative", c.MaxAnswerTails)
 	}
@@ -46,6 +62,14 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// RenderingsOrDefault is Renderings, or DefaultRenderings when unset.
+func (c *Config) RenderingsOrDefault() int {
+	if c.Renderings == 0 {
+		return DefaultRenderings
+	}
+	return c.Renderings
 }
 
 func (c *Config) maxAnswerTails() int {

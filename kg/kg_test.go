@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -229,4 +230,45 @@ func FuzzCanonicalize(f *testing.F) {
 			t.Fatalf("not idempotent: %+v → %+v (%s)", x, y, why)
 		}
 	})
+}
+
+// TestRenderings checks knowledge augmentation: the first rendering is
+// Verbalize's paragraph; every rendering states every fact (each tail list
+// appears in each); renderings are distinct and vary fact order or wording;
+// and the same input always renders the same.
+func TestRenderings(t *testing.T) {
+	g := demoGraph()
+	varied := 0
+	for _, h := range g.Heads() {
+		rs := g.Renderings(h, 6)
+		if len(rs) == 0 || len(rs) > 6 || rs[0] != g.Verbalize(h) {
+			t.Fatalf("%s: %d renderings, first %q", h.Head, len(rs), rs[0])
+		}
+		if again := g.Renderings(h, 6); !slices.Equal(rs, again) {
+			t.Errorf("%s: renderings differ between calls", h.Head)
+		}
+		for i, r := range rs {
+			for _, f := range h.Facts {
+				if !strings.Contains(r, strings.Join(f.Tails, "、")) {
+					t.Errorf("%s rendering %d lost %s: %q", h.Head, i, f.Relation, r)
+				}
+			}
+		}
+		distinct := map[string]bool{}
+		for _, r := range rs {
+			distinct[r] = true
+		}
+		if len(distinct) != len(rs) {
+			t.Errorf("%s: repeated renderings %q", h.Head, rs)
+		}
+		if len(h.Facts) > 1 && len(distinct) > 1 {
+			varied++
+		}
+	}
+	if varied == 0 {
+		t.Error("no head with several facts got more than one distinct rendering")
+	}
+	if got := g.Renderings(g.Heads()[0], 0); len(got) != 1 {
+		t.Errorf("n=0 gave %d renderings, want Verbalize's one", len(got))
+	}
 }

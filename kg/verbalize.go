@@ -2,6 +2,9 @@ package kg
 
 import (
 	"hash/fnv"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -32,6 +35,38 @@ func (g *Graph) Verbalize(h *HeadFacts) string {
 	return b.String()
 }
 
+// Renderings writes up to n distinct paragraphs about one head for DCPT:
+// the first is Verbalize's, each later one picks its templates afresh and
+// states the facts in another order (a head with one fact and three
+// templates has at most three) (fact order and wording are hashed from the head
+// and the rendering's number, so they are fixed for the same input). Seeing
+// one fact in several wordings and places is what lets a model retrieve it
+// when asked in words it never read (Allen-Zhu & Li, arXiv 2309.14316,
+// "knowledge augmentation").
+func (g *Graph) Renderings(h *HeadFacts, n int) []string {
+	out := []string{g.Verbalize(h)}
+	for i := 1; i < n; i++ {
+		salt := strconv.Itoa(i)
+		order := make([]int, len(h.Facts))
+		for j := range order {
+			order[j] = j
+		}
+		sort.SliceStable(order, func(a, b int) bool {
+			return pick(1<<30, h.Head, h.Facts[order[a]].Relation, salt) < pick(1<<30, h.Head, h.Facts[order[b]].Relation, salt)
+		})
+		var b strings.Builder
+		for _, j := range order {
+			f := h.Facts[j]
+			rel, _ := g.table.templates(f.Relation)
+			b.WriteString(fill(rel.Facts[pick(len(rel.Facts), h.Head, f.Relation, "fact", salt)], h.Head, f.Relation, f.Tails))
+		}
+		if !slices.Contains(out, b.String()) {
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
 // QAPair is a question answered from one relation of one head.
 type QAPair struct {
 	Relation string
@@ -44,11 +79,14 @@ type QAPair struct {
 // tails (at most Config.MaxAnswerTails, then "等"), e.g.
 // "糖尿病有哪些常见症状？" → "糖尿病的常见症状包括多饮、多尿、消瘦。".
 func (g *Graph) Questions(h *HeadFacts, cfg Config) []QAPair {
+	return g.questions(h, cfg, false)
+}
+
+func (g *Graph) questions(h *HeadFacts, cfg Config, every bool) []QAPair {
 	limit := cfg.maxAnswerTails()
 	out := make([]QAPair, 0, len(h.Facts))
 	for _, f := range h.Facts {
 		rel, _ := g.table.templates(f.Relation)
-		q := fill(rel.Questions[pick(len(rel.Questions), h.Head, f.Relation, "question")], h.Head, f.Relation, nil)
 		tails, ids := f.Tails, f.IDs
 		if len(tails) > limit {
 			tails = tails[:limit:limit]
@@ -59,7 +97,14 @@ func (g *Graph) Questions(h *HeadFacts, cfg Config) []QAPair {
 		}
 		a := fill(rel.Answer, h.Head, f.Relation, tails)
 		a = strings.Replace(a, "、等", "等", 1)
-		out = append(out, QAPair{Relation: f.Relation, Question: q, Answer: a, IDs: ids})
+		templates := rel.Questions
+		if !every {
+			templates = templates[pick(len(templates), h.Head, f.Relation, "question"):][:1]
+		}
+		for _, tmpl := range templates {
+			q := fill(tmpl, h.Head, f.Relation, nil)
+			out = append(out, QAPair{Relation: f.Relation, Question: q, Answer: a, IDs: ids})
+		}
 	}
 	return out
 }

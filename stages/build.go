@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -609,6 +610,10 @@ func (b *builder) qas() error {
 	})
 }
 
+// KGQAText is how a KG→QA pair reads as DCPT text (unless kg.Config.NoDCPTQA):
+// plain "问：…\n答：…", no chat template, since DCPT never sees one.
+func KGQAText(question, answer string) string { return "问：" + question + "\n答：" + answer }
+
 // graph collects every training triple (the one kind held in memory, see
 // kg.Graph), then writes one DCPT paragraph and the KG→QA pairs per head.
 func (b *builder) graph() error {
@@ -634,21 +639,26 @@ func (b *builder) graph() error {
 		switch {
 		case b.leaks(group, nil, para):
 			f.fail(ReasonEvalOverlap)
-		case b.opts.KG.NoVerbalize && b.opts.KG.NoQA:
+		case b.opts.KG.NoVerbalize && b.opts.KG.NoQA && b.opts.KG.NoDCPTQA:
 			f.fail(ReasonNoStage)
 		default:
 			if !b.opts.KG.NoVerbalize {
-				pf := fate{}
-				id := schemas.StableID("kg", h.Source, h.Head)
-				if err := b.dcptRow(&pf, h.Source, string(schemas.KindKG), id, group, ids, para); err != nil {
-					return err
-				}
-				if pf.used {
-					for _, id := range ids {
-						used[id] = true
+				for i, text := range g.Renderings(h, b.opts.KG.RenderingsOrDefault()) {
+					pf := fate{}
+					id := schemas.StableID("kg", h.Source, h.Head)
+					if i > 0 {
+						id = schemas.StableID("kg", h.Source, h.Head, strconv.Itoa(i))
 					}
+					if err := b.dcptRow(&pf, h.Source, string(schemas.KindKG), id, group, ids, text); err != nil {
+						return err
+					}
+					if pf.used {
+						for _, id := range ids {
+							used[id] = true
+						}
+					}
+					f.fail(pf.reason)
 				}
-				f.fail(pf.reason)
 			}
 			if !b.opts.KG.NoQA {
 				for _, p := range g.Questions(h, b.opts.KG) {
@@ -660,6 +670,25 @@ func (b *builder) graph() error {
 					id := schemas.StableID("kg-qa", h.Source, h.Head, p.Relation)
 					msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: p.Question}, {Role: schemas.RoleAssistant, Content: p.Answer}}
 					if err := b.sftRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, msgs); err != nil {
+						return err
+					}
+					if qf.used {
+						for _, id := range p.IDs {
+							used[id] = true
+						}
+					}
+					f.fail(qf.reason)
+				}
+			}
+			if !b.opts.KG.NoDCPTQA {
+				for _, p := range g.Questions(h, b.opts.KG) {
+					qf := fate{}
+					if b.leaks(group, []string{p.Question}, p.Question, p.Answer) {
+						f.fail(ReasonEvalOverlap)
+						continue
+					}
+					id := schemas.StableID("kg-qa-text", h.Source, h.Head, p.Relation)
+					if err := b.dcptRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, KGQAText(p.Question, p.Answer)); err != nil {
 						return err
 					}
 					if qf.used {

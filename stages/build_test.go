@@ -516,3 +516,62 @@ func TestManifestGolden(t *testing.T) {
 		t.Errorf("manifest differs from %s (run with -update after checking why):\n%s", golden, got)
 	}
 }
+
+// TestKGKnowledgeRecipe checks what DCPT gets from the knowledge graph by
+// default (up to kg.DefaultRenderings paragraphs per head and each KG→QA pair as
+// "问：…\n答：…" text) and that turning both off leaves one paragraph a head;
+// either way every triple is still counted once.
+func TestKGKnowledgeRecipe(t *testing.T) {
+	count := func(opts Options) (paragraphs, qa map[string]int, m *Manifest) {
+		m = build(t, opts)
+		paragraphs, qa = map[string]int{}, map[string]int{}
+		for _, split := range schemas.Splits {
+			for _, r := range readAll[schemas.DCPTRow](t, opts.Workspace.StageFile(schemas.StageDCPT, split)) {
+				if r.Kind != string(schemas.KindKG) {
+					continue
+				}
+				if q, _, ok := strings.Cut(r.Text, "\n答："); ok && strings.HasPrefix(q, "问：") {
+					qa[strings.TrimPrefix(q, "问：")]++
+					continue
+				}
+				head, _, _ := strings.Cut(r.Text, "的")
+				paragraphs[head]++
+			}
+		}
+		return paragraphs, qa, m
+	}
+	opts := options(fixture(t), 7)
+	paras, qa, m := count(opts)
+	if len(paras) == 0 || len(qa) == 0 {
+		t.Fatalf("no KG paragraphs (%v) or QA text (%v) in DCPT", paras, qa)
+	}
+	total := 0
+	for _, n := range paras {
+		total += n
+	}
+	for q, n := range qa {
+		if n != 1 {
+			t.Errorf("question %q in DCPT %d times", q, n)
+		}
+	}
+	medkg := m.Sources["medkg"]
+	if medkg.In != medkg.Used+sum(medkg.Unused) || medkg.Used != 5 {
+		t.Errorf("medkg: in %d used %d unused %v", medkg.In, medkg.Used, medkg.Unused)
+	}
+
+	off := options(fixture(t), 7)
+	off.KG = kg.Config{Renderings: 1, NoDCPTQA: true}
+	paras1, qa1, m1 := count(off)
+	total1 := 0
+	for _, n := range paras1 {
+		total1 += n
+	}
+	// Several renderings, each distinct: more than one a head, at most
+	// DefaultRenderings.
+	if len(qa1) != 0 || total1 < 2 || total <= total1 || total > total1*kg.DefaultRenderings {
+		t.Errorf("%d paragraphs by default, %d with one rendering and %d QA texts", total, total1, len(qa1))
+	}
+	if m1.Sources["medkg"].Used != medkg.Used {
+		t.Errorf("the recipe changed how many triples are used: %d vs %d", m1.Sources["medkg"].Used, medkg.Used)
+	}
+}

@@ -45,3 +45,30 @@ func TestWithDefaults(t *testing.T) {
 		t.Errorf("small vocab %d, want the tokenizer's 1500", a.Vocab)
 	}
 }
+
+func TestEpochSteps(t *testing.T) {
+	for _, c := range []struct {
+		epochs    float64
+		n, batch  int
+		wantSteps int
+	}{
+		{3, 1000, 16, 188}, // 3000/16 = 187.5, rounded up
+		{1, 16, 16, 1},
+		{0.5, 10, 4, 2},
+		{3, 0, 16, 1}, // at least one step
+		{2, 5, 0, 10}, // a zero batch counts as one
+	} {
+		if got := epochSteps(c.epochs, c.n, c.batch); got != c.wantSteps {
+			t.Errorf("epochSteps(%v, %d, %d) = %d, want %d", c.epochs, c.n, c.batch, got, c.wantSteps)
+		}
+	}
+	// A preset's epochs survive WithDefaults unless the user set steps.
+	c := Config{Preset: "small"}.WithDefaults()
+	if c.DCPT.Steps != 0 || c.DCPT.Epochs != 3 {
+		t.Errorf("small dcpt: steps %d epochs %v", c.DCPT.Steps, c.DCPT.Epochs)
+	}
+	c = Config{Preset: "small", DCPT: StageConfig{Steps: 40}}.WithDefaults()
+	if c.DCPT.Steps != 40 || c.DCPT.Epochs != 0 {
+		t.Errorf("explicit steps: steps %d epochs %v", c.DCPT.Steps, c.DCPT.Epochs)
+	}
+}

@@ -38,6 +38,12 @@ type Options struct {
 	Bars *progress.Bars
 }
 
+// epochSteps is how many steps of batch examples read n examples epochs
+// times over, at least one.
+func epochSteps(epochs float64, n, batch int) int {
+	return max(1, int(math.Ceil(epochs*float64(n)/float64(max(1, batch)))))
+}
+
 // Result sums up a finished (or stopped) call of Train.
 type Result struct {
 	Stage     schemas.Stage
@@ -152,6 +158,10 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	s, err := newStageRun(ws, cfg, stage, tok, arch, log)
 	if err != nil {
 		return nil, err
+	}
+	if sc.Steps == 0 {
+		sc.Steps = epochSteps(sc.Epochs, s.examples, sc.Batch)
+		log.Info("schedule", "stage", stage, "epochs", sc.Epochs, "examples", s.examples, "steps", sc.Steps)
 	}
 	backend, err := Backend()
 	if err != nil {
