@@ -660,36 +660,27 @@ func (b *builder) graph() error {
 					f.fail(pf.reason)
 				}
 			}
-			if !b.opts.KG.NoQA {
+			if !b.opts.KG.NoQA || !b.opts.KG.NoDCPTQA {
+				// Each KG→QA pair goes to SFT as a chat and to DCPT as plain
+				// text; a triple is used when either took it.
 				for _, p := range g.Questions(h, b.opts.KG) {
-					qf := fate{}
 					if b.leaks(group, []string{p.Question}, p.Question, p.Answer) {
 						f.fail(ReasonEvalOverlap)
 						continue
 					}
-					id := schemas.StableID("kg-qa", h.Source, h.Head, p.Relation)
-					msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: p.Question}, {Role: schemas.RoleAssistant, Content: p.Answer}}
-					if err := b.sftRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, msgs); err != nil {
-						return err
-					}
-					if qf.used {
-						for _, id := range p.IDs {
-							used[id] = true
+					qf := fate{}
+					if !b.opts.KG.NoQA {
+						id := schemas.StableID("kg-qa", h.Source, h.Head, p.Relation)
+						msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: p.Question}, {Role: schemas.RoleAssistant, Content: p.Answer}}
+						if err := b.sftRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, msgs); err != nil {
+							return err
 						}
 					}
-					f.fail(qf.reason)
-				}
-			}
-			if !b.opts.KG.NoDCPTQA {
-				for _, p := range g.Questions(h, b.opts.KG) {
-					qf := fate{}
-					if b.leaks(group, []string{p.Question}, p.Question, p.Answer) {
-						f.fail(ReasonEvalOverlap)
-						continue
-					}
-					id := schemas.StableID("kg-qa-text", h.Source, h.Head, p.Relation)
-					if err := b.dcptRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, KGQAText(p.Question, p.Answer)); err != nil {
-						return err
+					if !b.opts.KG.NoDCPTQA {
+						id := schemas.StableID("kg-qa-text", h.Source, h.Head, p.Relation)
+						if err := b.dcptRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, KGQAText(p.Question, p.Answer)); err != nil {
+							return err
+						}
 					}
 					if qf.used {
 						for _, id := range p.IDs {

@@ -145,7 +145,7 @@ func TestChromiumRenders(t *testing.T) {
 			t.Errorf("section %s says no data", s.ID)
 		}
 	}
-	for _, want := range []string{`class="sample"`, "[PHONE]", "matched row", "CC BY 4.0", "Trainer tokens per stage",
+	for _, want := range []string{`class="sample"`, "[PHONE]", "matched row", "cc-by-4.0", "Trainer tokens per stage",
 		"rows per cluster", "Han share of letters and digits", "心内科", "removed from ↓"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)

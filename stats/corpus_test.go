@@ -104,7 +104,7 @@ func TestCorpusFixture(t *testing.T) {
 		}
 	}
 
-	if len(r.Sources) != 2 || r.Sources[0].License != "CC BY 4.0" || r.Sources[0].URL != "https://example.org/textbook" ||
+	if len(r.Sources) != 2 || r.Sources[0].License != "cc-by-4.0" || r.Sources[0].URL != "https://example.org/textbook" ||
 		r.Sources[1].License != "" || r.Sources[1].Role != "train" {
 		t.Errorf("sources %+v", r.Sources)
 	}

@@ -58,7 +58,7 @@ sources:
   - name: textbook
     kind: text
     paths: ["raw/a.txt"]
-    license: CC BY 4.0
+    license: cc-by-4.0
     url: https://example.org/textbook
   - name: dlg
     kind: dialogue

@@ -85,7 +85,7 @@ func TestEndToEndOnDemo(t *testing.T) {
 		"stages/dcpt/train.parquet", "stages/sft/train.parquet", "stages/dpo/train.parquet",
 		"stages/eval/exam.parquet", "stages/eval/qa.parquet", "stages/manifest.json",
 		"reports/stats.html", "reports/stats.md", "reports/stats.json",
-		"export/trl", "export/llamafactory/dataset_info.json", "export/medicalgpt",
+		"export/trl", "export/llamafactory/dataset_info.json", "export/medicalgpt", "export/hf/README.md",
 		"reports/eval.json", "reports/eval.md",
 	} {
 		if _, err := os.Stat(filepath.Join(ws, p)); err != nil {

@@ -59,7 +59,7 @@ func newRunCmd(a *app) *cobra.Command {
 					[]string{conf, d.Report("ingest.json"), d.Report("clean.json"), d.Path("clean"), d.Removed(), d.Stages()},
 					[]string{d.Report("stats.html"), d.Report("stats.md"), d.Report("stats.json")}},
 			}
-			for _, f := range []string{"trl", "llamafactory", "medicalgpt"} {
+			for _, f := range []string{"trl", "llamafactory", "medicalgpt", "hf"} {
 				steps = append(steps, step{"export-" + f, func() *cobra.Command { return newExportCmd(a) },
 					[]string{"--format", f}, []string{d.Stages()}, []string{d.Export(f)}})
 			}
