@@ -5,7 +5,11 @@
 package trainer
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 )
 
 // Config is the `train:` section of chimed.yaml. Zero values take the
@@ -28,7 +32,7 @@ type Config struct {
 
 	DCPT StageConfig `yaml:"dcpt"`
 	SFT  StageConfig `yaml:"sft"`
-	DPO  StageConfig `yaml:"dpo"`
+	DPO  DPOConfig   `yaml:"dpo"`
 
 	// Generate is how the trained model decodes (evaluation, dpo-negatives
 	// use Negatives instead).
@@ -46,8 +50,63 @@ type StageConfig struct {
 	Epochs float64 `yaml:"epochs"`
 	Batch  int     `yaml:"batch"`
 	LR     float64 `yaml:"lr"`
-	// Beta is DPO's β, the strength of the pull towards the reference.
+}
+
+// The preference losses of train.dpo.loss, named as LLaMA-Factory's
+// pref_loss and TRL's loss_type name them.
+const (
+	LossSigmoid = "sigmoid" // DPO (Rafailov et al.), with optional cDPO label smoothing
+	LossIPO     = "ipo"     // IPO (Azar et al.): squared distance to a margin of 1/(2β)
+	LossSimPO   = "simpo"   // SimPO (Meng et al.): reference-free, length-normalised, margin γ
+	LossORPO    = "orpo"    // ORPO (Hong et al.): reference-free, SFT loss plus β·odds-ratio loss
+)
+
+var dpoLosses = []string{LossSigmoid, LossIPO, LossSimPO, LossORPO}
+
+// DPOConfig is the `train.dpo:` section: the stage's schedule plus the
+// preference objective, with the keys and meanings users know from
+// LLaMA-Factory (pref_beta, pref_loss, pref_ftx, dpo_label_smoothing,
+// simpo_gamma) and TRL's DPOTrainer, so a recipe carries over.
+type DPOConfig struct {
+	StageConfig `yaml:",inline"`
+	// Beta is β: for sigmoid and ipo the strength of the pull towards the
+	// reference (SFT) model, for simpo the reward scale, for orpo the
+	// weight λ of the odds-ratio term. Default 0.1.
 	Beta float64 `yaml:"beta"`
+	// Loss is the preference objective: sigmoid (default: DPO), ipo, simpo
+	// or orpo. ipo, simpo and orpo compare per-token mean log-probs, not
+	// sums, as both libraries do; simpo and orpo are reference-free and skip
+	// the reference model's pass.
+	Loss string `yaml:"loss"`
+	// LabelSmoothing is cDPO's ε in [0, 0.5): the assumed share of pairs
+	// whose preference label is flipped (sigmoid only). Default 0.
+	LabelSmoothing float64 `yaml:"label_smoothing"`
+	// FTX weighs the SFT loss (mean NLL per token of the chosen response)
+	// added to the preference loss: the usual fix when DPO pushes the chosen
+	// answers' likelihood down with the rejected ones. Default 0.
+	FTX float64 `yaml:"ftx"`
+	// SimPOGamma is SimPO's target reward margin γ (simpo only); unset means
+	// 0.5, LLaMA-Factory's and TRL's default. A pointer so that 0 (no
+	// margin) can be asked for.
+	SimPOGamma *float64 `yaml:"simpo_gamma"`
+}
+
+// defaultSimPOGamma is simpo_gamma when unset, as in LLaMA-Factory and TRL.
+const defaultSimPOGamma = 0.5
+
+// referenceFree tells whether the loss needs no reference model.
+func (d DPOConfig) referenceFree() bool { return d.Loss == LossSimPO || d.Loss == LossORPO }
+
+// meanLogps tells whether the loss compares per-token mean log-probs
+// rather than sums (LLaMA-Factory's concatenated_forward, TRL's ipo).
+func (d DPOConfig) meanLogps() bool { return d.Loss != LossSigmoid }
+
+// gamma is SimPO's margin with its default.
+func (d DPOConfig) gamma() float64 {
+	if d.SimPOGamma == nil {
+		return defaultSimPOGamma
+	}
+	return *d.SimPOGamma
 }
 
 // SamplingConfig chooses the decoding: greedy when TopK is 0 and TopP is 0
@@ -81,6 +140,7 @@ type preset struct {
 	arch     Arch // Vocab here is the cap on the tokenizer; ref pads up to it
 	fixVocab bool // the model's vocab is exactly arch.Vocab (ref: benchmark parity)
 	stages   map[string]StageConfig
+	beta     float64 // DPO's β
 }
 
 var presets = map[string]preset{
@@ -89,8 +149,9 @@ var presets = map[string]preset{
 		stages: map[string]StageConfig{
 			"dcpt": {Steps: 60, Batch: 8, LR: 3e-3},
 			"sft":  {Steps: 40, Batch: 8, LR: 2e-3},
-			"dpo":  {Steps: 20, Batch: 4, LR: 5e-4, Beta: 0.1},
+			"dpo":  {Steps: 20, Batch: 4, LR: 5e-4},
 		},
+		beta: 0.1,
 	},
 	"small": {
 		// Sized for the e2e demo's budget: a step takes about 0.1 CPU-s with
@@ -104,8 +165,9 @@ var presets = map[string]preset{
 			// the demo's knowledge exam, and more gained nothing measurable.
 			"dcpt": {Epochs: 3, Batch: 16, LR: 2e-3},
 			"sft":  {Steps: 150, Batch: 16, LR: 1e-3},
-			"dpo":  {Steps: 50, Batch: 8, LR: 2e-4, Beta: 0.1},
+			"dpo":  {Steps: 50, Batch: 8, LR: 2e-4},
 		},
+		beta: 0.1,
 	},
 	"ref": {
 		arch:     Arch{Vocab: 6000, Context: 128, Dim: 256, Layers: 4, Heads: 4, FF: 1024},
@@ -113,8 +175,9 @@ var presets = map[string]preset{
 		stages: map[string]StageConfig{
 			"dcpt": {Steps: 1000, Batch: 16, LR: 1e-3},
 			"sft":  {Steps: 500, Batch: 16, LR: 5e-4},
-			"dpo":  {Steps: 200, Batch: 8, LR: 1e-4, Beta: 0.1},
+			"dpo":  {Steps: 200, Batch: 8, LR: 1e-4},
 		},
+		beta: 0.1,
 	},
 }
 
@@ -151,13 +214,16 @@ func (c Config) WithDefaults() Config {
 		if s.LR == 0 {
 			s.LR = d.LR
 		}
-		if s.Beta == 0 {
-			s.Beta = d.Beta
-		}
 	}
 	fill(&c.DCPT, "dcpt")
 	fill(&c.SFT, "sft")
-	fill(&c.DPO, "dpo")
+	fill(&c.DPO.StageConfig, "dpo")
+	if c.DPO.Beta == 0 {
+		c.DPO.Beta = p.beta
+	}
+	if c.DPO.Loss == "" {
+		c.DPO.Loss = LossSigmoid
+	}
 	if c.Generate.MaxTokens == 0 {
 		c.Generate.MaxTokens = 64
 	}
@@ -178,7 +244,7 @@ func (c Config) Stage(name string) StageConfig {
 	case "sft":
 		return c.SFT
 	default:
-		return c.DPO
+		return c.DPO.StageConfig
 	}
 }
 
@@ -201,10 +267,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: %d must not be negative", key, v)
 		}
 	}
-	for name, s := range map[string]StageConfig{"dcpt": c.DCPT, "sft": c.SFT, "dpo": c.DPO} {
-		if s.Steps < 0 || s.Epochs < 0 || s.Batch < 0 || s.LR < 0 || s.Beta < 0 {
-			return fmt.Errorf("%s: steps, epochs, batch, lr and beta must not be negative", name)
+	for name, s := range map[string]StageConfig{"dcpt": c.DCPT, "sft": c.SFT, "dpo": c.DPO.StageConfig} {
+		if s.Steps < 0 || s.Epochs < 0 || s.Batch < 0 || s.LR < 0 {
+			return fmt.Errorf("%s: steps, epochs, batch and lr must not be negative", name)
 		}
+	}
+	if err := c.DPO.validate(); err != nil {
+		return fmt.Errorf("dpo.%w", err)
 	}
 	for key, s := range map[string]SamplingConfig{"generate": c.Generate, "dpo_negatives.sampling": c.Negatives.Sampling} {
 		if s.TopP < 0 || s.TopP > 1 {
@@ -212,6 +281,36 @@ func (c *Config) Validate() error {
 		}
 		if s.Temperature < 0 {
 			return fmt.Errorf("%s.temperature: %g must not be negative", key, s.Temperature)
+		}
+	}
+	return nil
+}
+
+// validate checks the preference keys; errors start with the key's name
+// within dpo.
+func (d DPOConfig) validate() error {
+	if d.Beta < 0 || math.IsNaN(d.Beta) || math.IsInf(d.Beta, 0) {
+		return fmt.Errorf("beta: %g must be a non-negative number (0: the default)", d.Beta)
+	}
+	if d.Loss != "" && !slices.Contains(dpoLosses, d.Loss) {
+		return fmt.Errorf("loss: %q is not one of %s", d.Loss, strings.Join(dpoLosses, ", "))
+	}
+	loss := cmp.Or(d.Loss, LossSigmoid)
+	if !(d.LabelSmoothing >= 0 && d.LabelSmoothing < 0.5) {
+		return fmt.Errorf("label_smoothing: %g is not in [0, 0.5)", d.LabelSmoothing)
+	}
+	if d.LabelSmoothing > 0 && loss != LossSigmoid {
+		return fmt.Errorf("label_smoothing: applies to loss sigmoid only, not %s", loss)
+	}
+	if !(d.FTX >= 0) || math.IsInf(d.FTX, 0) {
+		return fmt.Errorf("ftx: %g must be a non-negative number", d.FTX)
+	}
+	if d.SimPOGamma != nil {
+		if g := *d.SimPOGamma; !(g >= 0) || math.IsInf(g, 0) {
+			return fmt.Errorf("simpo_gamma: %g must be a non-negative number", g)
+		}
+		if loss != LossSimPO {
+			return fmt.Errorf("simpo_gamma: applies to loss simpo only, not %s", loss)
 		}
 	}
 	return nil

@@ -15,7 +15,7 @@ func TestConfigValidate(t *testing.T) {
 		{"ref", Config{Preset: "ref"}, ""},
 		{"unknown preset", Config{Preset: "huge"}, "preset"},
 		{"negative steps", Config{SFT: StageConfig{Steps: -1}}, "sft"},
-		{"negative beta", Config{DPO: StageConfig{Beta: -0.1}}, "dpo"},
+		{"negative beta", Config{DPO: DPOConfig{Beta: -0.1}}, "dpo.beta"},
 		{"top_p above 1", Config{Generate: SamplingConfig{TopP: 1.5}}, "generate.top_p"},
 		{"negative temperature", Config{Negatives: NegativesConfig{Sampling: SamplingConfig{Temperature: -1}}}, "dpo_negatives.sampling.temperature"},
 		{"negative log_every", Config{LogEvery: -5}, "log_every"},

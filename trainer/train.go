@@ -56,16 +56,39 @@ type Result struct {
 
 // MetricsLine is one line of runs/<stage>/metrics.jsonl.
 type MetricsLine struct {
-	Step      int      `json:"step"`
-	Loss      float64  `json:"loss"`
-	LossAvg   float64  `json:"loss_avg"`
-	LR        float64  `json:"lr"`
-	Tokens    int64    `json:"tokens"`
-	TokensSec float64  `json:"tokens_per_s"`
-	RewardAcc *float64 `json:"reward_acc,omitempty"`
-	Margin    *float64 `json:"margin,omitempty"`
-	Chosen    *float64 `json:"chosen_reward,omitempty"`
-	Rejected  *float64 `json:"rejected_reward,omitempty"`
+	Step      int     `json:"step"`
+	Loss      float64 `json:"loss"`
+	LossAvg   float64 `json:"loss_avg"`
+	LR        float64 `json:"lr"`
+	Tokens    int64   `json:"tokens"`
+	TokensSec float64 `json:"tokens_per_s"`
+
+	// DPO only, named and defined as TRL and LLaMA-Factory log them: the
+	// rewards are β·(log π − log π_ref) per response (β·log π for the
+	// reference-free losses), and every value is the mean over the step's
+	// pairs. Log-probs are per-token means for ipo, simpo and orpo, sums
+	// for sigmoid, as the loss sees them.
+	RewardsChosen     *float64 `json:"rewards/chosen,omitempty"`
+	RewardsRejected   *float64 `json:"rewards/rejected,omitempty"`
+	RewardsMargins    *float64 `json:"rewards/margins,omitempty"`
+	RewardsAccuracies *float64 `json:"rewards/accuracies,omitempty"`
+	LogpsChosen       *float64 `json:"logps/chosen,omitempty"`
+	LogpsRejected     *float64 `json:"logps/rejected,omitempty"`
+	// SFTLoss is the chosen responses' mean NLL per token, logged when
+	// train.dpo.ftx mixes it into the loss or the loss is orpo.
+	SFTLoss *float64 `json:"sft_loss,omitempty"`
+}
+
+// set stores the DPO metric of that name.
+func (l *MetricsLine) set(name string, v float64) {
+	dst := map[string]**float64{
+		"rewards/chosen": &l.RewardsChosen, "rewards/rejected": &l.RewardsRejected,
+		"rewards/margins": &l.RewardsMargins, "rewards/accuracies": &l.RewardsAccuracies,
+		"logps/chosen": &l.LogpsChosen, "logps/rejected": &l.LogpsRejected, "sft_loss": &l.SFTLoss,
+	}[name]
+	if dst != nil {
+		*dst = &v
+	}
 }
 
 var parentStage = map[schemas.Stage]schemas.Stage{schemas.StageSFT: schemas.StageDCPT, schemas.StageDPO: schemas.StageSFT}
@@ -210,11 +233,9 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		if step%cfg.LogEvery == 0 || step == sc.Steps {
 			line := MetricsLine{Step: step, Loss: res.Loss, LossAvg: scalar(out[1]), LR: sc.LR,
 				Tokens: int64(step) * positions, TokensSec: res.TokensSec}
-			if n := len(s.metrics); n == 4 {
-				// gomlx puts its three loss metrics first, then ours.
-				d := out[len(out)-n:]
-				acc, mar, ch, rj := scalar(d[0]), scalar(d[1]), scalar(d[2]), scalar(d[3])
-				line.RewardAcc, line.Margin, line.Chosen, line.Rejected = &acc, &mar, &ch, &rj
+			// gomlx puts its loss metrics first, then ours.
+			for i, m := range s.metrics {
+				line.set(m.ShortName(), scalar(out[len(out)-len(s.metrics)+i]))
 			}
 			if err := appendLine(mf, line); err != nil {
 				return nil, err
@@ -283,16 +304,16 @@ func trimMetrics(path string, step int) error {
 // the loss.
 type stageRun struct {
 	arch     Arch
-	beta     float64
+	dpo      DPOConfig
 	seqs     []sequence       // DCPT, SFT
 	pairs    []preferencePair // DPO
-	refLogp  [][2]float32     // DPO: reference log-probs of (chosen, rejected)
+	refLogp  [][2]float32     // DPO: reference log-probs of (chosen, rejected); nil if reference-free
 	examples int
 	metrics  []metrics.Interface
 }
 
 func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokenizer, arch Arch, log *slog.Logger) (*stageRun, error) {
-	s := &stageRun{arch: arch, beta: cfg.DPO.Beta}
+	s := &stageRun{arch: arch, dpo: cfg.DPO}
 	T := arch.Context
 	path := ws.StageFile(stage, "train")
 	var err error
@@ -308,7 +329,9 @@ func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokeniz
 			return nil, err
 		}
 		s.examples = len(s.pairs)
-		if s.examples > 0 {
+		if s.dpo.referenceFree() {
+			log.Info("reference-free loss: no reference pass", "loss", s.dpo.Loss)
+		} else if s.examples > 0 {
 			ref, err := LoadModel(ws.Runs(schemas.StageSFT))
 			if err != nil {
 				return nil, fmt.Errorf("dpo reference: %w", err)
@@ -346,7 +369,9 @@ func (s *stageRun) batch(idx []int) (inputs, labels []*tensors.Tensor, positions
 	ref := make([]float32, 2*len(idx))
 	for i, k := range idx {
 		seqs[i], seqs[len(idx)+i] = s.pairs[k].chosen, s.pairs[k].rejected
-		ref[i], ref[len(idx)+i] = s.refLogp[k][0], s.refLogp[k][1]
+		if s.refLogp != nil {
+			ref[i], ref[len(idx)+i] = s.refLogp[k][0], s.refLogp[k][1]
+		}
 	}
 	tok, tgt, w := batchTensors(seqs)
 	return []*tensors.Tensor{tok, tgt, w}, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(ref, len(ref))},
@@ -355,47 +380,154 @@ func (s *stageRun) batch(idx []int) (inputs, labels []*tensors.Tensor, positions
 
 // modelFn is the train.ModelFn: inputs are tokens, targets, weights [B, T].
 // Causal LM stages predict per-position target log-probs [B, T]; DPO
-// predicts each sequence's summed response log-prob [B].
+// predicts each sequence's summed response log-prob [B], and its response
+// length [B] when the loss needs per-token means.
 func (s *stageRun) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 	tlp := tokenLogProbs(ctx, s.arch, inputs[0], inputs[1])
 	if s.pairs == nil {
 		return []*Node{tlp}
 	}
-	return []*Node{ReduceSum(Mul(tlp, inputs[2]), -1)}
+	sum := ReduceSum(Mul(tlp, inputs[2]), -1)
+	if !s.needsLength() {
+		return []*Node{sum}
+	}
+	n := StopGradient(ReduceSum(inputs[2], -1))
+	return []*Node{sum, Max(n, ScalarOne(n.Graph(), n.DType()))}
 }
 
-// lossFn: the masked mean NLL for DCPT and SFT (labels = [weights]); the DPO
-// loss −log σ(β((πc−rc) − (πr−rr))) for DPO (labels = [reference log-probs]).
+// needsLength tells whether the DPO loss or its metrics use per-token means.
+func (s *stageRun) needsLength() bool {
+	return s.dpo.meanLogps() || s.dpo.FTX > 0
+}
+
+// lossFn: the masked mean NLL for DCPT and SFT (labels = [weights]); the
+// train.dpo.loss objective for DPO (labels = [reference log-probs]).
 func (s *stageRun) lossFn(labels, predictions []*Node) *Node {
 	if s.pairs == nil {
 		return maskedMeanNLL(predictions[0], labels[0])
 	}
-	return ReduceAllMean(Softplus(Neg(s.dpoLogits(labels, predictions, 1, -1))))
+	var chosenMean *Node
+	if s.dpo.FTX > 0 {
+		chosenMean = pairCombine(s.policyMeans(predictions), 1, 0)
+	}
+	return dpoObjective(s.dpo, s.dpoRatios(labels, predictions), chosenMean)
 }
 
-// dpoLogits is β·(wc·(πc−rc) + wr·(πr−rr)) per pair.
-func (s *stageRun) dpoLogits(labels, predictions []*Node, wc, wr float64) *Node {
-	d := Sub(predictions[0], labels[0]) // [2B]: policy − reference
-	B := d.Shape().Dimensions[0] / 2
-	d = Reshape(d, 2, B)
-	// Chosen and rejected are combined by a weighted sum over the first axis
-	// rather than sliced apart, since simplego cannot differentiate Slice.
-	w := Const(d.Graph(), [][]float32{{float32(wc)}, {float32(wr)}})
-	return MulScalar(ReduceSum(Mul(d, w), 0), s.beta)
+// policyLogps is each response's policy log-prob [2B] as the loss compares
+// them: per-token means for ipo, simpo and orpo, sums for sigmoid.
+func (s *stageRun) policyLogps(predictions []*Node) *Node {
+	if s.dpo.meanLogps() {
+		return Div(predictions[0], predictions[1])
+	}
+	return predictions[0]
 }
 
+// policyMeans is each response's per-token mean policy log-prob [2B].
+func (s *stageRun) policyMeans(predictions []*Node) *Node {
+	return Div(predictions[0], predictions[1])
+}
+
+// dpoRatios is what the rewards are β times, per response [2B]: log π −
+// log π_ref for the losses with a reference, log π for the reference-free
+// ones.
+func (s *stageRun) dpoRatios(labels, predictions []*Node) *Node {
+	if s.dpo.referenceFree() {
+		return s.policyLogps(predictions)
+	}
+	d := Sub(predictions[0], labels[0]) // policy − reference, summed
+	if s.dpo.meanLogps() {
+		d = Div(d, predictions[1])
+	}
+	return d
+}
+
+// pairCombine is wc·chosen + wr·rejected per pair, from x [2B] holding the
+// chosen responses, then the rejected ones. Chosen and rejected are
+// combined by a weighted sum over the first axis rather than sliced apart,
+// since simplego cannot differentiate Slice.
+func pairCombine(x *Node, wc, wr float64) *Node {
+	B := x.Shape().Dimensions[0] / 2
+	w := Const(x.Graph(), [][]float32{{float32(wc)}, {float32(wr)}})
+	return ReduceSum(Mul(Reshape(x, 2, B), w), 0)
+}
+
+// orpoLogpCap keeps a per-token mean log-prob below 0 in ORPO's
+// log(1 − p): a response the model is certain of would make it −∞.
+const orpoLogpCap = -1e-5
+
+// preferenceLoss is the mean over pairs of cfg.Loss, given ratios [2B]
+// (chosen, then rejected) from dpoRatios. The formulas are TRL's dpo_loss
+// and LLaMA-Factory's simpo_loss and odds_ratio_loss, with h = ratio of
+// chosen − ratio of rejected:
+//
+//	sigmoid  (1−ε)·softplus(−β·h) + ε·softplus(β·h)
+//	ipo      (h − 1/(2β))²
+//	simpo    softplus(−(β·h − γ))
+//	orpo     −log p_c + β·softplus(−(h − log(1−p_c) + log(1−p_r)))
+func preferenceLoss(cfg DPOConfig, ratios *Node) *Node {
+	h := pairCombine(ratios, 1, -1)
+	switch cfg.Loss {
+	case LossIPO:
+		return ReduceAllMean(Square(AddScalar(h, -1/(2*cfg.Beta))))
+	case LossSimPO:
+		return ReduceAllMean(Softplus(Neg(AddScalar(MulScalar(h, cfg.Beta), -cfg.gamma()))))
+	case LossORPO:
+		capped := func(lp *Node) *Node { return Min(lp, Scalar(lp.Graph(), lp.DType(), orpoLogpCap)) }
+		log1mp := func(lp *Node) *Node { return Log1p(Neg(Exp(capped(lp)))) }
+		c, r := pairCombine(ratios, 1, 0), pairCombine(ratios, 0, 1)
+		logOdds := Sub(h, Sub(log1mp(c), log1mp(r)))
+		return ReduceAllMean(Add(Neg(c), MulScalar(Softplus(Neg(logOdds)), cfg.Beta)))
+	}
+	z := MulScalar(h, cfg.Beta)
+	if cfg.LabelSmoothing == 0 {
+		return ReduceAllMean(Softplus(Neg(z)))
+	}
+	eps := cfg.LabelSmoothing
+	return ReduceAllMean(Add(MulScalar(Softplus(Neg(z)), 1-eps), MulScalar(Softplus(z), eps)))
+}
+
+// dpoObjective is the preference loss plus ftx times the SFT loss, the mean
+// NLL per token of the chosen responses (chosenMeanLogp [B], used only
+// when ftx > 0), as LLaMA-Factory's pref_ftx adds it.
+func dpoObjective(cfg DPOConfig, ratios, chosenMeanLogp *Node) *Node {
+	loss := preferenceLoss(cfg, ratios)
+	if cfg.FTX > 0 {
+		loss = Add(loss, MulScalar(Neg(ReduceAllMean(chosenMeanLogp)), cfg.FTX))
+	}
+	return loss
+}
+
+// dpoMetrics are the step's DPO metrics under TRL's names (see MetricsLine).
 func (s *stageRun) dpoMetrics() []metrics.Interface {
 	mean := func(name string, fn func(labels, predictions []*Node) *Node) metrics.Interface {
 		return metrics.NewBaseMetric(name, name, "dpo", func(_ *context.Context, labels, predictions []*Node) *Node {
 			return fn(labels, predictions)
 		}, nil)
 	}
-	return []metrics.Interface{
-		mean("reward_acc", func(l, p []*Node) *Node {
-			return ReduceAllMean(ConvertDType(GreaterThan(s.dpoLogits(l, p, 1, -1), ScalarZero(p[0].Graph(), dtypes.Float32)), dtypes.Float32))
-		}),
-		mean("margin", func(l, p []*Node) *Node { return ReduceAllMean(s.dpoLogits(l, p, 1, -1)) }),
-		mean("chosen_reward", func(l, p []*Node) *Node { return ReduceAllMean(s.dpoLogits(l, p, 1, 0)) }),
-		mean("rejected_reward", func(l, p []*Node) *Node { return ReduceAllMean(s.dpoLogits(l, p, 0, 1)) }),
+	beta := s.dpo.Beta
+	reward := func(wc, wr float64) func(l, p []*Node) *Node {
+		return func(l, p []*Node) *Node {
+			return ReduceAllMean(MulScalar(pairCombine(s.dpoRatios(l, p), wc, wr), beta))
+		}
 	}
+	logps := func(wc, wr float64) func(l, p []*Node) *Node {
+		return func(_, p []*Node) *Node { return ReduceAllMean(pairCombine(s.policyLogps(p), wc, wr)) }
+	}
+	ms := []metrics.Interface{
+		mean("rewards/accuracies", func(l, p []*Node) *Node {
+			margin := MulScalar(pairCombine(s.dpoRatios(l, p), 1, -1), beta)
+			return ReduceAllMean(ConvertDType(GreaterThan(margin, ScalarZero(p[0].Graph(), dtypes.Float32)), dtypes.Float32))
+		}),
+		mean("rewards/margins", reward(1, -1)),
+		mean("rewards/chosen", reward(1, 0)),
+		mean("rewards/rejected", reward(0, 1)),
+		mean("logps/chosen", logps(1, 0)),
+		mean("logps/rejected", logps(0, 1)),
+	}
+	if s.dpo.FTX > 0 || s.dpo.Loss == LossORPO {
+		ms = append(ms, mean("sft_loss", func(_, p []*Node) *Node {
+			return Neg(ReduceAllMean(pairCombine(s.policyMeans(p), 1, 0)))
+		}))
+	}
+	return ms
 }

@@ -161,11 +161,11 @@ func TestStages(t *testing.T) {
 	// the rejected ones.
 	dm := readMetrics(t, ws.Runs(schemas.StageDPO))
 	last := dm[len(dm)-1]
-	if last.RewardAcc == nil || last.Margin == nil {
+	if last.RewardsAccuracies == nil || last.RewardsMargins == nil {
 		t.Fatalf("DPO metrics lack reward accuracy / margin: %+v", last)
 	}
-	if *last.RewardAcc <= 0.5 || *last.Margin <= 0 {
-		t.Errorf("DPO reward accuracy %.2f, margin %.3f: want > 0.5 and > 0", *last.RewardAcc, *last.Margin)
+	if *last.RewardsAccuracies <= 0.5 || *last.RewardsMargins <= 0 {
+		t.Errorf("DPO reward accuracy %.2f, margin %.3f: want > 0.5 and > 0", *last.RewardsAccuracies, *last.RewardsMargins)
 	}
 }
 
