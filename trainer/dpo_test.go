@@ -1,7 +1,9 @@
 package trainer
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -170,13 +172,15 @@ func dpoFixture(t *testing.T) (workspace.Dir, Config) {
 // finite and every metric users know from TRL is logged on every line.
 func TestDPOLosses(t *testing.T) {
 	ws, base := dpoFixture(t)
+	chosenLogps := map[string]float64{} // at the last step
 	for _, c := range []struct {
 		name string
 		dpo  DPOConfig
 		sft  bool // sft_loss is logged
 	}{
 		{"sigmoid", DPOConfig{}, false},
-		{"sigmoid smoothing ftx", DPOConfig{LabelSmoothing: 0.1, FTX: 1}, true},
+		{"sigmoid ftx", DPOConfig{FTX: 1}, true},
+		{"sigmoid smoothing", DPOConfig{LabelSmoothing: 0.1}, false},
 		{"ipo", DPOConfig{Loss: LossIPO, Beta: 0.5}, false},
 		{"simpo", DPOConfig{Loss: LossSimPO, Beta: 2, SimPOGamma: ptr(1)}, false},
 		{"orpo", DPOConfig{Loss: LossORPO}, true},
@@ -189,7 +193,8 @@ func TestDPOLosses(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg = cfg.WithDefaults()
-			res, err := Train(ws, cfg, schemas.StageDPO, Options{})
+			var logged bytes.Buffer
+			res, err := Train(ws, cfg, schemas.StageDPO, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,9 +241,20 @@ func TestDPOLosses(t *testing.T) {
 					t.Errorf("metrics.jsonl lacks %s", key)
 				}
 			}
+			// simpo and orpo skip the reference model's pass; the others make it.
+			if refPass := strings.Contains(logged.String(), "reference log-probs"); refPass == cfg.DPO.referenceFree() {
+				t.Errorf("reference pass made: %v, loss %s", refPass, cfg.DPO.Loss)
+			}
 			first, last := ms[0], ms[len(ms)-1]
-			t.Logf("loss %.4f → %.4f, margin %.3f → %.3f, acc %.2f", first.Loss, last.Loss, *first.RewardsMargins, *last.RewardsMargins, *last.RewardsAccuracies)
+			chosenLogps[c.name] = *last.LogpsChosen
+			t.Logf("loss %.4f → %.4f, margin %.3f → %.3f, acc %.2f, logps/chosen %.3f", first.Loss, last.Loss,
+				*first.RewardsMargins, *last.RewardsMargins, *last.RewardsAccuracies, *last.LogpsChosen)
 		})
+	}
+	// ftx is there to hold the chosen answers up: with it their log-prob
+	// ends higher than under the plain loss.
+	if chosenLogps["sigmoid ftx"] <= chosenLogps["sigmoid"] {
+		t.Errorf("logps/chosen with ftx %.3f, without %.3f: want higher with", chosenLogps["sigmoid ftx"], chosenLogps["sigmoid"])
 	}
 }
 
