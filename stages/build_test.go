@@ -600,8 +600,10 @@ func TestDecontaminationKeepsKnowledge(t *testing.T) {
 	for i, x := range [][3]string{
 		{"带状疱疹", "症状", "低热"}, {"带状疱疹", "症状", "神经痛"}, {"带状疱疹", "症状", "单侧带状分布的簇集水疱"},
 		{"带状疱疹", "就诊科室", "皮肤科"}, {"带状疱疹", "常用药物", "阿昔洛韦"},
-		// A tail that is the question's own wording is contamination.
-		{"水痘", "症状", "主诉低热、神经痛、单侧带状分布的簇集水疱已有半年"}, {"水痘", "就诊科室", "皮肤科"},
+		// A tail that is the question's own wording is contamination; a
+		// long name the question says is not.
+		{"水痘", "症状", "男性，79岁，主诉低热、神经痛、单侧带状分布的簇集水疱已有半年"}, {"水痘", "就诊科室", "皮肤科"},
+		{"某男性，79岁，主诉低热病毒性神经根炎", "就诊科室", "皮肤科"},
 	} {
 		triples = append(triples, schemas.Triple{ID: fmt.Sprintf("k%d", i), Source: "kg", Head: x[0], Relation: x[1], Tail: x[2], Meta: "{}"})
 	}
@@ -609,8 +611,8 @@ func TestDecontaminationKeepsKnowledge(t *testing.T) {
 	m := build(t, Options{Workspace: ws, Seed: 1, Version: "test", ConfigHash: "cafe",
 		EvalSources: map[string]bool{"exam-eval": true}, Check: true})
 	src := m.Sources["kg"]
-	if src.Used != 5 || src.Unused[ReasonEvalOverlap] != 2 {
-		t.Fatalf("kg: used %d, unused %v; want the 5 带状疱疹 facts used and the 2 水痘 triples dropped", src.Used, src.Unused)
+	if src.Used != 6 || src.Unused[ReasonEvalOverlap] != 2 {
+		t.Fatalf("kg: used %d, unused %v; want the 5 带状疱疹 facts and the long-named head used, the 2 水痘 triples dropped", src.Used, src.Unused)
 	}
 	var dcpt strings.Builder
 	for _, split := range schemas.Splits {

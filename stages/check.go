@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
@@ -163,8 +164,12 @@ func CheckLeakage(ws workspace.Dir, n int) (*LeakageReport, error) {
 					if e == "" {
 						continue
 					}
-					if err := scanText(path, row, e, false); err != nil {
-						return err
+					// Names are what questions ask about; a tail of two
+					// windows or more is a phrase, scanned as text.
+					if utf8.RuneCountInString(e) >= 2*n {
+						if err := scanText(path, row, e, false); err != nil {
+							return err
+						}
 					}
 					masked = strings.ReplaceAll(masked, e, "\x1f")
 				}
