@@ -27,6 +27,13 @@ func trimEntity(s string) string {
 	})
 }
 
+// EntityNames returns a triple's head and tail as every paragraph and
+// question about it spells them (trimmed as Canonicalize trims them), for a
+// check that reads the stage files on its own.
+func EntityNames(t schemas.Triple) (head, tail string) {
+	return trimEntity(t.Head), trimEntity(t.Tail)
+}
+
 // truncated reports whether an entity was cut off by its publisher.
 func truncated(s string) bool {
 	return strings.HasSuffix(s, "...") || strings.HasSuffix(s, "…") || strings.HasSuffix(s, "。。。")

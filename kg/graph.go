@@ -33,6 +33,20 @@ type HeadFacts struct {
 	byRel    map[string]int
 }
 
+// Entities lists the head and every tail, each once: the strings a head's
+// training text is made of besides its templates.
+func (h *HeadFacts) Entities() []string {
+	out := []string{h.Head}
+	for _, f := range h.Facts {
+		for _, t := range f.Tails {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
 // Fact is one relation of a head with all its tails in first-seen order,
 // and the ids of the triples they came from.
 type Fact struct {

@@ -610,12 +610,38 @@ func (b *builder) qas() error {
 	})
 }
 
+// entityTexts keeps the entity strings long enough to be text rather than
+// names: 2n characters or more. A name (a disease, a drug, a symptom) is
+// what an exam question asks about and says, however long it is; a tail of
+// two windows' length or more is a phrase, and one that shares a window with
+// an eval question may be a copy of it.
+func entityTexts(entities []string, n int) []string {
+	var out []string
+	for _, e := range entities {
+		if utf8.RuneCountInString(e) >= 2*n {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // KGQAText is how a KG→QA pair reads as DCPT text (unless kg.Config.NoDCPTQA):
 // plain "问：…\n答：…", no chat template, since DCPT never sees one.
 func KGQAText(question, answer string) string { return "问：" + question + "\n答：" + answer }
 
 // graph collects every training triple (the one kind held in memory, see
-// kg.Graph), then writes one DCPT paragraph and the KG→QA pairs per head.
+// kg.Graph), then writes DCPT paragraphs, DCPT QA text and SFT QA pairs per
+// head.
+//
+// Decontamination keeps knowledge: a head leaks when one of its entity
+// strings long enough to be text (see entityTexts) shares an n-gram window
+// with an eval question, or when a KG→QA question does, not when a rendering
+// that joins several facts, or names a disease the question names, happens
+// to match one. An exam question that lists a
+// disease's symptoms ("主诉低热、神经痛、单侧带状分布的簇集水疱") shares that
+// list with the paragraph stating them: that is the fact the exam tests,
+// not a copy of the question.
+
 func (b *builder) graph() error {
 	g := kg.NewGraph(b.opts.KG)
 	err := read(b, schemas.KindKG, func(t *schemas.Triple) error {
@@ -635,9 +661,8 @@ func (b *builder) graph() error {
 		group := g.GroupKey(h.Head)
 		ids := h.IDs()
 		used := map[string]bool{}
-		para := g.Verbalize(h)
 		switch {
-		case b.leaks(group, nil, para):
+		case b.leaks(group, nil, entityTexts(h.Entities(), b.m.NGram)...):
 			f.fail(ReasonEvalOverlap)
 		case b.opts.KG.NoVerbalize && b.opts.KG.NoQA && b.opts.KG.NoDCPTQA:
 			f.fail(ReasonNoStage)
@@ -664,7 +689,11 @@ func (b *builder) graph() error {
 				// Each KG→QA pair goes to SFT as a chat and to DCPT as plain
 				// text; a triple is used when either took it.
 				for _, p := range g.Questions(h, b.opts.KG) {
-					if b.leaks(group, []string{p.Question}, p.Question, p.Answer) {
+					// The question is checked as a question (its wording
+					// could copy an eval question's); the answer only
+					// lists the head's facts, checked one entity at a
+					// time above.
+					if b.leaks(group, []string{p.Question}, p.Question) {
 						f.fail(ReasonEvalOverlap)
 						continue
 					}

@@ -337,6 +337,15 @@ func TestCheckLeakageFindsPlantedLeaks(t *testing.T) {
 			a := readAll[LineageRow](t, LineagePath(ws, "dcpt/train"))
 			write(t, LineagePath(ws, "dcpt/train"), a[1:])
 		}, "does not match"},
+		{"eval n-gram in a knowledge-graph paragraph's template text", func(t *testing.T, ws workspace.Dir) {
+			rows := readAll[schemas.DCPTRow](t, ws.StageFile(schemas.StageDCPT, "train"))
+			i := slices.IndexFunc(rows, func(r schemas.DCPTRow) bool { return r.Kind == string(schemas.KindKG) })
+			if i < 0 {
+				t.Fatal("no kg row in dcpt/train")
+			}
+			rows[i].Text += "胸骨后压榨性疼痛两小时，最可能"
+			write(t, ws.StageFile(schemas.StageDCPT, "train"), rows)
+		}, "eval question"},
 		{"model negative leaks", func(t *testing.T, ws workspace.Dir) {
 			write(t, NegativesPath(ws), []schemas.DPORow{{ID: "n", Prompt: evalQuestion, Chosen: "A", Rejected: "B"}})
 		}, "eval question"},
@@ -573,5 +582,48 @@ func TestKGKnowledgeRecipe(t *testing.T) {
 	}
 	if m1.Sources["medkg"].Used != medkg.Used {
 		t.Errorf("the recipe changed how many triples are used: %d vs %d", m1.Sources["medkg"].Used, medkg.Used)
+	}
+}
+
+// TestDecontaminationKeepsKnowledge builds a knowledge exam the way CMExam
+// asks (a question that lists a disease's symptoms) beside the knowledge
+// graph that states them: the facts reach DCPT and SFT, and the independent
+// check passes, while a tail that copies the question is still a leak.
+func TestDecontaminationKeepsKnowledge(t *testing.T) {
+	ws := workspace.Dir(t.TempDir())
+	const question = "某男性，79岁，主诉低热、神经痛、单侧带状分布的簇集水疱已有半年，按临床表现判断最可能患的是"
+	opts := []schemas.Option{{Label: "A", Text: "带状疱疹"}, {Label: "B", Text: "湿疹"}, {Label: "C", Text: "痛风"}, {Label: "D", Text: "龋齿"}}
+	write(t, filepath.Join(ws.Clean(schemas.KindExam), "part-00000.parquet"), []schemas.ExamQuestion{
+		{ID: "e1", Source: "exam-eval", Question: question, Answer: "A", Options: opts, Meta: "{}"},
+	})
+	var triples []schemas.Triple
+	for i, x := range [][3]string{
+		{"带状疱疹", "症状", "低热"}, {"带状疱疹", "症状", "神经痛"}, {"带状疱疹", "症状", "单侧带状分布的簇集水疱"},
+		{"带状疱疹", "就诊科室", "皮肤科"}, {"带状疱疹", "常用药物", "阿昔洛韦"},
+		// A tail that is the question's own wording is contamination; a
+		// long name the question says is not.
+		{"水痘", "症状", "男性，79岁，主诉低热、神经痛、单侧带状分布的簇集水疱已有半年"}, {"水痘", "就诊科室", "皮肤科"},
+		{"某男性，79岁，主诉低热病毒性神经根炎", "就诊科室", "皮肤科"},
+	} {
+		triples = append(triples, schemas.Triple{ID: fmt.Sprintf("k%d", i), Source: "kg", Head: x[0], Relation: x[1], Tail: x[2], Meta: "{}"})
+	}
+	write(t, filepath.Join(ws.Clean(schemas.KindKG), "part-00000.parquet"), triples)
+	m := build(t, Options{Workspace: ws, Seed: 1, Version: "test", ConfigHash: "cafe",
+		EvalSources: map[string]bool{"exam-eval": true}, Check: true})
+	src := m.Sources["kg"]
+	if src.Used != 6 || src.Unused[ReasonEvalOverlap] != 2 {
+		t.Fatalf("kg: used %d, unused %v; want the 5 带状疱疹 facts and the long-named head used, the 2 水痘 triples dropped", src.Used, src.Unused)
+	}
+	var dcpt strings.Builder
+	for _, split := range schemas.Splits {
+		for _, r := range readAll[schemas.DCPTRow](t, ws.StageFile(schemas.StageDCPT, split)) {
+			dcpt.WriteString(r.Text)
+		}
+	}
+	if !strings.Contains(dcpt.String(), "低热、神经痛、单侧带状分布的簇集水疱") || strings.Contains(dcpt.String(), "水痘") {
+		t.Errorf("dcpt text: %s", dcpt.String())
+	}
+	if m.LeakageCheck != "passed" {
+		t.Errorf("leakage check %q", m.LeakageCheck)
 	}
 }

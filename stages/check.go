@@ -3,10 +3,13 @@ package stages
 import (
 	"errors"
 	"fmt"
+	"github.com/chimed/chimed/kg"
 	"hash/maphash"
 	"iter"
 	"os"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
@@ -127,16 +130,55 @@ func CheckLeakage(ws workspace.Dir, n int) (*LeakageReport, error) {
 		}
 		return nil
 	}
+	entities, err := kgEntities(ws)
+	if err != nil {
+		return nil, err
+	}
 	for _, st := range schemas.Stages {
 		for si, split := range schemas.Splits {
 			path := ws.StageFile(st, split)
-			ids, err := scanStage(path, st, func(row int64, text string, question bool) error {
-				return scanText(path, row, text, question)
+			lpath := LineagePath(ws, splitKey(st, si))
+			lineage := lineageCursor(lpath)
+			ids, err := scanStage(path, st, func(row int64, kind, text string, question bool) error {
+				if kind != string(schemas.KindKG) || question {
+					return scanText(path, row, text, question)
+				}
+				// Knowledge-graph text: every entity on its own, then the
+				// rest with the entities cut out, so a window that a
+				// listing of several facts shares with an eval question is
+				// no leak (it is the fact the question tests), while a
+				// copied question, in an entity or in the template text,
+				// still is.
+				l, err := lineage(row)
+				if err != nil {
+					return err
+				}
+				var names []string
+				for _, rec := range l.Records {
+					e := entities[rec]
+					names = append(names, e[0], e[1])
+				}
+				slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
+				masked := text
+				for _, e := range names {
+					if e == "" {
+						continue
+					}
+					// Names are what questions ask about; a tail of two
+					// windows or more is a phrase, scanned as text.
+					if utf8.RuneCountInString(e) >= 2*n {
+						if err := scanText(path, row, e, false); err != nil {
+							return err
+						}
+					}
+					masked = strings.ReplaceAll(masked, e, "\x1f")
+				}
+				return scanText(path, row, masked, false)
 			})
+			lineage(-1)
 			if err != nil {
 				return nil, err
 			}
-			lpath := LineagePath(ws, splitKey(st, si))
 			row := int64(0)
 			for l, err := range schemas.ReadFile[LineageRow](lpath) {
 				if err != nil {
@@ -171,7 +213,7 @@ func CheckLeakage(ws workspace.Dir, n int) (*LeakageReport, error) {
 		}
 	}
 	if neg := NegativesPath(ws); fileExists(neg) {
-		if _, err := scanStage(neg, schemas.StageDPO, func(row int64, text string, question bool) error {
+		if _, err := scanStage(neg, schemas.StageDPO, func(row int64, _, text string, question bool) error {
 			return scanText(neg, row, text, question)
 		}); err != nil {
 			return nil, err
@@ -198,7 +240,7 @@ func runeOffsets(s string) []int {
 // scanStage calls fn with every text field of every row of a stage file
 // (question says whether the field is something a row asks) and returns
 // the row ids in order.
-func scanStage(path string, st schemas.Stage, fn func(row int64, text string, question bool) error) ([]string, error) {
+func scanStage(path string, st schemas.Stage, fn func(row int64, kind, text string, question bool) error) ([]string, error) {
 	var ids []string
 	scan := func(seq func(yield func(int64, error) bool)) error {
 		for _, err := range seq {
@@ -213,13 +255,13 @@ func scanStage(path string, st schemas.Stage, fn func(row int64, text string, qu
 	case schemas.StageDCPT:
 		err = scan(rows(schemas.ReadFile[schemas.DCPTRow](path), func(i int64, r schemas.DCPTRow) error {
 			ids = append(ids, r.ID)
-			return fn(i, r.Text, false)
+			return fn(i, r.Kind, r.Text, false)
 		}))
 	case schemas.StageSFT:
 		err = scan(rows(schemas.ReadFile[schemas.SFTRow](path), func(i int64, r schemas.SFTRow) error {
 			ids = append(ids, r.ID)
 			for _, m := range r.Messages {
-				if err := fn(i, m.Content, m.Role == schemas.RoleUser); err != nil {
+				if err := fn(i, r.Kind, m.Content, m.Role == schemas.RoleUser); err != nil {
 					return err
 				}
 			}
@@ -229,7 +271,7 @@ func scanStage(path string, st schemas.Stage, fn func(row int64, text string, qu
 		err = scan(rows(schemas.ReadFile[schemas.DPORow](path), func(i int64, r schemas.DPORow) error {
 			ids = append(ids, r.ID)
 			for j, t := range []string{r.Prompt, r.Chosen, r.Rejected} {
-				if err := fn(i, t, j == 0); err != nil {
+				if err := fn(i, r.Kind, t, j == 0); err != nil {
 					return err
 				}
 			}
@@ -260,6 +302,49 @@ func rows[T any](seq iter.Seq2[T, error], fn func(int64, T) error) func(yield fu
 type idCluster struct {
 	ID      string `parquet:"id"`
 	Cluster string `parquet:"cluster"`
+}
+
+// kgEntities maps every clean knowledge-graph record to its head and tail
+// as stage text spells them.
+func kgEntities(ws workspace.Dir) (map[string][2]string, error) {
+	m := map[string][2]string{}
+	for r, err := range schemas.ReadDir[schemas.Triple](ws.Clean(schemas.KindKG)) {
+		if err != nil {
+			return nil, err
+		}
+		h, t := kg.EntityNames(r)
+		m[r.ID] = [2]string{h, t}
+	}
+	return m, nil
+}
+
+// lineageCursor reads a lineage file alongside its stage file: at(row)
+// returns lineage row `row` (empty past the file's end), rows being asked
+// for in increasing order; at(-1) releases the file.
+func lineageCursor(path string) func(row int64) (LineageRow, error) {
+	next, stop := iter.Pull2(schemas.ReadFile[LineageRow](path))
+	var cur LineageRow
+	at := int64(-1)
+	return func(row int64) (LineageRow, error) {
+		if row < 0 {
+			stop()
+			return cur, nil
+		}
+		for at < row {
+			l, err, ok := next()
+			if err != nil {
+				return cur, err
+			}
+			if !ok {
+				// A short lineage file is reported by the lineage check;
+				// here the row just has no records, so its text is
+				// scanned whole.
+				return LineageRow{}, nil
+			}
+			cur, at = l, at+1
+		}
+		return cur, nil
+	}
 }
 
 // cleanClusters maps every clean record that belongs to another record's
