@@ -28,9 +28,29 @@ const (
 	eos rune = -2
 )
 
-// gram is an n-gram of up to MaxOrder symbols, left-aligned; its order is
-// known from the map it is in, so the unused tail is never read.
-type gram [MaxOrder]rune
+// An n-gram and its context (its first n-1 symbols) are keyed by 64-bit
+// hashes, one map per order: a quarter of the memory of keeping the
+// symbols, at odds of a collision near 10⁻⁷ for millions of n-grams. The
+// context hash grows leftwards from the predicted symbol, so scoring builds
+// every order's keys in one pass over the history.
+func extend(ctx uint64, r rune) uint64 { return fmix(ctx ^ (uint64(uint32(r)) + 0x9e3779b97f4a7c15)) }
+
+// gramKey is the key of the n-gram made of context ctx and symbol w.
+func gramKey(ctx uint64, w rune) uint64 { return fmix(ctx ^ (uint64(uint32(w))<<32 | 0x5bd1e995)) }
+
+// fmix is MurmurHash3's 64-bit finaliser: a bijection that spreads every
+// input bit over the output.
+func fmix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// emptyContext is the key of the empty context (order 1).
+const emptyContext uint64 = 0x243f6a8885a308d3
 
 // context is what one order knows of a history: the sum of its n-gram
 // counts and how many n-grams after it have count 1, 2 and 3 or more.
@@ -45,16 +65,17 @@ type Model struct {
 	// counts[n-1] holds the adjusted counts of n-grams: raw counts at the
 	// highest order and for n-grams starting a row, continuation counts
 	// (distinct left neighbours) below.
-	counts []map[gram]uint32
+	counts []map[uint64]uint32
 	// contexts[n-1] is keyed by the n-gram's first n-1 symbols.
-	contexts []map[gram]context
+	contexts []map[uint64]context
 	// discount[n-1] are D1, D2 and D3+ of order n.
 	discount [][3]float64
 	// vocab counts distinct predicted symbols (characters and the end
 	// symbol) plus one for every unseen character.
-	vocab int
-	chars int64
-	rows  int64
+	vocab   int
+	symbols map[rune]bool
+	chars   int64
+	rows    int64
 }
 
 // Order is the model's n.
@@ -73,11 +94,9 @@ func (m *Model) Vocab() int { return m.vocab }
 
 // Trainer counts n-grams of rows; Model turns the counts into a model.
 type Trainer struct {
-	order  int
-	counts []map[gram]uint32
-	seq    []rune
-	chars  int64
-	rows   int64
+	m    *Model
+	seq  []rune
+	ctxs []uint64
 }
 
 // NewTrainer starts a model of the given order (2 to MaxOrder).
@@ -85,89 +104,88 @@ func NewTrainer(order int) (*Trainer, error) {
 	if order < 2 || order > MaxOrder {
 		return nil, fmt.Errorf("ngram: order %d is outside 2..%d", order, MaxOrder)
 	}
-	t := &Trainer{order: order, counts: make([]map[gram]uint32, order)}
-	for i := range t.counts {
-		t.counts[i] = map[gram]uint32{}
+	m := &Model{order: order, counts: make([]map[uint64]uint32, order), contexts: make([]map[uint64]context, order),
+		discount: make([][3]float64, order), symbols: map[rune]bool{}}
+	for i := range m.counts {
+		m.counts[i] = map[uint64]uint32{}
+		m.contexts[i] = map[uint64]context{}
 	}
-	return t, nil
+	return &Trainer{m: m, ctxs: make([]uint64, order)}, nil
 }
 
 // Chars is how many characters the trainer has counted so far, so a
 // caller can stop at a budget.
-func (t *Trainer) Chars() int64 { return t.chars }
+func (t *Trainer) Chars() int64 { return t.m.chars }
 
 // Add counts one row of text.
 func (t *Trainer) Add(text string) {
+	m := t.m
 	t.seq = append(t.seq[:0], bos)
 	for _, r := range text {
 		t.seq = append(t.seq, r)
 	}
 	t.seq = append(t.seq, eos)
-	t.chars += int64(len(t.seq) - 2)
-	t.rows++
+	m.chars += int64(len(t.seq) - 2)
+	m.rows++
 	s := t.seq
 	for j := 1; j < len(s); j++ {
-		top := min(t.order, j+1)
+		m.symbols[s[j]] = true
+		top := min(m.order, j+1)
+		// ctxs[k] is the key of the k symbols before j.
+		t.ctxs[0] = emptyContext
+		for k := 1; k < top; k++ {
+			t.ctxs[k] = extend(t.ctxs[k-1], s[j-k])
+		}
 		longerNew := false
 		for n := top; n >= 1; n-- {
-			g := key(s[j-n+1 : j+1])
-			m := t.counts[n-1]
 			// The highest order and n-grams starting the row keep raw
 			// counts; lower ones count distinct left neighbours, which is
-			// one more exactly when the n-gram one longer is new.
-			if n == t.order || n == j+1 || longerNew {
-				c := m[g]
-				m[g] = c + 1
-				longerNew = c == 0
+			// one more exactly when the n-gram one longer is new. When the
+			// longer one was seen before, so was this one.
+			if n == m.order || n == j+1 || longerNew {
+				longerNew = m.count(n, t.ctxs[n-1], s[j])
 			} else {
-				// The longer n-gram was seen before, so this one was too.
 				longerNew = false
 			}
 		}
 	}
 }
 
-func key(s []rune) gram {
-	var g gram
-	copy(g[:], s)
-	return g
+// count adds one to an n-gram's count and keeps its context's statistics
+// current; it reports whether the n-gram is new.
+func (m *Model) count(n int, ctx uint64, w rune) bool {
+	g := gramKey(ctx, w)
+	c := m.counts[n-1][g]
+	m.counts[n-1][g] = c + 1
+	x := m.contexts[n-1][ctx]
+	x.total++
+	switch c {
+	case 0:
+		x.n1++
+	case 1:
+		x.n1, x.n2 = x.n1-1, x.n2+1
+	case 2:
+		x.n2, x.n3 = x.n2-1, x.n3+1
+	}
+	m.contexts[n-1][ctx] = x
+	return c == 0
 }
 
-// Model computes the discounts and context statistics of the counts. The
-// Trainer must not be used afterwards: the model takes its maps.
+// Model estimates the discounts from the counts and returns the model.
+// The Trainer must not be used afterwards: the model takes its maps.
 func (t *Trainer) Model() *Model {
-	m := &Model{order: t.order, counts: t.counts, contexts: make([]map[gram]context, t.order),
-		discount: make([][3]float64, t.order), chars: t.chars, rows: t.rows}
-	t.counts = nil
-	symbols := map[rune]bool{}
+	m := t.m
+	t.m = nil
 	for n := 1; n <= m.order; n++ {
 		var coc [5]float64 // count of counts 1..4
-		ctx := map[gram]context{}
-		for g, c := range m.counts[n-1] {
+		for _, c := range m.counts[n-1] {
 			if c <= 4 {
 				coc[c]++
 			}
-			if n == 1 {
-				symbols[g[0]] = true
-			}
-			var h gram
-			copy(h[:n-1], g[:n-1])
-			x := ctx[h]
-			x.total += c
-			switch c {
-			case 1:
-				x.n1++
-			case 2:
-				x.n2++
-			default:
-				x.n3++
-			}
-			ctx[h] = x
 		}
-		m.contexts[n-1] = ctx
 		m.discount[n-1] = discounts(coc)
 	}
-	m.vocab = len(symbols) + 1
+	m.vocab = len(m.symbols) + 1
 	return m
 }
 
@@ -192,23 +210,18 @@ func discounts(coc [5]float64) [3]float64 {
 // the start symbol, or shorter than the order).
 func (m *Model) prob(history []rune, w rune) float64 {
 	p := 1 / float64(m.vocab)
-	var g gram
+	ctx := emptyContext
 	for n := 1; n <= min(m.order, len(history)+1); n++ {
-		h := history[len(history)-(n-1):]
-		copy(g[:], h)
-		g[n-1] = w
-		for i := n; i < MaxOrder; i++ {
-			g[i] = 0
+		if n > 1 {
+			ctx = extend(ctx, history[len(history)-(n-1)])
 		}
-		var hk gram
-		copy(hk[:], h)
-		ctx, ok := m.contexts[n-1][hk]
+		x, ok := m.contexts[n-1][ctx]
 		if !ok {
 			// An unseen history at this order is unseen at every higher
 			// one: the lower order's estimate stands.
 			break
 		}
-		c := m.counts[n-1][g]
+		c := m.counts[n-1][gramKey(ctx, w)]
 		d := m.discount[n-1]
 		var kept float64
 		switch {
@@ -219,8 +232,8 @@ func (m *Model) prob(history []rune, w rune) float64 {
 		case c >= 3:
 			kept = float64(c) - d[2]
 		}
-		gamma := d[0]*float64(ctx.n1) + d[1]*float64(ctx.n2) + d[2]*float64(ctx.n3)
-		p = (kept + gamma*p) / float64(ctx.total)
+		gamma := d[0]*float64(x.n1) + d[1]*float64(x.n2) + d[2]*float64(x.n3)
+		p = (kept + gamma*p) / float64(x.total)
 	}
 	return p
 }

@@ -41,10 +41,10 @@ func TestSumsToOne(t *testing.T) {
 	for _, order := range []int{2, 3, 4, 5} {
 		m := train(t, order, medical)
 		var vocab []rune
-		for g := range m.counts[0] {
-			vocab = append(vocab, g[0])
+		for r := range m.symbols {
+			vocab = append(vocab, r)
 		}
-		if len(vocab)+1 != m.Vocab() {
+		if len(vocab)+1 != m.Vocab() || len(m.counts[0]) != len(vocab) {
 			t.Fatalf("order %d: vocab %d, want %d", order, m.Vocab(), len(vocab)+1)
 		}
 		histories := [][]rune{

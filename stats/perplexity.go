@@ -1,0 +1,342 @@
+package stats
+
+import (
+	"cmp"
+	"container/heap"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/chimed/chimed/internal/ngram"
+	"github.com/chimed/chimed/schemas"
+)
+
+// Perplexity under a small reference model, as CCNet (KenLM) and
+// data-juicer report it: a character 4-gram model with modified
+// Kneser–Ney smoothing (internal/ngram) is trained on a seeded sample of
+// this workspace's own clean/ rows and scores every other kept row, so a
+// reader sees the gibberish and boilerplate tail of each kind.
+
+// pplOrder is the reference model's n.
+const pplOrder = 4
+
+// pplStride makes one row in pplStride a training candidate (by seeded id
+// hash), so at least the rest are held out and scored whatever the size
+// of the corpus.
+const pplStride = 4
+
+// pplSeed salts the id hash that picks training rows, so the sample does
+// not coincide with the other id-hash samples of the page.
+const pplSeed = "perplexity-reference-model\x00"
+
+// pplExtremeMin is the fewest characters a row needs to be shown among
+// the highest and lowest perplexities: a shorter row's score is mostly
+// its start and end.
+const pplExtremeMin = 20
+
+// pplEdges are the lower edges of the perplexity bins: one apart at the
+// bottom (templated text scores 1–5), then roughly doubling, so fluent
+// text (tens) and gibberish (thousands) both show.
+var pplEdges = []int64{1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000}
+
+// pplPercentiles are the percentiles the report lists per kind.
+var pplPercentiles = []float64{0.10, 0.50, 0.90, 0.99}
+
+// pplQuantileRows bounds the perplexities kept per kind for percentiles:
+// up to it they are exact; past it they come from the rows with the
+// smallest id hashes, a uniform sample of this size (16 bytes a row).
+const pplQuantileRows = 100_000
+
+// PerplexityStats is the perplexity of kept rows under a reference model
+// trained on held-in rows of the same corpus.
+type PerplexityStats struct {
+	// Model says what scored the rows, in words, for the page.
+	Model string `json:"model"`
+	Order int    `json:"order"`
+	// TrainRows and TrainChars are the held-in sample the model learnt
+	// from; CharCap bounds it (memory grows with it) and Stride makes one
+	// row in Stride a candidate.
+	TrainRows  int64 `json:"train_rows"`
+	TrainChars int64 `json:"train_chars"`
+	CharCap    int64 `json:"train_char_cap"`
+	Stride     int   `json:"train_stride"`
+	// Kinds has the held-out distribution of each kind of clean/ row.
+	Kinds []KindPerplexity `json:"kinds"`
+}
+
+// KindPerplexity is the held-out perplexity of one kind of clean/ row.
+type KindPerplexity struct {
+	Kind string `json:"kind"`
+	// Scored rows are held out; HeldIn rows trained the model and are not
+	// scored (their score would flatter it).
+	Scored int64 `json:"scored"`
+	HeldIn int64 `json:"held_in"`
+	// Perplexity is per character, the end of the row counted as one,
+	// rounded down to a whole number for the bins.
+	Perplexity Histogram `json:"perplexity"`
+	// Mean and Percentiles are of the exact perplexities; Percentiles are
+	// exact up to pplQuantileRows scored rows and from a uniform sample of
+	// that many past it (PercentileSample says how many rows they are of).
+	Mean             float64     `json:"mean"`
+	Max              float64     `json:"max"`
+	Percentiles      []NameValue `json:"percentiles"`
+	PercentileSample int64       `json:"percentile_sample"`
+	// Highest and Lowest are the rows of at least pplExtremeMin characters
+	// with the highest and lowest perplexity, PII-masked and cut.
+	Highest []Sample `json:"highest"`
+	Lowest  []Sample `json:"lowest"`
+}
+
+// heldRow is one training candidate kept in the sample.
+type heldRow struct {
+	hash  uint64
+	key   string // kind and id
+	text  string
+	chars int64
+}
+
+// heldHeap is a max-heap by hash: the candidate with the largest hash is
+// the first to go when the sample passes its character cap.
+type heldHeap []heldRow
+
+func (h heldHeap) Len() int { return len(h) }
+func (h heldHeap) Less(i, j int) bool {
+	return cmp.Or(cmp.Compare(h[j].hash, h[i].hash), cmp.Compare(h[j].key, h[i].key)) < 0
+}
+func (h heldHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *heldHeap) Push(x any)   { *h = append(*h, x.(heldRow)) }
+func (h *heldHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// pplKey names a row across kinds.
+func pplKey(k schemas.Kind, id string) string { return string(k) + "\x00" + id }
+
+// rowText is the text a row is scored on: its text fields (a QA row's
+// category label left out), one per line.
+func rowText(r schemas.Record, b *strings.Builder) string {
+	b.Reset()
+	for _, f := range r.TextFields() {
+		if f.Name == "category" || *f.Value == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(*f.Value)
+	}
+	return b.String()
+}
+
+// pplScored reports whether kind k is scored: a triple's few words are
+// not text a language model judges.
+func pplScored(k schemas.Kind) bool { return k != schemas.KindKG }
+
+// trainReference reads clean/ once and trains the reference model on the
+// training candidates with the smallest seeded id hashes that fit in
+// capChars characters: a uniform sample of the whole corpus, bounded in
+// memory whatever its order or size. It returns nil and no error when no
+// row was a candidate (a corpus of a handful of rows).
+func (s *corpusScan) trainReference(capChars int64) (*ngram.Model, map[string]bool, error) {
+	var sample heldHeap
+	var chars int64
+	var b strings.Builder
+	for _, k := range schemas.Kinds {
+		if !pplScored(k) {
+			continue
+		}
+		dir := s.c.ws.Clean(k)
+		err := forEachRecord(dir, k, func(r schemas.Record) error {
+			key := pplKey(k, r.RecordID())
+			h := hashID(pplSeed + key)
+			if h%pplStride != 0 {
+				return nil
+			}
+			text := rowText(r, &b)
+			row := heldRow{hash: h, key: key, text: text, chars: runeLen(text)}
+			heap.Push(&sample, row)
+			chars += row.chars
+			for chars > capChars && len(sample) > 0 {
+				chars -= heap.Pop(&sample).(heldRow).chars
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("stats: perplexity sample of %s: %w", s.c.rel(dir), err)
+		}
+	}
+	if len(sample) == 0 {
+		return nil, nil, nil
+	}
+	tr, err := ngram.NewTrainer(pplOrder)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stats: %w", err)
+	}
+	slices.SortFunc(sample, func(a, b heldRow) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.key, b.key)) })
+	held := make(map[string]bool, len(sample))
+	for _, row := range sample {
+		tr.Add(row.text)
+		held[row.key] = true
+	}
+	return tr.Model(), held, nil
+}
+
+// pplAcc scores one kind's held-out rows.
+type pplAcc struct {
+	kp      KindPerplexity
+	sum     float64
+	values  valueHeap // the pplQuantileRows smallest id hashes
+	high    []Sample  // highest first
+	low     []Sample  // lowest first
+	builder strings.Builder
+}
+
+func newPPLAcc(k schemas.Kind) *pplAcc {
+	return &pplAcc{kp: KindPerplexity{Kind: string(k), Perplexity: *newHistogram("perplexity", "per char", pplEdges)}}
+}
+
+// add scores row r unless it trained the model.
+func (a *pplAcc) add(m *ngram.Model, held map[string]bool, k schemas.Kind, r schemas.Record) {
+	if held[pplKey(k, r.RecordID())] {
+		a.kp.HeldIn++
+		return
+	}
+	text := rowText(r, &a.builder)
+	p := m.Perplexity(text)
+	a.kp.Scored++
+	a.kp.Perplexity.Add(int64(min(p, math.MaxInt32)))
+	a.sum += p
+	a.kp.Max = max(a.kp.Max, p)
+	if h := hashID(r.RecordID()); len(a.values) < pplQuantileRows {
+		heap.Push(&a.values, hashedValue{h, p})
+	} else if h < a.values[0].hash {
+		a.values[0] = hashedValue{h, p}
+		heap.Fix(&a.values, 0)
+	}
+	if runeLen(text) < pplExtremeMin {
+		return
+	}
+	higher := func(x, y Sample) int { return cmp.Or(cmp.Compare(y.Perplexity, x.Perplexity), cmp.Compare(x.ID, y.ID)) }
+	lower := func(x, y Sample) int { return cmp.Or(cmp.Compare(x.Perplexity, y.Perplexity), cmp.Compare(x.ID, y.ID)) }
+	a.high = keepTop(a.high, r, p, higher)
+	a.low = keepTop(a.low, r, p, lower)
+}
+
+// keepTop keeps the samplesPer rows first in order by; the sample (and its
+// PII masking) is built only for a row that makes the list.
+func keepTop(list []Sample, r schemas.Record, p float64, by func(a, b Sample) int) []Sample {
+	if len(list) >= samplesPer && by(Sample{ID: r.RecordID(), Perplexity: p}, list[len(list)-1]) >= 0 {
+		return list
+	}
+	s := recordSample(r, true)
+	s.Perplexity = p
+	i, _ := slices.BinarySearchFunc(list, *s, by)
+	list = slices.Insert(list, i, *s)
+	return list[:min(len(list), samplesPer)]
+}
+
+// result finishes the kind's statistics.
+func (a *pplAcc) result() KindPerplexity {
+	kp := a.kp
+	kp.Percentiles = []NameValue{}
+	if kp.Scored > 0 {
+		kp.Mean = math.Round(a.sum/float64(kp.Scored)*10) / 10
+		kp.Max = math.Round(kp.Max*10) / 10
+		vs := make([]float64, len(a.values))
+		for i, v := range a.values {
+			vs[i] = v.value
+		}
+		slices.Sort(vs)
+		kp.PercentileSample = int64(len(vs))
+		for _, q := range pplPercentiles {
+			kp.Percentiles = append(kp.Percentiles, NameValue{fmt.Sprintf("p%.0f", q*100), math.Round(quantile(vs, q)*10) / 10})
+		}
+	}
+	kp.Highest, kp.Lowest = rounded(a.high), rounded(a.low)
+	return kp
+}
+
+// modelWords describes the reference model for the page.
+func modelWords(m *ngram.Model) string {
+	return fmt.Sprintf("character %d-gram, modified Kneser–Ney, trained on %s held-in characters (%s rows) of this corpus",
+		m.Order(), num(float64(m.TrainChars())), num(float64(m.TrainRows())))
+}
+
+// rounded shows perplexities to one decimal.
+func rounded(list []Sample) []Sample {
+	out := make([]Sample, len(list))
+	for i, s := range list {
+		s.Perplexity = math.Round(s.Perplexity*10) / 10
+		out[i] = s
+	}
+	return out
+}
+
+// intro says what the perplexity section measures, for both renderings.
+func (p *PerplexityStats) intro() string {
+	return fmt.Sprintf("Perplexity per character (the end of a row counts as one) under a reference model: %s. "+
+		"It trained on the rows of clean/ (triples left out) whose seeded id hash makes them one in %d, smallest hashes first up to %s characters; "+
+		"only the other rows are scored, so fluent in-domain text scores low and gibberish, boilerplate or text unlike the rest of the corpus high. "+
+		"Bins are whole numbers (rounded down); means and percentiles are of the exact values (percentiles from a uniform sample of %s rows past that many). "+
+		"The highest and lowest rows are of at least %d characters, personal data masked.",
+		p.Model, p.Stride, num(float64(p.CharCap)), num(pplQuantileRows), pplExtremeMin)
+}
+
+// percentileRows is the per-kind table of both renderings.
+func (p *PerplexityStats) percentileRows() (head []string, rows [][]string) {
+	head = []string{"kind", "scored", "held in", "mean"}
+	for _, q := range pplPercentiles {
+		head = append(head, fmt.Sprintf("p%.0f", q*100))
+	}
+	head = append(head, "max")
+	for _, k := range p.Kinds {
+		row := []string{k.Kind, num(float64(k.Scored)), num(float64(k.HeldIn)), fmt.Sprintf("%.1f", k.Mean)}
+		for i := range pplPercentiles {
+			v := "–"
+			if i < len(k.Percentiles) {
+				v = fmt.Sprintf("%.1f", k.Percentiles[i].Value)
+			}
+			row = append(row, v)
+		}
+		rows = append(rows, append(row, fmt.Sprintf("%.1f", k.Max)))
+	}
+	return head, rows
+}
+
+// quantile is the q-quantile of sorted values, interpolated linearly
+// between the two nearest ranks.
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	pos := q * float64(len(sorted)-1)
+	i := int(pos)
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[i] + (pos-float64(i))*(sorted[i+1]-sorted[i])
+}
+
+// hashedValue is one row's perplexity and its id hash.
+type hashedValue struct {
+	hash  uint64
+	value float64
+}
+
+// valueHeap is a max-heap by hash, so the row to drop is at the top.
+type valueHeap []hashedValue
+
+func (h valueHeap) Len() int           { return len(h) }
+func (h valueHeap) Less(i, j int) bool { return h[i].hash > h[j].hash }
+func (h valueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *valueHeap) Push(x any)        { *h = append(*h, x.(hashedValue)) }
+func (h *valueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
