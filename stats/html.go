@@ -300,7 +300,7 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		htmlTable(b, head, rows)
 		for _, k := range p.Kinds {
 			fmt.Fprintf(b, "<h3>clean/%s · %s rows scored · %s held in</h3>\n", esc(k.Kind), num(float64(k.Scored)), num(float64(k.HeldIn)))
-			b.WriteString(histChart(k.Kind+": perplexity under the "+fmt.Sprintf("%d", p.Order)+"-gram model",
+			b.WriteString(histChartSub(fmt.Sprintf("%s: perplexity under the %d-gram model", k.Kind, p.Order), k.summary(),
 				"perplexity per character", "rows", &k.Perplexity))
 			for _, part := range []struct {
 				what string

@@ -340,3 +340,14 @@ func (h *valueHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// summary is a chart's subtitle: the exact statistics, not the bins'.
+func (k *KindPerplexity) summary() string {
+	parts := []string{"n=" + num(float64(k.Scored)), fmt.Sprintf("mean %.1f", k.Mean)}
+	for _, p := range k.Percentiles {
+		if p.Name == "p50" || p.Name == "p90" {
+			parts = append(parts, fmt.Sprintf("%s %.1f", p.Name, p.Value))
+		}
+	}
+	return strings.Join(append(parts, fmt.Sprintf("max %.1f", k.Max)), " · ")
+}
