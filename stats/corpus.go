@@ -180,6 +180,11 @@ func (c *collector) corpus() error {
 	if err := s.removedSamples(cs); err != nil {
 		return err
 	}
+	if cs.Perplexity != nil {
+		if err := s.removedPerplexity(cs.Perplexity); err != nil {
+			return err
+		}
+	}
 	c.rep.Corpus = cs
 	return nil
 }

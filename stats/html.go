@@ -298,6 +298,11 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 		fmt.Fprintf(b, "<p class=\"muted\">%s</p>\n", esc(p.intro()))
 		head, rows := p.percentileRows()
 		htmlTable(b, head, rows)
+		if len(p.Removed) > 0 {
+			b.WriteString("<h3>Removed rows by reason, under the same model</h3>\n")
+			head, rows := p.removedRows()
+			htmlTable(b, head, rows)
+		}
 		for _, k := range p.Kinds {
 			fmt.Fprintf(b, "<h3>clean/%s · %s rows scored · %s held in</h3>\n", esc(k.Kind), num(float64(k.Scored)), num(float64(k.HeldIn)))
 			b.WriteString(histChartSub(fmt.Sprintf("%s: perplexity under the %d-gram model", k.Kind, p.Order), k.summary(),

@@ -3,6 +3,7 @@ package stats
 import (
 	"cmp"
 	"container/heap"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -63,6 +64,23 @@ type PerplexityStats struct {
 	Stride     int   `json:"train_stride"`
 	// Kinds has the held-out distribution of each kind of clean/ row.
 	Kinds []KindPerplexity `json:"kinds"`
+	// Removed has the perplexity of removed/ rows (none trained the
+	// model) per removal reason, most rows first: whether what clean
+	// removed is the high-perplexity tail.
+	Removed []ReasonPerplexity `json:"removed"`
+}
+
+// ReasonPerplexity is the perplexity of the rows removed for one reason.
+type ReasonPerplexity struct {
+	Reason string `json:"reason"`
+	Scored int64  `json:"scored"`
+	// Unreadable rows have a record that does not decode as their kind;
+	// triples are not scored at all and not counted.
+	Unreadable       int64       `json:"unreadable"`
+	Mean             float64     `json:"mean"`
+	Max              float64     `json:"max"`
+	Percentiles      []NameValue `json:"percentiles"`
+	PercentileSample int64       `json:"percentile_sample"`
 }
 
 // KindPerplexity is the held-out perplexity of one kind of clean/ row.
@@ -188,10 +206,9 @@ func (s *corpusScan) trainReference(capChars int64) (*ngram.Model, map[string]bo
 // pplAcc scores one kind's held-out rows.
 type pplAcc struct {
 	kp      KindPerplexity
-	sum     float64
-	values  valueHeap // the pplQuantileRows smallest id hashes
-	high    []Sample  // highest first
-	low     []Sample  // lowest first
+	summary pplSummary
+	high    []Sample // highest first
+	low     []Sample // lowest first
 	builder strings.Builder
 }
 
@@ -209,14 +226,7 @@ func (a *pplAcc) add(m *ngram.Model, held map[string]bool, k schemas.Kind, r sch
 	p := m.Perplexity(text)
 	a.kp.Scored++
 	a.kp.Perplexity.Add(int64(min(p, math.MaxInt32)))
-	a.sum += p
-	a.kp.Max = max(a.kp.Max, p)
-	if h := hashID(r.RecordID()); len(a.values) < pplQuantileRows {
-		heap.Push(&a.values, hashedValue{h, p})
-	} else if h < a.values[0].hash {
-		a.values[0] = hashedValue{h, p}
-		heap.Fix(&a.values, 0)
-	}
+	a.summary.add(r.RecordID(), p)
 	if runeLen(text) < pplExtremeMin {
 		return
 	}
@@ -242,23 +252,50 @@ func keepTop(list []Sample, r schemas.Record, p float64, by func(a, b Sample) in
 // result finishes the kind's statistics.
 func (a *pplAcc) result() KindPerplexity {
 	kp := a.kp
-	kp.Percentiles = []NameValue{}
-	if kp.Scored > 0 {
-		kp.Mean = math.Round(a.sum/float64(kp.Scored)*10) / 10
-		kp.Max = math.Round(kp.Max*10) / 10
-		vs := make([]float64, len(a.values))
-		for i, v := range a.values {
-			vs[i] = v.value
-		}
-		slices.Sort(vs)
-		kp.PercentileSample = int64(len(vs))
-		for _, q := range pplPercentiles {
-			kp.Percentiles = append(kp.Percentiles, NameValue{fmt.Sprintf("p%.0f", q*100), math.Round(quantile(vs, q)*10) / 10})
-		}
-	}
+	kp.Mean, kp.Max, kp.Percentiles, kp.PercentileSample = a.summary.result()
 	kp.Highest, kp.Lowest = rounded(a.high), rounded(a.low)
 	return kp
 }
+
+// pplSummary gathers the mean, maximum and percentiles of perplexities
+// in bounded memory.
+type pplSummary struct {
+	n        int64
+	sum, max float64
+	values   valueHeap // the pplQuantileRows smallest id hashes
+}
+
+func (s *pplSummary) add(id string, p float64) {
+	s.n++
+	s.sum += p
+	s.max = max(s.max, p)
+	if h := hashID(id); len(s.values) < pplQuantileRows {
+		heap.Push(&s.values, hashedValue{h, p})
+	} else if h < s.values[0].hash {
+		s.values[0] = hashedValue{h, p}
+		heap.Fix(&s.values, 0)
+	}
+}
+
+// result is the mean, the maximum and pplPercentiles, to one decimal, and
+// how many values the percentiles are of.
+func (s *pplSummary) result() (mean, maxValue float64, percentiles []NameValue, of int64) {
+	percentiles = []NameValue{}
+	if s.n == 0 {
+		return 0, 0, percentiles, 0
+	}
+	vs := make([]float64, len(s.values))
+	for i, v := range s.values {
+		vs[i] = v.value
+	}
+	slices.Sort(vs)
+	for _, q := range pplPercentiles {
+		percentiles = append(percentiles, NameValue{fmt.Sprintf("p%.0f", q*100), round1(quantile(vs, q))})
+	}
+	return round1(s.sum / float64(s.n)), round1(s.max), percentiles, int64(len(vs))
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // modelWords describes the reference model for the page.
 func modelWords(m *ngram.Model) string {
@@ -270,7 +307,7 @@ func modelWords(m *ngram.Model) string {
 func rounded(list []Sample) []Sample {
 	out := make([]Sample, len(list))
 	for i, s := range list {
-		s.Perplexity = math.Round(s.Perplexity*10) / 10
+		s.Perplexity = round1(s.Perplexity)
 		out[i] = s
 	}
 	return out
@@ -294,15 +331,7 @@ func (p *PerplexityStats) percentileRows() (head []string, rows [][]string) {
 	}
 	head = append(head, "max")
 	for _, k := range p.Kinds {
-		row := []string{k.Kind, num(float64(k.Scored)), num(float64(k.HeldIn)), fmt.Sprintf("%.1f", k.Mean)}
-		for i := range pplPercentiles {
-			v := "–"
-			if i < len(k.Percentiles) {
-				v = fmt.Sprintf("%.1f", k.Percentiles[i].Value)
-			}
-			row = append(row, v)
-		}
-		rows = append(rows, append(row, fmt.Sprintf("%.1f", k.Max)))
+		rows = append(rows, pplRow([]string{k.Kind, num(float64(k.Scored)), num(float64(k.HeldIn))}, k.Scored, k.Mean, k.Max, k.Percentiles))
 	}
 	return head, rows
 }
@@ -350,4 +379,79 @@ func (k *KindPerplexity) summary() string {
 		}
 	}
 	return strings.Join(append(parts, fmt.Sprintf("max %.1f", k.Max)), " · ")
+}
+
+// removedPerplexity scores every removed/ row but triples, per reason.
+func (s *corpusScan) removedPerplexity(ps *PerplexityStats) error {
+	files, err := schemas.PartFiles(s.c.ws.Removed())
+	if err != nil {
+		return err
+	}
+	type acc struct {
+		summary    pplSummary
+		unreadable int64
+	}
+	byReason := map[string]*acc{}
+	var b strings.Builder
+	for _, f := range files {
+		for row, err := range schemas.ReadFile[schemas.RemovedRow](f) {
+			if err != nil {
+				return fmt.Errorf("stats: %w", err)
+			}
+			k := schemas.Kind(row.Kind)
+			if !pplScored(k) {
+				continue
+			}
+			a := byReason[row.Reason]
+			if a == nil {
+				a = &acc{}
+				byReason[row.Reason] = a
+			}
+			r := newRecord(k)
+			if r == nil || json.Unmarshal([]byte(row.Record), r) != nil {
+				a.unreadable++
+				continue
+			}
+			a.summary.add(row.ID, s.model.Perplexity(rowText(r, &b)))
+		}
+	}
+	ps.Removed = []ReasonPerplexity{}
+	for reason, a := range byReason {
+		rp := ReasonPerplexity{Reason: reason, Scored: a.summary.n, Unreadable: a.unreadable}
+		rp.Mean, rp.Max, rp.Percentiles, rp.PercentileSample = a.summary.result()
+		ps.Removed = append(ps.Removed, rp)
+	}
+	slices.SortFunc(ps.Removed, func(a, b ReasonPerplexity) int {
+		return cmp.Or(cmp.Compare(b.Scored+b.Unreadable, a.Scored+a.Unreadable), cmp.Compare(a.Reason, b.Reason))
+	})
+	return nil
+}
+
+// removedRows is the per-reason table of both renderings.
+func (p *PerplexityStats) removedRows() (head []string, rows [][]string) {
+	head = []string{"removal reason", "scored", "unreadable", "mean"}
+	for _, q := range pplPercentiles {
+		head = append(head, fmt.Sprintf("p%.0f", q*100))
+	}
+	head = append(head, "max")
+	for _, r := range p.Removed {
+		rows = append(rows, pplRow([]string{r.Reason, num(float64(r.Scored)), num(float64(r.Unreadable))}, r.Scored, r.Mean, r.Max, r.Percentiles))
+	}
+	return head, rows
+}
+
+// pplRow ends a table row with the mean, percentiles and maximum, or
+// dashes when no row was scored.
+func pplRow(row []string, scored int64, mean, maxValue float64, percentiles []NameValue) []string {
+	if scored == 0 {
+		for range len(pplPercentiles) + 2 {
+			row = append(row, "–")
+		}
+		return row
+	}
+	row = append(row, fmt.Sprintf("%.1f", mean))
+	for _, p := range percentiles {
+		row = append(row, fmt.Sprintf("%.1f", p.Value))
+	}
+	return append(row, fmt.Sprintf("%.1f", maxValue))
 }

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -37,6 +38,25 @@ func writePerplexityCorpus(t *testing.T, ws workspace.Dir, n int) (noise []strin
 		schemas.Text{ID: noise[1], Source: "ocr", Text: "qwertyuiop asdfghjkl zxcvbnm 0987654321 !!@@##"},
 		schemas.Text{ID: noise[2], Source: "ocr", Text: "ÿþ囧囧乂乂 ~~~ 〓〓〓 ▲▲▲ ※※※ ☆☆☆ ◎◎◎"})
 	if _, err := schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindText), "part-00000.parquet"), slices.Values(rows)); err != nil {
+		t.Fatal(err)
+	}
+	// removed/: copies of fluent rows, rows of noise, one record that does
+	// not decode and a triple (not scored).
+	textJSON := func(id, text string) string {
+		b, err := json.Marshal(schemas.Text{ID: id, Source: "book", Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	removed := []schemas.RemovedRow{
+		{ID: "r-dup-1", Source: "book", Kind: "text", Reason: "duplicate", Record: textJSON("r-dup-1", rows[1].Text)},
+		{ID: "r-dup-2", Source: "book", Kind: "text", Reason: "duplicate", Record: textJSON("r-dup-2", rows[2].Text)},
+		{ID: "r-junk-1", Source: "ocr", Kind: "text", Reason: "low_cjk", Record: textJSON("r-junk-1", "zxcv ~~ @@ 乂乂 qwer ;;; ÿþ")},
+		{ID: "r-junk-2", Source: "ocr", Kind: "text", Reason: "low_cjk", Record: `not json`},
+		{ID: "r-kg", Source: "kg", Kind: "kg", Reason: "kg_self_loop", Record: `{"head":"a","relation":"b","tail":"a"}`},
+	}
+	if _, err := schemas.WriteFile(filepath.Join(ws.Removed(), "part-00000.parquet"), slices.Values(removed)); err != nil {
 		t.Fatal(err)
 	}
 	return noise
@@ -103,6 +123,17 @@ func TestPerplexity(t *testing.T) {
 			}
 			if hi, lo := k.Highest[len(noise)-1].Perplexity, k.Percentiles[1].Value; hi < 5*lo {
 				t.Errorf("noise scores %.1f, median %.1f: noise should stand far out", hi, lo)
+			}
+			byReason := map[string]ReasonPerplexity{}
+			for _, rp := range p.Removed {
+				byReason[rp.Reason] = rp
+			}
+			dup, junk := byReason["duplicate"], byReason["low_cjk"]
+			if len(p.Removed) != 2 || dup.Scored != 2 || junk.Scored != 1 || junk.Unreadable != 1 {
+				t.Errorf("removed perplexity = %+v", p.Removed)
+			}
+			if !(junk.Mean > 5*dup.Mean) {
+				t.Errorf("removed noise scores %.1f, removed copies of fluent rows %.1f", junk.Mean, dup.Mean)
 			}
 			again, err := Collect(ws, Options{NoWords: true, PerplexityChars: c.capChars})
 			if err != nil {

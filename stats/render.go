@@ -143,6 +143,9 @@ func numericColumn(rows [][]string, i int) bool {
 		if i >= len(r) {
 			return false
 		}
+		if r[i] == "–" { // no value: does not make the column text
+			continue
+		}
 		c := strings.TrimPrefix(r[i], "≈")
 		if c == "" || strings.IndexFunc(c, func(r rune) bool { return !strings.ContainsRune("0123456789,.-", r) }) >= 0 {
 			return false
@@ -300,6 +303,11 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 		b.WriteString(p.intro() + "\n\n")
 		head, rows := p.percentileRows()
 		mdTable(b, head, rows)
+		if len(p.Removed) > 0 {
+			b.WriteString("\nRemoved rows by reason, under the same model:\n\n")
+			head, rows := p.removedRows()
+			mdTable(b, head, rows)
+		}
 		for _, k := range p.Kinds {
 			fmt.Fprintf(b, "\n### clean/%s: highest perplexity\n\n", k.Kind)
 			mdSamples(b, k.Highest)
