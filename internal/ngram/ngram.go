@@ -113,10 +113,6 @@ func NewTrainer(order int) (*Trainer, error) {
 	return &Trainer{m: m, ctxs: make([]uint64, order)}, nil
 }
 
-// Chars is how many characters the trainer has counted so far, so a
-// caller can stop at a budget.
-func (t *Trainer) Chars() int64 { return t.m.chars }
-
 // Add counts one row of text.
 func (t *Trainer) Add(text string) {
 	m := t.m

@@ -163,5 +163,18 @@ func FuzzPerplexity(f *testing.F) {
 		if p := m.Perplexity(score); math.IsNaN(p) || math.IsInf(p, 0) || p < 1-1e-9 {
 			t.Fatalf("perplexity %v", p)
 		}
+		h := append([]rune{bos}, []rune(score)...)
+		h = h[max(0, len(h)-3):]
+		unseen := rune(0x10FFFF)
+		for m.symbols[unseen] {
+			unseen--
+		}
+		sum := m.prob(h, unseen)
+		for r := range m.symbols {
+			sum += m.prob(h, r)
+		}
+		if math.Abs(sum-1) > 1e-9 {
+			t.Fatalf("P(· | %q) sums to %.12f", string(h), sum)
+		}
 	})
 }
