@@ -126,6 +126,11 @@ func TestChromiumRenders(t *testing.T) {
 	}
 
 	dom, netlog := browse(t, bin, page, "--dump-dom")
+	if i := strings.Index(dom, `<section id="perplexity">`); i < 0 || !strings.Contains(dom[i:], "pref-noise") {
+		t.Error("the perplexity section does not show the fixture's noise row")
+	} else if sec := dom[i : i+strings.Index(dom[i:], "</section>")]; strings.Contains(sec, "13812345678") || !strings.Contains(sec, "[PHONE]") {
+		t.Error("the perplexity section shows a phone number unmasked")
+	}
 	if reqs := pageRequests(t, netlog); len(reqs) > 0 {
 		t.Errorf("stats.html made network requests: %q", reqs)
 	}
@@ -146,7 +151,11 @@ func TestChromiumRenders(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`class="sample"`, "[PHONE]", "matched row", "cc-by-4.0", "Trainer tokens per stage",
-		"rows per cluster", "Han share of letters and digits", "心内科", "removed from ↓"} {
+		"rows per cluster", "Han share of letters and digits", "心内科", "removed from ↓",
+		// The perplexity section names its model, charts with labelled axes
+		// and shows its extreme rows with their scores, masked.
+		"character 4-gram, modified Kneser–Ney, trained on", "perplexity per character", "highest-perplexity rows",
+		"lowest-perplexity rows", "perplexity <b>"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)
 		}

@@ -35,6 +35,10 @@ type Options struct {
 	// the page says tokens were not counted.
 	Tokenizer     Tokenizer
 	TokenizerFrom string
+	// PerplexityChars caps the characters the perplexity reference model
+	// trains on (default 1,000,000): its memory grows with them, about
+	// 0.12 kB per character at order 4.
+	PerplexityChars int64
 }
 
 // Tokenizer is what stats needs of the trainer's tokenizer
@@ -49,6 +53,9 @@ func (o *Options) defaults() {
 	}
 	if o.WordStride <= 0 {
 		o.WordStride = 16
+	}
+	if o.PerplexityChars <= 0 {
+		o.PerplexityChars = 1_000_000
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chimed/chimed/internal/ngram"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -34,6 +35,10 @@ type CorpusStats struct {
 	Matrices []DupMatrix `json:"duplicate_matrices"`
 	// Removed holds, per removal reason, its count and sample rows.
 	Removed []ReasonSamples `json:"removed"`
+	// Perplexity is the held-out perplexity of kept rows under a
+	// reference model trained on the rest; nil when no row was sampled to
+	// train it.
+	Perplexity *PerplexityStats `json:"perplexity,omitempty"`
 }
 
 // KindQuality is the quality distributions of one kind of clean/ row.
@@ -140,6 +145,9 @@ type corpusScan struct {
 	need map[string]string
 	// matchedText holds the rows sample details name, found in clean/.
 	matchedText map[string]*Sample
+	// model scores the clean/ rows not in held, which trained it.
+	model *ngram.Model
+	held  map[string]bool
 }
 
 func (c *collector) corpus() error {
@@ -150,6 +158,15 @@ func (c *collector) corpus() error {
 		return err
 	}
 	cs := &CorpusStats{Kinds: []KindQuality{}, Coverage: []Coverage{}, Largest: []Cluster{}, Matrices: []DupMatrix{}, Removed: []ReasonSamples{}}
+	model, held, err := s.trainReference(c.opts.PerplexityChars)
+	if err != nil {
+		return err
+	}
+	if model != nil {
+		s.model, s.held = model, held
+		cs.Perplexity = &PerplexityStats{Model: modelWords(model), Order: model.Order(), TrainRows: model.TrainRows(),
+			TrainChars: model.TrainChars(), CharCap: c.opts.PerplexityChars, Stride: pplStride, Kinds: []KindPerplexity{}}
+	}
 	found, err := s.clean(cs)
 	if err != nil {
 		return err
@@ -162,6 +179,11 @@ func (c *collector) corpus() error {
 	}
 	if err := s.removedSamples(cs); err != nil {
 		return err
+	}
+	if cs.Perplexity != nil {
+		if err := s.removedPerplexity(cs.Perplexity); err != nil {
+			return err
+		}
 	}
 	c.rep.Corpus = cs
 	return nil
@@ -261,6 +283,10 @@ func (s *corpusScan) clean(cs *CorpusStats) (bool, error) {
 		q := KindQuality{Kind: string(k), Length: *newHistogram("length", "chars", lengthEdges),
 			CJK: *newHistogram("cjk_ratio", "%", pctEdges), Repetition: *newHistogram("repetition", "%", pctEdges)}
 		cov := &coverageAcc{counts: map[string]int64{}, fields: map[string]bool{}}
+		var ppl *pplAcc
+		if s.model != nil && pplScored(k) {
+			ppl = newPPLAcc(k)
+		}
 		err = forEachRecord(dir, k, func(r schemas.Record) error {
 			id := r.RecordID()
 			if cl := r.ClusterID(); cl != "" && cl != id {
@@ -274,6 +300,9 @@ func (s *corpusScan) clean(cs *CorpusStats) (bool, error) {
 			}
 			q.Rows++
 			cov.add(r)
+			if ppl != nil {
+				ppl.add(s.model, s.held, k, r)
+			}
 			if k == schemas.KindKG {
 				return nil // a triple's few words have no length or repetition worth charting
 			}
@@ -307,6 +336,9 @@ func (s *corpusScan) clean(cs *CorpusStats) (bool, error) {
 		}
 		if k != schemas.KindKG {
 			cs.Kinds = append(cs.Kinds, q)
+		}
+		if ppl != nil {
+			cs.Perplexity.Kinds = append(cs.Perplexity.Kinds, ppl.result())
 		}
 		cs.Coverage = append(cs.Coverage, cov.result(string(k), q.Rows))
 	}

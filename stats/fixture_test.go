@@ -112,6 +112,9 @@ sources:
 			{Role: "user", Content: "发烧呢"}, {Role: "assistant", Content: "就医"}}},
 	}
 	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindDialogue), "part-00000.parquet"), slices.Values(dlg)))
+	// clean/preference: enough rows that some train the perplexity
+	// reference model and the rest are scored; pref-noise is gibberish.
+	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindPreference), "part-00000.parquet"), slices.Values(preferenceRows())))
 
 	// Stages: dcpt has 3 train rows from two sources, 1 valid; no test file.
 	must(schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "train"), slices.Values([]schemas.DCPTRow{
@@ -150,4 +153,17 @@ func bigStage(t testing.TB, ws workspace.Dir, n int) {
 	if _, err := schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "train"), slices.Values(rows)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// preferenceRows are fluent medical preference pairs and one of noise.
+func preferenceRows() []schemas.PreferencePair {
+	prompts := []string{"高血压患者饮食要注意什么？", "糖尿病患者可以吃水果吗？", "感冒发热应该怎么办？", "冠心病患者能运动吗？",
+		"慢性胃炎患者饮食要注意什么？", "咳嗽伴有发热应该怎么办？", "高血脂患者饮食要注意什么？", "痛风患者可以喝酒吗？"}
+	var rows []schemas.PreferencePair
+	for i, p := range prompts {
+		rows = append(rows, schemas.PreferencePair{ID: fmt.Sprintf("pref-%d", i), Source: "pref", Prompt: p,
+			Chosen: "应低盐低脂饮食，规律服用药物，定期复查，遵医嘱治疗。", Rejected: "随便吃，不用管。"})
+	}
+	return append(rows, schemas.PreferencePair{ID: "pref-noise", Source: "pref", Prompt: "xq#7 ÿþ zz;; 囧囧 @@@ 13812345678",
+		Chosen: "kkk ~~ 乂乂 ^^^ qwerty", Rejected: "..."})
 }

@@ -289,6 +289,34 @@ func (r *Report) htmlSection(b *strings.Builder, id string) {
 				"share of characters in repeated 20-grams (%)", "rows", &q.Repetition))
 			b.WriteString("</div>\n")
 		}
+	case "perplexity":
+		if r.Corpus == nil || r.Corpus.Perplexity == nil {
+			noData(b, "no clean/ row was sampled to train the reference model")
+			return
+		}
+		p := r.Corpus.Perplexity
+		fmt.Fprintf(b, "<p class=\"muted\">%s</p>\n", esc(p.intro()))
+		head, rows := p.percentileRows()
+		htmlTable(b, head, rows)
+		if len(p.Removed) > 0 {
+			b.WriteString("<h3>Removed rows by reason, under the same model</h3>\n")
+			head, rows := p.removedRows()
+			htmlTable(b, head, rows)
+		}
+		for _, k := range p.Kinds {
+			fmt.Fprintf(b, "<h3>clean/%s · %s rows scored · %s held in</h3>\n", esc(k.Kind), num(float64(k.Scored)), num(float64(k.HeldIn)))
+			b.WriteString(histChartSub(fmt.Sprintf("%s: perplexity under the %d-gram model", k.Kind, p.Order), k.summary(),
+				"perplexity per character", "rows", &k.Perplexity))
+			for _, part := range []struct {
+				what string
+				rows []Sample
+			}{{"highest", k.Highest}, {"lowest", k.Lowest}} {
+				fmt.Fprintf(b, "<div class=\"muted\">%d %s-perplexity rows</div>\n", len(part.rows), part.what)
+				for i := range part.rows {
+					htmlSample(b, &part.rows[i])
+				}
+			}
+		}
 	case "coverage":
 		if r.Corpus == nil || len(r.Corpus.Coverage) == 0 {
 			noData(b, "clean/")
@@ -446,6 +474,9 @@ func htmlSample(b *strings.Builder, s *Sample) {
 		parts = append(parts, "split "+esc(s.Split))
 	}
 	parts = append(parts, "id <code>"+esc(s.ID)+"</code>")
+	if s.Perplexity > 0 {
+		parts = append(parts, fmt.Sprintf("perplexity <b>%.1f</b>", s.Perplexity))
+	}
 	if s.Detail != "" {
 		what := "detail"
 		if slices.Contains(matchReasons, s.Reason) {

@@ -28,6 +28,7 @@ var Sections = []Section{
 	{"duplicates", "Duplicates: clusters and which source duplicates which"},
 	{"pii", "PII masking"},
 	{"quality", "Quality distributions of clean rows"},
+	{"perplexity", "Perplexity under a small reference model"},
 	{"coverage", "Coverage by category and department"},
 	{"stages", "Stages: rows and trainer tokens per stage and source"},
 	{"stage-samples", "Stage samples"},
@@ -141,6 +142,9 @@ func numericColumn(rows [][]string, i int) bool {
 	for _, r := range rows {
 		if i >= len(r) {
 			return false
+		}
+		if r[i] == "–" { // no value: does not make the column text
+			continue
 		}
 		c := strings.TrimPrefix(r[i], "≈")
 		if c == "" || strings.IndexFunc(c, func(r rune) bool { return !strings.ContainsRune("0123456789,.-", r) }) >= 0 {
@@ -290,6 +294,26 @@ func (r *Report) markdownSection(b *strings.Builder, id string) {
 			}
 		}
 		mdHistograms(b, hs)
+	case "perplexity":
+		if r.Corpus == nil || r.Corpus.Perplexity == nil {
+			b.WriteString("_no data_ (no clean/ row was sampled to train the reference model)\n")
+			return
+		}
+		p := r.Corpus.Perplexity
+		b.WriteString(p.intro() + "\n\n")
+		head, rows := p.percentileRows()
+		mdTable(b, head, rows)
+		if len(p.Removed) > 0 {
+			b.WriteString("\nRemoved rows by reason, under the same model:\n\n")
+			head, rows := p.removedRows()
+			mdTable(b, head, rows)
+		}
+		for _, k := range p.Kinds {
+			fmt.Fprintf(b, "\n### clean/%s: highest perplexity\n\n", k.Kind)
+			mdSamples(b, k.Highest)
+			fmt.Fprintf(b, "### clean/%s: lowest perplexity\n\n", k.Kind)
+			mdSamples(b, k.Lowest)
+		}
 	case "coverage":
 		if r.Corpus == nil {
 			b.WriteString("_no data_\n")
@@ -419,6 +443,9 @@ func mdSamples(b *strings.Builder, samples []Sample) {
 		fmt.Fprintf(b, "- `%s` (%s", s.ID, where)
 		if s.Detail != "" {
 			fmt.Fprintf(b, ", matched `%s`", s.Detail)
+		}
+		if s.Perplexity > 0 {
+			fmt.Fprintf(b, ", perplexity %.1f", s.Perplexity)
 		}
 		fmt.Fprintf(b, "): %s\n", line(s.Fields))
 		if m := s.Matched; m != nil {

@@ -31,6 +31,9 @@ type Sample struct {
 	Fields []SampleField `json:"fields"`
 	// Matched is the row Detail names, when it is a row stats found.
 	Matched *Sample `json:"matched,omitempty"`
+	// Perplexity is the row's per-character perplexity under the reference
+	// model, for the perplexity section's rows.
+	Perplexity float64 `json:"perplexity,omitempty"`
 
 	hash uint64 // the sampling key: the smallest hashes are kept
 	file string // removed/ part file the row is in

@@ -221,6 +221,16 @@ func histChart(title, xLabel, yLabel string, h *Histogram) string {
 	if h == nil || h.N == 0 {
 		return emptyChart(title)
 	}
+	return histChartSub(title, fmt.Sprintf("n=%s · mean %.1f · p50≈%.0f · p90≈%.0f · max %s",
+		num(float64(h.N)), h.Mean(), h.Quantile(0.5), h.Quantile(0.9), num(float64(h.Max))), xLabel, yLabel, h)
+}
+
+// histChartSub is histChart with its own subtitle, for values the bins
+// only approximate (perplexities, binned as whole numbers).
+func histChartSub(title, sub, xLabel, yLabel string, h *Histogram) string {
+	if h == nil || h.N == 0 {
+		return emptyChart(title)
+	}
 	const width, plotH, barGap, left = 470, 130, 4, 58
 	top := 52 // room for the subtitle and the tallest bar's count
 	// Bins past the largest value are left out, so short fields get wide bars.
@@ -241,8 +251,7 @@ func histChart(title, xLabel, yLabel string, h *Histogram) string {
 	fmt.Fprintf(&b, `<svg class="chart hist" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
 		width, total, width, total, esc(title))
 	fmt.Fprintf(&b, `<text x="0" y="16" class="title">%s</text>`, esc(title))
-	fmt.Fprintf(&b, `<text x="0" y="32" class="sub">n=%s · mean %.1f · p50≈%.0f · p90≈%.0f · max %s</text>`,
-		num(float64(h.N)), h.Mean(), h.Quantile(0.5), h.Quantile(0.9), num(float64(h.Max)))
+	fmt.Fprintf(&b, `<text x="0" y="32" class="sub">%s</text>`, esc(sub))
 	for _, t := range []int64{0, scale / 2, scale} {
 		y := float64(base) - float64(t)/float64(scale)*plotH
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, left, width-4, y, y)
