@@ -9,7 +9,10 @@ import (
 // checkEval fails a run in which an eval source (role: eval) has no row
 // left: an empty eval set holds nothing out, leaves decontamination
 // nothing to check training rows against, and every evaluation number
-// missing. It says what the rows became, so the fix is plain.
+// missing. It says what the rows became, so the fix is plain. A source
+// whose every row is an exact duplicate is no such case: eval rows are
+// deduplicated only among themselves, so its questions are held out by the
+// eval source that kept them (the same test set in two file formats, say).
 func (r *Report) checkEval(sources []Source) error {
 	var problems []string
 	for _, s := range sources {
@@ -20,6 +23,8 @@ func (r *Report) checkEval(sources []Source) error {
 		switch {
 		case c == nil || c.In == 0:
 			problems = append(problems, fmt.Sprintf("sources[%s]: role eval, but no row of it reached clean: ingest it first, and see reports/ingest.json for what its files gave", s.Name))
+		case c.Kept == 0 && c.Removed[ReasonDuplicate] == c.In:
+			// Held out through the eval rows its rows duplicate.
 		case c.Kept == 0:
 			problems = append(problems, fmt.Sprintf("sources[%s]: role eval, but clean removed all %d of its rows (%s; see removed/%s-*.parquet): turn off or loosen the filter that takes them in chimed.yaml's clean: section, or fix the source's mapping",
 				s.Name, c.In, reasonList(c.Removed), s.Name))
