@@ -58,11 +58,11 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 	return func(yield func(Raw, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
-			yield(Raw{}, &Error{Location: Location{File: rel, Offset: -1}, Fatal: true, Err: err})
+			yield(Raw{}, &Error{Location: Location{File: rel, Offset: -1}, Fatal: true, Err: fmt.Errorf("%w: %w", ErrUnreadable, err)})
 			return
 		}
 		defer f.Close()
-		readStream(f, f, rel, filepath.Ext(path), src, onBytes, onSniff, yield)
+		readStream(unreadableReader{f}, f, rel, filepath.Ext(path), src, onBytes, onSniff, yield)
 	}
 }
 
