@@ -117,6 +117,11 @@ func newRootCmd() *cobra.Command {
 func (a *app) writer(c *cobra.Command) *cobra.Command {
 	run := c.RunE
 	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Name() == "demo" { // demo makes the workspace; the others need it
+			if err := os.MkdirAll(a.workspace, 0o755); err != nil {
+				return err
+			}
+		}
 		lock, err := a.dir().Lock(cmd.Name())
 		if err != nil {
 			return err

@@ -2,8 +2,10 @@ package workspace
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,13 +44,18 @@ func (e *LockedError) Error() string {
 // LockPath is the workspace's lock file.
 func (d Dir) LockPath() string { return d.Path(".chimed", "lock") }
 
-// Lock takes the workspace for command without waiting: when another
+// Lock takes the workspace (an existing folder) for command without waiting: when another
 // process holds it, the error is a *LockedError naming that process. The
 // holder's pid and command are written into the lock file for the next
 // comer to read. Release (or the process ending) gives the lock back.
 func (d Dir) Lock(command string) (*Lock, error) {
 	path := d.LockPath()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// The workspace must exist (a mistyped -w is not made into a folder);
+	// only its .chimed/ is created.
+	if st, err := os.Stat(string(d)); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("workspace %s is not a folder: %w", string(d), cmp.Or(err, fs.ErrInvalid))
+	}
+	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("workspace lock: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)

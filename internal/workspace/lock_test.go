@@ -12,7 +12,10 @@ import (
 // flock(2) locks belong to an open file, so two opens in one process
 // conflict just as two processes do (cmd/chimed tests the two-process case).
 func TestLock(t *testing.T) {
-	d := Dir(t.TempDir() + "/new-ws") // the workspace need not exist yet (demo)
+	if _, err := Dir(t.TempDir() + "/typo").Lock("clean"); err == nil {
+		t.Error("Lock made a missing workspace")
+	}
+	d := Dir(t.TempDir())
 	first, err := d.Lock("clean")
 	if err != nil {
 		t.Fatal(err)
