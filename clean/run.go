@@ -94,6 +94,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		report: newReport(o.Sources), removed: map[string]*schemas.PartWriter[schemas.RemovedRow]{},
 		removedKind: map[string]schemas.Kind{}}
 	for i, s := range o.Sources {
+		if err := workspace.CheckName(s.Name); err != nil {
+			return nil, fmt.Errorf("clean: source %d: %w", i, err)
+		}
 		r.order[s.Name] = i
 		r.eval[s.Name] = s.Eval
 	}
@@ -221,8 +224,8 @@ type inputFile struct {
 }
 
 // inputFiles lists a kind's part files in the deterministic order
-// duplicates are kept by: sources in chimed.yaml order (sources not in it
-// last, by name), then file name; rows within a file keep ingest's order
+// duplicates are kept by: sources in chimed.yaml order (a source not in it
+// sorts last, by name, and fails pass 1), then file name; rows within a file keep ingest's order
 // (file, then row). Ingest writes each source to its own part files.
 func (r *run) inputFiles(k schemas.Kind) ([]inputFile, error) {
 	paths, err := schemas.PartFiles(r.opts.Workspace.Normalized(k))
@@ -400,6 +403,9 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		src := p.RecordSource()
 		w := cleanW[src]
 		if w == nil {
+			if _, ok := r.order[src]; !ok { // pass 1 checked every row; a path is never built from another name
+				return unknownSource(src)
+			}
 			w = newAsyncWriter(schemas.NewPartWriter[T](ws.Clean(k), schemas.PartOptions{Prefix: src}))
 			cleanW[src] = w
 		}
@@ -433,6 +439,9 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 			}
 			p := P(&res.row)
 			src := p.RecordSource()
+			if _, ok := r.order[src]; !ok {
+				return fmt.Errorf("%s: row %d: %w", b.file, b.first+int64(i), unknownSource(src))
+			}
 			if src != lastSrc || len(sources) == 0 {
 				r.waitFor(src)
 				sources[src] = true
@@ -681,6 +690,9 @@ func (r *run) remove(k schemas.Kind, id, src, reason, detail, original string) e
 	defer r.removedMu.Unlock()
 	w := r.removed[src]
 	if w == nil {
+		if _, ok := r.order[src]; !ok {
+			return unknownSource(src)
+		}
 		w = schemas.NewPartWriter[schemas.RemovedRow](r.opts.Workspace.Removed(),
 			schemas.PartOptions{Prefix: src, RowsPerGroup: removedRowsPerGroup})
 		r.removed[src] = w
@@ -688,6 +700,15 @@ func (r *run) remove(k schemas.Kind, id, src, reason, detail, original string) e
 	r.removedKind[src] = k // a source in two kinds: the earlier is done with it (see flight)
 	r.report.source(src).Removed[reason]++
 	return w.Write(schemas.RemovedRow{ID: id, Source: src, Kind: string(k), Reason: reason, Detail: detail, Record: original})
+}
+
+// unknownSource is the error for a row whose source column names no source
+// of chimed.yaml. clean and removed/ name their files after the source, so
+// a name from data alone (a stale or hand-made normalized/ file, or one
+// whose rows say ../../x) must never reach a path.
+func unknownSource(src string) error {
+	return fmt.Errorf("source %s is not a source in chimed.yaml (clean names its files after the sources listed there; re-run `chimed ingest`)",
+		strconv.Quote(src))
 }
 
 // closeRemoved commits the removed/ parts of the sources whose last

@@ -24,6 +24,10 @@ func TestParse(t *testing.T) {
 		{"bad answer_is names its key", strings.Replace(good, "preset: alpaca", "map: {answer_is: letters}", 1), "sources[a].map.answer_is"},
 		{"bad size", strings.Replace(good, "preset: alpaca", "max_record_bytes: lots", 1), "lots"},
 		{"bad max_quarantine", strings.Replace(good, "preset: alpaca", "preset: alpaca\n    max_quarantine: 120%", 1), "120%"},
+		{"a name that is a path", strings.Replace(good, "name: a", "name: ../../x", 1), `sources["../../x"].name`},
+		{"an absolute name", strings.Replace(good, "name: a", "name: /abs", 1), `sources["/abs"].name`},
+		{"a name with a separator", strings.Replace(good, "name: a", "name: a/b", 1), `sources["a/b"].name`},
+		{"a name with a NUL", strings.Replace(good, "name: a", `name: "a\0"`, 1), `sources["a\x00"].name`},
 		{"no sources", "version: 1\nseed: 7\n", "sources: none listed"},
 		{"an empty source list", "version: 1\nseed: 7\nsources: []\n", "sources: none listed"},
 	}

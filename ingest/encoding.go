@@ -18,6 +18,9 @@ type textEncoding struct {
 	name string
 	enc  encoding.Encoding
 	bom  int
+	// mixed is set when encoding: auto reads the file line by line as
+	// UTF-8 or GB18030, name being the sniffed one (see mixedLines).
+	mixed bool
 }
 
 var (

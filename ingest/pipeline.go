@@ -273,7 +273,7 @@ func globFiles(ws workspace.Dir, s *Source) ([]inputFile, error) {
 		if !filepath.IsAbs(pat) {
 			full = ws.Path(pat)
 		}
-		matches, err := filepath.Glob(full)
+		matches, err := glob(full)
 		if err != nil {
 			return nil, fmt.Errorf("sources[%s].paths: %q: %w", s.Name, pat, err)
 		}
@@ -282,10 +282,17 @@ func globFiles(ws workspace.Dir, s *Source) ([]inputFile, error) {
 		for _, m := range matches {
 			st, err := os.Stat(m)
 			if err != nil {
-				return nil, fmt.Errorf("sources[%s].paths: %w", s.Name, err)
+				return nil, fmt.Errorf("sources[%s].paths: %w: %w", s.Name, ErrUnreadable, err)
 			}
 			if st.IsDir() {
+				if !hasMeta(pat) {
+					return nil, fmt.Errorf("sources[%s].paths: %q is a folder: name its files (%s)", s.Name, pat, filepath.Join(pat, "*"))
+				}
 				continue
+			}
+			if !st.Mode().IsRegular() {
+				// A FIFO or device would block or never end; only files hold a dataset.
+				return nil, fmt.Errorf("sources[%s].paths: %s is not a regular file (%s)", s.Name, m, st.Mode().Type())
 			}
 			n++
 			if seen[m] {
@@ -352,6 +359,8 @@ func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
 type item struct {
 	raw Raw
 	err error
+	// fail ends the stream: a file that could not be read (ErrUnreadable).
+	fail error
 }
 
 const batchSize = 256
@@ -608,6 +617,13 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 			}
 			for _, f := range files {
 				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff) {
+					if errors.Is(err, ErrUnreadable) {
+						// Not a broken record: the rest of the file was never
+						// read. The run fails, naming the file.
+						batch = append(batch, item{fail: err})
+						send()
+						return
+					}
 					batch = append(batch, item{raw: raw, err: err})
 					if len(batch) == batchSize && !send() {
 						return
@@ -626,6 +642,10 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 		}()
 		for batch := range ch {
 			for _, it := range batch {
+				if it.fail != nil {
+					yield(item{}, it.fail)
+					return
+				}
 				if !yield(it, nil) {
 					return
 				}

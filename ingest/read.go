@@ -58,11 +58,11 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 	return func(yield func(Raw, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
-			yield(Raw{}, &Error{Location: Location{File: rel, Offset: -1}, Fatal: true, Err: err})
+			yield(Raw{}, &Error{Location: Location{File: rel, Offset: -1}, Fatal: true, Err: fmt.Errorf("%w: %w", ErrUnreadable, err)})
 			return
 		}
 		defer f.Close()
-		readStream(f, f, rel, filepath.Ext(path), src, onBytes, onSniff, yield)
+		readStream(unreadableReader{f}, f, rel, filepath.Ext(path), src, onBytes, onSniff, yield)
 	}
 }
 
@@ -328,11 +328,18 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		return
 	}
 	var text io.Reader = br
-	if enc.enc != nil || fr.gzipped {
+	// encoding: auto decides UTF-8 or GB18030 per line, with the file's
+	// sniffed encoding for lines either would take (see mixedLines).
+	auto := src.Encoding == "" || strings.EqualFold(src.Encoding, "auto")
+	fr.enc.mixed = auto && (enc.name == "utf-8" || enc.name == "gb18030")
+	if enc.enc != nil || fr.gzipped || fr.enc.mixed {
 		// Decompressing and decoding run on a goroutine of their own, ahead
 		// of the parser.
 		var stream io.Reader = br
-		if enc.enc != nil {
+		switch {
+		case fr.enc.mixed:
+			stream = newMixedLines(br, enc)
+		case enc.enc != nil:
 			stream = enc.enc.NewDecoder().Reader(br)
 		}
 		if runtime.GOMAXPROCS(0) > 1 {
@@ -587,11 +594,15 @@ func (fr *fileReader) checkString(s string) int {
 // invalidBytes is the error for a record holding bytes invalid in the file's
 // encoding; at is the absolute offset in the decoded stream.
 func (fr *fileReader) invalidBytes(b []byte, i int, at int64) error {
+	tried := fr.enc.name
+	if fr.enc.mixed {
+		tried = "utf-8 and in gb18030" // mixedLines tried both on the line
+	}
 	if fr.enc.enc != nil {
-		return fmt.Errorf("bytes invalid in %s at byte %d of the decoded text (where the decoder put U+FFFD)", fr.enc.name, at)
+		return fmt.Errorf("bytes invalid in %s at byte %d of the decoded text (where the decoder put U+FFFD)", tried, at)
 	}
 	end := min(i+4, len(b))
-	return fmt.Errorf("bytes invalid in %s at byte %d: % x", fr.enc.name, at, b[i:end])
+	return fmt.Errorf("bytes invalid in %s at byte %d: % x", tried, at, b[i:end])
 }
 
 // tooLong is the error for a record over max_record_bytes.

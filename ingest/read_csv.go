@@ -67,11 +67,19 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 		if wantHeader {
 			wantHeader = false
 			if header == nil {
+				if len(record) > MaxColumns {
+					fr.fail(loc, true, tooWide(len(record)))
+					return
+				}
 				header = headerNames(record)
 			}
 			continue
 		}
 		if header == nil {
+			if len(record) > MaxColumns {
+				fr.fail(loc, true, tooWide(len(record)))
+				return
+			}
 			header = make([]string, len(record))
 			for i := range header {
 				header[i] = "_" + strconv.Itoa(i)
@@ -105,6 +113,18 @@ func (fr *fileReader) readCSV(r io.Reader, format Format) {
 			return
 		}
 	}
+}
+
+// MaxColumns caps the columns of a CSV or TSV table. max_record_bytes
+// bounds a row's bytes, but a 16 MiB row of one-byte cells is 8 million
+// fields, each a map entry several times its size, and a batch of such
+// records would exhaust memory. No table of records is that wide (Excel
+// stops at 16,384), so a wider header ends the file.
+const MaxColumns = 16384
+
+// tooWide is the error for a table wider than MaxColumns.
+func tooWide(n int) error {
+	return fmt.Errorf("the table has %d columns, more than the %d chimed reads (is this file a table of records?)", n, MaxColumns)
 }
 
 // csvReader is an encoding/csv Reader over a stream that refuses to feed

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -344,6 +345,9 @@ type RelationMapping struct {
 func (s *Source) Validate() error {
 	if s.Name == "" {
 		return fmt.Errorf("sources: a source has no name")
+	}
+	if err := workspace.CheckName(s.Name); err != nil {
+		return fmt.Errorf("sources[%s].name: %w", strconv.Quote(s.Name), err)
 	}
 	if _, err := schemas.ParseKind(string(s.Kind)); err != nil {
 		return fmt.Errorf("sources[%s].kind: %w", s.Name, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
 
 	"github.com/chimed/chimed/internal/atomicfile"
 )
@@ -19,13 +22,21 @@ import (
 //
 //	model.json          RunInfo: stage, preset, seed, architecture
 //	tokenizer.json      the tokenizer the run was trained with
-//	checkpoints/step-N/ gomlx checkpoints, one folder each, newest last
+//	checkpoints/step-N/ gomlx checkpoints, one folder each, newest last:
+//	                    checkpoint-n0000000-step-N.{json,bin} and metric-state.json
+//	checkpoints/skipped-step-N/ a checkpoint --resume could not load, set aside
 //	metrics.jsonl       one JSON line per logged step
+//
+// Every name is the step's alone (gomlx stamps the wall clock into its file
+// names; saveCheckpoint renames them), so two identical runs write the
+// same names.
 const (
-	modelFile      = "model.json"
-	checkpointsDir = "checkpoints"
-	metricsFile    = "metrics.jsonl"
-	stepPrefix     = "step-"
+	modelFile       = "model.json"
+	checkpointsDir  = "checkpoints"
+	metricsFile     = "metrics.jsonl"
+	stepPrefix      = "step-"
+	skippedPrefix   = "skipped-"
+	metricStateFile = "metric-state.json"
 )
 
 // RunInfo describes a run; it is written to model.json.
@@ -111,11 +122,21 @@ func saveCheckpoint(ctx *context.Context, runDir string, step int64, keep int) e
 		return err
 	}
 	defer os.RemoveAll(tmp) // no-op once renamed
-	h, err := checkpoints.Build(ctx).Dir(tmp).Done()
+	state, vars, err := metricState(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", tmp, err)
+	}
+	h, err := checkpoints.Build(ctx).Dir(tmp).ExcludeVars(vars...).Done()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", tmp, err)
 	}
 	if err := h.Save(); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", tmp, err)
+	}
+	if err := nameByStep(tmp, step); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", tmp, err)
+	}
+	if err := writeJSON(filepath.Join(tmp, metricStateFile), state); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", tmp, err)
 	}
 	if err := syncDir(tmp); err != nil {
@@ -169,6 +190,161 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// nameByStep renames the files gomlx wrote into dir
+// (checkpoint-n0000000-<date>-<time>-step-N.json and .bin) to
+// checkpoint-n0000000-step-N.*: gomlx's own loader still lists them, and
+// the name no longer depends on when the run happened.
+func nameByStep(dir string, step int64) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	base := fmt.Sprintf("checkpoint-n0000000-%s%08d", stepPrefix, step)
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		ext := filepath.Ext(name)
+		if !strings.HasPrefix(name, "checkpoint-") || (ext != checkpoints.JsonNameSuffix && ext != checkpoints.BinDataSuffix) {
+			continue
+		}
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, base+ext)); err != nil {
+			return err
+		}
+		n++
+	}
+	if n != 2 {
+		return fmt.Errorf("gomlx wrote %d checkpoint files, want a .json and a .bin", n)
+	}
+	return nil
+}
+
+// metricScope is where gomlx keeps train metrics' running state:
+// /metrics/<name>_uuid_<random>/. The random part differs in every
+// process, so a resumed run would not find its metrics' state and its
+// loss_avg would start over.
+const metricScope = "/" + metrics.Scope + "/"
+
+// metricValue is one saved variable of a metric's state.
+type metricValue struct {
+	DType string  `json:"dtype"`
+	Value float64 `json:"value"`
+}
+
+// metricState returns the metric variables of ctx, keyed by metric name and
+// variable name without the random part ("Moving Average Loss/mean"), and
+// the variables themselves, which the gomlx checkpoint leaves out.
+func metricState(ctx *context.Context) (map[string]metricValue, []*context.Variable, error) {
+	state := map[string]metricValue{}
+	var vars []*context.Variable
+	for v := range ctx.IterVariables() {
+		if !strings.HasPrefix(v.Scope(), metricScope) {
+			continue
+		}
+		vars = append(vars, v)
+		metric, _, ok := strings.Cut(strings.TrimPrefix(v.Scope(), metricScope), "_uuid_")
+		if !ok {
+			continue
+		}
+		t, err := v.Value()
+		if err != nil {
+			return nil, nil, fmt.Errorf("metric %s: %w", v.ParameterName(), err)
+		}
+		switch x := t.Value().(type) {
+		case float32:
+			state[metric+"/"+v.Name()] = metricValue{DType: "float32", Value: float64(x)}
+		case float64:
+			state[metric+"/"+v.Name()] = metricValue{DType: "float64", Value: x}
+		default:
+			return nil, nil, fmt.Errorf("metric %s: a %T is not a scalar float", v.ParameterName(), x)
+		}
+	}
+	return state, vars, nil
+}
+
+// restoreMetricState gives the metrics of a new trainer the state a
+// checkpoint saved for the metrics of the same names, so loss_avg after a
+// resume goes on as in the uninterrupted run. A checkpoint without
+// metric-state.json (written before it existed) restores nothing.
+func restoreMetricState(ctx *context.Context, tr *train.Trainer, dir string) error {
+	path := filepath.Join(dir, metricStateFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var state map[string]metricValue
+	if err := json.Unmarshal(data, &state); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for _, m := range tr.TrainMetrics() {
+		for key, v := range state {
+			name, ok := strings.CutPrefix(key, context.EscapeScopeName(m.Name())+"/")
+			if !ok || strings.Contains(name, "/") {
+				continue
+			}
+			var value any = v.Value
+			if v.DType == "float32" {
+				value = float32(v.Value)
+			}
+			ctx.Checked(false).InAbsPath(metricScope+m.ScopeName()).VariableWithValue(name, value).SetTrainable(false)
+		}
+	}
+	return nil
+}
+
+// resumeCheckpoint loads into ctx the newest checkpoint of runDir that
+// loads whole. A checkpoint that does not (a truncated file, a disk that
+// lost a write) is set aside as skipped-step-N — never deleted — with a
+// warning naming it and why, and the one before it is tried. It returns the
+// folder loaded, or an error naming every checkpoint tried.
+func resumeCheckpoint(ctx *context.Context, runDir string, log *slog.Logger) (string, error) {
+	all, err := listCheckpoints(runDir)
+	if err != nil {
+		return "", err
+	}
+	var failed []error
+	for i := len(all) - 1; i >= 0; i-- {
+		dir := all[i]
+		err := checkMetricState(dir)
+		if err == nil {
+			err = loadCheckpoint(ctx, dir) // reads it all before setting a variable
+		}
+		if err == nil {
+			return dir, nil
+		}
+		failed = append(failed, err)
+		aside := filepath.Join(filepath.Dir(dir), skippedPrefix+filepath.Base(dir))
+		if rerr := os.RemoveAll(aside); rerr != nil {
+			return "", rerr
+		}
+		if rerr := os.Rename(dir, aside); rerr != nil {
+			return "", rerr
+		}
+		log.Warn("resume: checkpoint does not load, skipped", "checkpoint", dir, "moved_to", aside, "err", err)
+	}
+	return "", fmt.Errorf("resume %s: no checkpoint loads: %w", runDir, errors.Join(failed...))
+}
+
+// checkMetricState fails when a checkpoint's metric-state.json is there but
+// unreadable, so resumeCheckpoint skips the checkpoint before loading it.
+func checkMetricState(dir string) error {
+	path := filepath.Join(dir, metricStateFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var state map[string]metricValue
+	if err := json.Unmarshal(data, &state); err != nil {
+		return fmt.Errorf("load checkpoint %s: %w", path, err)
+	}
+	return nil
 }
 
 // loadCheckpoint loads every variable of a checkpoint folder into ctx.

@@ -161,7 +161,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	ctx := newContext(info.Seed)
 	switch {
 	case latest != "":
-		if err := loadCheckpoint(ctx, latest); err != nil {
+		if latest, err = resumeCheckpoint(ctx, runDir, log); err != nil {
 			return nil, err
 		}
 		log.Info("resuming", "stage", stage, "checkpoint", latest)
@@ -192,6 +192,11 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	}
 	tr := train.NewTrainer(backend, ctx, s.modelFn, s.lossFn,
 		optimizers.Adam().LearningRate(sc.LR).Done(), s.metrics, nil)
+	if latest != "" {
+		if err := restoreMetricState(ctx, tr, latest); err != nil {
+			return nil, err
+		}
+	}
 
 	step := int(optimizers.GetGlobalStep(ctx))
 	if err := trimMetrics(filepath.Join(runDir, metricsFile), step); err != nil {

@@ -2,8 +2,10 @@ package trainer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -233,5 +235,123 @@ func TestResume(t *testing.T) {
 	}
 	if !slices.Equal(loss(got), loss(want)) {
 		t.Errorf("resumed loss curve\n%v\nwant\n%v", loss(got), loss(want))
+	}
+	lossAvg := func(ms []MetricsLine) (out []float64) {
+		for _, m := range ms {
+			out = append(out, m.LossAvg)
+		}
+		return out
+	}
+	if !slices.Equal(lossAvg(got), lossAvg(want)) {
+		t.Errorf("resumed loss_avg curve\n%v\nwant\n%v", lossAvg(got), lossAvg(want))
+	}
+	// Checkpoints are named by step alone (no clock in a name), so the two
+	// runs' files agree by name, and the step-10 ones, each written by a run
+	// not yet interrupted, byte for byte.
+	want2 := []string{
+		"step-00000010/checkpoint-n0000000-step-00000010.bin", "step-00000010/checkpoint-n0000000-step-00000010.json", "step-00000010/metric-state.json",
+		"step-00000020/checkpoint-n0000000-step-00000020.bin", "step-00000020/checkpoint-n0000000-step-00000020.json", "step-00000020/metric-state.json",
+	}
+	a, b := checkpointFiles(t, ws.Runs(schemas.StageDCPT)), checkpointFiles(t, ws2.Runs(schemas.StageDCPT))
+	if !slices.Equal(a, want2) || !slices.Equal(b, want2) {
+		t.Errorf("checkpoint files\n%v\n%v\nwant\n%v", a, b, want2)
+	}
+	for _, f := range want2[:3] {
+		x, _ := os.ReadFile(filepath.Join(ws.Runs(schemas.StageDCPT), checkpointsDir, f))
+		y, _ := os.ReadFile(filepath.Join(ws2.Runs(schemas.StageDCPT), checkpointsDir, f))
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two identical runs", f)
+		}
+	}
+}
+
+// checkpointFiles lists the files under a run's checkpoints/, relative.
+func checkpointFiles(t *testing.T, runDir string) []string {
+	t.Helper()
+	var out []string
+	root := filepath.Join(runDir, checkpointsDir)
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestResumeSkipsBrokenCheckpoint: when the newest checkpoint is truncated
+// (a disk that lost a write), --resume says which it skipped, sets it aside
+// and resumes from the one before, and the metrics end as the
+// uninterrupted run's; when no checkpoint loads, the error names them.
+func TestResumeSkipsBrokenCheckpoint(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT.Steps = 20
+	cfg.LogEvery = 1
+	cfg.CheckpointEvery = 5
+	cfg.KeepCheckpoints = 3
+	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := readMetrics(t, ws.Runs(schemas.StageDCPT))
+
+	for _, broken := range []string{"checkpoint-n0000000-step-00000010.bin", "checkpoint-n0000000-step-00000010.json", metricStateFile} {
+		t.Run(broken, func(t *testing.T) {
+			runDir := ws.Runs(schemas.StageDCPT)
+			if _, err := Train(ws, cfg, schemas.StageDCPT, Options{StopAfter: 12}); err != nil {
+				t.Fatal(err)
+			}
+			newest := filepath.Join(runDir, checkpointsDir, "step-00000010")
+			path := filepath.Join(newest, broken)
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, st.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			if _, err := Train(ws, cfg, schemas.StageDCPT, Options{Resume: true, Log: log}); err != nil {
+				t.Fatalf("resume with a broken newest checkpoint: %v", err)
+			}
+			if !strings.Contains(logs.String(), "skipped") || !strings.Contains(logs.String(), newest) ||
+				!strings.Contains(logs.String(), "step-00000005") {
+				t.Errorf("the log does not say which checkpoint was skipped and which was used:\n%s", logs.String())
+			}
+			if _, err := os.Stat(filepath.Join(runDir, checkpointsDir, skippedPrefix+"step-00000010")); err != nil {
+				t.Errorf("the broken checkpoint was not set aside: %v", err)
+			}
+			got := readMetrics(t, runDir)
+			if len(got) != len(want) {
+				t.Fatalf("%d metrics lines, want %d", len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Step != want[i].Step || got[i].Loss != want[i].Loss || got[i].LossAvg != want[i].LossAvg {
+					t.Errorf("line %d: %+v, want %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+
+	// Every checkpoint broken: an error naming them, not a fresh start.
+	runDir := ws.Runs(schemas.StageDCPT)
+	all, err := listCheckpoints(runDir)
+	if err != nil || len(all) == 0 {
+		t.Fatal(all, err)
+	}
+	for _, dir := range all {
+		if err := os.Truncate(filepath.Join(dir, metricStateFile), 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = Train(ws, cfg, schemas.StageDCPT, Options{Resume: true})
+	if err == nil || !strings.Contains(err.Error(), "no checkpoint loads") || !strings.Contains(err.Error(), filepath.Base(all[0])) {
+		t.Errorf("resume with no loadable checkpoint: %v", err)
 	}
 }

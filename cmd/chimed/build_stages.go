@@ -36,6 +36,11 @@ An independent leakage check runs last unless --no-check.`,
 			if err != nil {
 				return err
 			}
+			// clean writes clean.json last and removes it first: without it
+			// clean/ is a killed run's half (parts of some sources only).
+			if err := a.dir().Require("clean", "reports/clean.json"); err != nil {
+				return err
+			}
 			s := cfg.Seed
 			if seed >= 0 {
 				s = uint64(seed)

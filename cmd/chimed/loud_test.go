@@ -17,6 +17,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	if ws := os.Getenv("CHIMED_TEST_HOLD_LOCK"); ws != "" {
+		holdLock(ws)
+	}
 	os.Exit(m.Run())
 }
 

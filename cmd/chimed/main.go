@@ -85,7 +85,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logging")
 	root.PersistentFlags().StringVar(&a.cpuprof, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	root.PersistentFlags().StringVar(&a.memprof, "memprofile", "", "write a heap profile taken when live heap was at its peak to this file (go tool pprof; -sample_index=inuse_space)")
-	root.AddCommand(
+	for _, c := range []*cobra.Command{
 		newDemoCmd(a),
 		newIngestCmd(a),
 		newCleanCmd(a),
@@ -96,6 +96,10 @@ func newRootCmd() *cobra.Command {
 		newDPONegativesCmd(a),
 		newEvalCmd(a),
 		newRunCmd(a),
+	} {
+		root.AddCommand(a.writer(c))
+	}
+	root.AddCommand(
 		&cobra.Command{
 			Use:   "version",
 			Short: "print the version",
@@ -104,6 +108,28 @@ func newRootCmd() *cobra.Command {
 		},
 	)
 	return root
+}
+
+// writer makes c take the workspace lock before it runs and give it back
+// after: every command that writes the workspace is one, so a second writer
+// fails at once naming the first instead of deleting its temporary files.
+// `run` calls the other commands' RunE directly, under its own lock.
+func (a *app) writer(c *cobra.Command) *cobra.Command {
+	run := c.RunE
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Name() == "demo" { // demo makes the workspace; the others need it
+			if err := os.MkdirAll(a.workspace, 0o755); err != nil {
+				return err
+			}
+		}
+		lock, err := a.dir().Lock(cmd.Name())
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+		return run(cmd, args)
+	}
+	return c
 }
 
 // watchHeapPeak samples the live heap four times a second and rewrites

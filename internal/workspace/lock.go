@@ -1,0 +1,115 @@
+package workspace
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lock is the one writer's hold on a workspace. Two commands writing one
+// workspace at once delete each other's temporary files and fail with
+// misleading errors, so every writing command takes it first. It is an
+// advisory flock(2) on .chimed/lock: the kernel drops it when the process
+// ends, however it ends, so a killed run never leaves a stale lock behind.
+type Lock struct {
+	f *os.File
+}
+
+// LockedError says another process holds the workspace: its pid and command
+// as it wrote them into the lock file, so the user knows what to wait for.
+type LockedError struct {
+	// Path is the lock file.
+	Path string
+	// PID and Command are the holder's; PID is 0 when the holder had not
+	// written them yet.
+	PID     int
+	Command string
+}
+
+func (e *LockedError) Error() string {
+	if e.PID == 0 {
+		return fmt.Sprintf("workspace is in use by another chimed process (lock %s); wait for it to finish", e.Path)
+	}
+	return fmt.Sprintf("workspace is in use by chimed %s (pid %d, lock %s); wait for it to finish", e.Command, e.PID, e.Path)
+}
+
+// LockPath is the workspace's lock file.
+func (d Dir) LockPath() string { return d.Path(".chimed", "lock") }
+
+// Lock takes the workspace (an existing folder) for command without waiting: when another
+// process holds it, the error is a *LockedError naming that process. The
+// holder's pid and command are written into the lock file for the next
+// comer to read. Release (or the process ending) gives the lock back.
+func (d Dir) Lock(command string) (*Lock, error) {
+	path := d.LockPath()
+	// The workspace must exist (a mistyped -w is not made into a folder);
+	// only its .chimed/ is created.
+	if st, err := os.Stat(string(d)); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("workspace %s is not a folder: %w", string(d), cmp.Or(err, fs.ErrInvalid))
+	}
+	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("workspace lock: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("workspace lock: %w", err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		held := &LockedError{Path: path}
+		if b, rerr := os.ReadFile(path); rerr == nil {
+			held.PID, held.Command = parseHolder(b)
+		}
+		f.Close()
+		return nil, held
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
+	}
+	holder := fmt.Sprintf("%d %s\n", os.Getpid(), command)
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt([]byte(holder), 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
+	}
+	return &Lock{f: f}, nil
+}
+
+// parseHolder reads "pid command" from a lock file's contents.
+func parseHolder(b []byte) (pid int, command string) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	p, c, _ := strings.Cut(string(line), " ")
+	n, err := strconv.Atoi(p)
+	if err != nil || n <= 0 {
+		return 0, ""
+	}
+	return n, c
+}
+
+// Release gives the workspace back. The lock file stays (removing it would
+// race with a process that has just opened it); its contents are stale
+// once the lock is free and are only read while it is held.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := l.f.Close() // closing the last descriptor drops the flock
+	l.f = nil
+	return err
+}

@@ -1,0 +1,69 @@
+package workspace
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestLock: a second Lock on a held workspace fails at once naming the
+// holder's pid and command; after Release the workspace can be taken again.
+// flock(2) locks belong to an open file, so two opens in one process
+// conflict just as two processes do (cmd/chimed tests the two-process case).
+func TestLock(t *testing.T) {
+	if _, err := Dir(t.TempDir() + "/typo").Lock("clean"); err == nil {
+		t.Error("Lock made a missing workspace")
+	}
+	d := Dir(t.TempDir())
+	first, err := d.Lock("clean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Lock("ingest")
+	var held *LockedError
+	if !errors.As(err, &held) {
+		t.Fatalf("second Lock: %v, want *LockedError", err)
+	}
+	if held.PID != os.Getpid() || held.Command != "clean" {
+		t.Errorf("holder = pid %d %q, want pid %d \"clean\"", held.PID, held.Command, os.Getpid())
+	}
+	if !strings.Contains(err.Error(), "chimed clean") {
+		t.Errorf("error %q does not name the holder's command", err)
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := d.Lock("ingest")
+	if err != nil {
+		t.Fatalf("Lock after Release: %v", err)
+	}
+	defer second.Release()
+	b, err := os.ReadFile(d.LockPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid, cmd := parseHolder(b); pid != os.Getpid() || cmd != "ingest" {
+		t.Errorf("lock file says pid %d %q, want the new holder", pid, cmd)
+	}
+}
+
+func TestParseHolder(t *testing.T) {
+	tests := []struct {
+		in  string
+		pid int
+		cmd string
+	}{
+		{"123 clean\n", 123, "clean"},
+		{"7 run\nleftover", 7, "run"},
+		{"", 0, ""},
+		{"x clean\n", 0, ""},
+		{"-4 clean\n", 0, ""},
+	}
+	for _, tt := range tests {
+		pid, cmd := parseHolder([]byte(tt.in))
+		if pid != tt.pid || cmd != tt.cmd {
+			t.Errorf("parseHolder(%q) = %d %q, want %d %q", tt.in, pid, cmd, tt.pid, tt.cmd)
+		}
+	}
+}
