@@ -31,51 +31,100 @@ const arrowBatchRows = 256
 // is released once yield returns: callers copy out what they keep.
 func arrowRecords(path string, columns ...string) iter.Seq2[arrow.Record, error] {
 	return func(yield func(arrow.Record, error) bool) {
-		props := parquet.NewReaderProperties(memory.DefaultAllocator)
-		props.BufferedStreamEnabled = true // read pages as needed, not whole column chunks
-		pf, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
-		if err != nil {
-			yield(nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err))
-			return
-		}
-		defer pf.Close()
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: arrowBatchRows}, memory.DefaultAllocator)
-		if err != nil {
-			yield(nil, fmt.Errorf("%s: %w", path, err))
-			return
-		}
-		sc := pf.MetaData().Schema
-		var leaves []int
-		for i := range sc.NumColumns() {
-			if slices.Contains(columns, sc.Column(i).ColumnPath()[0]) {
-				leaves = append(leaves, i)
+		var pf *file.Reader
+		var rr pqarrow.RecordReader
+		defer func() {
+			if rr != nil {
+				rr.Release()
 			}
-		}
-		if len(leaves) == 0 {
-			yield(nil, fmt.Errorf("%s: no column %s", path, strings.Join(columns, ", ")))
-			return
-		}
-		if pf.NumRows() == 0 {
-			return
-		}
-		rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+			if pf != nil {
+				pf.Close()
+			}
+		}()
+		err := guard(path, func() (err error) {
+			props := parquet.NewReaderProperties(memory.DefaultAllocator)
+			props.BufferedStreamEnabled = true // read pages as needed, not whole column chunks
+			if pf, err = file.OpenParquetFile(path, false, file.WithReadProps(props)); err != nil {
+				return fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+			}
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: arrowBatchRows}, memory.DefaultAllocator)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			sc := pf.MetaData().Schema
+			var leaves []int
+			for i := range sc.NumColumns() {
+				if slices.Contains(columns, sc.Column(i).ColumnPath()[0]) {
+					leaves = append(leaves, i)
+				}
+			}
+			if len(leaves) == 0 {
+				return fmt.Errorf("%s: no column %s", path, strings.Join(columns, ", "))
+			}
+			if pf.NumRows() == 0 {
+				return nil
+			}
+			// The record reader opens columns on goroutines of its own, where
+			// a panic on a corrupt chunk cannot be caught: check each chunk's
+			// metadata here first.
+			for g := range pf.NumRowGroups() {
+				rg := pf.MetaData().RowGroup(g)
+				for _, c := range leaves {
+					if _, err := rg.ColumnChunk(c); err != nil {
+						return fmt.Errorf("%s: row group %d column %d: %w", path, g, c, err)
+					}
+					if _, err := pf.RowGroup(g).GetColumnPageReader(c); err != nil {
+						return fmt.Errorf("%s: row group %d column %d: %w", path, g, c, err)
+					}
+				}
+			}
+			if rr, err = fr.GetRecordReader(context.Background(), leaves, nil); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			return nil
+		})
 		if err != nil {
-			yield(nil, fmt.Errorf("%s: %w", path, err))
+			yield(nil, err)
 			return
 		}
-		defer rr.Release()
+		if rr == nil {
+			return
+		}
 		var row int64
-		for rr.Next() {
-			rec := rr.Record()
-			if !yield(rec, nil) {
+		for {
+			var rec arrow.Record
+			err := guard(path, func() error {
+				if rr.Next() {
+					rec = rr.Record()
+					return nil
+				}
+				if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+					return fmt.Errorf("%s: row %d: %w", path, row, err)
+				}
+				return nil
+			})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if rec == nil || !yield(rec, nil) {
 				return
 			}
 			row += rec.NumRows()
 		}
-		if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-			yield(nil, fmt.Errorf("%s: row %d: %w", path, row, err))
-		}
 	}
+}
+
+// guard runs a call into the Parquet reader, which panics on some corrupt
+// files (a footer without a schema, say): a bad file is an error naming
+// it, not a crash.
+func guard(path string, read func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: corrupt Parquet file: %v", path, r)
+		}
+	}()
+	return read()
 }
 
 // column finds a column of a record batch by name.
