@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -197,41 +196,61 @@ func sum(xs []float64) float64 {
 }
 
 // TestResume stops a run after its checkpoint at step 10 (as a kill would),
-// resumes it, and checks the loss curve equals an uninterrupted run's.
+// resumes it, and checks the loss curve equals an uninterrupted run's, for
+// DCPT (packed as the file streams) and SFT. The shuffle buffer is smaller
+// than an epoch and the 20 steps cross an epoch boundary, so the resumed run
+// must re-read, re-shuffle and skip to its place. A second uninterrupted run
+// shows training is deterministic.
 func TestResume(t *testing.T) {
 	ws := fixtureWorkspace(t)
 	cfg := tinyConfig()
-	cfg.DCPT.Steps = 20
+	cfg.DCPT.Steps, cfg.SFT.Steps = 20, 20
 	cfg.LogEvery = 1
-	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	want := readMetrics(t, ws.Runs(schemas.StageDCPT))
-
-	ws2 := workspace.Dir(t.TempDir())
-	for _, sp := range schemas.Splits {
-		data, err := os.ReadFile(ws.StageFile(schemas.StageDCPT, sp))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(ws2.StageFile(schemas.StageDCPT, sp)), 0o755)
-		os.WriteFile(ws2.StageFile(schemas.StageDCPT, sp), data, 0o644)
-	}
-	res, err := Train(ws2, cfg, schemas.StageDCPT, Options{StopAfter: 14})
-	if err != nil || res.Steps != 14 {
-		t.Fatalf("stopped run: %v, steps %v", err, res)
-	}
-	if _, err := Train(ws2, cfg, schemas.StageDCPT, Options{Resume: true}); err != nil {
-		t.Fatal(err)
-	}
-	got := readMetrics(t, ws2.Runs(schemas.StageDCPT))
+	cfg.ShuffleBuffer = 16
 	loss := func(ms []MetricsLine) (out []float64) {
 		for _, m := range ms {
 			out = append(out, m.Loss)
 		}
 		return out
 	}
-	if !slices.Equal(loss(got), loss(want)) {
-		t.Errorf("resumed loss curve\n%v\nwant\n%v", loss(got), loss(want))
+	for _, st := range []schemas.Stage{schemas.StageDCPT, schemas.StageSFT} {
+		if _, err := Train(ws, cfg, st, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		want := loss(readMetrics(t, ws.Runs(st)))
+		if len(want) != 20 {
+			t.Fatalf("%s: %d metrics lines, want 20", st, len(want))
+		}
+
+		tok, err := LoadTokenizer(filepath.Join(ws.Runs(st), TokenizerFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := ws.StageFile(st, "train")
+		n, err := packedCount(tok, 48, readDCPTTexts(path))
+		if st == schemas.StageSFT {
+			n, err = count(sftSequences(tok, 48, readSFTChats(path)))
+		}
+		if err != nil || n >= 20*cfg.Stage(string(st)).Batch || n <= cfg.ShuffleBuffer {
+			t.Fatalf("%s: %d examples (%v): the test wants more than the buffer and fewer than 20 batches", st, n, err)
+		}
+
+		if _, err := Train(ws, cfg, st, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if again := loss(readMetrics(t, ws.Runs(st))); !slices.Equal(again, want) {
+			t.Errorf("%s: a second run's loss curve\n%v\ndiffers from the first\n%v", st, again, want)
+		}
+
+		res, err := Train(ws, cfg, st, Options{StopAfter: 14})
+		if err != nil || res.Steps != 14 {
+			t.Fatalf("%s: stopped run: %v, steps %v", st, err, res)
+		}
+		if _, err := Train(ws, cfg, st, Options{Resume: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := loss(readMetrics(t, ws.Runs(st))); !slices.Equal(got, want) {
+			t.Errorf("%s: resumed loss curve\n%v\nwant\n%v", st, got, want)
+		}
 	}
 }
