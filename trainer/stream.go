@@ -25,11 +25,15 @@ import (
 // megabytes, large enough that per-batch overhead does not show.
 const arrowBatchRows = 256
 
+// groupOrder picks the order in which a file's n row groups are read; nil
+// reads them in file order.
+type groupOrder func(n int) []int
+
 // arrowRecords streams the named top-level columns of a Parquet file as
 // Arrow record batches, row group by row group, so memory holds one batch
 // (and one column chunk's pages) at a time however large the file. A record
 // is released once yield returns: callers copy out what they keep.
-func arrowRecords(path string, columns ...string) iter.Seq2[arrow.Record, error] {
+func arrowRecords(path string, groups groupOrder, columns ...string) iter.Seq2[arrow.Record, error] {
 	return func(yield func(arrow.Record, error) bool) {
 		var pf *file.Reader
 		var rr pqarrow.RecordReader
@@ -78,7 +82,11 @@ func arrowRecords(path string, columns ...string) iter.Seq2[arrow.Record, error]
 					}
 				}
 			}
-			if rr, err = fr.GetRecordReader(context.Background(), leaves, nil); err != nil {
+			var order []int // nil: all, in file order
+			if groups != nil {
+				order = groups(pf.NumRowGroups())
+			}
+			if rr, err = fr.GetRecordReader(context.Background(), leaves, order); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			return nil
@@ -163,9 +171,12 @@ func stringsOf(arr arrow.Array, path, name string) (func(i int) string, error) {
 }
 
 // readDCPTTexts streams the text column of a DCPT split through Arrow.
-func readDCPTTexts(path string) iter.Seq2[string, error] {
+func readDCPTTexts(path string) iter.Seq2[string, error] { return readDCPTTextsIn(path, nil) }
+
+// readDCPTTextsIn reads the row groups in the given order.
+func readDCPTTextsIn(path string, groups groupOrder) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		for rec, err := range arrowRecords(path, "text") {
+		for rec, err := range arrowRecords(path, groups, "text") {
 			if err != nil {
 				yield("", err)
 				return
@@ -191,10 +202,10 @@ func readDCPTTexts(path string) iter.Seq2[string, error] {
 
 // readSFTChats streams the messages column of an SFT split through Arrow:
 // a list of {role, content} structs per row.
-func readSFTChats(path string) iter.Seq2[[]schemas.Turn, error] {
+func readSFTChats(path string, groups groupOrder) iter.Seq2[[]schemas.Turn, error] {
 	return func(yield func([]schemas.Turn, error) bool) {
 		var row int64
-		for rec, err := range arrowRecords(path, "messages") {
+		for rec, err := range arrowRecords(path, groups, "messages") {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -295,13 +306,16 @@ func shuffled[E any](src iter.Seq2[E, error], size int, rng *rand.Rand) iter.Seq
 }
 
 // exampleStream is the data order of a run: epoch after epoch, one pass
-// over the stage's examples (read again from the file each epoch) through a
-// shuffle buffer seeded by (seed, epoch). Example k of the run is therefore
+// over the stage's examples (read again from the file each epoch, its row
+// groups in an order drawn from (seed, epoch)) through a shuffle buffer
+// seeded by (seed, epoch). Shuffling row groups mixes the whole file at
+// 1024-row grain, the buffer mixes within its reach; neither changes how
+// many examples an epoch has, so the count of the first pass holds. Example k of the run is therefore
 // fixed by the seed and the file, so a resumed run that seeks to step×batch
 // sees exactly the batches an uninterrupted one would.
 type exampleStream[E any] struct {
-	pass   func() iter.Seq2[E, error] // one pass in file order
-	n      int                        // examples per pass, counted up front
+	pass   func(groupOrder) iter.Seq2[E, error] // one pass, row groups in the given order
+	n      int                                  // examples per pass, counted up front
 	buffer int
 	seed   uint64
 	name   string // for errors: the file read
@@ -311,15 +325,20 @@ type exampleStream[E any] struct {
 	stop         func()
 }
 
-func newExampleStream[E any](name string, n, buffer int, seed uint64, pass func() iter.Seq2[E, error]) *exampleStream[E] {
+func newExampleStream[E any](name string, n, buffer int, seed uint64, pass func(groupOrder) iter.Seq2[E, error]) *exampleStream[E] {
 	return &exampleStream[E]{pass: pass, n: n, buffer: buffer, seed: seed, name: name, epoch: -1}
 }
+
+// groupSeed sets the row-group order's random stream apart from the
+// shuffle buffer's.
+const groupSeed = 0x9e3779b97f4a7c15
 
 func (s *exampleStream[E]) startEpoch(ep int) {
 	s.close()
 	s.epoch, s.taken = ep, 0
 	rng := rand.New(rand.NewPCG(s.seed, uint64(ep)))
-	s.next, s.stop = iter.Pull2(shuffled(s.pass(), s.buffer, rng))
+	groups := func(n int) []int { return rand.New(rand.NewPCG(s.seed^groupSeed, uint64(ep))).Perm(n) }
+	s.next, s.stop = iter.Pull2(shuffled(s.pass(groups), s.buffer, rng))
 }
 
 // seek positions the stream at example k of the run by reading and
@@ -391,9 +410,10 @@ func count[E any](pass iter.Seq2[E, error]) (int, error) {
 	return n, nil
 }
 
-// indexes is a pass over 0..n-1: the order of examples held in memory.
-func indexes(n int) func() iter.Seq2[int, error] {
-	return func() iter.Seq2[int, error] {
+// indexes is a pass over 0..n-1: the order of examples held in memory
+// (there are no row groups to order).
+func indexes(n int) func(groupOrder) iter.Seq2[int, error] {
+	return func(groupOrder) iter.Seq2[int, error] {
 		return func(yield func(int, error) bool) {
 			for i := range n {
 				if !yield(i, nil) {

@@ -14,7 +14,7 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-func ints(n int) iter.Seq2[int, error] { return indexes(n)() }
+func ints(n int) iter.Seq2[int, error] { return indexes(n)(nil) }
 
 func collect[E any](t *testing.T, src iter.Seq2[E, error]) []E {
 	t.Helper()
@@ -254,13 +254,39 @@ func TestArrowReaders(t *testing.T) {
 	}
 	sft := filepath.Join(t.TempDir(), "sft.parquet")
 	writeStage(t, sft, rows)
-	got := collect(t, readSFTChats(sft))
+	got := collect(t, readSFTChats(sft, nil))
 	if len(got) != len(rows) {
 		t.Fatalf("SFT through Arrow: %d rows, want %d", len(got), len(rows))
 	}
 	for i, r := range rows {
 		if len(got[i]) != len(r.Messages) || (len(r.Messages) > 0 && !slices.Equal(got[i], r.Messages)) {
 			t.Fatalf("row %d: %+v, want %+v", i, got[i], r.Messages)
+		}
+	}
+
+	// Row groups in a chosen order: the file's 1024-row groups come out
+	// whole, in that order.
+	var groups int
+	reversed := collect(t, readSFTChats(sft, func(n int) []int {
+		groups = n
+		out := make([]int, n)
+		for i := range out {
+			out[i] = n - 1 - i
+		}
+		return out
+	}))
+	var want [][]schemas.Turn
+	for g := groups - 1; g >= 0; g-- {
+		for _, r := range rows[g*1024 : min((g+1)*1024, len(rows))] {
+			want = append(want, r.Messages)
+		}
+	}
+	if groups != 3 || len(reversed) != len(want) {
+		t.Fatalf("%d row groups, %d rows read in reverse group order; want 3 and %d", groups, len(reversed), len(want))
+	}
+	for i := range want {
+		if len(want[i]) != len(reversed[i]) || (len(want[i]) > 0 && !slices.Equal(want[i], reversed[i])) {
+			t.Fatalf("reverse group order, row %d: %+v, want %+v", i, reversed[i], want[i])
 		}
 	}
 }
@@ -280,7 +306,7 @@ func TestArrowReaderErrors(t *testing.T) {
 			return err
 		},
 		"dcpt as sft": func() error {
-			_, err := count(readSFTChats(ws.StageFile(schemas.StageDCPT, "train")))
+			_, err := count(readSFTChats(ws.StageFile(schemas.StageDCPT, "train"), nil))
 			return err
 		},
 		"junk": func() error { _, err := count(readDCPTTexts(junk)); return err },
@@ -318,4 +344,52 @@ func FuzzReadDCPTTexts(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExampleStreamRowGroups streams a file of three row groups: each epoch
+// reads every row once, epochs start in different row groups, and seeking
+// continues exactly.
+func TestExampleStreamRowGroups(t *testing.T) {
+	const n, buffer, epochs = 2500, 100, 4
+	var rows []schemas.DCPTRow
+	for i := range n {
+		rows = append(rows, schemas.DCPTRow{ID: fmt.Sprint(i), Text: fmt.Sprint(i)})
+	}
+	path := filepath.Join(t.TempDir(), "dcpt.parquet")
+	writeStage(t, path, rows)
+	pass := func(g groupOrder) iter.Seq2[string, error] { return readDCPTTextsIn(path, g) }
+	full := newExampleStream(path, n, buffer, 9, pass)
+	want, err := full.batch(n * epochs)
+	full.close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstGroups := map[int]bool{}
+	for ep := range epochs {
+		e := want[ep*n : (ep+1)*n]
+		seen := map[string]bool{}
+		for _, x := range e {
+			seen[x] = true
+		}
+		if len(seen) != n {
+			t.Errorf("epoch %d has %d distinct rows of %d", ep, len(seen), n)
+		}
+		var first int
+		fmt.Sscan(e[0], &first)
+		firstGroups[first/1024] = true
+	}
+	if len(firstGroups) < 2 {
+		t.Errorf("every epoch starts in row group %v: row groups are not shuffled", firstGroups)
+	}
+	for _, k := range []int{1, 1500, n, 2*n + 1100} {
+		s := newExampleStream(path, n, buffer, 9, pass)
+		if err := s.seek(k); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.batch(n*epochs - k)
+		s.close()
+		if err != nil || !slices.Equal(got, want[k:]) {
+			t.Errorf("after seek(%d): %v, order differs from an unbroken stream", k, err)
+		}
+	}
 }

@@ -309,12 +309,12 @@ func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokeniz
 	case schemas.StageDCPT:
 		// The sequences stream from the file each epoch; a first pass counts
 		// them from the token count, so epochs convert to steps up front.
-		pass := func() iter.Seq2[sequence, error] { return packDocuments(tok, T, readDCPTTexts(path)) }
+		pass := func(g groupOrder) iter.Seq2[sequence, error] { return packDocuments(tok, T, readDCPTTextsIn(path, g)) }
 		s.examples, err = packedCount(tok, T, readDCPTTexts(path))
 		s.seqs = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, pass)
 	case schemas.StageSFT:
-		pass := func() iter.Seq2[sequence, error] { return sftSequences(tok, T, readSFTChats(path)) }
-		s.examples, err = count(pass())
+		pass := func(g groupOrder) iter.Seq2[sequence, error] { return sftSequences(tok, T, readSFTChats(path, g)) }
+		s.examples, err = count(pass(nil))
 		s.seqs = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, pass)
 	case schemas.StageDPO:
 		if s.pairs, err = dpoPairs(tok, T, readDPORows(ws)); err != nil {

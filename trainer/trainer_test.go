@@ -229,7 +229,7 @@ func TestResume(t *testing.T) {
 		path := ws.StageFile(st, "train")
 		n, err := packedCount(tok, 48, readDCPTTexts(path))
 		if st == schemas.StageSFT {
-			n, err = count(sftSequences(tok, 48, readSFTChats(path)))
+			n, err = count(sftSequences(tok, 48, readSFTChats(path, nil)))
 		}
 		if err != nil || n >= 20*cfg.Stage(string(st)).Batch || n <= cfg.ShuffleBuffer {
 			t.Fatalf("%s: %d examples (%v): the test wants more than the buffer and fewer than 20 batches", st, n, err)
