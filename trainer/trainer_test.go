@@ -254,3 +254,29 @@ func TestResume(t *testing.T) {
 		}
 	}
 }
+
+// TestEpochs: with epochs instead of steps, the streamed stage's example
+// count (counted before training) sets the number of steps.
+func TestEpochs(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT = StageConfig{Epochs: 1.5, Batch: 8, LR: 3e-3}
+	res, err := Train(ws, cfg, schemas.StageDCPT, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := LoadTokenizer(filepath.Join(ws.Runs(schemas.StageDCPT), TokenizerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := 0
+	for _, err := range packDocuments(tok, 48, readDCPTTexts(ws.StageFile(schemas.StageDCPT, "train"))) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs++
+	}
+	if want := int(math.Ceil(1.5 * float64(seqs) / 8)); res.Steps != want || seqs == 0 {
+		t.Errorf("1.5 epochs of %d sequences in batches of 8: %d steps, want %d", seqs, res.Steps, want)
+	}
+}
