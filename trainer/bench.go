@@ -76,7 +76,7 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 		seqs = append(seqs, newSequence(a.Context, ids, nil))
 	}
 	s.examples = len(seqs)
-	s.seqs = newExampleStream("bench", s.examples, cfg.ShuffleBuffer, cfg.Seed, func(groupOrder) iter.Seq2[sequence, error] {
+	s.seqs = newExampleStream("bench", s.examples, cfg.ShuffleBuffer, cfg.Seed, func(*rand.Rand) iter.Seq2[sequence, error] {
 		return func(yield func(sequence, error) bool) {
 			for _, q := range seqs {
 				if !yield(q, nil) {

@@ -2,44 +2,43 @@ package trainer
 
 import (
 	"fmt"
-	"iter"
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/chimed/chimed/schemas"
 )
 
 // replicateDCPT writes the rows of src times over to dst, each copy with its
-// own ids, so the memory benchmark can grow DCPT data without new text.
-func replicateDCPT(src, dst string, times int) (int64, error) {
-	rows := func(yield func(schemas.DCPTRow) bool) {
-		for c := range times {
-			for r, err := range schemas.ReadFile[schemas.DCPTRow](src) {
-				if err != nil {
-					return
-				}
-				r.ID = fmt.Sprintf("%s#%d", r.ID, c)
-				if !yield(r) {
-					return
-				}
-			}
-		}
-	}
-	n, err := schemas.WriteFile(dst, iter.Seq[schemas.DCPTRow](rows))
+// own ids, so the memory benchmark can grow DCPT data without new text. Row
+// groups hold 8192 rows, as the stage files build-stages writes.
+func replicateDCPT(src, dst string, times int) (n int64, err error) {
+	f, err := os.Create(dst)
 	if err != nil {
-		return n, err
+		return 0, err
 	}
-	// ReadFile errors end rows early; a short copy is a failure, not a smaller benchmark.
-	var one int64
-	for _, err := range schemas.ReadFile[schemas.DCPTRow](src) {
-		if err != nil {
-			return n, err
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		one++
+	}()
+	pw := parquet.NewGenericWriter[schemas.DCPTRow](f, append(schemas.WriterOptions(), parquet.MaxRowsPerRowGroup(8192))...)
+	for c := range times {
+		for r, err := range schemas.ReadFile[schemas.DCPTRow](src) {
+			if err != nil {
+				return n, err
+			}
+			r.ID = fmt.Sprintf("%s#%d", r.ID, c)
+			if _, err := pw.Write([]schemas.DCPTRow{r}); err != nil {
+				return n, fmt.Errorf("write %s: %w", dst, err)
+			}
+			n++
+		}
 	}
-	if n != one*int64(times) {
-		return n, fmt.Errorf("replicate %s: wrote %d rows, want %d", src, n, one*int64(times))
+	if err := pw.Close(); err != nil {
+		return n, fmt.Errorf("write %s: %w", dst, err)
 	}
 	return n, nil
 }

@@ -173,8 +173,56 @@ func stringsOf(arr arrow.Array, path, name string) (func(i int) string, error) {
 // readDCPTTexts streams the text column of a DCPT split through Arrow.
 func readDCPTTexts(path string) iter.Seq2[string, error] { return readDCPTTextsIn(path, nil) }
 
-// readDCPTTextsIn reads the row groups in the given order.
-func readDCPTTextsIn(path string, groups groupOrder) iter.Seq2[string, error] {
+// readDCPTTextsIn reads a DCPT split in an order drawn from rng: its row
+// groups in random order and the documents of each group shuffled, so that
+// documents from anywhere in the file meet in the packed sequences. Memory
+// holds one row group's texts (stage files are written in groups of a few
+// thousand rows), however large the file; nil rng reads in file order.
+func readDCPTTextsIn(path string, rng *rand.Rand) iter.Seq2[string, error] {
+	if rng == nil {
+		return readDCPTGroups(path, nil)
+	}
+	return func(yield func(string, error) bool) {
+		n, err := rowGroups(path)
+		if err != nil {
+			yield("", err)
+			return
+		}
+		for _, g := range rng.Perm(n) {
+			var docs []string
+			for d, err := range readDCPTGroups(path, func(int) []int { return []int{g} }) {
+				if err != nil {
+					yield("", err)
+					return
+				}
+				docs = append(docs, d)
+			}
+			rng.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
+			for _, d := range docs {
+				if !yield(d, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// rowGroups is the number of row groups of a Parquet file.
+func rowGroups(path string) (n int, err error) {
+	err = guard(path, func() error {
+		pf, err := file.OpenParquetFile(path, false)
+		if err != nil {
+			return fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+		}
+		defer pf.Close()
+		n = pf.NumRowGroups()
+		return nil
+	})
+	return n, err
+}
+
+// readDCPTGroups streams the text column of the given row groups.
+func readDCPTGroups(path string, groups groupOrder) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		for rec, err := range arrowRecords(path, groups, "text") {
 			if err != nil {
@@ -202,7 +250,13 @@ func readDCPTTextsIn(path string, groups groupOrder) iter.Seq2[string, error] {
 
 // readSFTChats streams the messages column of an SFT split through Arrow:
 // a list of {role, content} structs per row.
-func readSFTChats(path string, groups groupOrder) iter.Seq2[[]schemas.Turn, error] {
+//
+// With an rng, the row groups come in an order drawn from it.
+func readSFTChats(path string, rng *rand.Rand) iter.Seq2[[]schemas.Turn, error] {
+	var groups groupOrder
+	if rng != nil {
+		groups = rng.Perm
+	}
 	return func(yield func([]schemas.Turn, error) bool) {
 		var row int64
 		for rec, err := range arrowRecords(path, groups, "messages") {
@@ -306,15 +360,16 @@ func shuffled[E any](src iter.Seq2[E, error], size int, rng *rand.Rand) iter.Seq
 }
 
 // exampleStream is the data order of a run: epoch after epoch, one pass
-// over the stage's examples (read again from the file each epoch, its row
-// groups in an order drawn from (seed, epoch)) through a shuffle buffer
-// seeded by (seed, epoch). Shuffling row groups mixes the whole file at
-// 1024-row grain, the buffer mixes within its reach; neither changes how
-// many examples an epoch has, so the count of the first pass holds. Example k of the run is therefore
+// over the stage's examples (read again from the file each epoch, in a file
+// order drawn from (seed, epoch): row groups shuffled, for DCPT documents
+// within a group too) through a shuffle buffer seeded by (seed, epoch). The
+// file order mixes the whole file, the buffer mixes within its reach;
+// neither changes how many examples an epoch has, so the count of the
+// first pass holds. Example k of the run is therefore
 // fixed by the seed and the file, so a resumed run that seeks to step×batch
 // sees exactly the batches an uninterrupted one would.
 type exampleStream[E any] struct {
-	pass   func(groupOrder) iter.Seq2[E, error] // one pass, row groups in the given order
+	pass   func(*rand.Rand) iter.Seq2[E, error] // one pass, in a file order drawn from the rng
 	n      int                                  // examples per pass, counted up front
 	buffer int
 	seed   uint64
@@ -325,20 +380,20 @@ type exampleStream[E any] struct {
 	stop         func()
 }
 
-func newExampleStream[E any](name string, n, buffer int, seed uint64, pass func(groupOrder) iter.Seq2[E, error]) *exampleStream[E] {
+func newExampleStream[E any](name string, n, buffer int, seed uint64, pass func(*rand.Rand) iter.Seq2[E, error]) *exampleStream[E] {
 	return &exampleStream[E]{pass: pass, n: n, buffer: buffer, seed: seed, name: name, epoch: -1}
 }
 
-// groupSeed sets the row-group order's random stream apart from the
+// fileOrderSeed sets the file order's random stream apart from the
 // shuffle buffer's.
-const groupSeed = 0x9e3779b97f4a7c15
+const fileOrderSeed = 0x9e3779b97f4a7c15
 
 func (s *exampleStream[E]) startEpoch(ep int) {
 	s.close()
 	s.epoch, s.taken = ep, 0
 	rng := rand.New(rand.NewPCG(s.seed, uint64(ep)))
-	groups := func(n int) []int { return rand.New(rand.NewPCG(s.seed^groupSeed, uint64(ep))).Perm(n) }
-	s.next, s.stop = iter.Pull2(shuffled(s.pass(groups), s.buffer, rng))
+	layout := rand.New(rand.NewPCG(s.seed^fileOrderSeed, uint64(ep)))
+	s.next, s.stop = iter.Pull2(shuffled(s.pass(layout), s.buffer, rng))
 }
 
 // seek positions the stream at example k of the run by reading and
@@ -411,9 +466,9 @@ func count[E any](pass iter.Seq2[E, error]) (int, error) {
 }
 
 // indexes is a pass over 0..n-1: the order of examples held in memory
-// (there are no row groups to order).
-func indexes(n int) func(groupOrder) iter.Seq2[int, error] {
-	return func(groupOrder) iter.Seq2[int, error] {
+// (there is no file to order).
+func indexes(n int) func(*rand.Rand) iter.Seq2[int, error] {
+	return func(*rand.Rand) iter.Seq2[int, error] {
 		return func(yield func(int, error) bool) {
 			for i := range n {
 				if !yield(i, nil) {

@@ -264,29 +264,25 @@ func TestArrowReaders(t *testing.T) {
 		}
 	}
 
-	// Row groups in a chosen order: the file's 1024-row groups come out
-	// whole, in that order.
-	var groups int
-	reversed := collect(t, readSFTChats(sft, func(n int) []int {
-		groups = n
-		out := make([]int, n)
-		for i := range out {
-			out[i] = n - 1 - i
-		}
-		return out
-	}))
+	// With an rng, the file's three 1024-row groups come out whole, in the
+	// order drawn from it.
+	order := rand.New(rand.NewPCG(5, 0)).Perm(3)
+	if slices.IsSorted(order) {
+		t.Fatalf("seed draws file order %v; pick another", order)
+	}
 	var want [][]schemas.Turn
-	for g := groups - 1; g >= 0; g-- {
+	for _, g := range order {
 		for _, r := range rows[g*1024 : min((g+1)*1024, len(rows))] {
 			want = append(want, r.Messages)
 		}
 	}
-	if groups != 3 || len(reversed) != len(want) {
-		t.Fatalf("%d row groups, %d rows read in reverse group order; want 3 and %d", groups, len(reversed), len(want))
+	shuffledGroups := collect(t, readSFTChats(sft, rand.New(rand.NewPCG(5, 0))))
+	if len(shuffledGroups) != len(want) {
+		t.Fatalf("%d rows read in group order %v, want %d", len(shuffledGroups), order, len(want))
 	}
 	for i := range want {
-		if len(want[i]) != len(reversed[i]) || (len(want[i]) > 0 && !slices.Equal(want[i], reversed[i])) {
-			t.Fatalf("reverse group order, row %d: %+v, want %+v", i, reversed[i], want[i])
+		if len(want[i]) != len(shuffledGroups[i]) || (len(want[i]) > 0 && !slices.Equal(want[i], shuffledGroups[i])) {
+			t.Fatalf("group order %v, row %d: %+v, want %+v", order, i, shuffledGroups[i], want[i])
 		}
 	}
 }
@@ -357,7 +353,7 @@ func TestExampleStreamRowGroups(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "dcpt.parquet")
 	writeStage(t, path, rows)
-	pass := func(g groupOrder) iter.Seq2[string, error] { return readDCPTTextsIn(path, g) }
+	pass := func(r *rand.Rand) iter.Seq2[string, error] { return readDCPTTextsIn(path, r) }
 	full := newExampleStream(path, n, buffer, 9, pass)
 	want, err := full.batch(n * epochs)
 	full.close()
@@ -377,6 +373,17 @@ func TestExampleStreamRowGroups(t *testing.T) {
 		var first int
 		fmt.Sscan(e[0], &first)
 		firstGroups[first/1024] = true
+		// Documents within a group are shuffled too: the first ones read are
+		// not a run of neighbours in the file.
+		var head []int
+		for _, x := range e[:buffer] {
+			var k int
+			fmt.Sscan(x, &k)
+			head = append(head, k)
+		}
+		if slices.Max(head)-slices.Min(head) < 2*buffer {
+			t.Errorf("epoch %d begins with rows %d..%d only", ep, slices.Min(head), slices.Max(head))
+		}
 	}
 	if len(firstGroups) < 2 {
 		t.Errorf("every epoch starts in row group %v: row groups are not shuffled", firstGroups)

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -309,11 +310,11 @@ func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokeniz
 	case schemas.StageDCPT:
 		// The sequences stream from the file each epoch; a first pass counts
 		// them from the token count, so epochs convert to steps up front.
-		pass := func(g groupOrder) iter.Seq2[sequence, error] { return packDocuments(tok, T, readDCPTTextsIn(path, g)) }
+		pass := func(r *rand.Rand) iter.Seq2[sequence, error] { return packDocuments(tok, T, readDCPTTextsIn(path, r)) }
 		s.examples, err = packedCount(tok, T, readDCPTTexts(path))
 		s.seqs = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, pass)
 	case schemas.StageSFT:
-		pass := func(g groupOrder) iter.Seq2[sequence, error] { return sftSequences(tok, T, readSFTChats(path, g)) }
+		pass := func(r *rand.Rand) iter.Seq2[sequence, error] { return sftSequences(tok, T, readSFTChats(path, r)) }
 		s.examples, err = count(pass(nil))
 		s.seqs = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, pass)
 	case schemas.StageDPO:
