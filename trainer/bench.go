@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"syscall"
@@ -66,21 +67,31 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 	a, batch := p.arch, p.stages["dcpt"].Batch
 	r := rand.New(rand.NewPCG(cfg.Seed, 1))
 	s := &stageRun{arch: a}
+	var seqs []sequence
 	for range batch * 4 {
 		ids := make([]int32, a.Context+1)
 		for i := range ids {
 			ids[i] = int32(charBase + r.IntN(a.Vocab-charBase))
 		}
-		s.seqs = append(s.seqs, newSequence(a.Context, ids, nil))
+		seqs = append(seqs, newSequence(a.Context, ids, nil))
 	}
-	s.examples = len(s.seqs)
+	s.examples = len(seqs)
+	s.seqs = newExampleStream("bench", s.examples, cfg.ShuffleBuffer, cfg.Seed, func(*rand.Rand) iter.Seq2[sequence, error] {
+		return func(yield func(sequence, error) bool) {
+			for _, q := range seqs {
+				if !yield(q, nil) {
+					return
+				}
+			}
+		}
+	})
+	defer s.close()
 	backend, err := Backend()
 	if err != nil {
 		return nil, err
 	}
 	ctx := newContext(cfg.Seed)
 	tr := train.NewTrainer(backend, ctx, s.modelFn, s.lossFn, optimizers.Adam().LearningRate(1e-3).Done(), nil, nil)
-	ord := newOrder(s.examples, cfg.Seed)
 	res := &BenchResult{Preset: name, Arch: a, Batch: batch, Steps: steps}
 	var start time.Time
 	var cpu0 float64
@@ -89,7 +100,10 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 			start, cpu0 = time.Now(), cpuSeconds()
 		}
 		t0 := time.Now()
-		in, labels, _ := s.batch(ord.batch(step, batch))
+		in, labels, _, err := s.nextBatch(batch)
+		if err != nil {
+			return nil, err
+		}
 		out, err := tr.TrainStep(nil, in, labels)
 		if err != nil {
 			return nil, fmt.Errorf("bench step %d: %w", step, err)

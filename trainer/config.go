@@ -29,6 +29,10 @@ type Config struct {
 	KeepCheckpoints int `yaml:"keep_checkpoints"`
 	// LogEvery writes a metrics.jsonl line every this many steps.
 	LogEvery int `yaml:"log_every"`
+	// ShuffleBuffer is how many training examples the shuffle buffer holds
+	// while the stage file streams: larger mixes the data more, memory
+	// grows with it and not with the data.
+	ShuffleBuffer int `yaml:"shuffle_buffer"`
 
 	DCPT StageConfig `yaml:"dcpt"`
 	SFT  StageConfig `yaml:"sft"`
@@ -202,6 +206,9 @@ func (c Config) WithDefaults() Config {
 	if c.LogEvery == 0 {
 		c.LogEvery = 10
 	}
+	if c.ShuffleBuffer == 0 {
+		c.ShuffleBuffer = 4096
+	}
 	p := presets[c.Preset]
 	fill := func(s *StageConfig, name string) {
 		d := p.stages[name]
@@ -257,7 +264,7 @@ func (c *Config) Validate() error {
 	}
 	for key, v := range map[string]int{
 		"min_char_freq": c.MinCharFreq, "checkpoint_every": c.CheckpointEvery,
-		"keep_checkpoints": c.KeepCheckpoints, "log_every": c.LogEvery,
+		"keep_checkpoints": c.KeepCheckpoints, "log_every": c.LogEvery, "shuffle_buffer": c.ShuffleBuffer,
 		"generate.max_tokens": c.Generate.MaxTokens, "generate.top_k": c.Generate.TopK,
 		"dpo_negatives.max_pairs":           c.Negatives.MaxPairs,
 		"dpo_negatives.sampling.max_tokens": c.Negatives.Sampling.MaxTokens,

@@ -3,7 +3,6 @@ package trainer
 import (
 	"fmt"
 	"iter"
-	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -43,21 +42,47 @@ func (s sequence) learned() bool {
 
 // packDocuments joins documents with EOS into one stream and cuts it into
 // blocks of T+1 ids overlapping by one, so every id but the first is a target
-// exactly once and no position is padding.
-func packDocuments(tok *Tokenizer, T int, docs iter.Seq2[string, error]) ([]sequence, error) {
-	var stream []int32
+// exactly once and no position is padding. It streams: memory holds the
+// current document and less than one block of the stream, however many
+// documents there are.
+func packDocuments(tok *Tokenizer, T int, docs iter.Seq2[string, error]) iter.Seq2[sequence, error] {
+	return func(yield func(sequence, error) bool) {
+		var stream []int32
+		for d, err := range docs {
+			if err != nil {
+				yield(sequence{}, err)
+				return
+			}
+			stream = append(append(stream, tok.Encode(d)...), EOSID)
+			start := 0
+			for ; start+T+1 <= len(stream); start += T {
+				if !yield(newSequence(T, stream[start:start+T+1], nil), nil) {
+					return
+				}
+			}
+			stream = stream[:copy(stream, stream[start:])]
+		}
+		if len(stream) > 1 {
+			yield(newSequence(T, stream, nil), nil)
+		}
+	}
+}
+
+// packedCount is how many sequences packDocuments cuts from the documents,
+// found from their token count alone (a cheap pass: no sequences are built),
+// so an epoch's length is known before training starts.
+func packedCount(tok *Tokenizer, T int, docs iter.Seq2[string, error]) (int, error) {
+	ids := 0
 	for d, err := range docs {
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		stream = append(stream, tok.Encode(d)...)
-		stream = append(stream, EOSID)
+		ids += len(tok.Encode(d)) + 1 // + EOS
 	}
-	var out []sequence
-	for start := 0; start+1 < len(stream); start += T {
-		out = append(out, newSequence(T, stream[start:min(start+T+1, len(stream))], nil))
+	if ids < 2 {
+		return 0, nil
 	}
-	return out, nil
+	return (ids - 1 + T - 1) / T, nil
 }
 
 // fitPromptResponse places a prompt and a response in T+1 ids: the response
@@ -88,33 +113,27 @@ func promptIDs(tok *Tokenizer, prompt string) []int32 {
 	return tok.Encode(ChatPrompt([]schemas.Turn{{Role: schemas.RoleUser, Content: prompt}}))
 }
 
-// readDCPTTexts streams the text column of a DCPT split.
-func readDCPTTexts(path string) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		for r, err := range schemas.ReadFile[schemas.DCPTRow](path) {
-			if !yield(r.Text, err) || err != nil {
+// sftSequences encodes an SFT split as it streams, learning only assistant
+// tokens; chats with nothing to learn (no assistant turn within T) are
+// skipped, here and when counted.
+func sftSequences(tok *Tokenizer, T int, chats iter.Seq2[[]schemas.Turn, error]) iter.Seq2[sequence, error] {
+	return func(yield func(sequence, error) bool) {
+		for msgs, err := range chats {
+			if err != nil {
+				yield(sequence{}, err)
 				return
+			}
+			ids, learn := tok.EncodeChat(msgs)
+			if len(ids) > T+1 {
+				ids, learn = ids[:T+1], learn[:T+1]
+			}
+			if s := newSequence(T, ids, learn); s.learned() {
+				if !yield(s, nil) {
+					return
+				}
 			}
 		}
 	}
-}
-
-// sftSequences encodes an SFT split, learning only assistant tokens.
-func sftSequences(tok *Tokenizer, T int, path string) ([]sequence, error) {
-	var out []sequence
-	for r, err := range schemas.ReadFile[schemas.SFTRow](path) {
-		if err != nil {
-			return nil, err
-		}
-		ids, learn := tok.EncodeChat(r.Messages)
-		if len(ids) > T+1 {
-			ids, learn = ids[:T+1], learn[:T+1]
-		}
-		if s := newSequence(T, ids, learn); s.learned() {
-			out = append(out, s)
-		}
-	}
-	return out, nil
 }
 
 // preferencePair is a DPO row as two sequences, chosen and rejected.
@@ -139,37 +158,6 @@ func dpoPairs(tok *Tokenizer, T int, rows iter.Seq2[schemas.DPORow, error]) ([]p
 func promptResponseSequence(T int, prompt, response []int32) sequence {
 	ids, learn := fitPromptResponse(T, prompt, response)
 	return newSequence(T, ids, learn)
-}
-
-// order is the data order of a run: example k of the run's stream is
-// perm(epoch)[k mod n], each epoch a fresh permutation drawn from the seed
-// and the epoch number. A batch is found from its step alone, so a resumed
-// run sees exactly the batches an uninterrupted one would.
-type order struct {
-	n    int
-	seed uint64
-	perm []int
-	ep   int
-}
-
-func newOrder(n int, seed uint64) *order { return &order{n: n, seed: seed, ep: -1} }
-
-func (o *order) at(k int) int {
-	ep := k / o.n
-	if ep != o.ep {
-		o.perm = rand.New(rand.NewPCG(o.seed, uint64(ep))).Perm(o.n)
-		o.ep = ep
-	}
-	return o.perm[k%o.n]
-}
-
-// batch returns the example indexes of a step.
-func (o *order) batch(step, size int) []int {
-	out := make([]int, size)
-	for i := range out {
-		out[i] = o.at(step*size + i)
-	}
-	return out
 }
 
 // batchTensors stacks sequences into tokens, targets [B, T] int32 and

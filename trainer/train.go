@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -182,6 +184,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	defer s.close()
 	if sc.Steps == 0 {
 		sc.Steps = epochSteps(sc.Epochs, s.examples, sc.Batch)
 		log.Info("schedule", "stage", stage, "epochs", sc.Epochs, "examples", s.examples, "steps", sc.Steps)
@@ -212,14 +215,19 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	bar := opt.Bars.Start("train "+string(stage), int64(sc.Steps), false).Unit("steps")
 	bar.Add(int64(step))
 	defer bar.Finish()
-	ord := newOrder(s.examples, cfg.Seed^uint64(len(stage))<<32)
+	if err := s.seek(step * sc.Batch); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	taken := 0
 	for step < sc.Steps {
 		if opt.StopAfter > 0 && taken == opt.StopAfter {
 			return res, nil
 		}
-		inputs, labels, positions := s.batch(ord.batch(step, sc.Batch))
+		inputs, labels, positions, err := s.nextBatch(sc.Batch)
+		if err != nil {
+			return nil, fmt.Errorf("%s step %d: %w", stage, step+1, err)
+		}
 		out, err := tr.TrainStep(nil, inputs, labels)
 		if err != nil {
 			return nil, fmt.Errorf("%s step %d: %w", stage, step+1, err)
@@ -308,32 +316,39 @@ func trimMetrics(path string, step int) error {
 // stageRun is what differs between stages: the data, the graph's inputs and
 // the loss.
 type stageRun struct {
-	arch     Arch
-	dpo      DPOConfig
-	seqs     []sequence       // DCPT, SFT
-	pairs    []preferencePair // DPO
-	refLogp  [][2]float32     // DPO: reference log-probs of (chosen, rejected); nil if reference-free
-	examples int
-	metrics  []metrics.Interface
+	arch      Arch
+	dpo       DPOConfig
+	seqs      *exampleStream[sequence] // DCPT, SFT: streamed from the stage file
+	pairs     []preferencePair         // DPO
+	pairOrder *exampleStream[int]      // DPO: the order of pairs
+	refLogp   [][2]float32             // DPO: reference log-probs of (chosen, rejected); nil if reference-free
+	examples  int
+	metrics   []metrics.Interface
 }
 
 func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokenizer, arch Arch, log *slog.Logger) (*stageRun, error) {
 	s := &stageRun{arch: arch, dpo: cfg.DPO}
 	T := arch.Context
 	path := ws.StageFile(stage, "train")
+	seed := cfg.Seed ^ uint64(len(stage))<<32
 	var err error
 	switch stage {
 	case schemas.StageDCPT:
-		s.seqs, err = packDocuments(tok, T, readDCPTTexts(path))
-		s.examples = len(s.seqs)
+		// The sequences stream from the file each epoch; a first pass counts
+		// them from the token count, so epochs convert to steps up front.
+		pass := func(r *rand.Rand) iter.Seq2[sequence, error] { return packDocuments(tok, T, readDCPTTextsIn(path, r)) }
+		s.examples, err = packedCount(tok, T, readDCPTTexts(path))
+		s.seqs = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, pass)
 	case schemas.StageSFT:
-		s.seqs, err = sftSequences(tok, T, path)
-		s.examples = len(s.seqs)
+		pass := func(r *rand.Rand) iter.Seq2[sequence, error] { return sftSequences(tok, T, readSFTChats(path, r)) }
+		s.examples, err = count(pass(nil))
+		s.seqs = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, pass)
 	case schemas.StageDPO:
 		if s.pairs, err = dpoPairs(tok, T, readDPORows(ws)); err != nil {
 			return nil, err
 		}
 		s.examples = len(s.pairs)
+		s.pairOrder = newExampleStream(path, s.examples, cfg.ShuffleBuffer, seed, indexes(s.examples))
 		if s.dpo.referenceFree() {
 			log.Info("reference-free loss: no reference pass", "loss", s.dpo.Loss)
 		} else if s.examples > 0 {
@@ -359,16 +374,46 @@ func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokeniz
 	return s, nil
 }
 
-// batch assembles the tensors of one step and counts its positions.
-func (s *stageRun) batch(idx []int) (inputs, labels []*tensors.Tensor, positions int64) {
-	if s.pairs == nil {
-		seqs := make([]sequence, len(idx))
-		for i, k := range idx {
-			seqs[i] = s.seqs[k]
+// seek positions the run's data at example k (step × batch), as an
+// uninterrupted run would have reached it.
+func (s *stageRun) seek(k int) error {
+	if s.seqs != nil {
+		return s.seqs.seek(k)
+	}
+	return s.pairOrder.seek(k)
+}
+
+// close releases the open stage file.
+func (s *stageRun) close() {
+	if s.seqs != nil {
+		s.seqs.close()
+	}
+	if s.pairOrder != nil {
+		s.pairOrder.close()
+	}
+}
+
+// nextBatch takes the next size examples of the run's data order and
+// assembles the tensors of one step.
+func (s *stageRun) nextBatch(size int) (inputs, labels []*tensors.Tensor, positions int64, err error) {
+	if s.seqs != nil {
+		seqs, err := s.seqs.batch(size)
+		if err != nil {
+			return nil, nil, 0, err
 		}
 		tok, tgt, w := batchTensors(seqs)
-		return []*tensors.Tensor{tok, tgt, w}, []*tensors.Tensor{w}, int64(len(seqs) * s.arch.Context)
+		return []*tensors.Tensor{tok, tgt, w}, []*tensors.Tensor{w}, int64(len(seqs) * s.arch.Context), nil
 	}
+	idx, err := s.pairOrder.batch(size)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	inputs, labels, positions = s.pairBatch(idx)
+	return inputs, labels, positions, nil
+}
+
+// pairBatch assembles the tensors of a DPO step and counts its positions.
+func (s *stageRun) pairBatch(idx []int) (inputs, labels []*tensors.Tensor, positions int64) {
 	// DPO: the chosen sequences, then the rejected ones, as one batch.
 	seqs := make([]sequence, 2*len(idx))
 	ref := make([]float32, 2*len(idx))

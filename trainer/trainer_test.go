@@ -199,8 +199,95 @@ func sum(xs []float64) float64 {
 }
 
 // TestResume stops a run after its checkpoint at step 10 (as a kill would),
-// resumes it, and checks the loss curve equals an uninterrupted run's.
+// resumes it, and checks the loss curve equals an uninterrupted run's, for
+// DCPT (packed as the file streams) and SFT. The shuffle buffer is smaller
+// than an epoch and the 20 steps cross an epoch boundary, so the resumed run
+// must re-read, re-shuffle and skip to its place. A second uninterrupted run
+// shows training is deterministic.
 func TestResume(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT.Steps, cfg.SFT.Steps = 20, 20
+	cfg.LogEvery = 1
+	cfg.ShuffleBuffer = 16
+	loss := func(ms []MetricsLine) (out []float64) {
+		for _, m := range ms {
+			out = append(out, m.Loss)
+		}
+		return out
+	}
+	for _, st := range []schemas.Stage{schemas.StageDCPT, schemas.StageSFT} {
+		if _, err := Train(ws, cfg, st, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		want := loss(readMetrics(t, ws.Runs(st)))
+		if len(want) != 20 {
+			t.Fatalf("%s: %d metrics lines, want 20", st, len(want))
+		}
+
+		tok, err := LoadTokenizer(filepath.Join(ws.Runs(st), TokenizerFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := ws.StageFile(st, "train")
+		n, err := packedCount(tok, 48, readDCPTTexts(path))
+		if st == schemas.StageSFT {
+			n, err = count(sftSequences(tok, 48, readSFTChats(path, nil)))
+		}
+		if err != nil || n >= 20*cfg.Stage(string(st)).Batch || n <= cfg.ShuffleBuffer {
+			t.Fatalf("%s: %d examples (%v): the test wants more than the buffer and fewer than 20 batches", st, n, err)
+		}
+
+		if _, err := Train(ws, cfg, st, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if again := loss(readMetrics(t, ws.Runs(st))); !slices.Equal(again, want) {
+			t.Errorf("%s: a second run's loss curve\n%v\ndiffers from the first\n%v", st, again, want)
+		}
+
+		res, err := Train(ws, cfg, st, Options{StopAfter: 14})
+		if err != nil || res.Steps != 14 {
+			t.Fatalf("%s: stopped run: %v, steps %v", st, err, res)
+		}
+		if _, err := Train(ws, cfg, st, Options{Resume: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := loss(readMetrics(t, ws.Runs(st))); !slices.Equal(got, want) {
+			t.Errorf("%s: resumed loss curve\n%v\nwant\n%v", st, got, want)
+		}
+	}
+}
+
+// TestEpochs: with epochs instead of steps, the streamed stage's example
+// count (counted before training) sets the number of steps.
+func TestEpochs(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT = StageConfig{Epochs: 1.5, Batch: 8, LR: 3e-3}
+	res, err := Train(ws, cfg, schemas.StageDCPT, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := LoadTokenizer(filepath.Join(ws.Runs(schemas.StageDCPT), TokenizerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := 0
+	for _, err := range packDocuments(tok, 48, readDCPTTexts(ws.StageFile(schemas.StageDCPT, "train"))) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs++
+	}
+	if want := int(math.Ceil(1.5 * float64(seqs) / 8)); res.Steps != want || seqs == 0 {
+		t.Errorf("1.5 epochs of %d sequences in batches of 8: %d steps, want %d", seqs, res.Steps, want)
+	}
+}
+
+// TestResumeKeepsLossAvgAndCheckpointNames: a resumed run's loss_avg curve
+// equals the uninterrupted run's, and checkpoints are named by step alone,
+// so two identical runs write the same files.
+func TestResumeKeepsLossAvgAndCheckpointNames(t *testing.T) {
 	ws := fixtureWorkspace(t)
 	cfg := tinyConfig()
 	cfg.DCPT.Steps = 20
@@ -265,7 +352,8 @@ func TestResume(t *testing.T) {
 	}
 }
 
-// checkpointFiles lists the files under a run's checkpoints/, relative.
+// checkpointFiles lists a run's checkpoint files, relative to its
+// checkpoints folder, sorted.
 func checkpointFiles(t *testing.T, runDir string) []string {
 	t.Helper()
 	var out []string
