@@ -373,16 +373,18 @@ func TestExampleStreamRowGroups(t *testing.T) {
 		var first int
 		fmt.Sscan(e[0], &first)
 		firstGroups[first/1024] = true
-		// Documents within a group are shuffled too: the first ones read are
-		// not a run of neighbours in the file.
+		// Documents within a group stay in file order (a knowledge-graph
+		// head's renderings and QA text meet in packed sequences); only the
+		// shuffle buffer mixes them, so the first ones read lie within a few
+		// buffers of each other in the file.
 		var head []int
 		for _, x := range e[:buffer] {
 			var k int
 			fmt.Sscan(x, &k)
 			head = append(head, k)
 		}
-		if slices.Max(head)-slices.Min(head) < 2*buffer {
-			t.Errorf("epoch %d begins with rows %d..%d only", ep, slices.Min(head), slices.Max(head))
+		if slices.Max(head)-slices.Min(head) > 4*buffer {
+			t.Errorf("epoch %d begins with rows %d..%d: documents are no longer read in file order within a group", ep, slices.Min(head), slices.Max(head))
 		}
 	}
 	if len(firstGroups) < 2 {
