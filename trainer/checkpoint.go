@@ -268,17 +268,9 @@ func metricState(ctx *context.Context) (map[string]metricValue, []*context.Varia
 // resume goes on as in the uninterrupted run. A checkpoint without
 // metric-state.json (written before it existed) restores nothing.
 func restoreMetricState(ctx *context.Context, tr *train.Trainer, dir string) error {
-	path := filepath.Join(dir, metricStateFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	state, err := readMetricState(dir)
+	if err != nil || state == nil {
 		return err
-	}
-	var state map[string]metricValue
-	if err := json.Unmarshal(data, &state); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, m := range tr.TrainMetrics() {
 		for key, v := range state {
@@ -332,19 +324,28 @@ func resumeCheckpoint(ctx *context.Context, runDir string, log *slog.Logger) (st
 // checkMetricState fails when a checkpoint's metric-state.json is there but
 // unreadable, so resumeCheckpoint skips the checkpoint before loading it.
 func checkMetricState(dir string) error {
+	if _, err := readMetricState(dir); err != nil {
+		return fmt.Errorf("load checkpoint %w", err)
+	}
+	return nil
+}
+
+// readMetricState reads a checkpoint's metric-state.json; nil and no error
+// when the checkpoint has none.
+func readMetricState(dir string) (map[string]metricValue, error) {
 	path := filepath.Join(dir, metricStateFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var state map[string]metricValue
 	if err := json.Unmarshal(data, &state); err != nil {
-		return fmt.Errorf("load checkpoint %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	return state, nil
 }
 
 // loadCheckpoint loads every variable of a checkpoint folder into ctx.
