@@ -32,6 +32,7 @@ import (
 // same names.
 const (
 	modelFile       = "model.json"
+	doneFile        = "done.json"
 	checkpointsDir  = "checkpoints"
 	metricsFile     = "metrics.jsonl"
 	stepPrefix      = "step-"
@@ -47,6 +48,30 @@ type RunInfo struct {
 	Arch   Arch   `json:"arch"`
 	// Parent is the run this one started from ("" for DCPT).
 	Parent string `json:"parent,omitempty"`
+}
+
+// ErrUnfinished is returned (wrapped) for a run whose training did not end:
+// killed, stopped early, or still running.
+var ErrUnfinished = errors.New("training did not finish")
+
+// runDone is done.json, written last by a run that reached its final step;
+// a run folder without it holds a half-trained model.
+type runDone struct {
+	Steps int `json:"steps"`
+}
+
+// checkDone fails, naming the command that finishes the run, unless runDir
+// holds a finished run.
+func checkDone(runDir string) error {
+	if _, err := os.Stat(filepath.Join(runDir, doneFile)); err == nil {
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(runDir, modelFile)); errors.Is(err, os.ErrNotExist) {
+		return err // no run at all: callers treat it as missing
+	}
+	return fmt.Errorf("%s: %w (no %s): run chimed train --stage %s --resume", runDir, ErrUnfinished, doneFile, filepath.Base(runDir))
 }
 
 func writeJSON(path string, v any) error {

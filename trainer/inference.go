@@ -61,9 +61,13 @@ func newModel(info RunInfo, tok *Tokenizer, ctx *context.Context, sampling Sampl
 	return m, nil
 }
 
-// LoadModel loads the latest checkpoint of a run folder (runs/<stage>/)
-// with its tokenizer. It decodes greedily; set Sampling to change that.
+// LoadModel loads the latest checkpoint of a finished run folder
+// (runs/<stage>/) with its tokenizer; a run that did not reach its last step
+// is an ErrUnfinished error, never a half-trained model. It decodes greedily; set Sampling to change that.
 func LoadModel(runDir string) (*Model, error) {
+	if err := checkDone(runDir); err != nil {
+		return nil, err
+	}
 	info, err := readRunInfo(runDir)
 	if err != nil {
 		return nil, err

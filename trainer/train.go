@@ -113,6 +113,10 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, err
 	}
+	// Until the last step is saved the run is unfinished, resumed or not.
+	if err := os.Remove(filepath.Join(runDir, doneFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
 	latest, err := latestCheckpoint(runDir)
 	if err != nil {
 		return nil, err
@@ -141,6 +145,9 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		}
 		info = &RunInfo{Stage: string(stage), Preset: cfg.Preset, Seed: cfg.Seed, Arch: archFor(cfg.Preset, tok.Size())}
 	default:
+		if err := checkDone(parentDir); err != nil {
+			return nil, fmt.Errorf("%s starts from %s: %w", stage, parentDir, err)
+		}
 		if tok, err = LoadTokenizer(filepath.Join(parentDir, TokenizerFile)); err != nil {
 			return nil, fmt.Errorf("%s starts from %s: %w", stage, parentDir, err)
 		}
@@ -267,6 +274,9 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		if err := saveCheckpoint(ctx, runDir, int64(step), cfg.KeepCheckpoints); err != nil {
 			return nil, err
 		}
+	}
+	if err := writeJSON(filepath.Join(runDir, doneFile), runDone{Steps: step}); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -441,5 +442,34 @@ func TestResumeSkipsBrokenCheckpoint(t *testing.T) {
 	_, err = Train(ws, cfg, schemas.StageDCPT, Options{Resume: true})
 	if err == nil || !strings.Contains(err.Error(), "no checkpoint loads") || !strings.Contains(err.Error(), filepath.Base(all[0])) {
 		t.Errorf("resume with no loadable checkpoint: %v", err)
+	}
+}
+
+// TestUnfinishedRunIsRefused: a run stopped before its last step is no
+// model: LoadModel and a child stage refuse it, naming the command that
+// finishes it, until a resumed run reaches the end.
+func TestUnfinishedRunIsRefused(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT.Steps = 12
+	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{StopAfter: 5}); err != nil {
+		t.Fatal(err)
+	}
+	dir := ws.Runs(schemas.StageDCPT)
+	if _, err := LoadModel(dir); !errors.Is(err, ErrUnfinished) || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("LoadModel of a stopped run: %v, want ErrUnfinished naming --resume", err)
+	}
+	if _, err := Train(ws, cfg, schemas.StageSFT, Options{}); !errors.Is(err, ErrUnfinished) {
+		t.Fatalf("SFT from an unfinished DCPT: %v, want ErrUnfinished", err)
+	}
+	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadModel(dir); err != nil {
+		t.Fatalf("LoadModel after the resumed run finished: %v", err)
+	}
+	// No run at all is "missing", which evaluation skips, not "unfinished".
+	if _, err := LoadModel(ws.Runs(schemas.StageDPO)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("LoadModel of no run: %v, want not-exist", err)
 	}
 }
