@@ -6,17 +6,20 @@
 // A Step names the workspace paths it reads and writes and the steps whose
 // outputs it reads (Needs; Uses for those it reads only when they exist):
 //
-//	demo ─▶ chimed.yaml, raw/
-//	ingest        raw/, chimed.yaml        ─▶ normalized/, quarantine/, reports/ingest.json
-//	clean         ← ingest                 ─▶ clean/, removed/, reports/clean.json
-//	build-stages  ← clean                  ─▶ stages/{dcpt,sft,dpo}/, stages/eval/, stages/lineage/, stages/manifest.json
-//	stats         ← ingest (clean, build-stages) ─▶ reports/stats.{html,md,json}
-//	export-F      ← build-stages           ─▶ export/F/, reports/export-F.json (F: trl, llamafactory, medicalgpt, medicalgpt-legacy, hf)
-//	train-dcpt    ← build-stages           ─▶ runs/dcpt/
-//	train-sft     ← build-stages, train-dcpt ─▶ runs/sft/
-//	dpo-negatives ← build-stages, train-sft ─▶ stages/dpo/negatives.parquet
-//	train-dpo     ← build-stages, train-sft (dpo-negatives) ─▶ runs/dpo/
-//	eval          ← build-stages (train-dcpt, train-sft, train-dpo) ─▶ reports/eval.{json,md}
+//	step           reads from (when there)                          writes
+//	demo           –                                                chimed.yaml, raw/, demo-truth.json
+//	ingest         chimed.yaml, raw/                                normalized/, quarantine/, reports/ingest.json
+//	clean          ingest                                           clean/, removed/, reports/clean.json
+//	build-stages   clean                                            stages/{dcpt,sft,dpo}/, stages/eval/, stages/lineage/, stages/manifest.json
+//	stats          ingest (clean, build-stages)                     reports/stats.{html,md,json}
+//	export-F       build-stages                                     export/F/, reports/export-F.json
+//	train-dcpt     build-stages                                     runs/dcpt/
+//	train-sft      build-stages, train-dcpt                         runs/sft/
+//	dpo-negatives  build-stages, train-sft                          stages/dpo/negatives.parquet
+//	train-dpo      build-stages, train-sft (dpo-negatives)          runs/dpo/
+//	eval           build-stages (train-dcpt, train-sft, train-dpo)  reports/eval.{json,md}
+//
+// F is an export format (export.Names()).
 //
 // Graph lists the steps of `chimed run` in that order (ingest, clean,
 // build-stages, stats, the exports of RunFormats, then train-dcpt,
