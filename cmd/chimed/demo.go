@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/chimed/chimed/demo"
+	"github.com/chimed/chimed/pipeline"
 )
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -30,26 +30,7 @@ func newDemoCmd(a *app) *cobra.Command {
 				}
 				opts.ScaleBytes = int64(n)
 			}
-			opts.Progress = func(source string, n int64) {
-				a.log.Debug("demo source written", "source", source, "bytes", n)
-			}
-			start := time.Now()
-			truth, err := demo.Generate(a.workspace, opts)
-			if err != nil {
-				return err
-			}
-			var records, broken, bytes int64
-			for _, s := range truth.Sources {
-				records += s.Records
-				broken += s.Broken
-				for _, f := range s.Files {
-					bytes += f.Bytes
-				}
-			}
-			a.log.Info("demo workspace written", "dir", a.workspace, "sources", len(truth.Sources), "records", records,
-				"broken", broken, "planted", len(truth.Planted), "bytes", humanize.IBytes(uint64(bytes)),
-				"took", time.Since(start).Round(time.Millisecond))
-			return nil
+			return a.exec(cmd, false, pipeline.Demo(opts))
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", demo.DefaultSeed, "random seed; the same seed writes byte-identical files")

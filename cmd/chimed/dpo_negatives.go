@@ -3,11 +3,12 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/chimed/chimed/trainer"
+	"github.com/chimed/chimed/pipeline"
 )
 
 func newDPONegativesCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	c := &cobra.Command{
 		Use:   "dpo-negatives",
 		Short: "sample the SFT model on QA/exam training prompts → stages/dpo/negatives.parquet",
 		Long: "dpo-negatives builds DPO pairs the way Qilin-Med did: the SFT model (runs/sft)\n" +
@@ -17,15 +18,9 @@ func newDPONegativesCmd(a *app) *cobra.Command {
 			"stages/dpo/train.parquet. Sampling is set by train.dpo_negatives in chimed.yaml.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			if err := a.dir().Require("train --stage sft", "runs/sft/model.json"); err != nil {
-				return err
-			}
-			_, err = trainer.DPONegatives(a.dir(), cfg.Train, a.log, a.bars())
-			return err
+			return a.exec(cmd, force, pipeline.DPONegatives())
 		},
 	}
+	forceFlag(c, &force)
+	return c
 }

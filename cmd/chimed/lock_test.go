@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/pipeline"
 )
 
 // holdLock is a process of its own that holds ws's lock as `chimed clean`
 // would, says so on stdout and waits to be killed.
 func holdLock(ws string) {
-	if _, err := workspace.Dir(ws).Lock("clean"); err != nil {
+	if _, err := pipeline.TakeLock(workspace.Dir(ws), "clean"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}

@@ -1,6 +1,7 @@
 // Command chimed turns a raw Chinese medical corpus into DCPT, SFT and DPO
-// training data and trains a small model on it. Each subcommand parses its
-// flags and calls one package; no pipeline logic lives here.
+// training data and trains a small model on it. Each subcommand maps its
+// flags to the options of a pipeline step and runs it with pipeline.Exec;
+// the steps, their order and their checks live in package pipeline.
 package main
 
 import (
@@ -14,10 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/chimed/chimed/config"
 	"github.com/chimed/chimed/internal/escape"
-	"github.com/chimed/chimed/internal/progress"
 	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/pipeline"
 )
 
 // version is stamped into manifests; set with -ldflags "-X main.version=…".
@@ -37,9 +37,17 @@ type app struct {
 
 func (a *app) dir() workspace.Dir { return workspace.Dir(a.workspace) }
 
-func (a *app) bars() *progress.Bars { return progress.New(a.quiet) }
+// exec runs steps as command cmd: under the workspace lock, each after
+// the completion records of its inputs are checked (unless force).
+func (a *app) exec(cmd *cobra.Command, force bool, steps ...pipeline.Step) error {
+	env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version}
+	return pipeline.Exec(cmd.Context(), env, pipeline.ExecOptions{Command: cmd.Name(), Force: force}, steps...)
+}
 
-func (a *app) config() (*config.Config, error) { return config.Load(a.workspace) }
+// forceFlag adds --force to a step command.
+func forceFlag(c *cobra.Command, force *bool) {
+	c.Flags().BoolVar(force, "force", false, "start even if the steps this one reads from did not finish, failed or are stale")
+}
 
 func newRootCmd() *cobra.Command {
 	a := &app{}
@@ -97,7 +105,7 @@ func newRootCmd() *cobra.Command {
 		newEvalCmd(a),
 		newRunCmd(a),
 	} {
-		root.AddCommand(a.writer(c))
+		root.AddCommand(c)
 	}
 	root.AddCommand(
 		&cobra.Command{
@@ -108,28 +116,6 @@ func newRootCmd() *cobra.Command {
 		},
 	)
 	return root
-}
-
-// writer makes c take the workspace lock before it runs and give it back
-// after: every command that writes the workspace is one, so a second writer
-// fails at once naming the first instead of deleting its temporary files.
-// `run` calls the other commands' RunE directly, under its own lock.
-func (a *app) writer(c *cobra.Command) *cobra.Command {
-	run := c.RunE
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		if cmd.Name() == "demo" { // demo makes the workspace; the others need it
-			if err := os.MkdirAll(a.workspace, 0o755); err != nil {
-				return err
-			}
-		}
-		lock, err := a.dir().Lock(cmd.Name())
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
-		return run(cmd, args)
-	}
-	return c
 }
 
 // watchHeapPeak samples the live heap four times a second and rewrites

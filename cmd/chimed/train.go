@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/chimed/chimed/schemas"
-	"github.com/chimed/chimed/trainer"
+	"github.com/chimed/chimed/pipeline"
 )
 
 func newTrainCmd(a *app) *cobra.Command {
@@ -15,6 +12,7 @@ func newTrainCmd(a *app) *cobra.Command {
 		resume bool
 		bench  int
 		torch  float64
+		force  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -29,51 +27,20 @@ func newTrainCmd(a *app) *cobra.Command {
 			"(task bench-train measures bench/torch_ref.py first and passes its figure).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
+			if bench > 0 {
+				return a.exec(cmd, force, pipeline.TrainBench(bench, torch))
+			}
+			steps, err := pipeline.TrainStages(stage, resume)
 			if err != nil {
 				return err
 			}
-			tc := cfg.Train
-			if bench > 0 {
-				res, err := trainer.Bench(a.dir(), tc, bench, a.log)
-				if err != nil {
-					return err
-				}
-				res.PyTorchTokensSec = torch
-				fmt.Println(res)
-				return nil
-			}
-			var todo []schemas.Stage
-			switch stage {
-			case "all":
-				todo = schemas.Stages
-			case "dcpt", "sft", "dpo":
-				todo = []schemas.Stage{schemas.Stage(stage)}
-			default:
-				return fmt.Errorf("--stage %q: want dcpt, sft, dpo or all", stage)
-			}
-			if err := a.dir().Require("build-stages", "stages/manifest.json", "stages/"+string(todo[0])+"/train.parquet"); err != nil {
-				return err
-			}
-			if parent := map[schemas.Stage]schemas.Stage{"sft": "dcpt", "dpo": "sft"}[todo[0]]; parent != "" && !resume {
-				if err := a.dir().Require("train --stage "+string(parent), "runs/"+string(parent)+"/model.json"); err != nil {
-					return err
-				}
-			}
-			for _, st := range todo {
-				res, err := trainer.Train(a.dir(), tc, st, trainer.Options{Resume: resume, Log: a.log, Bars: a.bars()})
-				if err != nil {
-					return err
-				}
-				a.log.Info("trained", "stage", st, "steps", res.Steps, "loss", fmt.Sprintf("%.4f", res.Loss),
-					"tokens/s", fmt.Sprintf("%.0f", res.TokensSec), "run", a.dir().Runs(st))
-			}
-			return nil
+			return a.exec(cmd, force, steps...)
 		},
 	}
 	cmd.Flags().StringVar(&stage, "stage", "all", "dcpt, sft, dpo or all")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue from the last checkpoint instead of starting over")
 	cmd.Flags().IntVar(&bench, "bench", 0, "time this many DCPT steps of the ref preset on random tokens (writes nothing) and print tokens/s")
 	cmd.Flags().Float64Var(&torch, "torch-tokens-per-sec", 0, "with --bench: the same model's tokens/s in PyTorch measured on this machine, to print the ratio to")
+	forceFlag(cmd, &force)
 	return cmd
 }

@@ -1,4 +1,4 @@
-package runstate
+package pipeline
 
 import (
 	"os"
@@ -34,28 +34,5 @@ func TestFingerprintChangesWithFiles(t *testing.T) {
 	os.Chtimes(filepath.Join(dir, "a.parquet"), future, future)
 	if fp, _ := Fingerprint(root, dir); fp == fp2 {
 		t.Fatal("a touched file kept the fingerprint")
-	}
-}
-
-func TestStore(t *testing.T) {
-	s := Store{Dir: t.TempDir()}
-	if s.UpToDate("clean", "i", "o") {
-		t.Fatal("a step with no stamp is up to date")
-	}
-	if err := s.Record("clean", "i", "o"); err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		in, out string
-		want    bool
-	}{{"i", "o", true}, {"i2", "o", false}, {"i", "o2", false}}
-	for _, c := range cases {
-		if got := s.UpToDate("clean", c.in, c.out); got != c.want {
-			t.Errorf("UpToDate(%q,%q) = %v, want %v", c.in, c.out, got, c.want)
-		}
-	}
-	s.Forget("clean")
-	if s.UpToDate("clean", "i", "o") {
-		t.Fatal("a forgotten step is up to date")
 	}
 }

@@ -1,4 +1,4 @@
-package workspace
+package pipeline
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/chimed/chimed/internal/workspace"
 )
 
 // Lock is the one writer's hold on a workspace. Two commands writing one
@@ -42,14 +44,15 @@ func (e *LockedError) Error() string {
 }
 
 // LockPath is the workspace's lock file.
-func (d Dir) LockPath() string { return d.Path(".chimed", "lock") }
+func LockPath(d workspace.Dir) string { return d.Path(".chimed", "lock") }
 
-// Lock takes the workspace (an existing folder) for command without waiting: when another
-// process holds it, the error is a *LockedError naming that process. The
-// holder's pid and command are written into the lock file for the next
-// comer to read. Release (or the process ending) gives the lock back.
-func (d Dir) Lock(command string) (*Lock, error) {
-	path := d.LockPath()
+// TakeLock takes the workspace (an existing folder) for command without
+// waiting: when another process holds it, the error is a *LockedError
+// naming that process. The holder's pid and command are written into the
+// lock file for the next comer to read. Release (or the process ending)
+// gives the lock back. Exec takes it for every step it runs.
+func TakeLock(d workspace.Dir, command string) (*Lock, error) {
+	path := LockPath(d)
 	// The workspace must exist (a mistyped -w is not made into a folder);
 	// only its .chimed/ is created.
 	if st, err := os.Stat(string(d)); err != nil || !st.IsDir() {

@@ -1,10 +1,12 @@
-package workspace
+package pipeline
 
 import (
 	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/chimed/chimed/internal/workspace"
 )
 
 // TestLock: a second Lock on a held workspace fails at once naming the
@@ -12,15 +14,15 @@ import (
 // flock(2) locks belong to an open file, so two opens in one process
 // conflict just as two processes do (cmd/chimed tests the two-process case).
 func TestLock(t *testing.T) {
-	if _, err := Dir(t.TempDir() + "/typo").Lock("clean"); err == nil {
+	if _, err := TakeLock(workspace.Dir(t.TempDir()+"/typo"), "clean"); err == nil {
 		t.Error("Lock made a missing workspace")
 	}
-	d := Dir(t.TempDir())
-	first, err := d.Lock("clean")
+	d := workspace.Dir(t.TempDir())
+	first, err := TakeLock(d, "clean")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = d.Lock("ingest")
+	_, err = TakeLock(d, "ingest")
 	var held *LockedError
 	if !errors.As(err, &held) {
 		t.Fatalf("second Lock: %v, want *LockedError", err)
@@ -34,12 +36,12 @@ func TestLock(t *testing.T) {
 	if err := first.Release(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := d.Lock("ingest")
+	second, err := TakeLock(d, "ingest")
 	if err != nil {
 		t.Fatalf("Lock after Release: %v", err)
 	}
 	defer second.Release()
-	b, err := os.ReadFile(d.LockPath())
+	b, err := os.ReadFile(LockPath(d))
 	if err != nil {
 		t.Fatal(err)
 	}

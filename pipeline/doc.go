@@ -1,0 +1,44 @@
+// Package pipeline holds chimed's steps, the order `chimed run` runs them
+// in, and the rules every step obeys, whoever starts it.
+//
+// # The step graph
+//
+// A Step names the workspace paths it reads and writes and the steps whose
+// outputs it reads (Needs; Uses for those it reads only when they exist):
+//
+//	step           reads from (when there)                          writes
+//	demo           –                                                chimed.yaml, raw/, demo-truth.json
+//	ingest         chimed.yaml, raw/                                normalized/, quarantine/, reports/ingest.json
+//	clean          ingest                                           clean/, removed/, reports/clean.json
+//	build-stages   clean                                            stages/{dcpt,sft,dpo}/, stages/eval/, stages/lineage/, stages/manifest.json
+//	stats          ingest (clean, build-stages)                     reports/stats.{html,md,json}
+//	export-F       build-stages                                     export/F/, reports/export-F.json
+//	train-dcpt     build-stages                                     runs/dcpt/
+//	train-sft      build-stages, train-dcpt                         runs/sft/
+//	dpo-negatives  build-stages, train-sft                          stages/dpo/negatives.parquet
+//	train-dpo      build-stages, train-sft (dpo-negatives)          runs/dpo/
+//	eval           build-stages (train-dcpt, train-sft, train-dpo)  reports/eval.{json,md}
+//
+// F is an export format (export.Names()).
+//
+// Graph lists the steps of `chimed run` in that order (ingest, clean,
+// build-stages, stats, the exports of RunFormats, then train-dcpt,
+// train-sft, train-dpo and eval unless --no-train); each chimed command is
+// one step or, for `train --stage all`, three.
+//
+// # Completion records
+//
+// Exec runs steps under the workspace lock (TakeLock: one writer per
+// workspace, released by the OS when the process dies). A step removes its
+// completion record (Record, .chimed/steps/<step>.json) as it starts and
+// writes it last: "ok", or "failed" with the error. Before a step starts,
+// Check follows its Needs and Uses back to ingest and refuses, naming the
+// step and the command to run, when a record is missing (the step never
+// finished, e.g. it was killed), failed, or stale: the step's outputs
+// changed after it finished, an input changed after it ran, or the
+// chimed.yaml keys it reads changed. --force skips the check.
+//
+// `chimed run` (Run) also skips a step whose own record is "ok" and still
+// matches chimed.yaml, its flags, and the fingerprints of its inputs and
+// outputs (Fingerprint: names, sizes and modification times).
+package pipeline
