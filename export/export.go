@@ -150,11 +150,7 @@ func Run(ws workspace.Dir, format string, opts Options) (*Report, error) {
 	if err := removeStale(out, rep); err != nil {
 		return nil, err
 	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return rep, atomicfile.WriteFile(ws.Report("export-"+format+".json"), append(b, '\n'))
+	return rep, atomicfile.WriteJSON(ws.Report("export-"+format+".json"), rep)
 }
 
 // removeStale deletes files under out that rep does not list, and then the

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,12 +36,6 @@ var Sections = []Section{
 	{"dialogue", "Dialogues: turn counts"},
 	{"manifest", "Stage manifest"},
 	{"notes", "Notes"},
-}
-
-// JSON renders the report as indented JSON.
-func (r *Report) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(r, "", "  ")
-	return append(b, '\n'), err
 }
 
 // stageNames are the series of the per-stage charts: every source in any
