@@ -2,11 +2,9 @@ package export
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -17,28 +15,8 @@ import (
 	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
-
-// hfManifest is the part of stages/manifest.json the dataset card reads;
-// unknown keys are ignored so build-stages can add more.
-type hfManifest struct {
-	Version      string `json:"version"`
-	Seed         uint64 `json:"seed"`
-	ConfigSHA256 string `json:"config_sha256"`
-	Tokens       string `json:"tokens"`
-	LeakageCheck string `json:"leakage_check"`
-	Stages       map[string]map[string]struct {
-		Rows   int64 `json:"rows"`
-		Tokens int64 `json:"tokens"`
-	} `json:"stages"`
-	Sources map[string]struct {
-		Kind string `json:"kind"`
-		Eval bool   `json:"eval"`
-		// Rows counts the rows the source gave each stage file, keyed
-		// "<stage>/<split>" ("eval/exam" for eval sets).
-		Rows map[string]int64 `json:"rows"`
-	} `json:"sources"`
-}
 
 // hfCardMeta is the YAML front matter of a Hugging Face dataset card: the
 // keys the Hub reads to describe and load a dataset repository.
@@ -95,7 +73,7 @@ type hfCardSource struct {
 // where the rows came from: the manifest (nil when missing) and every
 // source with its licence and rows per stage.
 type hfProvenance struct {
-	manifest *hfManifest
+	manifest *stages.Manifest
 	sources  []hfCardSource
 }
 
@@ -134,27 +112,27 @@ func (p hfProvenance) licenses(stages ...schemas.Stage) []string {
 
 // readHFManifest reads stages/manifest.json; a missing one gives nil and a
 // note, since the card can still describe what was exported.
-func readHFManifest(ws workspace.Dir, rep *Report) (*hfManifest, error) {
-	path := filepath.Join(ws.Stages(), "manifest.json")
-	b, err := os.ReadFile(path)
+func readHFManifest(ws workspace.Dir, rep *Report) (*stages.Manifest, error) {
+	m, err := stages.ReadManifest(ws)
 	if errors.Is(err, fs.ErrNotExist) {
 		rep.Notes = append(rep.Notes, "stages/manifest.json is missing: the dataset card has no per-source rows or token counts")
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
+	return m, err
+}
+
+// splitCount is the manifest's count of a stage split (zero when absent).
+func splitCount(m *stages.Manifest, st schemas.Stage, split string) stages.SplitCount {
+	if c := m.Stages[st][split]; c != nil {
+		return *c
 	}
-	var m hfManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &m, nil
+	return stages.SplitCount{}
 }
 
 // cardSources joins chimed.yaml's sources (licence, address, role) with the
 // manifest's (rows per stage). A source the manifest counts but chimed.yaml
 // no longer lists is kept, with an unknown licence.
-func cardSources(m *hfManifest, sources []ingest.Source) []hfCardSource {
+func cardSources(m *stages.Manifest, sources []ingest.Source) []hfCardSource {
 	byName := map[string]*hfCardSource{}
 	for _, s := range sources {
 		role := string(s.Role)
@@ -166,13 +144,16 @@ func cardSources(m *hfManifest, sources []ingest.Source) []hfCardSource {
 	}
 	if m != nil {
 		for name, ms := range m.Sources {
+			if ms == nil {
+				continue
+			}
 			cs, ok := byName[name]
 			if !ok {
 				role := string(ingest.RoleTrain)
 				if ms.Eval {
 					role = string(ingest.RoleEval)
 				}
-				cs = &hfCardSource{name: name, kind: ms.Kind, role: role, eval: ms.Eval, rows: map[schemas.Stage]int64{}}
+				cs = &hfCardSource{name: name, kind: string(ms.Kind), role: role, eval: ms.Eval, rows: map[schemas.Stage]int64{}}
 				byName[name] = cs
 			}
 			for file, n := range ms.Rows {
@@ -205,7 +186,7 @@ func writeHFCard(out string, written []hfStage, prov hfProvenance, rep *Report) 
 			total += sp.rows
 			c.DataFiles = append(c.DataFiles, hfCardDataFile{Split: sp.name, Path: fmt.Sprintf("%s/%s/data-*.arrow", hs.stage, sp.name)})
 			if m != nil {
-				if want := m.Stages[string(hs.stage)][sp.name].Rows; want != sp.rows {
+				if want := splitCount(m, hs.stage, sp.name).Rows; want != sp.rows {
 					rep.Notes = append(rep.Notes, fmt.Sprintf("stages/manifest.json says %s/%s has %d rows; the stage file has %d", hs.stage, sp.name, want, sp.rows))
 				}
 			}
@@ -268,7 +249,7 @@ func writeHFCard(out string, written []hfStage, prov hfProvenance, rep *Report) 
 	for _, hs := range written {
 		for _, sp := range hs.splits {
 			if m != nil {
-				fmt.Fprintf(&b, "| %s | %s | %d | %d |\n", hs.stage, sp.name, sp.rows, m.Stages[string(hs.stage)][sp.name].Tokens)
+				fmt.Fprintf(&b, "| %s | %s | %d | %d |\n", hs.stage, sp.name, sp.rows, splitCount(m, hs.stage, sp.name).Tokens)
 			} else {
 				fmt.Fprintf(&b, "| %s | %s | %d |\n", hs.stage, sp.name, sp.rows)
 			}
