@@ -371,8 +371,8 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 			meta[mp.metaNames[i]] = s
 		}
 	} else {
-		// The 1GB demo's encyclopedia, mapped from text, carried every line
-		// again in meta as head: half of its normalized bytes.
+		// Views of the record (a text record's head and body) stay out of
+		// meta once the mapping reads one of them: they repeat the text.
 		views := slices.ContainsFunc(raw.Views, mp.readRecord.reads)
 		mp.readRecord.unreadInto(meta, raw.Fields, func(k string) bool { return views && slices.Contains(raw.Views, k) })
 		if mp.each != nil {
