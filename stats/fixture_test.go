@@ -101,7 +101,20 @@ sources:
 	// reference model and the rest are scored; pref-noise is gibberish.
 	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindPreference), "part-00000.parquet"), slices.Values(preferenceRows())))
 
-	// Stages: dcpt has 3 train rows from two sources, 1 valid; no test file.
+	writeStageFixture(t, ws)
+}
+
+// writeStageFixture writes the stage files: dcpt has 3 train rows from two
+// sources, 1 valid, and no test file; sft and dpo a row per split; one row
+// per eval set.
+func writeStageFixture(t testing.TB, ws workspace.Dir) {
+	t.Helper()
+	must := func(_ int64, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	must(schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "train"), slices.Values([]schemas.DCPTRow{
 		{ID: "a", Source: "textbook", Kind: "text", Text: "糖尿病是一组以高血糖为特征的代谢性疾病。"},
 		{ID: "b", Source: "textbook", Kind: "text", Text: "高血压是常见的慢性病。"},
