@@ -7,16 +7,20 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chimed/chimed/clean"
+	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/segment"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -530,4 +534,59 @@ func FuzzReports(f *testing.F) {
 			t.Fatalf("HTML gained %q", m)
 		}
 	})
+}
+
+// TestEveryCountShown: each number a step report type holds has its
+// column or counter on the page (or is left out on purpose), so a count
+// added to a report is not silently missing from stats.
+func TestEveryCountShown(t *testing.T) {
+	names := func(cols []string, prefix string) map[string]bool {
+		m := map[string]bool{}
+		for _, c := range cols {
+			m[strings.TrimPrefix(c, prefix)] = true
+		}
+		return m
+	}
+	colNames := func(n int, name func(int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = name(i)
+		}
+		return out
+	}
+	var near []string
+	for _, c := range nearDedupCounters(&clean.NearStats{}) {
+		near = append(near, c.name)
+	}
+	ingestCols := ingestColumns(true)
+	cases := []struct {
+		name  string
+		typ   reflect.Type
+		shown map[string]bool
+		// omitted are keys the page leaves out, and why.
+		omitted map[string]string
+	}{
+		{"ingest.Counts", reflect.TypeFor[ingest.Counts](),
+			names(colNames(len(ingestCols), func(i int) string { return ingestCols[i].name }), ""), nil},
+		{"clean.SourceCounts", reflect.TypeFor[clean.SourceCounts](),
+			names(colNames(len(cleanColumns), func(i int) string { return cleanColumns[i].name }), ""), nil},
+		{"clean.NearStats", reflect.TypeFor[clean.NearStats](), names(near, "near_dedup."),
+			map[string]string{"shingle": "a word, not a number"}},
+		{"stages.SourceCount", reflect.TypeFor[stages.SourceCount](),
+			names(colNames(len(flowColumns), func(i int) string { return flowColumns[i].name }), ""),
+			map[string]string{"kind": "not a number", "eval": "not a number", "rows": "the stage sections show rows per file"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for f := range c.typ.Fields() {
+				key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if key == "" || key == "-" {
+					continue
+				}
+				if !c.shown[key] && c.omitted[key] == "" {
+					t.Errorf("%s.%s (%q) is not shown on the stats page", c.name, f.Name, key)
+				}
+			}
+		})
+	}
 }
