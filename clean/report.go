@@ -1,7 +1,6 @@
 package clean
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -106,10 +105,4 @@ func (r *Report) finish() error {
 	return nil
 }
 
-func (r *Report) write(path string) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, append(b, '\n'))
-}
+func (r *Report) write(path string) error { return atomicfile.WriteJSON(path, r) }

@@ -67,7 +67,8 @@ func Parse(path string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// Validate checks every section.
+// Validate checks every section in the order chimed.yaml documents them,
+// so a file with several mistakes always reports the same one first.
 func (c *Config) Validate() error {
 	if c.Version != 0 && c.Version != 1 {
 		return fmt.Errorf("version: %d is not supported (want 1)", c.Version)
@@ -86,11 +87,13 @@ func (c *Config) Validate() error {
 		}
 		seen[s.Name] = true
 	}
-	for name, v := range map[string]interface{ Validate() error }{
-		"clean": &c.Clean, "kg": &c.KG, "dialogue": &c.Dialogue, "stages": &c.Stages, "train": &c.Train,
-	} {
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+	sections := []struct {
+		name string
+		v    interface{ Validate() error }
+	}{{"clean", &c.Clean}, {"kg", &c.KG}, {"dialogue", &c.Dialogue}, {"stages", &c.Stages}, {"train", &c.Train}}
+	for _, s := range sections {
+		if err := s.v.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
 	return nil

@@ -62,3 +62,38 @@ func TestEvalSources(t *testing.T) {
 		t.Fatalf("EvalSources = %v", got)
 	}
 }
+
+// TestValidationOrder: of two mistakes, the one reported is the same on
+// every run (sections in file order, keys within a section in a fixed
+// order), never whichever a map happened to yield first.
+func TestValidationOrder(t *testing.T) {
+	good := "version: 1\nsources:\n  - {name: a, kind: qa, paths: [x], preset: alpaca}\n"
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"clean before train", good + "clean: {workers: -1}\ntrain: {log_every: -1}\n", "clean: clean.workers"},
+		{"kg before stages and train", good + "kg: {renderings: -1}\ntrain: {dcpt: {steps: -1}}\n", "kg: renderings"},
+		{"train counts in a fixed order", good + "train: {shuffle_buffer: -1, min_char_freq: -2, log_every: -3}\n", "train: min_char_freq"},
+		{"train stages in a fixed order", good + "train: {dpo: {steps: -1}, sft: {lr: -1}, dcpt: {batch: -1}}\n", "train: dcpt:"},
+		{"train sampling in a fixed order", good + "train: {dpo_negatives: {sampling: {top_p: 2}}, generate: {temperature: -1}}\n", "train: generate.temperature"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var first string
+			for i := range 50 {
+				_, err := Parse("chimed.yaml", []byte(c.yaml))
+				if err == nil {
+					t.Fatal("accepted a bad config")
+				}
+				if i == 0 {
+					first = err.Error()
+					if !strings.Contains(first, c.want) {
+						t.Fatalf("error %q does not name %q first", first, c.want)
+					}
+				} else if err.Error() != first {
+					t.Fatalf("run %d reported %q, run 0 %q", i, err, first)
+				}
+			}
+		})
+	}
+}

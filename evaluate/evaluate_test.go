@@ -306,8 +306,8 @@ func TestLoadDataMissingInputs(t *testing.T) {
 	if r.PPL != nil || r.ExamAcc != nil || r.Rouge1 != nil || r.PrefAcc != nil {
 		t.Errorf("metrics without inputs: %+v", r)
 	}
-	js, err := (&Report{Stages: map[string]*StageResult{"init": r}}).JSON()
-	if err != nil || !strings.Contains(string(js), `"ppl": null`) {
+	js, err := json.Marshal(&Report{Stages: map[string]*StageResult{"init": r}})
+	if err != nil || !strings.Contains(string(js), `"ppl":null`) {
 		t.Errorf("missing metrics must be null in eval.json: %s %v", js, err)
 	}
 }

@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -35,15 +34,6 @@ var columns = []column{
 	{"ROUGE-2", "rouge2", func(r *StageResult) *float64 { return r.Rouge2 }, true},
 	{"ROUGE-L", "rougeL", func(r *StageResult) *float64 { return r.RougeL }, true},
 	{"Pref acc", "pref_acc", func(r *StageResult) *float64 { return r.PrefAcc }, true},
-}
-
-// JSON renders reports/eval.json.
-func (rep *Report) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("eval.json: %w", err)
-	}
-	return append(b, '\n'), nil
 }
 
 // Table renders the results table in Markdown: one row per evaluated stage,
@@ -287,11 +277,7 @@ func freqDocs(b *Baselines) string {
 
 // WriteReports writes reports/eval.json and reports/eval.md atomically.
 func WriteReports(ws workspace.Dir, rep *Report) error {
-	js, err := rep.JSON()
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(ws.Report("eval.json"), js); err != nil {
+	if err := atomicfile.WriteJSON(ws.Report("eval.json"), rep); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(ws.Report("eval.md"), []byte(rep.Markdown()))

@@ -150,11 +150,7 @@ func Run(ws workspace.Dir, format string, opts Options) (*Report, error) {
 	if err := removeStale(out, rep); err != nil {
 		return nil, err
 	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return rep, atomicfile.WriteFile(ws.Report("export-"+format+".json"), append(b, '\n'))
+	return rep, atomicfile.WriteJSON(ws.Report("export-"+format+".json"), rep)
 }
 
 // removeStale deletes files under out that rep does not list, and then the
@@ -434,18 +430,19 @@ func (w *parquetWriter[T]) Commit() (int64, string, error) {
 
 func (w *parquetWriter[T]) Abort() { w.hf.f.Abort() }
 
-// writeJSON writes v as indented JSON to path atomically and records it.
+// writeJSON writes v as atomicfile.JSON renders it to path atomically, and
+// records it with its hash.
 func writeJSON(out, rel string, v any, rep *Report) error {
 	hf, err := createHashed(filepath.Join(out, rel))
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := atomicfile.JSON(v)
 	if err != nil {
 		hf.f.Abort()
 		return err
 	}
-	if _, err := hf.Write(append(b, '\n')); err != nil {
+	if _, err := hf.Write(b); err != nil {
 		hf.f.Abort()
 		return err
 	}

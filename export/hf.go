@@ -403,6 +403,11 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 		sums       = sha256.New()
 	)
 	shardName := func(i int) string { return fmt.Sprintf("data-%05d-of-%05d.arrow", i, nShards) }
+	defer func() {
+		if shard != nil { // an error left a shard open
+			shard.hf.f.Abort()
+		}
+	}()
 	flush := func() error {
 		if batchRows == 0 {
 			return nil
@@ -414,7 +419,6 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 	}
 	closeShard := func() error {
 		if err := flush(); err != nil {
-			shard.hf.f.Abort()
 			return err
 		}
 		n, sum, err := shard.commit()
@@ -432,9 +436,6 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 	}
 	for row, err := range schemas.ReadFile[T](in.path) {
 		if err != nil {
-			if shard != nil {
-				shard.hf.f.Abort()
-			}
 			return fail(err)
 		}
 		if shard == nil {
@@ -451,7 +452,6 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 		sp.rows++
 		if batchRows >= hfBatchRows || batchBytes >= hfBatchBytes {
 			if err := flush(); err != nil {
-				shard.hf.f.Abort()
 				return fail(err)
 			}
 		}
@@ -462,12 +462,19 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 		}
 	}
 	if shard != nil || shardIdx != nShards {
-		if shard != nil {
-			shard.hf.f.Abort()
-		}
 		return fail(fmt.Errorf("read %d rows where its metadata counts %d", sp.rows, in.rows))
 	}
 
+	if err := writeHFSplitMeta(in, out, dir, sp, features, license, fileNames, hex.EncodeToString(sums.Sum(nil))[:16], rep); err != nil {
+		return fail(err)
+	}
+	return sp, nil
+}
+
+// writeHFSplitMeta writes a split's dataset_info.json and state.json, once
+// its shards (fileNames, in order) are written; fingerprint is a hash of
+// their contents.
+func writeHFSplitMeta(in stageInput, out, dir string, sp hfSplit, features json.RawMessage, license string, fileNames []string, fingerprint string, rep *Report) error {
 	// Dataset.save_to_disk's dataset_info.json (arrow_dataset.py): the
 	// DatasetInfo fields with their keys sorted; datasets fills the rest
 	// with their defaults.
@@ -491,7 +498,7 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 		Splits:      map[string]hfSplitInfoRow{in.split: {Name: in.split, NumBytes: sp.bytes, NumExamples: sp.rows, DatasetName: "chimed"}},
 	}
 	if err := writeJSON(out, dir+"/dataset_info.json", info, rep); err != nil {
-		return fail(err)
+		return err
 	}
 	// Its state.json: the shards in order and the format state of a dataset
 	// with no format set. The fingerprint, which datasets uses to name cache
@@ -507,14 +514,11 @@ func writeHFSplit[T any](in stageInput, out string, maxShardBytes int64, cols ma
 		FormatType       *string        `json:"_format_type"`
 		OutputAllColumns bool           `json:"_output_all_columns"`
 		Split            string         `json:"_split"`
-	}{Fingerprint: hex.EncodeToString(sums.Sum(nil))[:16], FormatKwargs: map[string]any{}, Split: in.split}
+	}{Fingerprint: fingerprint, FormatKwargs: map[string]any{}, Split: in.split}
 	for _, n := range fileNames {
 		state.DataFiles = append(state.DataFiles, dataFile{n})
 	}
-	if err := writeJSON(out, dir+"/state.json", state, rep); err != nil {
-		return fail(err)
-	}
-	return sp, nil
+	return writeJSON(out, dir+"/state.json", state, rep)
 }
 
 // hfSplitInfoRow is a datasets SplitInfo, with only the fields every

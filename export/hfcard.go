@@ -2,11 +2,9 @@ package export
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -17,28 +15,8 @@ import (
 	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
-
-// hfManifest is the part of stages/manifest.json the dataset card reads;
-// unknown keys are ignored so build-stages can add more.
-type hfManifest struct {
-	Version      string `json:"version"`
-	Seed         uint64 `json:"seed"`
-	ConfigSHA256 string `json:"config_sha256"`
-	Tokens       string `json:"tokens"`
-	LeakageCheck string `json:"leakage_check"`
-	Stages       map[string]map[string]struct {
-		Rows   int64 `json:"rows"`
-		Tokens int64 `json:"tokens"`
-	} `json:"stages"`
-	Sources map[string]struct {
-		Kind string `json:"kind"`
-		Eval bool   `json:"eval"`
-		// Rows counts the rows the source gave each stage file, keyed
-		// "<stage>/<split>" ("eval/exam" for eval sets).
-		Rows map[string]int64 `json:"rows"`
-	} `json:"sources"`
-}
 
 // hfCardMeta is the YAML front matter of a Hugging Face dataset card: the
 // keys the Hub reads to describe and load a dataset repository.
@@ -95,7 +73,7 @@ type hfCardSource struct {
 // where the rows came from: the manifest (nil when missing) and every
 // source with its licence and rows per stage.
 type hfProvenance struct {
-	manifest *hfManifest
+	manifest *stages.Manifest
 	sources  []hfCardSource
 }
 
@@ -134,27 +112,27 @@ func (p hfProvenance) licenses(stages ...schemas.Stage) []string {
 
 // readHFManifest reads stages/manifest.json; a missing one gives nil and a
 // note, since the card can still describe what was exported.
-func readHFManifest(ws workspace.Dir, rep *Report) (*hfManifest, error) {
-	path := filepath.Join(ws.Stages(), "manifest.json")
-	b, err := os.ReadFile(path)
+func readHFManifest(ws workspace.Dir, rep *Report) (*stages.Manifest, error) {
+	m, err := stages.ReadManifest(ws)
 	if errors.Is(err, fs.ErrNotExist) {
 		rep.Notes = append(rep.Notes, "stages/manifest.json is missing: the dataset card has no per-source rows or token counts")
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
+	return m, err
+}
+
+// splitCount is the manifest's count of a stage split (zero when absent).
+func splitCount(m *stages.Manifest, st schemas.Stage, split string) stages.SplitCount {
+	if c := m.Stages[st][split]; c != nil {
+		return *c
 	}
-	var m hfManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &m, nil
+	return stages.SplitCount{}
 }
 
 // cardSources joins chimed.yaml's sources (licence, address, role) with the
 // manifest's (rows per stage). A source the manifest counts but chimed.yaml
 // no longer lists is kept, with an unknown licence.
-func cardSources(m *hfManifest, sources []ingest.Source) []hfCardSource {
+func cardSources(m *stages.Manifest, sources []ingest.Source) []hfCardSource {
 	byName := map[string]*hfCardSource{}
 	for _, s := range sources {
 		role := string(s.Role)
@@ -166,13 +144,16 @@ func cardSources(m *hfManifest, sources []ingest.Source) []hfCardSource {
 	}
 	if m != nil {
 		for name, ms := range m.Sources {
+			if ms == nil {
+				continue
+			}
 			cs, ok := byName[name]
 			if !ok {
 				role := string(ingest.RoleTrain)
 				if ms.Eval {
 					role = string(ingest.RoleEval)
 				}
-				cs = &hfCardSource{name: name, kind: ms.Kind, role: role, eval: ms.Eval, rows: map[schemas.Stage]int64{}}
+				cs = &hfCardSource{name: name, kind: string(ms.Kind), role: role, eval: ms.Eval, rows: map[schemas.Stage]int64{}}
 				byName[name] = cs
 			}
 			for file, n := range ms.Rows {
@@ -194,51 +175,10 @@ func cardSources(m *hfManifest, sources []ingest.Source) []hfCardSource {
 // make load_dataset find each stage's Arrow files) and a body giving
 // provenance per source and the rows of every stage split.
 func writeHFCard(out string, written []hfStage, prov hfProvenance, rep *Report) error {
-	m, srcs := prov.manifest, prov.sources
-	var total int64
-	var configs []hfCardConfig
-	var stages []schemas.Stage
-	for _, hs := range written {
-		stages = append(stages, hs.stage)
-		c := hfCardConfig{ConfigName: string(hs.stage)}
-		for _, sp := range hs.splits {
-			total += sp.rows
-			c.DataFiles = append(c.DataFiles, hfCardDataFile{Split: sp.name, Path: fmt.Sprintf("%s/%s/data-*.arrow", hs.stage, sp.name)})
-			if m != nil {
-				if want := m.Stages[string(hs.stage)][sp.name].Rows; want != sp.rows {
-					rep.Notes = append(rep.Notes, fmt.Sprintf("stages/manifest.json says %s/%s has %d rows; the stage file has %d", hs.stage, sp.name, want, sp.rows))
-				}
-			}
-		}
-		configs = append(configs, c)
-	}
-	exported := func(st schemas.Stage) bool { return slices.Contains(stages, st) }
-	licenseList := prov.licenses(stages...)
-
-	meta := hfCardMeta{
-		Language:       []string{"zh"},
-		SizeCategories: []string{hfSizeCategory(total)},
-		TaskCategories: []string{"text-generation"},
-		Tags:           []string{"medical"},
-		PrettyName:     "chimed Chinese medical training data",
-		Configs:        configs,
-	}
-	if len(licenseList) == 1 {
-		meta.License = licenseList[0]
-	} else {
-		meta.License = licenseList
-	}
-	if exported(schemas.StageSFT) {
-		meta.TaskCategories = append(meta.TaskCategories, "question-answering")
-	}
-	for _, hs := range written {
-		meta.Tags = append(meta.Tags, string(hs.stage))
-	}
-	front, err := yaml.Marshal(meta)
+	front, err := hfCardFront(written, prov, rep)
 	if err != nil {
-		return fmt.Errorf("export hf README.md: %w", err)
+		return err
 	}
-
 	var b strings.Builder
 	b.WriteString("---\n")
 	b.Write(front)
@@ -256,52 +196,8 @@ func writeHFCard(out string, written []hfStage, prov hfProvenance, rep *Report) 
 	fmt.Fprintf(&b, "ds = load_dataset(\"export/hf\", \"%s\")       # the same files, through this card's configs\n", first)
 	fmt.Fprintf(&b, "df = ds[\"%s\"].to_pandas()\n```\n\n", written[0].splits[0].name)
 	b.WriteString("pandas, polars and pyarrow read the shards directly: `pyarrow.ipc.open_stream(path).read_all()`.\n\n")
-
-	b.WriteString("## Rows\n\n")
-	if m != nil {
-		fmt.Fprintf(&b, "From `stages/manifest.json` (chimed %s, seed %d, chimed.yaml sha256 `%s`, leakage check %s). Tokens count %s.\n\n",
-			m.Version, m.Seed, m.ConfigSHA256, cmp.Or(m.LeakageCheck, "not recorded"), cmp.Or(m.Tokens, "chars"))
-		b.WriteString("| stage | split | rows | tokens |\n| --- | --- | ---: | ---: |\n")
-	} else {
-		b.WriteString("| stage | split | rows |\n| --- | --- | ---: |\n")
-	}
-	for _, hs := range written {
-		for _, sp := range hs.splits {
-			if m != nil {
-				fmt.Fprintf(&b, "| %s | %s | %d | %d |\n", hs.stage, sp.name, sp.rows, m.Stages[string(hs.stage)][sp.name].Tokens)
-			} else {
-				fmt.Fprintf(&b, "| %s | %s | %d |\n", hs.stage, sp.name, sp.rows)
-			}
-		}
-	}
-
-	b.WriteString("\n## Sources\n\nWhere each row came from, under which licence, and how many rows it gave each stage")
-	if m == nil {
-		b.WriteString(" (not known: no manifest)")
-	}
-	b.WriteString(". Evaluation sources are held out of every stage.\n\n| source | kind | role | license | url |")
-	for _, st := range stages {
-		fmt.Fprintf(&b, " %s |", st)
-	}
-	b.WriteString("\n| --- | --- | --- | --- | --- |" + strings.Repeat(" ---: |", len(stages)) + "\n")
-	for _, s := range srcs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", mdCell(s.name), mdCell(s.kind), mdCell(s.role),
-			mdCell(cmp.Or(s.license, "unknown")), mdCell(s.url))
-		for _, st := range stages {
-			switch {
-			case m == nil:
-				b.WriteString(" |")
-			case s.eval:
-				b.WriteString(" held out |")
-			default:
-				fmt.Fprintf(&b, " %d |", s.rows[st])
-			}
-		}
-		b.WriteString("\n")
-	}
-	if slices.ContainsFunc(srcs, func(s hfCardSource) bool { return s.license == "" && !s.eval }) {
-		b.WriteString("\nA source without a `license:` key in chimed.yaml is listed as unknown; check its terms before you publish this dataset.\n")
-	}
+	hfCardRows(&b, written, prov.manifest)
+	hfCardSources(&b, written, prov)
 
 	hf, err := createHashed(filepath.Join(out, "README.md"))
 	if err != nil {
@@ -316,11 +212,119 @@ func writeHFCard(out string, written []hfStage, prov hfProvenance, rep *Report) 
 		return err
 	}
 	fr := FileReport{Path: "README.md", Bytes: n, SHA256: sum}
-	if m != nil {
+	if prov.manifest != nil {
 		fr.From = "stages/manifest.json"
 	}
 	rep.Files = append(rep.Files, fr)
 	return nil
+}
+
+// hfCardFront is the card's YAML front matter. A split whose rows differ
+// from the manifest's count is a note.
+func hfCardFront(written []hfStage, prov hfProvenance, rep *Report) ([]byte, error) {
+	m := prov.manifest
+	var total int64
+	var configs []hfCardConfig
+	var exported []schemas.Stage
+	for _, hs := range written {
+		exported = append(exported, hs.stage)
+		c := hfCardConfig{ConfigName: string(hs.stage)}
+		for _, sp := range hs.splits {
+			total += sp.rows
+			c.DataFiles = append(c.DataFiles, hfCardDataFile{Split: sp.name, Path: fmt.Sprintf("%s/%s/data-*.arrow", hs.stage, sp.name)})
+			if m != nil {
+				if want := splitCount(m, hs.stage, sp.name).Rows; want != sp.rows {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("stages/manifest.json says %s/%s has %d rows; the stage file has %d", hs.stage, sp.name, want, sp.rows))
+				}
+			}
+		}
+		configs = append(configs, c)
+	}
+	licenseList := prov.licenses(exported...)
+
+	meta := hfCardMeta{
+		Language:       []string{"zh"},
+		SizeCategories: []string{hfSizeCategory(total)},
+		TaskCategories: []string{"text-generation"},
+		Tags:           []string{"medical"},
+		PrettyName:     "chimed Chinese medical training data",
+		Configs:        configs,
+	}
+	if len(licenseList) == 1 {
+		meta.License = licenseList[0]
+	} else {
+		meta.License = licenseList
+	}
+	if slices.Contains(exported, schemas.StageSFT) {
+		meta.TaskCategories = append(meta.TaskCategories, "question-answering")
+	}
+	for _, hs := range written {
+		meta.Tags = append(meta.Tags, string(hs.stage))
+	}
+	front, err := yaml.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("export hf README.md: %w", err)
+	}
+	return front, nil
+}
+
+// hfCardRows writes the card's table of rows (and tokens, from the
+// manifest when there is one) per stage split.
+func hfCardRows(b *strings.Builder, written []hfStage, m *stages.Manifest) {
+	b.WriteString("## Rows\n\n")
+	if m != nil {
+		fmt.Fprintf(b, "From `stages/manifest.json` (chimed %s, seed %d, chimed.yaml sha256 `%s`, leakage check %s). Tokens count %s.\n\n",
+			m.Version, m.Seed, m.ConfigSHA256, cmp.Or(m.LeakageCheck, "not recorded"), cmp.Or(m.Tokens, "chars"))
+		b.WriteString("| stage | split | rows | tokens |\n| --- | --- | ---: | ---: |\n")
+	} else {
+		b.WriteString("| stage | split | rows |\n| --- | --- | ---: |\n")
+	}
+	for _, hs := range written {
+		for _, sp := range hs.splits {
+			if m != nil {
+				fmt.Fprintf(b, "| %s | %s | %d | %d |\n", hs.stage, sp.name, sp.rows, splitCount(m, hs.stage, sp.name).Tokens)
+			} else {
+				fmt.Fprintf(b, "| %s | %s | %d |\n", hs.stage, sp.name, sp.rows)
+			}
+		}
+	}
+}
+
+// hfCardSources writes the card's provenance table: every source with its
+// licence and the rows it gave each exported stage.
+func hfCardSources(b *strings.Builder, written []hfStage, prov hfProvenance) {
+	m, srcs := prov.manifest, prov.sources
+	var exported []schemas.Stage
+	for _, hs := range written {
+		exported = append(exported, hs.stage)
+	}
+	b.WriteString("\n## Sources\n\nWhere each row came from, under which licence, and how many rows it gave each stage")
+	if m == nil {
+		b.WriteString(" (not known: no manifest)")
+	}
+	b.WriteString(". Evaluation sources are held out of every stage.\n\n| source | kind | role | license | url |")
+	for _, st := range exported {
+		fmt.Fprintf(b, " %s |", st)
+	}
+	b.WriteString("\n| --- | --- | --- | --- | --- |" + strings.Repeat(" ---: |", len(exported)) + "\n")
+	for _, s := range srcs {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |", mdCell(s.name), mdCell(s.kind), mdCell(s.role),
+			mdCell(cmp.Or(s.license, "unknown")), mdCell(s.url))
+		for _, st := range exported {
+			switch {
+			case m == nil:
+				b.WriteString(" |")
+			case s.eval:
+				b.WriteString(" held out |")
+			default:
+				fmt.Fprintf(b, " %d |", s.rows[st])
+			}
+		}
+		b.WriteString("\n")
+	}
+	if slices.ContainsFunc(srcs, func(s hfCardSource) bool { return s.license == "" && !s.eval }) {
+		b.WriteString("\nA source without a `license:` key in chimed.yaml is listed as unknown; check its terms before you publish this dataset.\n")
+	}
 }
 
 // mdCell makes s safe inside a Markdown table cell.

@@ -95,34 +95,14 @@ func compileMapping(s *Source) (*mapper, error) {
 // fills the kind's required columns.
 func compileKeys(s *Source) (*mapper, error) {
 	m := s.Map
-	at := func(key string, err error) error {
-		return fmt.Errorf("sources[%s].map.%s: %w", s.Name, key, err)
-	}
 	mp := &mapper{source: s.Name, kind: s.Kind, fields: map[string]*expr{}, maxMeta: int(s.MaxMetaBytes)}
 	if mp.maxMeta <= 0 {
 		mp.maxMeta = DefaultMaxMetaBytes
 	}
-	use := func(pt path) {
-		if pt.root || mp.each == nil {
-			mp.readRecord.mark(pt.steps)
-		} else {
-			mp.readElem.mark(pt.steps)
-		}
-	}
-	compile := func(key, src string) (*expr, error) {
-		e, err := parseExpr(src)
-		if err != nil {
-			return nil, at(key, err)
-		}
-		for _, pt := range e.paths() {
-			use(pt)
-		}
-		return e, nil
-	}
 	if m.Each != "" {
 		e, err := parseExpr(m.Each)
 		if err != nil || len(e.alts) != 1 || len(e.alts[0].terms) != 1 || e.alts[0].terms[0].isLit || e.alts[0].terms[0].nested != nil {
-			return nil, at("each", fmt.Errorf("%q is not a path", m.Each))
+			return nil, mp.at("each", fmt.Errorf("%q is not a path", m.Each))
 		}
 		pt := e.alts[0].terms[0].path
 		pt.root = true
@@ -133,9 +113,9 @@ func compileKeys(s *Source) (*mapper, error) {
 	allowed := columnsOf[s.Kind]
 	for _, col := range sortedKeys(m.Fields) {
 		if !slices.Contains(allowed, col) {
-			return nil, at("fields."+col, fmt.Errorf("%s records have no column %q (columns: %s)", s.Kind, col, strings.Join(allowed, ", ")))
+			return nil, mp.at("fields."+col, fmt.Errorf("%s records have no column %q (columns: %s)", s.Kind, col, strings.Join(allowed, ", ")))
 		}
-		e, err := compile("fields."+col, m.Fields[col])
+		e, err := mp.compile("fields."+col, m.Fields[col])
 		if err != nil {
 			return nil, err
 		}
@@ -145,45 +125,18 @@ func compileKeys(s *Source) (*mapper, error) {
 		switch s.Kind {
 		case schemas.KindDialogue, schemas.KindQA, schemas.KindPreference:
 		default:
-			return nil, at("turns", fmt.Errorf("%s records have no turns", s.Kind))
+			return nil, mp.at("turns", fmt.Errorf("%s records have no turns", s.Kind))
 		}
-		tm, err := compileTurns(m.Turns, compile, use)
+		tm, err := compileTurns(m.Turns, mp.compile, mp.use)
 		if err != nil {
-			return nil, at("turns", err)
+			return nil, mp.at("turns", err)
 		}
 		mp.turns = tm
 	}
 	if m.Options != nil {
-		if s.Kind != schemas.KindExam {
-			return nil, at("options", fmt.Errorf("%s records have no options", s.Kind))
+		if err := mp.compileOptions(m.Options); err != nil {
+			return nil, err
 		}
-		om := &optionsMapper{separator: m.Options.Separator}
-		if om.separator == "" {
-			om.separator = "\n"
-		}
-		switch {
-		case m.Options.Path != "" && len(m.Options.Columns) > 0:
-			return nil, at("options", errors.New("give path or columns, not both"))
-		case m.Options.Path != "":
-			pt, err := singlePath(m.Options.Path)
-			if err != nil {
-				return nil, at("options.path", err)
-			}
-			use(pt)
-			om.path = &pt
-		case len(m.Options.Columns) > 0:
-			for _, c := range m.Options.Columns {
-				pt, err := singlePath(c)
-				if err != nil {
-					return nil, at("options.columns", err)
-				}
-				use(pt)
-				om.columns = append(om.columns, &pt)
-			}
-		default:
-			return nil, at("options", errors.New("give path or columns"))
-		}
-		mp.options = om
 	}
 	steps, err := compileSteps(m.Steps, s.Kind)
 	if err != nil {
@@ -192,47 +145,20 @@ func compileKeys(s *Source) (*mapper, error) {
 	mp.steps = steps
 	if m.AnswerIs != "" {
 		if s.Kind != schemas.KindExam {
-			return nil, at("answer_is", fmt.Errorf("%s records have no options to answer", s.Kind))
+			return nil, mp.at("answer_is", fmt.Errorf("%s records have no options to answer", s.Kind))
 		}
 		if !slices.Contains(answerModes, m.AnswerIs) {
-			return nil, at("answer_is", fmt.Errorf("%q is not one of %s", m.AnswerIs, strings.Join(answerModes, ", ")))
+			return nil, mp.at("answer_is", fmt.Errorf("%q is not one of %s", m.AnswerIs, strings.Join(answerModes, ", ")))
 		}
 		mp.answerIs = m.AnswerIs
 	}
 	if len(m.Relations) > 0 {
-		if s.Kind != schemas.KindKG {
-			return nil, at("relations", fmt.Errorf("%s records have no relations", s.Kind))
-		}
-		mp.fanOut = true
-		for i, r := range m.Relations {
-			key := fmt.Sprintf("relations[%d]", i)
-			if r.Relation == "" {
-				return nil, at(key+".relation", errors.New("no relation name"))
-			}
-			pt, err := singlePath(r.Field)
-			if err != nil {
-				return nil, at(key+".field", err)
-			}
-			use(pt)
-			rm := relationMapper{field: pt, relation: r.Relation, headType: r.HeadType, tailType: r.TailType}
-			if r.Head != "" {
-				if rm.head, err = compile(key+".head", r.Head); err != nil {
-					return nil, err
-				}
-			}
-			if r.Pattern != "" {
-				if rm.pattern, err = regexp.Compile(r.Pattern); err != nil {
-					return nil, at(key+".pattern", err)
-				}
-				if rm.pattern.SubexpIndex("head") < 0 && rm.pattern.SubexpIndex("tail") < 0 {
-					return nil, at(key+".pattern", errors.New("the pattern has no (?P<head>…) or (?P<tail>…) group"))
-				}
-			}
-			mp.relations = append(mp.relations, rm)
+		if err := mp.compileRelations(m.Relations); err != nil {
+			return nil, err
 		}
 	}
 	for i, name := range m.Meta {
-		e, err := compile(fmt.Sprintf("meta[%d]", i), name)
+		e, err := mp.compile(fmt.Sprintf("meta[%d]", i), name)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +166,104 @@ func compileKeys(s *Source) (*mapper, error) {
 		mp.metaNames = append(mp.metaNames, name)
 	}
 	return mp, nil
+}
+
+// at names a mapping key of the source in err.
+func (mp *mapper) at(key string, err error) error {
+	return fmt.Errorf("sources[%s].map.%s: %w", mp.source, key, err)
+}
+
+// use marks the raw fields path pt reads, so they stay out of meta.
+func (mp *mapper) use(pt path) {
+	if pt.root || mp.each == nil {
+		mp.readRecord.mark(pt.steps)
+	} else {
+		mp.readElem.mark(pt.steps)
+	}
+}
+
+// compile parses the expression of mapping key key and marks what it reads.
+func (mp *mapper) compile(key, src string) (*expr, error) {
+	e, err := parseExpr(src)
+	if err != nil {
+		return nil, mp.at(key, err)
+	}
+	for _, pt := range e.paths() {
+		mp.use(pt)
+	}
+	return e, nil
+}
+
+// compileOptions compiles map.options: exam options from one path or from
+// columns.
+func (mp *mapper) compileOptions(o *OptionsMapping) error {
+	if mp.kind != schemas.KindExam {
+		return mp.at("options", fmt.Errorf("%s records have no options", mp.kind))
+	}
+	om := &optionsMapper{separator: o.Separator}
+	if om.separator == "" {
+		om.separator = "\n"
+	}
+	switch {
+	case o.Path != "" && len(o.Columns) > 0:
+		return mp.at("options", errors.New("give path or columns, not both"))
+	case o.Path != "":
+		pt, err := singlePath(o.Path)
+		if err != nil {
+			return mp.at("options.path", err)
+		}
+		mp.use(pt)
+		om.path = &pt
+	case len(o.Columns) > 0:
+		for _, c := range o.Columns {
+			pt, err := singlePath(c)
+			if err != nil {
+				return mp.at("options.columns", err)
+			}
+			mp.use(pt)
+			om.columns = append(om.columns, &pt)
+		}
+	default:
+		return mp.at("options", errors.New("give path or columns"))
+	}
+	mp.options = om
+	return nil
+}
+
+// compileRelations compiles map.relations: KG triples fanned out of one
+// record, a relation per field.
+func (mp *mapper) compileRelations(rels []RelationMapping) error {
+	if mp.kind != schemas.KindKG {
+		return mp.at("relations", fmt.Errorf("%s records have no relations", mp.kind))
+	}
+	mp.fanOut = true
+	for i, r := range rels {
+		key := fmt.Sprintf("relations[%d]", i)
+		if r.Relation == "" {
+			return mp.at(key+".relation", errors.New("no relation name"))
+		}
+		pt, err := singlePath(r.Field)
+		if err != nil {
+			return mp.at(key+".field", err)
+		}
+		mp.use(pt)
+		rm := relationMapper{field: pt, relation: r.Relation, headType: r.HeadType, tailType: r.TailType}
+		if r.Head != "" {
+			if rm.head, err = mp.compile(key+".head", r.Head); err != nil {
+				return err
+			}
+		}
+		if r.Pattern != "" {
+			if rm.pattern, err = regexp.Compile(r.Pattern); err != nil {
+				return mp.at(key+".pattern", err)
+			}
+			if rm.pattern.SubexpIndex("head") < 0 && rm.pattern.SubexpIndex("tail") < 0 {
+				return mp.at(key+".pattern", errors.New("the pattern has no (?P<head>…) or (?P<tail>…) group"))
+			}
+		}
+		mp.relations = append(mp.relations, rm)
+	}
+	return nil
 }
 
 // checkComplete catches a mapping that could never fill its kind's required
@@ -371,8 +395,8 @@ func (mp *mapper) metaOf(raw *Raw, sc scope, each int) (map[string]any, error) {
 			meta[mp.metaNames[i]] = s
 		}
 	} else {
-		// The 1GB demo's encyclopedia, mapped from text, carried every line
-		// again in meta as head: half of its normalized bytes.
+		// Views of the record (a text record's head and body) stay out of
+		// meta once the mapping reads one of them: they repeat the text.
 		views := slices.ContainsFunc(raw.Views, mp.readRecord.reads)
 		mp.readRecord.unreadInto(meta, raw.Fields, func(k string) bool { return views && slices.Contains(raw.Views, k) })
 		if mp.each != nil {
@@ -480,53 +504,10 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		return append(out, &schemas.Text{Source: mp.source, Title: v[0], Text: v[1], Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindQA:
-		v, err := mp.fieldsOf(sc, "question", "answer", "category")
-		if err != nil {
-			return out, err
-		}
-		if mp.turns != nil {
-			turns, err := mp.turnsOf(sc, meta)
-			if err != nil {
-				return out, err
-			}
-			q, a, err := qaFromTurns(turns, meta)
-			if err != nil {
-				return out, err
-			}
-			if v[0] == "" {
-				v[0] = q
-			}
-			if v[1] == "" {
-				v[1] = a
-			}
-		}
-		if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
-			return out, err
-		}
-		return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: mp.rowMeta(meta)}), nil
+		return mp.qa(sc, meta, out)
 
 	case schemas.KindPreference:
-		v, err := mp.fieldsOf(sc, "prompt", "chosen", "rejected")
-		if err != nil {
-			return out, err
-		}
-		if mp.turns != nil {
-			turns, err := mp.turnsOf(sc, meta)
-			if err != nil {
-				return out, err
-			}
-			p, err := promptFromTurns(turns, meta)
-			if err != nil {
-				return out, err
-			}
-			if v[0] == "" {
-				v[0] = p
-			}
-		}
-		if err := mp.required([]string{"prompt", "chosen", "rejected"}, v); err != nil {
-			return out, err
-		}
-		return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: mp.rowMeta(meta)}), nil
+		return mp.preference(sc, meta, out)
 
 	case schemas.KindDialogue:
 		turns, err := mp.turnsOf(sc, meta)
@@ -539,33 +520,93 @@ func (mp *mapper) mapOne(raw *Raw, sc scope, each int, out []schemas.Record) ([]
 		return append(out, &schemas.Dialogue{Source: mp.source, Turns: turns, Meta: mp.rowMeta(meta)}), nil
 
 	case schemas.KindExam:
-		v, err := mp.fieldsOf(sc, "question", "answer", "explanation")
-		if err != nil {
-			return out, err
-		}
-		if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
-			return out, err
-		}
-		opts, err := mp.options.build(sc)
-		if err != nil {
-			return out, err
-		}
-		if err := rewriteOptions(opts, mp.steps[stepsOptions]); err != nil {
-			return out, err
-		}
-		if len(opts) < 2 {
-			return out, fmt.Errorf("options: %d found, an exam question needs at least 2", len(opts))
-		}
-		answer, err := resolveAnswer(v[1], opts, mp.answerIs)
-		if err != nil {
-			return out, err
-		}
-		return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: plainOptions(opts), Answer: answer, Explanation: v[2], Meta: mp.rowMeta(meta)}), nil
+		return mp.exam(sc, meta, out)
 
 	case schemas.KindKG:
 		return mp.triples(sc, meta, out)
 	}
 	return out, fmt.Errorf("kind %q cannot be mapped", mp.kind)
+}
+
+// qa maps a QA row; with map.turns, a question or answer left empty comes
+// from the turns.
+func (mp *mapper) qa(sc scope, meta map[string]any, out []schemas.Record) ([]schemas.Record, error) {
+	v, err := mp.fieldsOf(sc, "question", "answer", "category")
+	if err != nil {
+		return out, err
+	}
+	if mp.turns != nil {
+		turns, err := mp.turnsOf(sc, meta)
+		if err != nil {
+			return out, err
+		}
+		q, a, err := qaFromTurns(turns, meta)
+		if err != nil {
+			return out, err
+		}
+		if v[0] == "" {
+			v[0] = q
+		}
+		if v[1] == "" {
+			v[1] = a
+		}
+	}
+	if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
+		return out, err
+	}
+	return append(out, &schemas.QA{Source: mp.source, Question: v[0], Answer: v[1], Category: v[2], Meta: mp.rowMeta(meta)}), nil
+}
+
+// preference maps a preference pair; with map.turns, an empty prompt
+// comes from the turns.
+func (mp *mapper) preference(sc scope, meta map[string]any, out []schemas.Record) ([]schemas.Record, error) {
+	v, err := mp.fieldsOf(sc, "prompt", "chosen", "rejected")
+	if err != nil {
+		return out, err
+	}
+	if mp.turns != nil {
+		turns, err := mp.turnsOf(sc, meta)
+		if err != nil {
+			return out, err
+		}
+		p, err := promptFromTurns(turns, meta)
+		if err != nil {
+			return out, err
+		}
+		if v[0] == "" {
+			v[0] = p
+		}
+	}
+	if err := mp.required([]string{"prompt", "chosen", "rejected"}, v); err != nil {
+		return out, err
+	}
+	return append(out, &schemas.PreferencePair{Source: mp.source, Prompt: v[0], Chosen: v[1], Rejected: v[2], Meta: mp.rowMeta(meta)}), nil
+}
+
+// exam maps an exam question, its options and the option its answer names.
+func (mp *mapper) exam(sc scope, meta map[string]any, out []schemas.Record) ([]schemas.Record, error) {
+	v, err := mp.fieldsOf(sc, "question", "answer", "explanation")
+	if err != nil {
+		return out, err
+	}
+	if err := mp.required([]string{"question", "answer"}, v[:2]); err != nil {
+		return out, err
+	}
+	opts, err := mp.options.build(sc)
+	if err != nil {
+		return out, err
+	}
+	if err := rewriteOptions(opts, mp.steps[stepsOptions]); err != nil {
+		return out, err
+	}
+	if len(opts) < 2 {
+		return out, fmt.Errorf("options: %d found, an exam question needs at least 2", len(opts))
+	}
+	answer, err := resolveAnswer(v[1], opts, mp.answerIs)
+	if err != nil {
+		return out, err
+	}
+	return append(out, &schemas.ExamQuestion{Source: mp.source, Question: v[0], Options: plainOptions(opts), Answer: answer, Explanation: v[2], Meta: mp.rowMeta(meta)}), nil
 }
 
 // triples builds one triple from head/relation/tail, or with Relations one

@@ -85,26 +85,76 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	}
 	report := &Report{Sources: map[string]*SourceReport{}}
 	if !full {
-		if report, err = ReadReport(ws.Report("ingest.json")); err != nil {
+		if report, err = priorReport(ws, sources); err != nil {
 			return nil, err
 		}
-		configured := map[string]bool{}
-		for _, s := range sources {
-			configured[s.Name] = true
+	}
+	bars := opt.Bars.Group()
+	defer bars.Stop()
+	results, err := ingestAll(ctx, ws, plans, bars, opt, log)
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	for i := range plans {
+		p, res := &plans[i], &results[i]
+		sr := &SourceReport{Kind: string(p.src.Kind), Counts: res.Counts}
+		for _, w := range mixedFiles(p.src.Name, res.sniffs) {
+			log.Warn(w)
+			sr.Warnings = append(sr.Warnings, w)
 		}
-		for name := range report.Sources {
-			if !configured[name] {
-				delete(report.Sources, name) // no longer in chimed.yaml
+		if o := checkQuarantine(&p.src, res); o != nil {
+			if opt.KeepGoing {
+				log.Warn("more records quarantined than max_quarantine allows; going on (--keep-going)",
+					"source", o.Source, "quarantined", o.Quarantined, "records", o.Records,
+					"max_quarantine", o.Limit.String(), "first_errors", strings.Join(o.First, "; "))
+				sr.Warnings = append(sr.Warnings, o.Error())
+			} else {
+				problems = append(problems, o)
 			}
 		}
+		if err := checkEval(&p.src, res.Counts); err != nil {
+			problems = append(problems, err)
+		}
+		report.Sources[p.src.Name] = sr
 	}
+	if err := WriteReport(ws.Report("ingest.json"), report); err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return report, &CheckError{Problems: problems}
+	}
+	return report, nil
+}
 
+// priorReport is reports/ingest.json as a run of some sources (--only)
+// starts from: the last report, less the sources chimed.yaml no longer
+// lists.
+func priorReport(ws workspace.Dir, sources []Source) (*Report, error) {
+	report, err := ReadReport(ws.Report("ingest.json"))
+	if err != nil {
+		return nil, err
+	}
+	configured := map[string]bool{}
+	for _, s := range sources {
+		configured[s.Name] = true
+	}
+	for name := range report.Sources {
+		if !configured[name] {
+			delete(report.Sources, name) // no longer in chimed.yaml
+		}
+	}
+	return report, nil
+}
+
+// ingestAll runs the plans, opt.Parallel sources at a time, and returns
+// their results in plan order. The first error cancels the other sources
+// and is returned; so is an interruption of ctx.
+func ingestAll(ctx context.Context, ws workspace.Dir, plans []plan, bars *progress.Group, opt RunOptions, log *slog.Logger) ([]sourceResult, error) {
 	parallel := opt.Parallel
 	if parallel <= 0 {
 		parallel = runtime.GOMAXPROCS(0)
 	}
-	bars := opt.Bars.Group()
-	defer bars.Stop()
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -154,36 +204,7 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	if err := parent.Err(); err != nil {
 		return nil, err // interrupted: no report, the next run starts over
 	}
-	var problems []error
-	for i := range plans {
-		p, res := &plans[i], &results[i]
-		sr := &SourceReport{Kind: string(p.src.Kind), Counts: res.Counts}
-		for _, w := range mixedFiles(p.src.Name, res.sniffs) {
-			log.Warn(w)
-			sr.Warnings = append(sr.Warnings, w)
-		}
-		if o := checkQuarantine(&p.src, res); o != nil {
-			if opt.KeepGoing {
-				log.Warn("more records quarantined than max_quarantine allows; going on (--keep-going)",
-					"source", o.Source, "quarantined", o.Quarantined, "records", o.Records,
-					"max_quarantine", o.Limit.String(), "first_errors", strings.Join(o.First, "; "))
-				sr.Warnings = append(sr.Warnings, o.Error())
-			} else {
-				problems = append(problems, o)
-			}
-		}
-		if err := checkEval(&p.src, res.Counts); err != nil {
-			problems = append(problems, err)
-		}
-		report.Sources[p.src.Name] = sr
-	}
-	if err := WriteReport(ws.Report("ingest.json"), report); err != nil {
-		return nil, err
-	}
-	if len(problems) > 0 {
-		return report, &CheckError{Problems: problems}
-	}
-	return report, nil
+	return results, nil
 }
 
 // makePlans checks every selected source and finds its files.
@@ -422,25 +443,13 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 
 	var join *joinTable
 	if s.Map.Join != nil {
-		join = &joinTable{spec: s.Map.Join, rows: map[string]*joinRow{}}
 		c.Lookup = &LookupCounts{}
 		quarantineLookup := func(raw *Raw, err error) error {
 			c.Lookup.Quarantined++
 			return w.quarantine(quarantined(raw, err))
 		}
-		for it, err := range stream(ctx, p.lookups, s, bar, c, onSniff) {
-			if err != nil {
-				return res, err
-			}
-			c.Lookup.Read++
-			if it.err == nil {
-				it.err = join.add(it.raw)
-			}
-			if it.err != nil {
-				if err := quarantineLookup(&it.raw, it.err); err != nil {
-					return res, err
-				}
-			}
+		if join, err = readJoin(ctx, p, bar, c, onSniff, quarantineLookup); err != nil {
+			return res, err
 		}
 	}
 
@@ -479,17 +488,8 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 		c.Written += int64(len(out))
 	}
 	if join != nil {
-		for _, key := range join.order {
-			jr := join.rows[key]
-			if jr.used {
-				c.Lookup.Used++
-				continue
-			}
-			c.Lookup.Quarantined++
-			err := fmt.Errorf("no record joined this %s row (%s=%s)", join.spec.As, join.spec.Key, key)
-			if err := w.quarantine(quarantined(&jr.raw, err)); err != nil {
-				return res, err
-			}
+		if err := join.settle(c.Lookup, func(raw *Raw, err error) error { return w.quarantine(quarantined(raw, err)) }); err != nil {
+			return res, err
 		}
 	}
 	c.MetaCapped = p.mapper.capped
@@ -504,6 +504,45 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 	}
 	ok = true
 	return res, nil
+}
+
+// readJoin reads a source's lookup files into its join table; a lookup
+// row that does not read or does not join (no key, a repeated key) goes to
+// quarantine.
+func readJoin(ctx context.Context, p *plan, bar *progress.Bar, c *Counts, onSniff func(fileSniff), quarantine func(*Raw, error) error) (*joinTable, error) {
+	join := &joinTable{spec: p.src.Map.Join, rows: map[string]*joinRow{}}
+	for it, err := range stream(ctx, p.lookups, &p.src, bar, c, onSniff) {
+		if err != nil {
+			return nil, err
+		}
+		c.Lookup.Read++
+		if it.err == nil {
+			it.err = join.add(it.raw)
+		}
+		if it.err != nil {
+			if err := quarantine(&it.raw, it.err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return join, nil
+}
+
+// settle counts the lookup rows some record joined as used and
+// quarantines the rest, in the order they were read.
+func (j *joinTable) settle(lc *LookupCounts, quarantine func(*Raw, error) error) error {
+	for _, key := range j.order {
+		jr := j.rows[key]
+		if jr.used {
+			lc.Used++
+			continue
+		}
+		lc.Quarantined++
+		if err := quarantine(&jr.raw, fmt.Errorf("no record joined this %s row (%s=%s)", j.spec.As, j.spec.Key, key)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sourceWriter writes a source's rows and quarantine rows on a goroutine of

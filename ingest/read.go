@@ -255,6 +255,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readStream reads one file's records, yielding each: it counts the bytes
+// read, unzips, sniffs format and encoding (onSniff hears what was found),
+// decodes, and hands the text to its format's parser.
 func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), onSniff func(fileSniff), yield func(Raw, error) bool) {
 	if src == nil {
 		src = &Source{}
@@ -349,6 +352,11 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		}
 		text = bufio.NewReaderSize(stream, readBufSize)
 	}
+	fr.readTextFormat(format, text)
+}
+
+// readTextFormat parses a file's decoded text in its format.
+func (fr *fileReader) readTextFormat(format Format, text io.Reader) {
 	switch format {
 	case FormatJSONL:
 		fr.inParallel(func() { fr.readJSONL(text) })
@@ -359,7 +367,7 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 	case FormatText:
 		fr.readText(text)
 	default:
-		fr.fail(start, true, fmt.Errorf("unknown format %q", format))
+		fr.fail(Location{Offset: -1}, true, fmt.Errorf("unknown format %q", format))
 	}
 }
 

@@ -341,18 +341,16 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 	}
 	s.buf = append(s.buf[:0], prefix...)
 	out := captured{size: int64(len(prefix))}
-	inString, escaped := false, false
-	scalar := false
+	v := valueScan{stack: s.stack[:0]}
 	first := depth == 0
-	stack := s.stack[:0]
 	for range depth {
-		stack = append(stack, '{')
+		v.stack = append(v.stack, '{')
 	}
-	defer func() { s.stack = stack[:0] }()
+	defer func() { s.stack = v.stack[:0] }()
 	for {
 		chunk, err := s.br.Peek(max(s.br.Buffered(), 1))
 		if len(chunk) == 0 {
-			if scalar && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
+			if v.scalar && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
 				break // a scalar may end the stream
 			}
 			if err == io.EOF {
@@ -360,65 +358,19 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 			}
 			return out, err
 		}
-		i, done := 0, false
+		i := 0
 		if first {
 			switch chunk[0] {
 			case '"':
-				inString, i = true, 1
+				v.inString, i = true, 1
 			case '{', '[':
-				stack, i = append(stack, chunk[0]), 1
+				v.stack, i = append(v.stack, chunk[0]), 1
 			default:
-				scalar = true
+				v.scalar = true
 			}
 			first = false
 		}
-	scan:
-		for ; i < len(chunk); i++ {
-			c := chunk[i]
-			switch {
-			case inString:
-				switch {
-				case escaped:
-					escaped = false
-				case c == '\\':
-					escaped = true
-				case c == '\n':
-					inString = false
-				case c == '"':
-					inString = false
-					if len(stack) == 0 {
-						i++
-						done = true
-						break scan
-					}
-				}
-			case scalar:
-				switch c {
-				case ',', ']', '}', ' ', '\t', '\r', '\n', '{', '[', '"', ':':
-					done = true
-					break scan
-				}
-			default:
-				switch c {
-				case '"':
-					inString = true
-				case '{', '[':
-					stack = append(stack, c)
-				case '}', ']':
-					j := bytes.LastIndexByte(stack, c-2) // '{' is '}'-2, '[' is ']'-2
-					if j < 0 {
-						done = true // a closer of an outer container
-						break scan
-					}
-					stack = stack[:j]
-					if len(stack) == 0 {
-						i++
-						done = true
-						break scan
-					}
-				}
-			}
-		}
+		i, done := v.scan(chunk, i)
 		taken := chunk[:i]
 		s.line += int64(bytes.Count(taken, []byte{'\n'}))
 		out.size += int64(len(taken))
@@ -435,7 +387,7 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 			break
 		}
 	}
-	if scalar && out.size == 0 {
+	if v.scalar && out.size == 0 {
 		c, _ := s.br.Peek(1)
 		s.advance(len(c))
 		return out, fmt.Errorf("unexpected %q where a value should be; the rest of the file cannot be read", c)
@@ -444,4 +396,68 @@ func (s *jsonScanner) capture(prefix []byte, depth int, discard bool) (captured,
 		out.text = s.buf
 	}
 	return out, nil
+}
+
+// valueScan is where capture stands inside a value: in a string (just
+// after a backslash), in a scalar, and the containers open around it.
+type valueScan struct {
+	inString, escaped, scalar bool
+	stack                     []byte
+}
+
+// scan reads chunk from i. It returns where it stopped and whether the
+// value ended there (just past its last byte, or before a closer of an
+// outer container); otherwise the value goes on past the chunk.
+func (v *valueScan) scan(chunk []byte, i int) (int, bool) {
+	inString, escaped, scalar, stack := v.inString, v.escaped, v.scalar, v.stack
+	done := false
+scan:
+	for ; i < len(chunk); i++ {
+		c := chunk[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '\n':
+				inString = false
+			case c == '"':
+				inString = false
+				if len(stack) == 0 {
+					i++
+					done = true
+					break scan
+				}
+			}
+		case scalar:
+			switch c {
+			case ',', ']', '}', ' ', '\t', '\r', '\n', '{', '[', '"', ':':
+				done = true
+				break scan
+			}
+		default:
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				stack = append(stack, c)
+			case '}', ']':
+				j := bytes.LastIndexByte(stack, c-2) // '{' is '}'-2, '[' is ']'-2
+				if j < 0 {
+					done = true // a closer of an outer container
+					break scan
+				}
+				stack = stack[:j]
+				if len(stack) == 0 {
+					i++
+					done = true
+					break scan
+				}
+			}
+		}
+	}
+	v.inString, v.escaped, v.stack = inString, escaped, stack
+	return i, done
 }

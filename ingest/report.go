@@ -108,11 +108,7 @@ func (r *Report) sumTotals() {
 // WriteReport writes the report atomically, indented, keys in a fixed order.
 func WriteReport(path string, r *Report) error {
 	r.sumTotals()
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, append(b, '\n'))
+	return atomicfile.WriteJSON(path, r)
 }
 
 // ReadReport reads reports/ingest.json; a missing file gives an empty report.

@@ -63,11 +63,11 @@ func compileTurns(t *TurnsMapping, compile func(key, src string) (*expr, error),
 			return nil, fmt.Errorf("roles.%s: %q is not user, assistant, system or skip", name, role)
 		}
 	}
-	for name, role := range markers {
+	for _, name := range sortedKeys(markers) {
 		if strings.TrimSpace(name) == "" {
 			return nil, errors.New("roles: a speaker name is empty")
 		}
-		tm.markers = append(tm.markers, speaker{name: name, role: role})
+		tm.markers = append(tm.markers, speaker{name: name, role: markers[name]})
 	}
 	// Longest first, then by name, so "病人家属" wins over "病人".
 	slices.SortFunc(tm.markers, func(a, b speaker) int {

@@ -729,7 +729,7 @@ func (b *builder) graph() error {
 		}
 	}
 	stats := g.Stats()
-	return writeJSON(KGStatsPath(b.ws), stats)
+	return atomicfile.WriteJSON(KGStatsPath(b.ws), stats)
 }
 
 func (b *builder) dialogues() error {
@@ -893,7 +893,7 @@ func (b *builder) finish(old *Manifest) (*Manifest, error) {
 		}
 		m.LeakageCheck = "passed"
 	}
-	return m, writeJSON(ManifestPath(b.ws), m)
+	return m, atomicfile.WriteJSON(ManifestPath(b.ws), m)
 }
 
 // keepNegatives lists stages/dpo/negatives.parquet in the manifest when it

@@ -52,175 +52,221 @@ var ErrLeak = errors.New("leak")
 // Memory: the eval windows, plus about 40 bytes per distinct group and per
 // clean record behind the stages.
 func CheckLeakage(ws workspace.Dir, n int) (*LeakageReport, error) {
-	rep := &LeakageReport{}
-	grams, shorts := map[string]struct{}{}, map[string]struct{}{}
-	addQ := func(q string) {
-		rep.EvalQuestions++
-		c := canonical(q)
-		offs := runeOffsets(c)
-		if len(offs)-1 < n {
-			if c != "" {
-				shorts[c] = struct{}{}
-			}
-			return
-		}
-		for i := 0; i+n < len(offs); i++ {
-			grams[c[offs[i]:offs[i+n]]] = struct{}{}
-		}
-	}
-	for r, err := range schemas.ReadFile[schemas.ExamQuestion](ws.EvalFile("exam")) {
-		if err != nil {
-			return nil, err
-		}
-		addQ(r.Question)
-	}
-	for r, err := range schemas.ReadFile[schemas.EvalQA](ws.EvalFile("qa")) {
-		if err != nil {
-			return nil, err
-		}
-		addQ(r.Question)
-	}
-	rep.EvalGrams = len(grams)
-
-	clusters, err := cleanClusters(ws)
-	if err != nil {
-		return nil, err
-	}
-	seed := maphash.MakeSeed()
-	hash := func(s string) uint64 { return maphash.String(seed, s) }
-	clusterOf := func(rec string) uint64 {
-		if c, ok := clusters[rec]; ok {
-			return hash(c)
-		}
-		return hash(rec)
-	}
-
-	// Eval records and their clusters.
-	evalRecs, evalClusters := map[string]struct{}{}, map[uint64]struct{}{}
-	for _, key := range []string{"eval/exam", "eval/qa"} {
-		for r, err := range schemas.ReadFile[LineageRow](LineagePath(ws, key)) {
-			if err != nil {
-				return nil, err
-			}
-			for _, rec := range r.Records {
-				evalRecs[rec] = struct{}{}
-				evalClusters[clusterOf(rec)] = struct{}{}
-			}
-		}
-	}
-
-	groupSplit, clusterSplit := map[uint64]int8{}, map[uint64]int8{}
-	leak := func(file string, row int64, format string, args ...any) error {
-		return &LeakageError{File: file, Row: row, Err: fmt.Errorf("%w: "+format, append([]any{ErrLeak}, args...)...)}
-	}
-	scanText := func(file string, row int64, text string, question bool) error {
-		c := canonical(text)
-		offs := runeOffsets(c)
-		for i := 0; i+n < len(offs); i++ {
-			if _, ok := grams[c[offs[i]:offs[i+n]]]; ok {
-				return leak(file, row, "shares %q with an eval question", c[offs[i]:offs[i+n]])
-			}
-		}
-		if question {
-			for line := range strings.SplitSeq(text, "\n") {
-				if _, ok := shorts[canonical(line)]; ok {
-					return leak(file, row, "asks the eval question %q", line)
-				}
-			}
-		}
-		return nil
-	}
-	entities, err := kgEntities(ws)
-	if err != nil {
+	c := &leakChecker{ws: ws, n: n, rep: &LeakageReport{}, seed: maphash.MakeSeed(),
+		grams: map[string]struct{}{}, shorts: map[string]struct{}{},
+		evalRecs: map[string]struct{}{}, evalClusters: map[uint64]struct{}{},
+		groupSplit: map[uint64]int8{}, clusterSplit: map[uint64]int8{}}
+	if err := c.loadEval(); err != nil {
 		return nil, err
 	}
 	for _, st := range schemas.Stages {
 		for si, split := range schemas.Splits {
-			path := ws.StageFile(st, split)
-			lpath := LineagePath(ws, splitKey(st, si))
-			lineage := lineageCursor(lpath)
-			ids, err := scanStage(path, st, func(row int64, kind, text string, question bool) error {
-				if kind != string(schemas.KindKG) || question {
-					return scanText(path, row, text, question)
-				}
-				// Knowledge-graph text: every entity on its own, then the
-				// rest with the entities cut out, so a window that a
-				// listing of several facts shares with an eval question is
-				// no leak (it is the fact the question tests), while a
-				// copied question, in an entity or in the template text,
-				// still is.
-				l, err := lineage(row)
-				if err != nil {
-					return err
-				}
-				var names []string
-				for _, rec := range l.Records {
-					e := entities[rec]
-					names = append(names, e[0], e[1])
-				}
-				slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
-				masked := text
-				for _, e := range names {
-					if e == "" {
-						continue
-					}
-					// Names are what questions ask about; a tail of two
-					// windows or more is a phrase, scanned as text.
-					if utf8.RuneCountInString(e) >= 2*n {
-						if err := scanText(path, row, e, false); err != nil {
-							return err
-						}
-					}
-					masked = strings.ReplaceAll(masked, e, "\x1f")
-				}
-				return scanText(path, row, masked, false)
-			})
-			lineage(-1)
-			if err != nil {
+			if err := c.checkSplit(st, si, split); err != nil {
 				return nil, err
 			}
-			row := int64(0)
-			for l, err := range schemas.ReadFile[LineageRow](lpath) {
-				if err != nil {
-					return nil, err
-				}
-				if row >= int64(len(ids)) || ids[row] != l.ID {
-					return nil, leak(lpath, row, "lineage id %s does not match %s", l.ID, path)
-				}
-				if s, ok := groupSplit[hash(l.Group)]; ok && s != int8(si) {
-					return nil, leak(lpath, row, "group %q is in %s and %s", l.Group, schemas.Splits[s], split)
-				}
-				groupSplit[hash(l.Group)] = int8(si)
-				for _, rec := range l.Records {
-					if _, ok := evalRecs[rec]; ok {
-						return nil, leak(lpath, row, "eval record %s is behind a training row", rec)
-					}
-					c := clusterOf(rec)
-					if _, ok := evalClusters[c]; ok {
-						return nil, leak(lpath, row, "record %s shares a near-duplicate cluster with an eval record", rec)
-					}
-					if s, ok := clusterSplit[c]; ok && s != int8(si) {
-						return nil, leak(lpath, row, "the cluster of record %s is in %s and %s", rec, schemas.Splits[s], split)
-					}
-					clusterSplit[c] = int8(si)
-				}
-				row++
-			}
-			if row != int64(len(ids)) {
-				return nil, leak(lpath, row, "lineage has %d rows, %s has %d", row, path, len(ids))
-			}
-			rep.RowsScanned += int64(len(ids))
 		}
 	}
 	if neg := NegativesPath(ws); fileExists(neg) {
 		if _, err := scanStage(neg, schemas.StageDPO, func(row int64, _, text string, question bool) error {
-			return scanText(neg, row, text, question)
+			return c.scanText(neg, row, text, question)
 		}); err != nil {
 			return nil, err
 		}
 	}
-	rep.Groups, rep.Clusters = len(groupSplit), len(clusterSplit)
-	return rep, nil
+	c.rep.Groups, c.rep.Clusters = len(c.groupSplit), len(c.clusterSplit)
+	return c.rep, nil
+}
+
+// leakChecker holds what CheckLeakage learns from the eval sets and the
+// splits it has checked so far.
+type leakChecker struct {
+	ws  workspace.Dir
+	n   int
+	rep *LeakageReport
+	// grams are the n-character windows of the eval questions; shorts the
+	// eval questions shorter than n, whole.
+	grams, shorts map[string]struct{}
+	seed          maphash.Seed
+	clusters      map[string]string // clean record → near-duplicate cluster
+	entities      map[string][2]string
+	// evalRecs and evalClusters are the clean records behind the eval sets
+	// and their clusters; groupSplit and clusterSplit the split each group
+	// key and cluster behind a training row is in.
+	evalRecs                 map[string]struct{}
+	evalClusters             map[uint64]struct{}
+	groupSplit, clusterSplit map[uint64]int8
+}
+
+func (c *leakChecker) hash(s string) uint64 { return maphash.String(c.seed, s) }
+
+func (c *leakChecker) clusterOf(rec string) uint64 {
+	if cl, ok := c.clusters[rec]; ok {
+		return c.hash(cl)
+	}
+	return c.hash(rec)
+}
+
+// loadEval reads the eval questions into windows, the eval records and
+// their clusters, and the clean clusters and KG entities the checks need.
+func (c *leakChecker) loadEval() error {
+	addQ := func(q string) {
+		c.rep.EvalQuestions++
+		cq := canonical(q)
+		offs := runeOffsets(cq)
+		if len(offs)-1 < c.n {
+			if cq != "" {
+				c.shorts[cq] = struct{}{}
+			}
+			return
+		}
+		for i := 0; i+c.n < len(offs); i++ {
+			c.grams[cq[offs[i]:offs[i+c.n]]] = struct{}{}
+		}
+	}
+	for r, err := range schemas.ReadFile[schemas.ExamQuestion](c.ws.EvalFile("exam")) {
+		if err != nil {
+			return err
+		}
+		addQ(r.Question)
+	}
+	for r, err := range schemas.ReadFile[schemas.EvalQA](c.ws.EvalFile("qa")) {
+		if err != nil {
+			return err
+		}
+		addQ(r.Question)
+	}
+	c.rep.EvalGrams = len(c.grams)
+
+	var err error
+	if c.clusters, err = cleanClusters(c.ws); err != nil {
+		return err
+	}
+	for _, key := range []string{"eval/exam", "eval/qa"} {
+		for r, err := range schemas.ReadFile[LineageRow](LineagePath(c.ws, key)) {
+			if err != nil {
+				return err
+			}
+			for _, rec := range r.Records {
+				c.evalRecs[rec] = struct{}{}
+				c.evalClusters[c.clusterOf(rec)] = struct{}{}
+			}
+		}
+	}
+	c.entities, err = kgEntities(c.ws)
+	return err
+}
+
+func leak(file string, row int64, format string, args ...any) error {
+	return &LeakageError{File: file, Row: row, Err: fmt.Errorf("%w: "+format, append([]any{ErrLeak}, args...)...)}
+}
+
+// scanText fails if text shares a window with an eval question or, for a
+// question, has a line that is a whole short eval question.
+func (c *leakChecker) scanText(file string, row int64, text string, question bool) error {
+	ct := canonical(text)
+	offs := runeOffsets(ct)
+	for i := 0; i+c.n < len(offs); i++ {
+		if _, ok := c.grams[ct[offs[i]:offs[i+c.n]]]; ok {
+			return leak(file, row, "shares %q with an eval question", ct[offs[i]:offs[i+c.n]])
+		}
+	}
+	if question {
+		for line := range strings.SplitSeq(text, "\n") {
+			if _, ok := c.shorts[canonical(line)]; ok {
+				return leak(file, row, "asks the eval question %q", line)
+			}
+		}
+	}
+	return nil
+}
+
+// scanKGText scans knowledge-graph text: every entity on its own, then the
+// rest with the entities cut out, so a window that a listing of several
+// facts shares with an eval question is no leak (it is the fact the
+// question tests), while a copied question, in an entity or in the
+// template text, still is.
+func (c *leakChecker) scanKGText(file string, row int64, text string, l LineageRow) error {
+	var names []string
+	for _, rec := range l.Records {
+		e := c.entities[rec]
+		names = append(names, e[0], e[1])
+	}
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
+	masked := text
+	for _, e := range names {
+		if e == "" {
+			continue
+		}
+		// Names are what questions ask about; a tail of two
+		// windows or more is a phrase, scanned as text.
+		if utf8.RuneCountInString(e) >= 2*c.n {
+			if err := c.scanText(file, row, e, false); err != nil {
+				return err
+			}
+		}
+		masked = strings.ReplaceAll(masked, e, "\x1f")
+	}
+	return c.scanText(file, row, masked, false)
+}
+
+// checkSplit scans one stage split's text and checks its lineage file.
+func (c *leakChecker) checkSplit(st schemas.Stage, si int, split string) error {
+	path := c.ws.StageFile(st, split)
+	lpath := LineagePath(c.ws, splitKey(st, si))
+	lineage := lineageCursor(lpath)
+	ids, err := scanStage(path, st, func(row int64, kind, text string, question bool) error {
+		if kind != string(schemas.KindKG) || question {
+			return c.scanText(path, row, text, question)
+		}
+		l, err := lineage(row)
+		if err != nil {
+			return err
+		}
+		return c.scanKGText(path, row, text, l)
+	})
+	lineage(-1)
+	if err != nil {
+		return err
+	}
+	return c.checkLineage(path, lpath, ids, si, split)
+}
+
+// checkLineage checks that lineage file lpath lists the ids of stage file
+// path row for row, that no group or cluster behind it is in another
+// split, and that no eval record or eval cluster is behind it.
+func (c *leakChecker) checkLineage(path, lpath string, ids []string, si int, split string) error {
+	row := int64(0)
+	for l, err := range schemas.ReadFile[LineageRow](lpath) {
+		if err != nil {
+			return err
+		}
+		if row >= int64(len(ids)) || ids[row] != l.ID {
+			return leak(lpath, row, "lineage id %s does not match %s", l.ID, path)
+		}
+		if s, ok := c.groupSplit[c.hash(l.Group)]; ok && s != int8(si) {
+			return leak(lpath, row, "group %q is in %s and %s", l.Group, schemas.Splits[s], split)
+		}
+		c.groupSplit[c.hash(l.Group)] = int8(si)
+		for _, rec := range l.Records {
+			if _, ok := c.evalRecs[rec]; ok {
+				return leak(lpath, row, "eval record %s is behind a training row", rec)
+			}
+			cl := c.clusterOf(rec)
+			if _, ok := c.evalClusters[cl]; ok {
+				return leak(lpath, row, "record %s shares a near-duplicate cluster with an eval record", rec)
+			}
+			if s, ok := c.clusterSplit[cl]; ok && s != int8(si) {
+				return leak(lpath, row, "the cluster of record %s is in %s and %s", rec, schemas.Splits[s], split)
+			}
+			c.clusterSplit[cl] = int8(si)
+		}
+		row++
+	}
+	if row != int64(len(ids)) {
+		return leak(lpath, row, "lineage has %d rows, %s has %d", row, path, len(ids))
+	}
+	c.rep.RowsScanned += int64(len(ids))
+	return nil
 }
 
 func fileExists(p string) bool {

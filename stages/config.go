@@ -22,8 +22,7 @@
 // Memory: text, QA, dialogue, exam and preference rows stream from clean/
 // to the split files; the KG is held in memory to group facts by head (see
 // kg.Graph for the bound); the eval n-gram index grows with the eval sets
-// only. On a --scale 256MB demo (490k clean rows, 117 MB of stage text)
-// peak RSS was 160 MB without the leakage check and 173 MB with it.
+// only, so the leakage check adds little.
 //
 // Splits hash a group key with the seed: the near-duplicate cluster id clean
 // set, else a canonical key (normalised question or text, KG head), so

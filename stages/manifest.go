@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
@@ -116,14 +115,6 @@ func KGStatsPath(ws workspace.Dir) string { return ws.Path("stages", "kg_stats.j
 // NegativesPath is where `chimed dpo-negatives` writes model-generated
 // DPO pairs (the trainer's trainer.NegativesSplit file).
 func NegativesPath(ws workspace.Dir) string { return ws.StageFile(schemas.StageDPO, "negatives") }
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, append(b, '\n'))
-}
 
 // describe hashes a file for the manifest.
 func describe(ws workspace.Dir, path string, rows int64) (FileEntry, error) {

@@ -7,17 +7,21 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/chimed/chimed/clean"
+	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/segment"
 	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/kg"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
 
 // Options tune Collect.
@@ -69,6 +73,8 @@ type collector struct {
 	opts  Options
 	rep   *Report
 	words bool // jieba is available and wanted
+	// manifestKG is the kg statistics path stages/manifest.json names.
+	manifestKG string
 }
 
 // Collect reads every input of workspace ws that exists and returns the
@@ -122,10 +128,10 @@ func (c *collector) rel(p string) string {
 	return p
 }
 
-// readJSON decodes a step report into a generic tree. A missing file is a
-// note and nil; a malformed one is a note naming the place and nil, so one
-// bad report does not hide the rest.
-func (c *collector) readJSON(path, makes string) map[string]any {
+// readJSON decodes a step's report into its own type, T. A missing file is
+// a note and nil; a malformed one is a note naming the place and nil, so
+// one bad report does not hide the rest.
+func readJSON[T any](c *collector, path, makes string) *T {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		c.note("%s is missing (run `chimed %s`)", c.rel(path), makes)
@@ -135,8 +141,8 @@ func (c *collector) readJSON(path, makes string) map[string]any {
 		c.note("%s: %v", c.rel(path), err)
 		return nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	v := new(T)
+	if err := json.Unmarshal(b, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			c.note("%s: not valid JSON at byte %d: %v", c.rel(path), se.Offset, err)
@@ -145,101 +151,100 @@ func (c *collector) readJSON(path, makes string) map[string]any {
 		}
 		return nil
 	}
-	return m
+	return v
 }
 
-// sourcesTable turns {"sources": {NAME: {key: number | {k: number}}},
-// "totals": {…}} into a Table: one column per key (a nested map of numbers
-// counts as its sum), preferred columns first, then the others by name.
-func sourcesTable(m map[string]any, preferred ...string) *Table {
-	srcs, _ := m["sources"].(map[string]any)
-	cols := map[string]bool{}
-	value := func(v any) (float64, bool) {
-		switch v := v.(type) {
-		case float64:
-			return v, true
-		case map[string]any:
-			var sum float64
-			for _, x := range v {
-				if f, ok := x.(float64); ok {
-					sum += f
-				}
-			}
-			return sum, true
-		}
-		return 0, false
+// tableColumn is one numeric column of a per-source Table: its name and how a
+// row of type T gives its value.
+type tableColumn[T any] struct {
+	name  string
+	value func(T) float64
+}
+
+// sourceTable lays a step report's per-source counts out as a Table: one
+// row per source in name order, then a totals row when totals is not nil.
+// A table of no sources has no columns.
+func sourceTable[T any](sources map[string]T, totals *T, cols []tableColumn[T]) *Table {
+	if len(sources) == 0 {
+		cols = nil
 	}
-	rows := map[string]map[string]any{}
-	for name, s := range srcs {
-		if sm, ok := s.(map[string]any); ok {
-			rows[name] = sm
-			for k, v := range sm {
-				if _, ok := value(v); ok {
-					cols[k] = true
-				}
-			}
-		}
+	t := &Table{Columns: make([]string, 0, len(cols)), Rows: []TableRow{}}
+	for _, col := range cols {
+		t.Columns = append(t.Columns, col.name)
 	}
-	t := &Table{Columns: []string{}, Rows: []TableRow{}}
-	for _, p := range preferred {
-		if cols[p] {
-			t.Columns = append(t.Columns, p)
-			delete(cols, p)
-		}
-	}
-	var rest []string
-	for k := range cols {
-		rest = append(rest, k)
-	}
-	sort.Strings(rest)
-	t.Columns = append(t.Columns, rest...)
-	row := func(name string, sm map[string]any) TableRow {
-		r := TableRow{Name: name, Values: make([]float64, len(t.Columns))}
-		for i, col := range t.Columns {
-			r.Values[i], _ = value(sm[col])
+	row := func(name string, v T) TableRow {
+		r := TableRow{Name: name, Values: make([]float64, len(cols))}
+		for i, col := range cols {
+			r.Values[i] = col.value(v)
 		}
 		return r
 	}
-	names := make([]string, 0, len(rows))
-	for n := range rows {
-		names = append(names, n)
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		t.Rows = append(t.Rows, row(name, sources[name]))
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		t.Rows = append(t.Rows, row(n, rows[n]))
-	}
-	if tot, ok := m["totals"].(map[string]any); ok {
-		t.Rows = append(t.Rows, row("totals", tot))
+	if totals != nil {
+		t.Rows = append(t.Rows, row("totals", *totals))
 	}
 	return t
 }
 
-// flatten lists every number in v under its dotted key path.
-func flatten(prefix string, v any, out *[]NameValue) {
-	switch v := v.(type) {
-	case float64:
-		*out = append(*out, NameValue{prefix, v})
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p := k
-			if prefix != "" {
-				p = prefix + "." + k
-			}
-			flatten(p, v[k], out)
+// present drops a report's null sources, which have no counts to show.
+func present[T any](sources map[string]*T) map[string]T {
+	out := make(map[string]T, len(sources))
+	for name, s := range sources {
+		if s != nil {
+			out[name] = *s
 		}
 	}
+	return out
+}
+
+// sum adds a map's counts (removal reasons, unused reasons).
+func sum(m map[string]int64) float64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return float64(n)
+}
+
+// ingestColumns are reports/ingest.json's columns; lookup, the sum of a
+// join's lookup counts (read, used, quarantined), only when a source has a
+// join.
+func ingestColumns(withLookup bool) []tableColumn[ingest.Counts] {
+	cols := []tableColumn[ingest.Counts]{
+		{"read", func(c ingest.Counts) float64 { return float64(c.Read) }},
+		{"written", func(c ingest.Counts) float64 { return float64(c.Written) }},
+		{"quarantined", func(c ingest.Counts) float64 { return float64(c.Quarantined) }},
+		{"bytes", func(c ingest.Counts) float64 { return float64(c.Bytes) }},
+		{"files", func(c ingest.Counts) float64 { return float64(c.Files) }},
+		{"lookup", func(c ingest.Counts) float64 {
+			if c.Lookup == nil {
+				return 0
+			}
+			return float64(c.Lookup.Read + c.Lookup.Used + c.Lookup.Quarantined)
+		}},
+		{"meta_capped", func(c ingest.Counts) float64 { return float64(c.MetaCapped) }},
+		{"records_ok", func(c ingest.Counts) float64 { return float64(c.RecordsOK) }},
+	}
+	if !withLookup {
+		cols = slices.DeleteFunc(cols, func(c tableColumn[ingest.Counts]) bool { return c.name == "lookup" })
+	}
+	return cols
 }
 
 func (c *collector) ingest() error {
-	m := c.readJSON(c.ws.Report("ingest.json"), "ingest")
-	if m != nil {
-		c.rep.Ingest = sourcesTable(m, "read", "written", "quarantined", "bytes")
+	r := readJSON[ingest.Report](c, c.ws.Report("ingest.json"), "ingest")
+	if r == nil {
+		return nil
 	}
+	counts := map[string]ingest.Counts{}
+	lookup := false
+	for name, s := range present(r.Sources) {
+		counts[name] = s.Counts
+		lookup = lookup || s.Lookup != nil
+	}
+	c.rep.Ingest = sourceTable(counts, &r.Totals, ingestColumns(lookup))
 	return nil
 }
 
@@ -310,67 +315,84 @@ func (c *collector) layers() error {
 	return nil
 }
 
+// cleanColumns are reports/clean.json's per-source columns.
+var cleanColumns = []tableColumn[clean.SourceCounts]{
+	{"in", func(s clean.SourceCounts) float64 { return float64(s.In) }},
+	{"kept", func(s clean.SourceCounts) float64 { return float64(s.Kept) }},
+	{"removed", func(s clean.SourceCounts) float64 { return sum(s.Removed) }},
+}
+
+// nearDedupCounter is one number of clean.NearStats under its dotted
+// clean.json key. Counts (rows indexed, candidate, duplicate and cluster
+// pairs) are charted with the duplicate removals; the rest are parameters
+// only the counter table lists.
+type nearDedupCounter struct {
+	name  string
+	value float64
+	count bool
+}
+
+// nearDedupCounters lists n's numbers in key order.
+func nearDedupCounters(n *clean.NearStats) []nearDedupCounter {
+	return []nearDedupCounter{
+		{"near_dedup.bands", float64(n.Bands), false},
+		{"near_dedup.candidates", float64(n.Candidates), true},
+		{"near_dedup.cluster_pairs", float64(n.Clustered), true},
+		{"near_dedup.cluster_threshold", n.ClusterThreshold, false},
+		{"near_dedup.duplicate_pairs", float64(n.Duplicates), true},
+		{"near_dedup.index_bytes_per_row", float64(n.IndexBytesPerRow), false},
+		{"near_dedup.indexed", float64(n.Indexed), true},
+		{"near_dedup.ngram", float64(n.NGram), false},
+		{"near_dedup.rows", float64(n.Rows), false},
+		{"near_dedup.threshold", n.Threshold, false},
+	}
+}
+
 func (c *collector) clean() error {
-	m := c.readJSON(c.ws.Report("clean.json"), "clean")
-	if m == nil {
+	r := readJSON[clean.Report](c, c.ws.Report("clean.json"), "clean")
+	if r == nil {
 		return nil
 	}
-	cs := &CleanStats{Sources: sourcesTable(m, "in", "kept", "removed"), Dedup: []NameCount{}, PII: []NameCount{}, Counters: []NameValue{}}
+	srcs := present(r.Sources)
+	cs := &CleanStats{Sources: sourceTable(srcs, r.Totals, cleanColumns), Dedup: []NameCount{}, PII: []NameCount{}, Counters: []NameValue{}}
 	// Removal reasons, per source and in total.
 	reasons := map[string]int64{}
-	srcs, _ := m["sources"].(map[string]any)
-	bySource := map[string]any{}
+	bySource := map[string]map[string]int64{}
 	for name, s := range srcs {
-		sm, _ := s.(map[string]any)
-		rm, _ := sm["removed"].(map[string]any)
-		bySource[name] = rm
-		for r, v := range rm {
-			if f, ok := v.(float64); ok {
-				reasons[r] += int64(f)
-			}
+		bySource[name] = s.Removed
+		for reason, n := range s.Removed {
+			reasons[reason] += n
 		}
 	}
 	cs.Reasons = sortedCounts(reasons)
-	cs.ReasonsBySource = sourcesTable(map[string]any{"sources": bySource})
+	var reasonCols []tableColumn[map[string]int64]
+	for _, reason := range slices.Sorted(maps.Keys(reasons)) {
+		reasonCols = append(reasonCols, tableColumn[map[string]int64]{reason, func(m map[string]int64) float64 { return float64(m[reason]) }})
+	}
+	cs.ReasonsBySource = sourceTable(bySource, nil, reasonCols)
 	for _, r := range cs.Reasons {
 		if low := strings.ToLower(r.Name); strings.Contains(low, "dup") || strings.Contains(low, "contam") {
 			cs.Dedup = append(cs.Dedup, NameCount{"removed: " + r.Name, r.Count})
 		}
 	}
-	// Every other number: rewrites, PII, near-dedup counters.
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		if k != "sources" && k != "totals" {
-			keys = append(keys, k)
+	// Every other number: near-dedup counters, rewrites, PII.
+	if r.NearDedup != nil {
+		for _, n := range nearDedupCounters(r.NearDedup) {
+			cs.Counters = append(cs.Counters, NameValue{n.name, n.value})
+			if n.count {
+				cs.Dedup = append(cs.Dedup, NameCount{n.name, int64(math.Round(n.value))})
+			}
 		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		flatten(k, m[k], &cs.Counters)
+	for _, k := range slices.Sorted(maps.Keys(r.Rewrites.Normalise)) {
+		cs.Counters = append(cs.Counters, NameValue{"rewrites.normalise." + k, float64(r.Rewrites.Normalise[k])})
 	}
-	for _, n := range cs.Counters {
-		low := strings.ToLower(n.Name)
-		switch {
-		case strings.Contains(low, "pii"):
-			cs.PII = append(cs.PII, NameCount{n.Name[strings.LastIndex(n.Name, ".")+1:], int64(math.Round(n.Value))})
-		case strings.Contains(low, "dup") && isCount(low):
-			cs.Dedup = append(cs.Dedup, NameCount{n.Name, int64(math.Round(n.Value))})
-		}
+	for _, k := range slices.Sorted(maps.Keys(r.Rewrites.PII)) {
+		cs.Counters = append(cs.Counters, NameValue{"rewrites.pii." + k, float64(r.Rewrites.PII[k])})
+		cs.PII = append(cs.PII, NameCount{k, r.Rewrites.PII[k]})
 	}
 	c.rep.Clean = cs
 	return nil
-}
-
-// isCount tells the near-dedup counters worth charting (rows indexed,
-// candidate and duplicate pairs, clusters) from its parameters (bands,
-// n-gram size, thresholds), which only the table shows.
-func isCount(key string) bool {
-	for _, suffix := range []string{"indexed", "candidates", "pairs", "clusters", "duplicates", "removed"} {
-		if strings.HasSuffix(key, suffix) {
-			return true
-		}
-	}
-	return false
 }
 
 // hashID maps a row id to a number for deterministic sampling.
@@ -380,50 +402,27 @@ func hashID(id string) uint64 {
 	return h.Sum64()
 }
 
-// manifestFile is the part of stages/manifest.json stats reads; unknown
-// keys are ignored so the stages step can add more.
-type manifestFile struct {
-	Version      string      `json:"version"`
-	Seed         uint64      `json:"seed"`
-	ConfigSHA256 string      `json:"config_sha256"`
-	LeakageCheck string      `json:"leakage_check"`
-	KGStats      string      `json:"kg_stats"`
-	Files        []FileEntry `json:"files"`
-	// Stages and Eval count rows per stage split and eval set; stats checks
-	// its own counts against them.
-	Stages map[string]map[string]struct {
-		Rows int64 `json:"rows"`
-	} `json:"stages"`
-	Eval map[string]int64 `json:"eval"`
+// flowColumns are stages/manifest.json's per-source columns.
+var flowColumns = []tableColumn[stages.SourceCount]{
+	{"in", func(s stages.SourceCount) float64 { return float64(s.In) }},
+	{"used", func(s stages.SourceCount) float64 { return float64(s.Used) }},
+	{"unused", func(s stages.SourceCount) float64 { return sum(s.Unused) }},
 }
 
 func (c *collector) manifest() error {
-	path := filepath.Join(c.ws.Stages(), "manifest.json")
-	m := c.readJSON(path, "build-stages")
+	m := readJSON[stages.Manifest](c, stages.ManifestPath(c.ws), "build-stages")
 	if m == nil {
 		return nil
 	}
-	b, _ := json.Marshal(m)
-	var mf manifestFile
-	if err := json.Unmarshal(b, &mf); err != nil {
-		c.note("%s: %v", c.rel(path), err)
-		return nil
+	c.manifestKG = m.KGStats
+	c.rep.Manifest = &ManifestStats{Version: m.Version, Seed: m.Seed, ConfigSHA256: m.ConfigSHA256,
+		LeakageCheck: m.LeakageCheck, Files: m.Files}
+	if m.Files == nil {
+		c.rep.Manifest.Files = []stages.FileEntry{}
 	}
-	c.rep.Manifest = &ManifestStats{Version: mf.Version, Seed: mf.Seed, ConfigSHA256: mf.ConfigSHA256,
-		LeakageCheck: mf.LeakageCheck, Files: mf.Files}
-	if mf.Files == nil {
-		c.rep.Manifest.Files = []FileEntry{}
-	}
-	c.checkManifestRows(mf)
-	if _, ok := m["sources"].(map[string]any); ok {
-		c.rep.Flow = sourcesTable(m, "in", "used", "unused")
-		// Drop the per-file rows map column: the stage sections show it.
-		if i := slices.Index(c.rep.Flow.Columns, "rows"); i >= 0 {
-			c.rep.Flow.Columns = slices.Delete(c.rep.Flow.Columns, i, i+1)
-			for j := range c.rep.Flow.Rows {
-				c.rep.Flow.Rows[j].Values = slices.Delete(c.rep.Flow.Rows[j].Values, i, i+1)
-			}
-		}
+	c.checkManifestRows(m)
+	if m.Sources != nil {
+		c.rep.Flow = sourceTable(present(m.Sources), &m.Totals, flowColumns)
 	}
 	return nil
 }
@@ -431,14 +430,16 @@ func (c *collector) manifest() error {
 // checkManifestRows compares the rows stats counted in each stage file with
 // the rows the manifest says build-stages wrote; any difference is a note
 // (a stage file changed after the manifest, or a step miscounted).
-func (c *collector) checkManifestRows(mf manifestFile) {
+func (c *collector) checkManifestRows(m *stages.Manifest) {
 	want := map[string]int64{} // workspace-relative file → rows
-	for st, splits := range mf.Stages {
+	for st, splits := range m.Stages {
 		for split, n := range splits {
-			want["stages/"+st+"/"+split+".parquet"] = n.Rows
+			if n != nil {
+				want["stages/"+string(st)+"/"+split+".parquet"] = n.Rows
+			}
 		}
 	}
-	for set, n := range mf.Eval {
+	for set, n := range m.Eval {
 		want["stages/eval/"+set+".parquet"] = n
 	}
 	if len(want) == 0 {
@@ -454,13 +455,8 @@ func (c *collector) checkManifestRows(mf manifestFile) {
 			got[dir+f.Name] = f.Count
 		}
 	}
-	keys := make([]string, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	agree := true
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if g := got[k]; g != want[k] {
 			agree = false
 			c.note("stages/manifest.json says %s has %d rows; stats read %d", k, want[k], g)
@@ -469,42 +465,29 @@ func (c *collector) checkManifestRows(mf manifestFile) {
 	c.rep.Manifest.RowsAgree = &agree
 }
 
-// kgStatsFile is the part of the kg step's statistics file stats reads.
-type kgStatsFile struct {
-	Triples   int64 `json:"triples"`
-	Entities  int64 `json:"entities"`
-	Relations int64 `json:"relations"`
-	Top       []struct {
-		Name  string `json:"name"`
-		Count int64  `json:"count"`
-	} `json:"top_relations"`
-	Degree []struct {
-		Label    string `json:"label"`
-		Entities int64  `json:"entities"`
-	} `json:"degree_distribution"`
-	Dropped map[string]int64 `json:"dropped"`
-}
-
 func (c *collector) kg() error {
-	path := filepath.Join(c.ws.Stages(), "kg_stats.json")
-	if c.rep.Manifest != nil {
-		if p := c.manifestKGPath(); p != "" {
-			path = p
+	path := stages.KGStatsPath(c.ws)
+	if p := c.manifestKG; p != "" {
+		path = p
+		if !filepath.IsAbs(p) {
+			path = c.ws.Path(filepath.FromSlash(p))
 		}
 	}
-	if b, err := os.ReadFile(path); err == nil {
-		var f kgStatsFile
-		if err := json.Unmarshal(b, &f); err != nil {
-			c.note("%s: %v", c.rel(path), err)
-		} else {
-			ks := &KGStats{From: c.rel(path), Triples: f.Triples, Entities: f.Entities, Relations: f.Relations,
-				Top: []NameCount{}, Dropped: sortedCounts(f.Dropped)}
-			for _, t := range f.Top {
-				ks.Top = append(ks.Top, NameCount{t.Name, t.Count})
+	if _, err := os.Stat(path); err == nil {
+		if f := readJSON[kg.Stats](c, path, "build-stages"); f != nil {
+			ks := &KGStats{From: c.rel(path), Triples: int64(f.Triples), Entities: int64(f.Entities), Relations: int64(f.Relations),
+				Top: []NameCount{}, Dropped: []NameCount{}}
+			for _, t := range f.TopRelations {
+				ks.Top = append(ks.Top, NameCount{t.Name, int64(t.Count)})
 			}
 			for _, d := range f.Degree {
-				ks.Degree = append(ks.Degree, NameCount{d.Label, d.Entities})
+				ks.Degree = append(ks.Degree, NameCount{d.Label, int64(d.Entities)})
 			}
+			dropped := map[string]int64{}
+			for reason, n := range f.Dropped {
+				dropped[reason] = int64(n)
+			}
+			ks.Dropped = sortedCounts(dropped)
 			c.rep.KG = ks
 			return nil
 		}
@@ -534,22 +517,6 @@ func (c *collector) kg() error {
 	ks.Top = top[:min(20, len(top))]
 	c.rep.KG = ks
 	return nil
-}
-
-// manifestKGPath is the kg statistics path the manifest names, if any.
-func (c *collector) manifestKGPath() string {
-	b, err := os.ReadFile(filepath.Join(c.ws.Stages(), "manifest.json"))
-	if err != nil {
-		return ""
-	}
-	var mf manifestFile
-	if json.Unmarshal(b, &mf) != nil || mf.KGStats == "" {
-		return ""
-	}
-	if filepath.IsAbs(mf.KGStats) {
-		return mf.KGStats
-	}
-	return c.ws.Path(filepath.FromSlash(mf.KGStats))
 }
 
 func (c *collector) dialogue() error {

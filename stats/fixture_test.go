@@ -8,8 +8,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/chimed/chimed/clean"
+	"github.com/chimed/chimed/ingest"
+	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/workspace"
+	"github.com/chimed/chimed/kg"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
 
 // writeFixture fills workspace ws with a small instance of every input
@@ -32,27 +37,7 @@ func writeFixture(t testing.TB, ws workspace.Dir) {
 			t.Fatal(err)
 		}
 	}
-	put("reports/ingest.json", `{"sources": {
-  "textbook": {"read": 12, "written": 10, "quarantined": 2, "bytes": 4096},
-  "dlg":      {"read": 5, "written": 5, "quarantined": 0, "bytes": 1024}},
- "totals": {"read": 17, "written": 15, "quarantined": 2, "bytes": 5120}}`)
-	put("reports/clean.json", `{"sources": {
-  "textbook": {"in": 10, "kept": 7, "removed": {"duplicate": 2, "too_short": 1}},
-  "dlg":      {"in": 5, "kept": 4, "removed": {"near_duplicate": 1}}},
- "totals": {"in": 15, "kept": 11, "removed": {"duplicate": 2, "near_duplicate": 1, "too_short": 1}},
- "rewrites": {"normalise": {"width": 3}, "pii": {"phone": 4, "email": 1}},
- "near_dedup": {"bands": 16, "threshold": 0.8, "indexed": 15, "duplicate_pairs": 1}}`)
-	put("stages/manifest.json", `{"version": "0.1.0-test", "seed": 7, "config_sha256": "abc", "leakage_check": "passed",
- "files": [{"path": "stages/dcpt/train.parquet", "rows": 3, "bytes": 900, "sha256": "0123456789abcdef0123"}],
- "sources": {"textbook": {"in": 7, "used": 6, "unused": {"cap": 1}, "rows": {"dcpt/train": 3}}},
- "stages": {"dcpt": {"train": {"rows": 3, "tokens": 30}, "valid": {"rows": 2}}, "sft": {"train": {"rows": 1}}},
- "eval": {"exam": 1, "qa": 1},
- "kg_stats": "stages/kg_stats.json", "future_key": [1, 2]}`)
-	put("stages/kg_stats.json", `{"in": 6, "triples": 5, "entities": 4, "heads": 2, "relations": 2,
- "dropped": {"kg_self_loop": 1},
- "top_relations": [{"name": "症状", "count": 3}, {"name": "并发症", "count": 2}],
- "degree_distribution": [{"label": "1", "min": 1, "max": 1, "entities": 2}, {"label": "2", "min": 2, "max": 2, "entities": 2}]}`)
-
+	writeStepReports(t, ws)
 	put("chimed.yaml", `version: 1
 sources:
   - name: textbook
@@ -116,7 +101,20 @@ sources:
 	// reference model and the rest are scored; pref-noise is gibberish.
 	must(schemas.WriteFile(filepath.Join(ws.Clean(schemas.KindPreference), "part-00000.parquet"), slices.Values(preferenceRows())))
 
-	// Stages: dcpt has 3 train rows from two sources, 1 valid; no test file.
+	writeStageFixture(t, ws)
+}
+
+// writeStageFixture writes the stage files: dcpt has 3 train rows from two
+// sources, 1 valid, and no test file; sft and dpo a row per split; one row
+// per eval set.
+func writeStageFixture(t testing.TB, ws workspace.Dir) {
+	t.Helper()
+	must := func(_ int64, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	must(schemas.WriteFile(ws.StageFile(schemas.StageDCPT, "train"), slices.Values([]schemas.DCPTRow{
 		{ID: "a", Source: "textbook", Kind: "text", Text: "糖尿病是一组以高血糖为特征的代谢性疾病。"},
 		{ID: "b", Source: "textbook", Kind: "text", Text: "高血压是常见的慢性病。"},
@@ -140,6 +138,54 @@ sources:
 	must(schemas.WriteFile(ws.EvalFile("qa"), slices.Values([]schemas.EvalQA{
 		{ID: "q1", Source: "held", Question: "感冒怎么办？", Answer: "多喝水，注意休息。"},
 	})))
+}
+
+// writeStepReports writes the step reports stats reads back (ingest.json,
+// clean.json, the stage manifest and the kg statistics) with the types and
+// writers of the steps that own them, so a field the page uses cannot drift
+// away from what the step writes.
+func writeStepReports(t testing.TB, ws workspace.Dir) {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(ingest.WriteReport(ws.Report("ingest.json"), &ingest.Report{Sources: map[string]*ingest.SourceReport{
+		"textbook": {Kind: "text", Counts: ingest.Counts{Read: 12, Written: 10, Quarantined: 2, Bytes: 4096, RecordsOK: 10, MetaCapped: 1, Files: 2}},
+		"dlg":      {Kind: "dialogue", Counts: ingest.Counts{Read: 5, Written: 5, Bytes: 1024, RecordsOK: 5, Files: 1}},
+		"faq": {Kind: "qa", Counts: ingest.Counts{Read: 1, Written: 1, Bytes: 256, RecordsOK: 1, Files: 2,
+			Lookup: &ingest.LookupCounts{Read: 2, Used: 1, Quarantined: 1}}},
+	}}))
+	must(atomicfile.WriteJSON(ws.Report("clean.json"), &clean.Report{
+		Sources: map[string]*clean.SourceCounts{
+			"textbook": {In: 10, Kept: 7, Removed: map[string]int64{"duplicate": 2, "too_short": 1}},
+			"dlg":      {In: 5, Kept: 4, Removed: map[string]int64{"near_duplicate": 1}},
+		},
+		Totals:   &clean.SourceCounts{In: 15, Kept: 11, Removed: map[string]int64{"duplicate": 2, "near_duplicate": 1, "too_short": 1}},
+		Rewrites: clean.Rewrites{Normalise: map[string]int64{"width": 3}, PII: map[string]int64{"phone": 4, "email": 1}},
+		NearDedup: &clean.NearStats{Shingle: "char", NGram: 5, Bands: 16, Rows: 8, Threshold: 0.8, ClusterThreshold: 0.7, IndexBytesPerRow: 128,
+			Indexed: 15, Candidates: 3, Duplicates: 1, Clustered: 2},
+	}))
+	must(atomicfile.WriteJSON(stages.ManifestPath(ws), &stages.Manifest{
+		Version: "0.1.0-test", Seed: 7, ConfigSHA256: "abc", LeakageCheck: "passed", Tokens: "chars",
+		Files: []stages.FileEntry{{Path: "stages/dcpt/train.parquet", Rows: 3, Bytes: 900, SHA256: "0123456789abcdef0123"}},
+		Sources: map[string]*stages.SourceCount{"textbook": {Kind: schemas.KindText, In: 7, Used: 6, Unused: map[string]int64{"cap": 1},
+			Rows: map[string]int64{"dcpt/train": 3}}},
+		Totals: stages.SourceCount{In: 7, Used: 6, Unused: map[string]int64{"cap": 1}},
+		Stages: map[schemas.Stage]map[string]*stages.SplitCount{
+			schemas.StageDCPT: {"train": {Rows: 3, Tokens: 30}, "valid": {Rows: 2}},
+			schemas.StageSFT:  {"train": {Rows: 1}},
+		},
+		Eval:    map[string]int64{"exam": 1, "qa": 1},
+		KGStats: "stages/kg_stats.json",
+	}))
+	must(atomicfile.WriteJSON(stages.KGStatsPath(ws), &kg.Stats{In: 6, Triples: 5, Entities: 4, Heads: 2, Relations: 2,
+		Dropped:      map[string]int{"kg_self_loop": 1},
+		TopRelations: []kg.NameCount{{Name: "症状", Count: 3}, {Name: "并发症", Count: 2}},
+		Degree:       []kg.Bucket{{Label: "1", Min: 1, Max: 1, Entities: 2}, {Label: "2", Min: 2, Max: 2, Entities: 2}},
+	}))
 }
 
 // bigStage writes a dcpt train file of n rows, for sampling tests.

@@ -22,6 +22,8 @@
 // per removal reason, PII-masked.
 package stats
 
+import "github.com/chimed/chimed/stages"
+
 // Report is every number of the stats report.
 type Report struct {
 	// Workspace is the folder the report describes.
@@ -153,22 +155,14 @@ type SourceStats struct {
 
 // ManifestStats is the part of stages/manifest.json worth showing.
 type ManifestStats struct {
-	Version      string      `json:"version"`
-	Seed         uint64      `json:"seed"`
-	ConfigSHA256 string      `json:"config_sha256"`
-	LeakageCheck string      `json:"leakage_check"`
-	Files        []FileEntry `json:"files"`
+	Version      string             `json:"version"`
+	Seed         uint64             `json:"seed"`
+	ConfigSHA256 string             `json:"config_sha256"`
+	LeakageCheck string             `json:"leakage_check"`
+	Files        []stages.FileEntry `json:"files"`
 	// RowsAgree says whether every stage and eval file holds the rows the
 	// manifest says it does (absent when the manifest has no counts).
 	RowsAgree *bool `json:"rows_agree,omitempty"`
-}
-
-// FileEntry is one file of the manifest.
-type FileEntry struct {
-	Path   string `json:"path"`
-	Rows   int64  `json:"rows"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
 }
 
 // KGStats describes the knowledge graph.

@@ -15,18 +15,11 @@ func Run(ws workspace.Dir, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	js, err := rep.JSON()
-	if err != nil {
+	if err := atomicfile.WriteJSON(ws.Report("stats.json"), rep); err != nil {
 		return nil, err
 	}
-	for name, data := range map[string][]byte{
-		"stats.json": js,
-		"stats.md":   []byte(rep.Markdown()),
-		"stats.html": []byte(rep.HTML()),
-	} {
-		if err := atomicfile.WriteFile(ws.Report(name), data); err != nil {
-			return nil, err
-		}
+	if err := atomicfile.WriteFile(ws.Report("stats.md"), []byte(rep.Markdown())); err != nil {
+		return nil, err
 	}
-	return rep, nil
+	return rep, atomicfile.WriteFile(ws.Report("stats.html"), []byte(rep.HTML()))
 }

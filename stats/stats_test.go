@@ -2,19 +2,25 @@ package stats
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chimed/chimed/clean"
+	"github.com/chimed/chimed/ingest"
+	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/segment"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -91,15 +97,16 @@ func TestCollectFixture(t *testing.T) {
 	if len(r.Stages) != 5 {
 		t.Errorf("%d stages, want 5", len(r.Stages))
 	}
-	// Reports read defensively, all keys shown.
-	if r.Ingest == nil || strings.Join(r.Ingest.Columns, ",") != "read,written,quarantined,bytes" || len(r.Ingest.Rows) != 3 ||
-		r.Ingest.Rows[2].Name != "totals" || r.Ingest.Rows[2].Values[0] != 17 {
+	// Step reports read through their own types.
+	if r.Ingest == nil || strings.Join(r.Ingest.Columns, ",") != "read,written,quarantined,bytes,files,lookup,meta_capped,records_ok" ||
+		len(r.Ingest.Rows) != 4 || r.Ingest.Rows[3].Name != "totals" || r.Ingest.Rows[3].Values[0] != 18 || r.Ingest.Rows[1].Values[5] != 4 {
 		t.Errorf("ingest = %+v", r.Ingest)
 	}
 	if c := r.Clean; c == nil || len(c.Reasons) != 3 || c.Reasons[0] != (NameCount{"duplicate", 2}) {
 		t.Errorf("clean reasons = %+v", c)
 	}
-	wantDedup := []NameCount{{"removed: duplicate", 2}, {"removed: near_duplicate", 1}, {"near_dedup.duplicate_pairs", 1}, {"near_dedup.indexed", 15}}
+	wantDedup := []NameCount{{"removed: duplicate", 2}, {"removed: near_duplicate", 1},
+		{"near_dedup.candidates", 3}, {"near_dedup.cluster_pairs", 2}, {"near_dedup.duplicate_pairs", 1}, {"near_dedup.indexed", 15}}
 	if got := r.Clean.Dedup; !equalCounts(got, wantDedup) {
 		t.Errorf("dedup = %v, want %v", got, wantDedup)
 	}
@@ -277,7 +284,11 @@ func TestGoldenMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Workspace = "WS"
-	js, err := r.JSON()
+	jsPath := filepath.Join(t.TempDir(), "stats.json") // written as Run writes it
+	if err := atomicfile.WriteJSON(jsPath, r); err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(jsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,22 +347,125 @@ func TestMissingInputs(t *testing.T) {
 	}
 }
 
-// TestBrokenReport: a malformed step report is a note naming the file and
-// byte, not an error.
+// TestBrokenReport: a step report that is not valid JSON, or whose values
+// are not of its type, is a note naming the file and the place, and only
+// its own sections go missing.
 func TestBrokenReport(t *testing.T) {
+	cases := []struct {
+		name, file, body, wantNote string
+		gone                       func(r *Report) bool
+	}{
+		{"ingest.json not JSON", "reports/ingest.json", `{"sources": {"a": {"read": 1,}}}`,
+			"reports/ingest.json: not valid JSON at byte 30", func(r *Report) bool { return r.Ingest == nil }},
+		{"clean.json of the wrong types", "reports/clean.json", `{"sources": {"a": {"in": "many", "removed": ["x"]}}, "totals": 3}`,
+			"reports/clean.json: json: cannot unmarshal", func(r *Report) bool { return r.Clean == nil }},
+		{"manifest of the wrong types", "stages/manifest.json", `{"seed": "seven"}`,
+			"stages/manifest.json: json: cannot unmarshal", func(r *Report) bool { return r.Manifest == nil && r.Flow == nil }},
+		{"kg statistics of the wrong types falls back to clean/kg", "stages/kg_stats.json", `{"triples": []}`,
+			"stages/kg_stats.json: json: cannot unmarshal", func(r *Report) bool { return r.KG == nil }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ws := workspace.Dir(t.TempDir())
+			writeStepReports(t, ws)
+			if err := os.WriteFile(ws.Path(filepath.FromSlash(c.file)), []byte(c.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Collect(ws, Options{NoWords: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !containsNote(r, c.wantNote) {
+				t.Errorf("no note %q in %q", c.wantNote, r.Notes)
+			}
+			if !c.gone(r) {
+				t.Errorf("the broken report's section is still there")
+			}
+			if n := nonEmptyReportSections(r); n != 4-1 {
+				t.Errorf("%d of the other three report sections are left", n)
+			}
+		})
+	}
+}
+
+// nonEmptyReportSections counts the sections read from step reports
+// (ingest, clean, manifest, kg statistics) that hold something.
+func nonEmptyReportSections(r *Report) int {
+	n := 0
+	for _, ok := range []bool{r.Ingest != nil, r.Clean != nil, r.Manifest != nil, r.KG != nil && r.KG.From == "stages/kg_stats.json"} {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReportsReadBack writes every step report with its owner's type and
+// writer, reads it back, and checks that every section and column the page
+// shows from it holds a number: a field renamed or dropped on either side
+// leaves one empty and fails here.
+func TestReportsReadBack(t *testing.T) {
 	ws := workspace.Dir(t.TempDir())
-	os.MkdirAll(ws.Reports(), 0o755)
-	os.WriteFile(ws.Report("ingest.json"), []byte(`{"sources": {"a": {"read": 1,}}}`), 0o644)
-	os.WriteFile(ws.Report("clean.json"), []byte(`{"sources": {"a": {"in": "many", "removed": ["x"]}}, "totals": 3}`), 0o644)
+	writeStepReports(t, ws)
 	r, err := Collect(ws, Options{NoWords: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !containsNote(r, "reports/ingest.json: not valid JSON at byte 30") {
-		t.Errorf("notes = %q", r.Notes)
+	tables := []struct {
+		name string
+		t    *Table
+	}{{"ingest", r.Ingest}, {"flow", r.Flow}}
+	if r.Clean != nil {
+		tables = append(tables, struct {
+			name string
+			t    *Table
+		}{"clean", r.Clean.Sources}, struct {
+			name string
+			t    *Table
+		}{"clean reasons by source", r.Clean.ReasonsBySource})
 	}
-	if r.Clean == nil || len(r.Clean.Sources.Rows) != 1 {
-		t.Errorf("clean with odd types = %+v", r.Clean)
+	for _, tb := range tables {
+		if tb.t == nil || len(tb.t.Columns) == 0 || len(tb.t.Rows) == 0 {
+			t.Errorf("%s: empty table %+v", tb.name, tb.t)
+			continue
+		}
+		for i, col := range tb.t.Columns {
+			if !slices.ContainsFunc(tb.t.Rows, func(row TableRow) bool { return row.Values[i] != 0 }) {
+				t.Errorf("%s: column %s is 0 in every row", tb.name, col)
+			}
+		}
+	}
+	lists := map[string]int{}
+	if c := r.Clean; c != nil {
+		lists["clean reasons"], lists["clean dedup"], lists["clean pii"] = len(c.Reasons), len(c.Dedup), len(c.PII)
+		for _, n := range c.Counters {
+			if n.Value == 0 {
+				t.Errorf("clean counter %s is 0", n.Name)
+			}
+		}
+		lists["clean counters"] = len(c.Counters)
+	}
+	if m := r.Manifest; m != nil {
+		lists["manifest files"] = len(m.Files)
+		if m.Version == "" || m.Seed == 0 || m.ConfigSHA256 == "" || m.LeakageCheck == "" || m.RowsAgree == nil {
+			t.Errorf("manifest = %+v", m)
+		}
+	}
+	if k := r.KG; k != nil {
+		lists["kg top relations"], lists["kg degree"], lists["kg dropped"] = len(k.Top), len(k.Degree), len(k.Dropped)
+		if k.Triples == 0 || k.Entities == 0 || k.Relations == 0 || k.From != "stages/kg_stats.json" {
+			t.Errorf("kg = %+v", k)
+		}
+	}
+	for _, name := range []string{"clean reasons", "clean dedup", "clean pii", "clean counters", "manifest files", "kg top relations", "kg degree", "kg dropped"} {
+		if lists[name] == 0 {
+			t.Errorf("%s: empty", name)
+		}
+	}
+	for _, n := range r.Notes {
+		if strings.Contains(n, ".json") && !strings.Contains(n, "manifest.json says") {
+			t.Errorf("note on a report: %s", n)
+		}
 	}
 }
 
@@ -413,11 +527,66 @@ func FuzzReports(f *testing.F) {
 			t.Fatal(err)
 		}
 		_ = r.Markdown()
-		if _, err := r.JSON(); err != nil {
+		if _, err := json.Marshal(r); err != nil {
 			t.Fatal(err)
 		}
 		if m := externalRef.FindString(r.HTML()); m != "" && !bytes.Contains(bytes.ToLower(data), bytes.ToLower([]byte(m))) {
 			t.Fatalf("HTML gained %q", m)
 		}
 	})
+}
+
+// TestEveryCountShown: each number a step report type holds has its
+// column or counter on the page (or is left out on purpose), so a count
+// added to a report is not silently missing from stats.
+func TestEveryCountShown(t *testing.T) {
+	names := func(cols []string, prefix string) map[string]bool {
+		m := map[string]bool{}
+		for _, c := range cols {
+			m[strings.TrimPrefix(c, prefix)] = true
+		}
+		return m
+	}
+	colNames := func(n int, name func(int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = name(i)
+		}
+		return out
+	}
+	var near []string
+	for _, c := range nearDedupCounters(&clean.NearStats{}) {
+		near = append(near, c.name)
+	}
+	ingestCols := ingestColumns(true)
+	cases := []struct {
+		name  string
+		typ   reflect.Type
+		shown map[string]bool
+		// omitted are keys the page leaves out, and why.
+		omitted map[string]string
+	}{
+		{"ingest.Counts", reflect.TypeFor[ingest.Counts](),
+			names(colNames(len(ingestCols), func(i int) string { return ingestCols[i].name }), ""), nil},
+		{"clean.SourceCounts", reflect.TypeFor[clean.SourceCounts](),
+			names(colNames(len(cleanColumns), func(i int) string { return cleanColumns[i].name }), ""), nil},
+		{"clean.NearStats", reflect.TypeFor[clean.NearStats](), names(near, "near_dedup."),
+			map[string]string{"shingle": "a word, not a number"}},
+		{"stages.SourceCount", reflect.TypeFor[stages.SourceCount](),
+			names(colNames(len(flowColumns), func(i int) string { return flowColumns[i].name }), ""),
+			map[string]string{"kind": "not a number", "eval": "not a number", "rows": "the stage sections show rows per file"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for f := range c.typ.Fields() {
+				key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if key == "" || key == "-" {
+					continue
+				}
+				if !c.shown[key] && c.omitted[key] == "" {
+					t.Errorf("%s.%s (%q) is not shown on the stats page", c.name, f.Name, key)
+				}
+			}
+		})
+	}
 }

@@ -74,21 +74,7 @@ func checkDone(runDir string) error {
 	return fmt.Errorf("%s: %w (no %s): run chimed train --stage %s --resume", runDir, ErrUnfinished, doneFile, filepath.Base(runDir))
 }
 
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
-}
+func writeJSON(path string, v any) error { return atomicfile.WriteJSON(path, v) }
 
 func readRunInfo(runDir string) (*RunInfo, error) {
 	data, err := os.ReadFile(filepath.Join(runDir, modelFile))

@@ -262,32 +262,46 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("preset: %q is not one of tiny, small, ref", c.Preset)
 		}
 	}
-	for key, v := range map[string]int{
-		"min_char_freq": c.MinCharFreq, "checkpoint_every": c.CheckpointEvery,
-		"keep_checkpoints": c.KeepCheckpoints, "log_every": c.LogEvery, "shuffle_buffer": c.ShuffleBuffer,
-		"generate.max_tokens": c.Generate.MaxTokens, "generate.top_k": c.Generate.TopK,
-		"dpo_negatives.max_pairs":           c.Negatives.MaxPairs,
-		"dpo_negatives.sampling.max_tokens": c.Negatives.Sampling.MaxTokens,
-		"dpo_negatives.sampling.top_k":      c.Negatives.Sampling.TopK,
-	} {
-		if v < 0 {
-			return fmt.Errorf("%s: %d must not be negative", key, v)
+	// Keys are checked in a fixed order, so of two mistakes the same one
+	// is always reported.
+	counts := []struct {
+		key string
+		v   int
+	}{
+		{"min_char_freq", c.MinCharFreq}, {"checkpoint_every", c.CheckpointEvery},
+		{"keep_checkpoints", c.KeepCheckpoints}, {"log_every", c.LogEvery}, {"shuffle_buffer", c.ShuffleBuffer},
+		{"generate.max_tokens", c.Generate.MaxTokens}, {"generate.top_k", c.Generate.TopK},
+		{"dpo_negatives.max_pairs", c.Negatives.MaxPairs},
+		{"dpo_negatives.sampling.max_tokens", c.Negatives.Sampling.MaxTokens},
+		{"dpo_negatives.sampling.top_k", c.Negatives.Sampling.TopK},
+	}
+	for _, n := range counts {
+		if n.v < 0 {
+			return fmt.Errorf("%s: %d must not be negative", n.key, n.v)
 		}
 	}
-	for name, s := range map[string]StageConfig{"dcpt": c.DCPT, "sft": c.SFT, "dpo": c.DPO.StageConfig} {
-		if s.Steps < 0 || s.Epochs < 0 || s.Batch < 0 || s.LR < 0 {
-			return fmt.Errorf("%s: steps, epochs, batch and lr must not be negative", name)
+	stageConfigs := []struct {
+		name string
+		s    StageConfig
+	}{{"dcpt", c.DCPT}, {"sft", c.SFT}, {"dpo", c.DPO.StageConfig}}
+	for _, st := range stageConfigs {
+		if s := st.s; s.Steps < 0 || s.Epochs < 0 || s.Batch < 0 || s.LR < 0 {
+			return fmt.Errorf("%s: steps, epochs, batch and lr must not be negative", st.name)
 		}
 	}
 	if err := c.DPO.validate(); err != nil {
 		return fmt.Errorf("dpo.%w", err)
 	}
-	for key, s := range map[string]SamplingConfig{"generate": c.Generate, "dpo_negatives.sampling": c.Negatives.Sampling} {
-		if s.TopP < 0 || s.TopP > 1 {
-			return fmt.Errorf("%s.top_p: %g is not in [0, 1]", key, s.TopP)
+	samplings := []struct {
+		key string
+		s   SamplingConfig
+	}{{"generate", c.Generate}, {"dpo_negatives.sampling", c.Negatives.Sampling}}
+	for _, sc := range samplings {
+		if s := sc.s; s.TopP < 0 || s.TopP > 1 {
+			return fmt.Errorf("%s.top_p: %g is not in [0, 1]", sc.key, s.TopP)
 		}
-		if s.Temperature < 0 {
-			return fmt.Errorf("%s.temperature: %g must not be negative", key, s.Temperature)
+		if sc.s.Temperature < 0 {
+			return fmt.Errorf("%s.temperature: %g must not be negative", sc.key, sc.s.Temperature)
 		}
 	}
 	return nil

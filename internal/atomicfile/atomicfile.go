@@ -5,6 +5,7 @@
 package atomicfile
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -84,6 +85,25 @@ func WriteFile(path string, data []byte) error {
 		return err
 	}
 	return f.Commit()
+}
+
+// JSON renders v as JSON indented by two spaces with a final newline, the
+// one form of every JSON file chimed writes.
+func JSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteJSON writes v to path atomically in the form JSON gives.
+func WriteJSON(path string, v any) error {
+	b, err := JSON(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return WriteFile(path, b)
 }
 
 // Sweep removes temporary files left in dir (and below it) by a killed run.

@@ -46,3 +46,42 @@ func TestCommitAbortSweep(t *testing.T) {
 		t.Fatalf("left behind: %v", names)
 	}
 }
+
+func TestWriteJSON(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name    string
+		v       any
+		want    string
+		wantErr bool
+	}{
+		{"object, indented, newline last", map[string]any{"b": 1, "a": []int{2}}, "{\n  \"a\": [\n    2\n  ],\n  \"b\": 1\n}\n", false},
+		{"struct keeps field order", struct {
+			Z string `json:"z"`
+			A int    `json:"a"`
+		}{"<x>", 1}, "{\n  \"z\": \"\\u003cx\\u003e\",\n  \"a\": 1\n}\n", false},
+		{"unencodable value is an error and no file", map[string]any{"f": func() {}}, "", true},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, "sub", string(rune('a'+i))+".json")
+			err := WriteJSON(path, c.v)
+			if c.wantErr {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if _, err := os.Stat(path); !os.IsNotExist(err) {
+					t.Fatalf("a file was left: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || string(got) != c.want {
+				t.Fatalf("wrote %q (%v), want %q", got, err, c.want)
+			}
+		})
+	}
+}
