@@ -1,13 +1,12 @@
-//go:build !amd64
-
-package trainer
+package gomlxpatch
 
 import "unsafe"
 
-// sgemmKernel6x16 is the portable micro-kernel, for builds where there is
-// no assembly one. The fast DotGeneral is off there (gemmSIMD is false),
-// so only tests would call it.
-func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, add bool) {
+// sgemmKernel6x16Go is the micro-kernel in portable Go, with the contract
+// of sgemmKernel6x16: c[0:6, 0:16] (row stride ldc) = a·b, plus c's old
+// values when add. It is the kernel where there is no assembly one, and
+// tests hold the assembly one to it on every machine.
+func sgemmKernel6x16Go(kc int, a, b, c *float32, ldc int, add bool) {
 	ap := unsafe.Slice(a, kc*gemmMR)
 	bp := unsafe.Slice(b, kc*gemmNR)
 	cp := unsafe.Slice(c, (gemmMR-1)*ldc+gemmNR)
