@@ -17,6 +17,7 @@ package gomlxpatch
 import (
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -56,20 +57,18 @@ var stock [backends.OpTypeLast]executor
 // Nothing is written to the table unless every check passes.
 func apply(info *debug.BuildInfo, version string, getenv func(string) string) Status {
 	dot, ops := getenv(EnvDot) != "simplego", getenv(EnvOps) != "simplego"
-	var why string
-	switch {
-	case !dot && !ops:
-		return Status{Reason: EnvDot + "=simplego and " + EnvOps + "=simplego"}
-	case !dot:
-		why = EnvDot + "=simplego"
-	case !ops:
-		why = EnvOps + "=simplego"
+	var why []string
+	if !dot {
+		why = append(why, EnvDot+"=simplego")
+	} else if !gemmSIMD {
+		dot = false
+		why = append(why, "this CPU lacks AVX2/FMA, which the GEMM micro-kernel needs")
 	}
-	if dot && !gemmSIMD {
-		dot, why = false, "this CPU lacks AVX2/FMA, which the GEMM micro-kernel needs"
+	if !ops {
+		why = append(why, EnvOps+"=simplego")
 	}
 	if !dot && !ops {
-		return Status{Reason: why}
+		return Status{Reason: strings.Join(why, "; ")}
 	}
 	if bad := check(info, version); bad != "" {
 		return Status{Reason: bad}
@@ -87,7 +86,7 @@ func apply(info *debug.BuildInfo, version string, getenv func(string) string) St
 		}
 		fastOpsOn.Store(true)
 	}
-	return Status{Dot: dot, Ops: ops, Reason: why}
+	return Status{Dot: dot, Ops: ops, Reason: strings.Join(why, "; ")}
 }
 
 // String says what runs simplego's float32 DotGeneral.
