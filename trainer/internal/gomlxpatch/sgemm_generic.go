@@ -12,10 +12,12 @@ func sgemmKernel6x16Go(kc int, a, b, c *float32, ldc int, add bool) {
 	cp := unsafe.Slice(c, (gemmMR-1)*ldc+gemmNR)
 	var acc [gemmMR][gemmNR]float32
 	for p := range kc {
-		for r := range gemmMR {
-			av := ap[p*gemmMR+r]
-			for j := range gemmNR {
-				acc[r][j] += av * bp[p*gemmNR+j]
+		arow := (*[gemmMR]float32)(ap[p*gemmMR:])
+		brow := (*[gemmNR]float32)(bp[p*gemmNR:])
+		for r, av := range arow {
+			row := &acc[r]
+			for j, bv := range brow {
+				row[j] += av * bv
 			}
 		}
 	}
