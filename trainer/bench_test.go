@@ -1,54 +1,98 @@
 package trainer
 
 import (
+	"encoding/json"
 	"math"
 	"os"
-	"strconv"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/chimed/chimed/trainer/internal/gomlxpatch"
 )
 
-// TestBenchRef times the ref preset when CHIMED_BENCH_STEPS is set (task
-// bench-train runs the same through `chimed train --bench`).
-func TestBenchRef(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("CHIMED_BENCH_STEPS"))
-	if n <= 0 {
-		t.Skip("set CHIMED_BENCH_STEPS to time the ref preset")
+// BenchmarkTrainStep times DCPT training steps of each preset on random
+// tokens (b.N steps after an untimed one that compiles, which ns/op
+// includes; s/step and tokens/s do not); `chimed train --bench` runs the
+// same on the ref preset.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, preset := range []string{"tiny", "small", "ref"} {
+		b.Run(preset, func(b *testing.B) {
+			res, err := benchPreset(preset, Config{}, b.N, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(res.PerStep.Seconds(), "s/step")
+			b.ReportMetric(res.TokensSec, "tokens/s")
+			b.ReportMetric(res.CPUSecondsPerStep, "CPU-s/step")
+		})
 	}
-	preset := os.Getenv("CHIMED_BENCH_PRESET")
-	if preset == "" {
-		preset = "ref"
+}
+
+// keepLossPresets are the presets TestFastKernelsKeepLoss trains, 4 steps
+// each.
+var keepLossPresets = []string{"tiny", "small"}
+
+// TestFastKernelsKeepLoss trains the same steps with the patched
+// executors and, in a child process where CHIMED_DOT and CHIMED_OPS keep
+// simplego's own, without: the loss curves must agree to float
+// tolerance, step after step.
+func TestFastKernelsKeepLoss(t *testing.T) {
+	if out := os.Getenv("CHIMED_KEEPLOSS_OUT"); out != "" { // the child
+		if s := gomlxpatch.Apply(); s.Dot || s.Ops {
+			t.Fatalf("the patch is on in the child: %+v", s)
+		}
+		losses := map[string][]float64{}
+		for _, preset := range keepLossPresets {
+			res, err := benchPreset(preset, Config{}, 4, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses[preset] = res.Losses
+		}
+		data, err := json.Marshal(losses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
-	res, err := benchPreset(preset, Config{}, n, nil)
+	if s := gomlxpatch.Apply(); !s.Dot || !s.Ops {
+		t.Skipf("the patch is not in use here: %s", s.Reason)
+	}
+	out := filepath.Join(t.TempDir(), "losses.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFastKernelsKeepLoss$")
+	cmd.Env = append(os.Environ(), "CHIMED_KEEPLOSS_OUT="+out, gomlxpatch.EnvDot+"=simplego", gomlxpatch.EnvOps+"=simplego")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child with simplego's executors: %v\n%s", err, msg)
+	}
+	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(res)
-}
-
-// TestFastKernelsKeepLoss trains the same steps with the replaced
-// executors (fastdot.go, fastops.go) and with simplego's own: the loss
-// curves must agree to float tolerance, step after step.
-func TestFastKernelsKeepLoss(t *testing.T) {
-	if on, why := installFastDot(); !on {
-		t.Skipf("fast DotGeneral not in use here: %s", why)
+	var stock map[string][]float64
+	if err := json.Unmarshal(data, &stock); err != nil {
+		t.Fatal(err)
 	}
-	for _, preset := range []string{"tiny", "small"} {
+	for _, preset := range keepLossPresets {
 		fast, err := benchPreset(preset, Config{}, 4, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var stock *BenchResult
-		withStockDot(t, func() {
-			withStockOps(t, func() { stock, err = benchPreset(preset, Config{}, 4, nil) })
-		})
-		if err != nil {
-			t.Fatal(err)
+		if len(stock[preset]) != len(fast.Losses) {
+			t.Fatalf("%s: %d losses from the child, %d here", preset, len(stock[preset]), len(fast.Losses))
 		}
-		for i, w := range stock.Losses {
+		for i, w := range stock[preset] {
 			if g := fast.Losses[i]; math.Abs(g-w) > 1e-4*math.Abs(w) {
-				t.Errorf("%s step %d: loss %.6f with the fast kernels, %.6f with simplego's", preset, i, g, w)
+				t.Errorf("%s step %d: loss %.6f patched, %.6f with simplego's executors", preset, i, g, w)
 			}
 		}
-		t.Logf("%s: losses %.5f (fast) vs %.5f (simplego)", preset, fast.Losses, stock.Losses)
+		t.Logf("%s: losses %.5f (patched) vs %.5f (simplego)", preset, fast.Losses, stock[preset])
+	}
+	if strings.Contains(DotKernel(), "scalar") {
+		t.Errorf("DotKernel() = %q with the patch on", DotKernel())
 	}
 }

@@ -159,7 +159,7 @@ var presets = map[string]preset{
 	},
 	"small": {
 		// Sized for the e2e demo's budget: a step takes about 0.1 CPU-s with
-		// the replaced executors (fastdot.go, fastops.go), so the demo's
+		// the patched executors (internal/gomlxpatch), so the demo's
 		// three DCPT epochs (about 1,500 steps), SFT and DPO take a few
 		// CPU-minutes.
 		arch: Arch{Vocab: 2000, Context: 64, Dim: 64, Layers: 2, Heads: 4, FF: 192},

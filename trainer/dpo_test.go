@@ -16,6 +16,7 @@ import (
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/trainer/internal/gomlxpatch"
 )
 
 func ptr(v float64) *float64 { return &v }
@@ -280,8 +281,8 @@ type dpoGolden struct {
 // golden values come from the AVX2/FMA matrix kernels; other machines
 // round differently and skip.
 func TestDPODefaultUnchanged(t *testing.T) {
-	if !gemmSIMD {
-		t.Skip("golden values were recorded with the AVX2/FMA kernels")
+	if s := gomlxpatch.Apply(); !s.Dot || !s.Ops {
+		t.Skipf("golden values were recorded with the AVX2/FMA kernels, off here: %s", s.Reason)
 	}
 	data, err := os.ReadFile(filepath.Join("testdata", "dpo_default.golden.json"))
 	if err != nil {

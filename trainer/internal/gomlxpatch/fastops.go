@@ -1,12 +1,7 @@
-package trainer
+package gomlxpatch
 
 import (
-	"os"
-	"reflect"
 	"runtime"
-	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -19,10 +14,10 @@ import (
 // per-element broadcast or reduce iterator, on one core (the backend runs
 // ops in sequence), and Exp and Logistic go through float64 math.Exp. This
 // file replaces the executors of the ones that cost (Add, Sub, Mul, Div,
-// Exp, Logistic, ReduceSum, ReduceMax, BroadcastInDim) for float32, the
-// same way fastdot.go replaces DotGeneral: the operands are cut into
-// contiguous runs (a broadcast operand is a run of one repeated value),
-// each run is a plain loop, and the runs are split over the cores.
+// Exp, Logistic, ReduceSum, ReduceMax, BroadcastInDim) for float32: the
+// operands are cut into contiguous runs (a broadcast operand is a run of
+// one repeated value), each run is a plain loop, and the runs are split
+// over the cores.
 //
 // The arithmetic is the same IEEE float32 operation per element as
 // simplego's, so Add, Sub, Mul, Div and BroadcastInDim give the same bits.
@@ -31,82 +26,26 @@ import (
 // has AVX2) within 2 ulp of the rounded exact value: those agree to float
 // tolerance (TestFastOpsMatchStock).
 // Layouts the run plan does not cover, other dtypes and small tensors go
-// to the stock executor; CHIMED_OPS=simplego turns the replacement off.
-
-// fastOpsOn switches the replacement at run time (tests compare the two).
-var fastOpsOn atomic.Bool
-
-// stockOps are simplego's own executors of the replaced ops.
-var stockOps [backends.OpTypeLast]simplegoExecutor
+// to the stock executor.
 
 // fastOpsMinSize is the output size below which the stock executor runs:
 // there the op costs less than the planning.
 const fastOpsMinSize = 2048
 
-// installFastOps puts the replacements in simplego's executor table once
-// per process and says whether they are in use, or why not.
-var installFastOps = sync.OnceValues(func() (bool, string) {
-	if os.Getenv("CHIMED_OPS") == "simplego" {
-		return false, "CHIMED_OPS=simplego"
+// opsExecutors are the replacements of the elementwise, reduce and
+// broadcast ops.
+func opsExecutors() map[backends.OpType]executor {
+	return map[backends.OpType]executor{
+		backends.OpTypeAdd:            fastBinary(backends.OpTypeAdd, opAdd),
+		backends.OpTypeSub:            fastBinary(backends.OpTypeSub, opSub),
+		backends.OpTypeMul:            fastBinary(backends.OpTypeMul, opMul),
+		backends.OpTypeDiv:            fastBinary(backends.OpTypeDiv, opDiv),
+		backends.OpTypeExp:            fastUnary(backends.OpTypeExp, opExp),
+		backends.OpTypeLogistic:       fastUnary(backends.OpTypeLogistic, opLogistic),
+		backends.OpTypeReduceSum:      fastReduce(backends.OpTypeReduceSum, false),
+		backends.OpTypeReduceMax:      fastReduce(backends.OpTypeReduceMax, true),
+		backends.OpTypeBroadcastInDim: fastBroadcastInDim,
 	}
-	if why := fastOpsUsable(); why != "" {
-		return false, why
-	}
-	replace := func(op backends.OpType, ex simplegoExecutor) {
-		stockOps[op] = simplegoNodeExecutors[op]
-		if stockOps[op] != nil {
-			simplegoNodeExecutors[op] = ex
-		}
-	}
-	for op, kind := range map[backends.OpType]elementOp{
-		backends.OpTypeAdd: opAdd, backends.OpTypeSub: opSub, backends.OpTypeMul: opMul, backends.OpTypeDiv: opDiv,
-	} {
-		replace(op, fastBinary(op, kind))
-	}
-	replace(backends.OpTypeExp, fastUnary(backends.OpTypeExp, opExp))
-	replace(backends.OpTypeLogistic, fastUnary(backends.OpTypeLogistic, opLogistic))
-	replace(backends.OpTypeReduceSum, fastReduce(backends.OpTypeReduceSum, false))
-	replace(backends.OpTypeReduceMax, fastReduce(backends.OpTypeReduceMax, true))
-	replace(backends.OpTypeBroadcastInDim, fastBroadcastInDim)
-	fastOpsOn.Store(true)
-	return true, ""
-})
-
-// fastOpsUsable checks that simplego's Node still keeps its output shape
-// and its op parameters where this file reads them.
-func fastOpsUsable() string {
-	if why := fastDotUsable(); why != "" {
-		return why
-	}
-	f, ok := reflect.TypeFor[simplego.Node]().FieldByName("shape")
-	if !ok || f.Type != reflect.TypeFor[shapes.Shape]() {
-		return "simplego.Node has no shape field of type shapes.Shape"
-	}
-	return ""
-}
-
-// nodeShape is a node's output shape.
-func nodeShape(node *simplego.Node) shapes.Shape {
-	f := reflect.ValueOf(node).Elem().FieldByName("shape")
-	return *(*shapes.Shape)(unsafe.Pointer(f.UnsafeAddr()))
-}
-
-// nodeAxes is a node's parameters when they are a list of axes (the
-// reduced axes of a Reduce, the target axes of a BroadcastInDim).
-func nodeAxes(node *simplego.Node) ([]int, bool) {
-	d := reflect.ValueOf(node).Elem().FieldByName("data")
-	if d.Kind() != reflect.Interface || d.IsNil() {
-		return nil, false
-	}
-	v := d.Elem()
-	if v.Kind() != reflect.Slice || v.Type().Elem().Kind() != reflect.Int {
-		return nil, false
-	}
-	out := make([]int, v.Len())
-	for i := range out {
-		out[i] = int(v.Index(i).Int())
-	}
-	return out, true
 }
 
 // float32Data is a buffer's data if it is float32.
@@ -261,9 +200,9 @@ const (
 )
 
 // fastBinary is the executor of a binary elementwise op.
-func fastBinary(opType backends.OpType, op elementOp) simplegoExecutor {
+func fastBinary(opType backends.OpType, op elementOp) executor {
 	return func(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-		stock := stockOps[opType]
+		stock := stock[opType]
 		if !fastOpsOn.Load() || len(inputs) != 2 {
 			return stock(b, node, inputs, owned)
 		}
@@ -406,9 +345,9 @@ func binaryRun(op elementOp, dst, x, y []float32, xs, ys, n int) {
 }
 
 // fastUnary is the executor of Exp or Logistic.
-func fastUnary(opType backends.OpType, op elementOp) simplegoExecutor {
+func fastUnary(opType backends.OpType, op elementOp) executor {
 	return func(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-		stock := stockOps[opType]
+		stock := stock[opType]
 		if !fastOpsOn.Load() || len(inputs) != 1 {
 			return stock(b, node, inputs, owned)
 		}
@@ -436,9 +375,9 @@ func fastUnary(opType backends.OpType, op elementOp) simplegoExecutor {
 
 // fastReduce is the executor of ReduceSum or ReduceMax over any axes that
 // form one contiguous block of the operand's (longer than 1) axes.
-func fastReduce(opType backends.OpType, isMax bool) simplegoExecutor {
+func fastReduce(opType backends.OpType, isMax bool) executor {
 	return func(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-		stock := stockOps[opType]
+		stock := stock[opType]
 		if !fastOpsOn.Load() || len(inputs) != 1 {
 			return stock(b, node, inputs, owned)
 		}
@@ -576,7 +515,7 @@ func reduceRow(x []float32, isMax bool) float32 {
 
 // fastBroadcastInDim is the executor of BroadcastInDim.
 func fastBroadcastInDim(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-	stock := stockOps[backends.OpTypeBroadcastInDim]
+	stock := stock[backends.OpTypeBroadcastInDim]
 	if !fastOpsOn.Load() || len(inputs) != 1 {
 		return stock(b, node, inputs, owned)
 	}

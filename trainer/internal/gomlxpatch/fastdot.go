@@ -1,13 +1,10 @@
-package trainer
+package gomlxpatch
 
 import (
 	"fmt"
-	"os"
-	"reflect"
 	"runtime"
+	"slices"
 	"sync"
-	"sync/atomic"
-	_ "unsafe" // for go:linkname
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -16,133 +13,20 @@ import (
 )
 
 // Training on simplego is bound by DotGeneral: its float32 kernel is scalar
-// Go and peaks near 5 GFLOP/s on this 2-core machine (TestFastDotThroughput
-// prints both), while a step of the `ref` preset multiplies about 58 GFLOP.
-// gomlx v0.26 has no public way to plug in another kernel, so this file
-// replaces simplego's float32 DotGeneral executor with one that views the
-// operands as [batch] m×k and k×n strided matrices (a transposed copy only
-// where the axes do not allow a view) and multiplies each pair with the
-// packed AVX2/FMA GEMM of sgemm.go (about 80 GFLOP/s per core here, 150 on
-// both). Everything else (graph building, the other ops, the buffer pool)
-// stays simplego's.
-//
-// The hook is narrow and checked: simplego's executor table is reached with
-// go:linkname (it is unexported), and the DotGeneral parameters are read
-// from the node by reflection, by field name. If the pinned gomlx version
-// ever changes either, fastDotUsable reports why and the stock executor
-// stays in place. The replacement runs only where the CPU has AVX2 and
-// FMA3 (the micro-kernel's instructions), only for
-// float32, and CHIMED_DOT=simplego turns it off. TestFastDotMatchesStock
-// checks it against the stock executor on every layout the model uses and
-// on odd ones (several batch and contracting axes, unsorted axes).
-
-// simplegoExecutor is simplego's nodeExecutor type.
-type simplegoExecutor func(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error)
-
-//go:linkname simplegoNodeExecutors github.com/gomlx/gomlx/backends/simplego.nodeExecutors
-var simplegoNodeExecutors [backends.OpTypeLast]simplegoExecutor
-
-// fastDotOn switches the replacement at run time (tests compare the two).
-var fastDotOn atomic.Bool
-
-// stockDot is simplego's own DotGeneral executor, the fallback.
-var stockDot simplegoExecutor
-
-// installFastDot puts the replacement in simplego's executor table once per
-// process and says whether it is in use, or why not.
-var installFastDot = sync.OnceValues(func() (bool, string) {
-	if os.Getenv("CHIMED_DOT") == "simplego" {
-		return false, "CHIMED_DOT=simplego"
-	}
-	if !gemmSIMD {
-		return false, "this CPU lacks AVX2/FMA, which the GEMM micro-kernel needs"
-	}
-	if why := fastDotUsable(); why != "" {
-		return false, why
-	}
-	stockDot = simplegoNodeExecutors[backends.OpTypeDotGeneral]
-	if stockDot == nil {
-		return false, "simplego registered no DotGeneral executor"
-	}
-	simplegoNodeExecutors[backends.OpTypeDotGeneral] = fastDot
-	fastDotOn.Store(true)
-	return true, ""
-})
-
-// dotFields are the fields of simplego's dotGeneralNodeData this file reads.
-var dotFields = []struct {
-	name string
-	kind reflect.Kind
-}{
-	{"lhsContractingAxes", reflect.Slice}, {"lhsBatchAxes", reflect.Slice},
-	{"rhsContractingAxes", reflect.Slice}, {"rhsBatchAxes", reflect.Slice},
-	{"batchSize", reflect.Int}, {"lhsCrossSize", reflect.Int},
-	{"rhsCrossSize", reflect.Int}, {"contractingSize", reflect.Int},
-}
-
-// fastDotUsable checks that simplego's Node still carries its op
-// parameters in a field named data. The parameter struct's own fields are
-// checked on first use, since its type is unexported (see dotParamsOf).
-func fastDotUsable() string {
-	f, ok := reflect.TypeFor[simplego.Node]().FieldByName("data")
-	if !ok || f.Type.Kind() != reflect.Interface {
-		return "simplego.Node has no data field of interface type"
-	}
-	return ""
-}
-
-// dotParams are one DotGeneral's axes and normalized sizes.
-type dotParams struct {
-	lhsContract, lhsBatch, rhsContract, rhsBatch []int
-	batch, m, n, k                               int
-}
-
-// paramsCache maps *simplego.Node to *dotParams: reflection runs once per
-// node of a compiled graph, not once per step.
-var paramsCache sync.Map
-
-// dotParamsOf reads a DotGeneral node's parameters, or says why it cannot.
-func dotParamsOf(node *simplego.Node) (*dotParams, error) {
-	if p, ok := paramsCache.Load(node); ok {
-		return p.(*dotParams), nil
-	}
-	d := reflect.ValueOf(node).Elem().FieldByName("data")
-	if d.Kind() != reflect.Interface || d.IsNil() {
-		return nil, fmt.Errorf("DotGeneral node has no parameters")
-	}
-	v := d.Elem()
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil, fmt.Errorf("DotGeneral parameters are a %s, not a pointer to a struct", v.Type())
-	}
-	v = v.Elem()
-	for _, f := range dotFields {
-		fv := v.FieldByName(f.name)
-		if !fv.IsValid() || fv.Kind() != f.kind || (f.kind == reflect.Slice && fv.Type().Elem().Kind() != reflect.Int) {
-			return nil, fmt.Errorf("DotGeneral parameters (%s) lack field %s of kind %s", v.Type(), f.name, f.kind)
-		}
-	}
-	ints := func(name string) []int {
-		fv := v.FieldByName(name)
-		out := make([]int, fv.Len())
-		for i := range out {
-			out[i] = int(fv.Index(i).Int())
-		}
-		return out
-	}
-	size := func(name string) int { return int(v.FieldByName(name).Int()) }
-	p := &dotParams{
-		lhsContract: ints("lhsContractingAxes"), lhsBatch: ints("lhsBatchAxes"),
-		rhsContract: ints("rhsContractingAxes"), rhsBatch: ints("rhsBatchAxes"),
-		batch: size("batchSize"), m: size("lhsCrossSize"), n: size("rhsCrossSize"), k: size("contractingSize"),
-	}
-	paramsCache.Store(node, p)
-	return p, nil
-}
+// Go, while a step of the `ref` preset multiplies about 58 GFLOP
+// (BenchmarkFastDot runs both kernels). fastDot views the operands as
+// [batch] m×k and k×n strided matrices (a transposed copy only where the
+// axes do not allow a view) and multiplies each pair with the packed GEMM
+// of sgemm.go. Everything else (graph building, the other ops, the buffer
+// pool) stays simplego's. TestFastDotMatchesStock checks it against the
+// stock executor on every layout the model uses and on odd ones (several
+// batch and contracting axes, unsorted axes).
 
 // fastDot is the replacement executor. The output is simplego's normalized
 // DotGeneral output, [batch, lhsCross, rhsCross] (the builder reshapes it
 // afterwards).
 func fastDot(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	stockDot := stock[backends.OpTypeDotGeneral]
 	if !fastDotOn.Load() || len(inputs) != 2 {
 		return stockDot(b, node, inputs, owned)
 	}
@@ -157,10 +41,8 @@ func fastDot(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer
 	if lhsShape.DType != dtypes.Float32 || rhsShape.DType != dtypes.Float32 {
 		return stockDot(b, node, inputs, owned)
 	}
-	p, err := dotParamsOf(node)
-	if err != nil {
-		fastDotOn.Store(false) // the pinned gomlx changed: say so once, then use the stock kernel
-		fmt.Fprintf(os.Stderr, "chimed: fast DotGeneral off: %v\n", err)
+	p, ok := dotParamsOf(node)
+	if !ok {
 		return stockDot(b, node, inputs, owned)
 	}
 	lhsFlat, err := b.BufferData(inputs[0])
@@ -174,14 +56,14 @@ func fastDot(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer
 	// lhs as [batch] m×k matrices, rhs as [batch] k×n, contracting axes
 	// paired in the order given; strided views where the axes allow, else
 	// transposed copies.
-	lhsCross := crossAxes(lhsShape.Rank(), p.lhsContract, p.lhsBatch)
-	rhsCross := crossAxes(rhsShape.Rank(), p.rhsContract, p.rhsBatch)
+	lhsCross := otherAxes(lhsShape.Rank(), p.lhsContract, p.lhsBatch)
+	rhsCross := otherAxes(rhsShape.Rank(), p.rhsContract, p.rhsBatch)
 	lhs, freeL := operandMatrices(lhsFlat.([]float32), lhsShape.Dimensions, p.lhsBatch, lhsCross, p.lhsContract)
 	defer freeL()
 	rhs, freeR := operandMatrices(rhsFlat.([]float32), rhsShape.Dimensions, p.rhsBatch, p.rhsContract, rhsCross)
 	defer freeR()
 	if len(lhs.offsets) != p.batch || len(rhs.offsets) != p.batch {
-		return nil, fmt.Errorf("fast DotGeneral: sizes disagree: lhs %s, rhs %s, params %+v", lhsShape, rhsShape, *p)
+		return nil, fmt.Errorf("fast DotGeneral: sizes disagree: lhs %s, rhs %s, params %+v", lhsShape, rhsShape, p)
 	}
 
 	out := b.NewBuffer(shapes.Make(dtypes.Float32, p.batch, p.m, p.n))
@@ -192,7 +74,7 @@ func fastDot(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer
 	dst := outFlat.([]float32)
 	mn := p.m * p.n
 	if len(dst) != p.batch*mn {
-		return nil, fmt.Errorf("fast DotGeneral: output of %d floats for params %+v", len(dst), *p)
+		return nil, fmt.Errorf("fast DotGeneral: output of %d floats for params %+v", len(dst), p)
 	}
 	mul := func(i, workers int) {
 		gemm(dst[i*mn:(i+1)*mn], p.n, p.m, p.n, p.k, lhs.matrix(i), rhs.matrix(i), workers)
@@ -283,6 +165,18 @@ func groupStride(dims, strides, axes []int) (int, bool) {
 		inner = a
 	}
 	return stride, true
+}
+
+// otherAxes are the axes of a rank-rank array in neither list, in order:
+// a DotGeneral operand's cross axes.
+func otherAxes(rank int, a, b []int) []int {
+	var out []int
+	for ax := range rank {
+		if !slices.Contains(a, ax) && !slices.Contains(b, ax) {
+			out = append(out, ax)
+		}
+	}
+	return out
 }
 
 func axesSize(dims, axes []int) int {

@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package trainer
+package gomlxpatch
 
 // expInto sets dst[i] = e^src[i]; dst may be src.
 func expInto(dst, src []float32) {

@@ -1,4 +1,4 @@
-package trainer
+package gomlxpatch
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -26,12 +25,12 @@ func withStockDot(t *testing.T, f func()) {
 // axes after cross axes, length-1 axes, and sizes that are not multiples of
 // any SIMD width.
 func TestFastDotMatchesStock(t *testing.T) {
-	backend, err := Backend()
+	backend, err := testBackend()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if on, why := installFastDot(); !on {
-		t.Skipf("fast DotGeneral not in use here: %s", why)
+	if s := Apply(); !s.Dot {
+		t.Skipf("fast DotGeneral not in use here: %s", s.Reason)
 	}
 	cases := []struct {
 		name           string
@@ -118,33 +117,32 @@ func permutations(xs []int) [][]int {
 	return out
 }
 
-// TestFastDotThroughput logs GFLOP/s of both kernels on the `ref` preset's
-// largest products (a measurement, not an assertion; run with -v).
-func TestFastDotThroughput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measurement")
-	}
-	backend, err := Backend()
+// BenchmarkFastDot times DotGeneral with the packed GEMM and with
+// simplego's kernel on the `ref` preset's largest products, in GFLOP/s.
+func BenchmarkFastDot(b *testing.B) {
+	backend, err := testBackend()
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	if on, why := installFastDot(); !on {
-		t.Skipf("fast DotGeneral not in use here: %s", why)
+	if s := Apply(); !s.Dot {
+		b.Skipf("fast DotGeneral not in use here: %s", s.Reason)
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, sz := range [][3]int{{2048, 256, 1024}, {2048, 256, 6000}, {256, 2048, 1024}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		x, w := randomTensor(r, m, k), randomTensor(r, k, n)
 		exec := MustNewExec(backend, func(x, w *Node) *Node { return DotGeneral(x, []int{1}, nil, w, []int{0}, nil) })
-		rate := func() string {
-			exec.MustExec(x, w) // compile and warm up
-			start := time.Now()
-			exec.MustExec(x, w)
-			return fmt.Sprintf("%.1f GFLOP/s", 2*float64(m*k*n)/time.Since(start).Seconds()/1e9)
+		for _, kernel := range []string{"packed", "simplego"} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, kernel), func(b *testing.B) {
+				was := fastDotOn.Swap(kernel == "packed")
+				defer fastDotOn.Store(was)
+				exec.MustExec(x, w) // compile and warm up
+				b.ResetTimer()
+				for b.Loop() {
+					exec.MustExec(x, w)
+				}
+				b.ReportMetric(2*float64(m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
-		fast := rate()
-		var stock string
-		withStockDot(t, func() { stock = rate() })
-		t.Logf("[%d×%d]·[%d×%d]: packed GEMM %s, simplego %s", m, k, k, n, fast, stock)
 	}
 }

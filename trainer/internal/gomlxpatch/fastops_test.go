@@ -1,4 +1,4 @@
-package trainer
+package gomlxpatch
 
 import (
 	"math"
@@ -25,12 +25,12 @@ func withStockOps(t *testing.T, f func()) {
 // Elementwise arithmetic, maxima and broadcasts must agree bit for bit;
 // sums to float tolerance; Exp and Logistic to 2 ulp.
 func TestFastOpsMatchStock(t *testing.T) {
-	backend, err := Backend()
+	backend, err := testBackend()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if on, why := installFastOps(); !on {
-		t.Skipf("fast ops not in use here: %s", why)
+	if s := Apply(); !s.Ops {
+		t.Skipf("fast ops not in use here: %s", s.Reason)
 	}
 	r := rand.New(rand.NewPCG(9, 10))
 	binary := map[string]func(x, y *Node) *Node{"Add": Add, "Sub": Sub, "Mul": Mul, "Div": Div}

@@ -1,4 +1,4 @@
-package trainer
+package gomlxpatch
 
 // sgemmKernel6x16 is the register-tiled micro-kernel of gemm, in
 // sgemm_amd64.s: c[0:6, 0:16] (row stride ldc) = a·b, plus c's old values

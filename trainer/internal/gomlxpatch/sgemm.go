@@ -1,4 +1,4 @@
-package trainer
+package gomlxpatch
 
 import (
 	"sync"
@@ -9,10 +9,7 @@ import (
 // A float32 matrix product C = A·B blocked and packed the way GotoBLAS and
 // BLIS do it: B is packed in kc×nc blocks of 16-column panels, A in mc×kc
 // blocks of 6-row panels, and a 6×16 register-tiled micro-kernel
-// (sgemm_amd64.s) runs over them with both panels in cache. vek's MatMul,
-// which this replaced (vek is no longer a dependency), is a row-at-a-time
-// axpy loop that reloads the output row for every element of A: 17 GFLOP
-// per CPU-second here against the 60–70 a register tile reaches. It is
+// (sgemm_amd64.s) runs over them with both panels in cache. It is
 // hand-written because no kept Go module has a packed SIMD sgemm (gonum's
 // is blocked but uses 4-wide axpy kernels; gomlx's own packed GEMM arrived
 // after v0.26), and cgo to a system BLAS would make the build need one.
@@ -54,9 +51,17 @@ var gemmPool = sync.Pool{New: func() any {
 	return &gemmBuffers{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
 }}
 
+// microKernel is the type of sgemmKernel6x16 and of its portable form.
+type microKernel func(kc int, a, b, c *float32, ldc int, add bool)
+
 // gemm sets c (m×n, row-major, row stride ldc) to a (m×k) · b (k×n), split
 // over up to workers goroutines by rows or columns, whichever is longer.
 func gemm(c []float32, ldc, m, n, k int, a, b stridedMatrix, workers int) {
+	gemmWith(sgemmKernel6x16, c, ldc, m, n, k, a, b, workers)
+}
+
+// gemmWith is gemm on the micro-kernel kern.
+func gemmWith(kern microKernel, c []float32, ldc, m, n, k int, a, b stridedMatrix, workers int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -70,18 +75,18 @@ func gemm(c []float32, ldc, m, n, k int, a, b stridedMatrix, workers int) {
 	if workers > 1 && m*n*k >= 1<<20 {
 		if n >= m && n >= 2*gemmNR {
 			splitRange(workers, n, gemmNR, func(j0, j1 int) {
-				gemmSerial(c[j0:], ldc, m, j1-j0, k, a, b.at(0, j0))
+				gemmSerial(kern, c[j0:], ldc, m, j1-j0, k, a, b.at(0, j0))
 			})
 			return
 		}
 		if m >= 2*gemmMR {
 			splitRange(workers, m, gemmMR, func(i0, i1 int) {
-				gemmSerial(c[i0*ldc:], ldc, i1-i0, n, k, a.at(i0, 0), b)
+				gemmSerial(kern, c[i0*ldc:], ldc, i1-i0, n, k, a.at(i0, 0), b)
 			})
 			return
 		}
 	}
-	gemmSerial(c, ldc, m, n, k, a, b)
+	gemmSerial(kern, c, ldc, m, n, k, a, b)
 }
 
 // splitRange runs f over [0, size) cut into up to workers ranges, each a
@@ -102,8 +107,8 @@ func splitRange(workers, size, unit int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-// gemmSerial is gemm on the calling goroutine.
-func gemmSerial(c []float32, ldc, m, n, k int, a, b stridedMatrix) {
+// gemmSerial is gemmWith on the calling goroutine.
+func gemmSerial(kern microKernel, c []float32, ldc, m, n, k int, a, b stridedMatrix) {
 	buf := gemmPool.Get().(*gemmBuffers)
 	defer gemmPool.Put(buf)
 	for jc := 0; jc < n; jc += gemmNC {
@@ -123,12 +128,12 @@ func gemmSerial(c []float32, ldc, m, n, k int, a, b stridedMatrix) {
 						ap := &buf.a[ir*kc]
 						at := (ic+ir)*ldc + jc + jr
 						if mr == gemmMR && nr == gemmNR {
-							sgemmKernel6x16(kc, ap, bp, &c[at], ldc, add)
+							kern(kc, ap, bp, &c[at], ldc, add)
 							continue
 						}
 						// an edge tile: multiply into the scratch tile,
 						// then keep the rows and columns that exist
-						sgemmKernel6x16(kc, ap, bp, &buf.tile[0], gemmNR, false)
+						kern(kc, ap, bp, &buf.tile[0], gemmNR, false)
 						for r := range mr {
 							row := c[at+r*ldc : at+r*ldc+nr]
 							t := buf.tile[r*gemmNR : r*gemmNR+nr]
