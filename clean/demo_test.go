@@ -10,6 +10,7 @@ import (
 
 	"github.com/chimed/chimed/clean"
 	"github.com/chimed/chimed/config"
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/demo"
 	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/workspace"
@@ -280,8 +281,8 @@ func compareShingles(t *testing.T, truth *demo.Truth, one func(demo.Loc) *outcom
 		shingle string
 		n       int
 	}
-	for _, m := range []mode{{clean.ShingleChar, 3}, {clean.ShingleChar, 5}, {clean.ShingleWord, 1}, {clean.ShingleWord, 2}, {clean.ShingleWord, 3}} {
-		mh, err := clean.NewMinHasher(m.shingle, m.n, 16, 6)
+	for _, m := range []mode{{dedup.ShingleChar, 3}, {dedup.ShingleChar, 5}, {dedup.ShingleWord, 1}, {dedup.ShingleWord, 2}, {dedup.ShingleWord, 3}} {
+		mh, err := dedup.NewMinHasher(m.shingle, m.n, 16, 6)
 		if err != nil {
 			t.Logf("shingle %s: %v", m.shingle, err)
 			continue
@@ -291,7 +292,7 @@ func compareShingles(t *testing.T, truth *demo.Truth, one func(demo.Loc) *outcom
 			sb, _ := mh.Shingles([]string{b}, nil, nil)
 			slices.Sort(sa)
 			slices.Sort(sb)
-			return clean.Jaccard(slices.Compact(sa), slices.Compact(sb))
+			return dedup.Jaccard(slices.Compact(sa), slices.Compact(sb))
 		}
 		var dupMin, distinctMax = 1.0, 0.0
 		var dupSum float64

@@ -296,9 +296,9 @@ func TestHasWeChatASCII(t *testing.T) {
 	}
 }
 
-// piiMayMatch is the test textScan.maybePII is held to, on its own: an
+// piiMayMatch is the test the pii Skipper is held to, on its own: an
 // ASCII letter, an '@' or at least five ASCII digits (see piiMasker's
-// unchanged).
+// CanSkip).
 func piiMayMatch(s string) bool {
 	digits := 0
 	for i := 0; i < len(s); i++ {

@@ -15,6 +15,7 @@ import (
 
 	gojson "github.com/goccy/go-json"
 
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/progress"
 	"github.com/chimed/chimed/internal/workspace"
@@ -67,8 +68,8 @@ type run struct {
 	// flights are the kinds whose last pass has been handed to the
 	// finisher, in order (only Run's goroutine touches the slice).
 	flights []*flight
-	evalIdx *evalIndex
-	mh      *MinHasher
+	evalIdx *dedup.EvalIndex
+	mh      *dedup.MinHasher
 	workers int
 }
 
@@ -105,7 +106,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.workers = runtime.GOMAXPROCS(0)
 	}
 	if enabled(cfg.Near.Enabled) {
-		if r.mh, err = NewMinHasher(cfg.Near.Shingle, cfg.Near.NGram, cfg.Near.Bands, cfg.Near.Rows); err != nil {
+		if r.mh, err = dedup.NewMinHasher(cfg.Near.Shingle, cfg.Near.NGram, cfg.Near.Bands, cfg.Near.Rows); err != nil {
 			return nil, err
 		}
 	}
@@ -137,14 +138,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if !slices.ContainsFunc(o.Sources, func(s Source) bool { return s.Eval }) {
 			o.Log.Warn("clean: no source has role: eval, so nothing is held out and decontamination has nothing to check training rows against")
 		}
-		r.evalIdx = newEvalIndex(cfg.Decontaminate.NGram, cfg.Decontaminate.Answers)
+		r.evalIdx = dedup.NewEvalIndex(cfg.Decontaminate.NGram, cfg.Decontaminate.Answers)
 		if err := indexEval[schemas.ExamQuestion](r, inputs[schemas.KindExam]); err != nil {
 			return nil, err
 		}
 		if err := indexEval[schemas.QA](r, inputs[schemas.KindQA]); err != nil {
 			return nil, err
 		}
-		o.Log.Info("clean: eval index", "eval_rows", len(r.evalIdx.ids), "ngrams", len(r.evalIdx.grams))
+		o.Log.Info("clean: eval index", "eval_rows", r.evalIdx.Rows(), "ngrams", r.evalIdx.Windows())
 	}
 	if r.mh != nil {
 		n := cfg.Near
@@ -309,7 +310,7 @@ func indexEval[T any, P record[T]](r *run, files []inputFile) error {
 					*fl.Value = n.Normalise(fl.Name, *fl.Value, tally)
 				}
 			}
-			buf = r.evalIdx.add(p, buf)
+			buf = r.evalIdx.Add(p, buf)
 		}
 	}
 	return nil
@@ -350,17 +351,17 @@ type batch[T any] struct {
 
 // worker holds one goroutine's scratch space.
 type worker struct {
-	fields  []string
-	before  []string
-	runes   []rune
-	folded  []rune   // the key fields folded (foldFields)
-	spans   [][2]int // each key field's runes in folded
-	probe   []int    // the probe fields among the key fields
-	keyBuf  []byte
-	scans   []textScan
-	stage   []byte // encodeStaged's scratch space
-	shingle []uint64
-	sig     []uint32
+	fields   []string
+	before   []string
+	runes    []rune
+	folded   []rune   // the key fields folded (foldFields)
+	spans    [][2]int // each key field's runes in folded
+	probe    []int    // the probe fields among the key fields
+	keyBuf   []byte
+	profiles []Profile
+	stage    []byte // encodeStaged's scratch space
+	shingle  []uint64
+	sig      []uint32
 }
 
 // cleanKind streams one kind through the steps and dedup. Pass 1 reads the
@@ -412,12 +413,12 @@ func cleanKind[T any, P record[T]](ctx context.Context, r *run, k schemas.Kind, 
 		r.report.source(src).Kept++
 		return w.Write(row)
 	}
-	var lsh *LSHIndex
+	var lsh *dedup.LSHIndex
 	if r.mh != nil && slices.Contains(r.cfg.Near.Kinds, k) {
 		if staging, err = newStageWriter(stageDir); err != nil {
 			return nil, err
 		}
-		lsh = NewLSHIndex(r.mh.Bands, total)
+		lsh = dedup.NewLSHIndex(r.mh.Bands, total)
 	}
 	exact := map[uint64]uint64{}
 	var ord uint32

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
@@ -203,13 +204,13 @@ func TestNearDedupClusters(t *testing.T) {
 		return string(rs)
 	}
 	texts := []string{string(base), edit(2), edit(7), "糖尿病是一组以高血糖为特征的代谢性疾病，高血糖则是由于胰岛素分泌缺陷或其生物作用受损引起。长期存在的高血糖导致各种组织慢性损害。"}
-	mh, _ := NewMinHasher(ShingleChar, 5, 16, 6)
+	mh, _ := dedup.NewMinHasher(dedup.ShingleChar, 5, 16, 6)
 	jac := func(a, b string) float64 {
 		sa, _ := mh.Shingles([]string{a}, nil, nil)
 		sb, _ := mh.Shingles([]string{b}, nil, nil)
-		setA, _ := shingleSet(sa, nil)
-		setB, _ := shingleSet(sb, nil)
-		return Jaccard(setA, setB)
+		setA, _ := dedup.ShingleSet(sa, nil)
+		setB, _ := dedup.ShingleSet(sb, nil)
+		return dedup.Jaccard(setA, setB)
 	}
 	if j := jac(texts[0], texts[1]); j < 0.8 {
 		t.Fatalf("fixture: near duplicate has Jaccard %.3f", j)

@@ -90,13 +90,13 @@ func DefaultSteps() []Step {
 type kindSteps struct {
 	normalisers []Normaliser
 	filters     []Filter
-	// skippers[i] and scanFilters[i] are normalisers[i] and filters[i] as
-	// the scan.go interfaces, or nil (asserted once here rather than per
-	// value); scanned: some component reads a textScan, so apply scans each
-	// value once for all of them.
-	skippers    []scanSkipper
-	scanFilters []scanFilter
-	scanned     bool
+	// skippers[i] and profiled[i] are normalisers[i] and filters[i] as a
+	// Skipper and a ProfiledFilter, or nil (asserted once here rather than
+	// per value); profiles: some component reads a Profile, so apply
+	// profiles each value once for all of them.
+	skippers []Skipper
+	profiled []ProfiledFilter
+	profiles bool
 }
 
 // buildSteps builds every configured component once and sorts them by kind.
@@ -127,14 +127,14 @@ func buildSteps(steps []Step) (map[schemas.Kind]*kindSteps, error) {
 			switch c := c.(type) {
 			case Normaliser:
 				ks.normalisers = append(ks.normalisers, c)
-				sk, _ := c.(scanSkipper)
+				sk, _ := c.(Skipper)
 				ks.skippers = append(ks.skippers, sk)
-				ks.scanned = ks.scanned || sk != nil
+				ks.profiles = ks.profiles || sk != nil
 			case Filter:
 				ks.filters = append(ks.filters, c)
-				sf, _ := c.(scanFilter)
-				ks.scanFilters = append(ks.scanFilters, sf)
-				ks.scanned = ks.scanned || sf != nil
+				pf, _ := c.(ProfiledFilter)
+				ks.profiled = append(ks.profiled, pf)
+				ks.profiles = ks.profiles || pf != nil
 			default:
 				return nil, fmt.Errorf("%s: %s is neither a normaliser nor a filter", where, s.Use)
 			}
@@ -146,26 +146,26 @@ func buildSteps(steps []Step) (map[schemas.Kind]*kindSteps, error) {
 // apply runs the normalisers over every text field, then the filters, and
 // returns the first filter's removal reason ("" keeps the record).
 func (ks *kindSteps) apply(r schemas.Record, t Tally) (reason, detail string) {
-	reason, detail, _ = ks.applyScanned(r, r.TextFields(), t, nil)
+	reason, detail, _ = ks.applyProfiled(r, r.TextFields(), t, nil)
 	return reason, detail
 }
 
-// applyScanned is apply for a caller that already holds r.TextFields(),
-// with scratch space for the fields' textScans, returned for reuse. A
-// value is scanned once before the first component that reads a scan, and
+// applyProfiled is apply for a caller that already holds r.TextFields(),
+// with scratch space for the fields' Profiles, returned for reuse. A value
+// is profiled once before the first component that reads a Profile, and
 // again only after a normaliser has rewritten it.
-func (ks *kindSteps) applyScanned(r schemas.Record, fields []schemas.Field, t Tally, scans []textScan) (reason, detail string, _ []textScan) {
-	scans = scans[:0]
+func (ks *kindSteps) applyProfiled(r schemas.Record, fields []schemas.Field, t Tally, profiles []Profile) (reason, detail string, _ []Profile) {
+	profiles = profiles[:0]
 	for _, f := range fields {
 		v := *f.Value
-		var sc textScan
-		fresh := false // sc is the scan of v
+		var p Profile
+		fresh := false // p is the Profile of v
 		for i, n := range ks.normalisers {
 			if sk := ks.skipper(i); sk != nil {
 				if !fresh {
-					sc, fresh = scanText(v), true
+					p, fresh = ProfileText(v), true
 				}
-				if sk.unchanged(&sc) {
+				if sk.CanSkip(&p) {
 					continue
 				}
 			}
@@ -174,37 +174,37 @@ func (ks *kindSteps) applyScanned(r schemas.Record, fields []schemas.Field, t Ta
 			}
 		}
 		*f.Value = v
-		if ks.scanned && !fresh {
-			sc = scanText(v)
+		if ks.profiles && !fresh {
+			p = ProfileText(v)
 		}
-		scans = append(scans, sc)
+		profiles = append(profiles, p)
 	}
 	for i, f := range ks.filters {
-		if sf := ks.scanFilter(i); sf != nil {
-			reason, detail = sf.checkScanned(fields, scans)
+		if pf := ks.profiledFilter(i); pf != nil {
+			reason, detail = pf.CheckProfiled(fields, profiles)
 		} else {
 			reason, detail = f.Check(r)
 		}
 		if reason != "" {
-			return reason, detail, scans
+			return reason, detail, profiles
 		}
 	}
-	return "", "", scans
+	return "", "", profiles
 }
 
-// skipper is normalisers[i] as a scanSkipper, or nil. (kindSteps built by
+// skipper is normalisers[i] as a Skipper, or nil. (kindSteps built by
 // hand, as benchmarks do, have no skippers slice.)
-func (ks *kindSteps) skipper(i int) scanSkipper {
+func (ks *kindSteps) skipper(i int) Skipper {
 	if i < len(ks.skippers) {
 		return ks.skippers[i]
 	}
 	return nil
 }
 
-// scanFilter is filters[i] as a scanFilter, or nil.
-func (ks *kindSteps) scanFilter(i int) scanFilter {
-	if i < len(ks.scanFilters) {
-		return ks.scanFilters[i]
+// profiledFilter is filters[i] as a ProfiledFilter, or nil.
+func (ks *kindSteps) profiledFilter(i int) ProfiledFilter {
+	if i < len(ks.profiled) {
+		return ks.profiled[i]
 	}
 	return nil
 }
