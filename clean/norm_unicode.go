@@ -12,7 +12,7 @@ import (
 // NFKC is deliberately not used on stored text: it folds the full-width
 // Chinese punctuation we keep ("，" → ",", "：" → ":", "（" → "("), and
 // "①" → "1", "㎎" → "mg", "℃" → "°C". NFKC (plus lower-casing) is used only
-// inside dedup keys, shingles and decontamination n-grams (see canon.go),
+// inside dedup keys, shingles and decontamination n-grams (package dedup),
 // where folding those variants together is exactly what is wanted.
 // Counter: "unicode" (fields changed).
 type unicodeNormaliser struct{}

@@ -4,7 +4,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/chimed/chimed/internal/runeclass"
-	"github.com/chimed/chimed/schemas"
 )
 
 // RuneClass is a set of classes of runes: the built-in ones of
@@ -49,21 +48,6 @@ type Profile struct {
 	Classes RuneClass // every class some rune of the value has
 	Invalid bool      // a byte is not UTF-8 (its class is U+FFFD's)
 	Layout  Layout
-}
-
-// Skipper is a Normaliser that can tell from a value's Profile that it
-// would return the value as it is, so the engine need not call Normalise.
-// CanSkip must be true only where Normalise changes nothing; a component's
-// own tests hold it to that.
-type Skipper interface {
-	CanSkip(p *Profile) bool
-}
-
-// ProfiledFilter is a Filter that can decide from a record's text fields
-// (TextFields) and the Profiles of their final values, with the answer
-// Check gives.
-type ProfiledFilter interface {
-	CheckProfiled(fields []schemas.Field, profiles []Profile) (reason, detail string)
 }
 
 // ProfileText makes the Profile of s.

@@ -19,7 +19,7 @@ type nearResult struct {
 }
 
 // nearDedup runs pass 2 of near-dedup over the staging file of one kind
-// (see cleanKind and stage.go): frameRows[i] rows in frame i, rows in
+// (see cleanKind and engine_stage.go): frameRows[i] rows in frame i, rows in
 // all. One goroutine reads the staging file's frames, r.workers decode
 // them and shingle the rows that are in a candidate pair, and this one
 // hands each row's set to the dedup.Clusterer in row order, which verifies
