@@ -79,19 +79,7 @@ func TestRunFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(ws.Report("clean.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "fixture-report.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want, err := os.ReadFile(golden); err != nil || string(want) != string(got) {
-		t.Errorf("reports/clean.json differs from %s (go test -run TestRunFixture -update rewrites it): %v\n%s", golden, err, got)
-	}
+	checkFixtureReport(t, ws)
 	web := rep.Sources["web"]
 	wantRemoved := map[string]int64{"duplicate": 1, "contaminated": 1, "low_cjk": 1, "short_answer": 1, "missing_role": 1}
 	if web.In != 7 || web.Kept != 2 || !mapsEqual(web.Removed, wantRemoved) {
@@ -142,15 +130,36 @@ func TestRunFixture(t *testing.T) {
 	if _, err := os.Stat(ws.Path("clean", ".staging")); !os.IsNotExist(err) {
 		t.Errorf("staging folder left behind: %v", err)
 	}
+	checkReruns(t, ws, []Source{{Name: "web"}, {Name: "cmexam", Eval: true}})
+}
 
-	// A second run gives the same bytes, and so does one that finishes
-	// each kind before the next (source web has rows of two kinds, so its
-	// removed/ rows of the second wait for the first to be written).
+// checkFixtureReport compares reports/clean.json with its golden file.
+func checkFixtureReport(t *testing.T, ws workspace.Dir) {
+	t.Helper()
+	got, err := os.ReadFile(ws.Report("clean.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "fixture-report.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || string(want) != string(got) {
+		t.Errorf("reports/clean.json differs from %s (go test -run TestRunFixture -update rewrites it): %v\n%s", golden, err, got)
+	}
+}
+
+// checkReruns: a second run gives the same bytes, and so does one that
+// finishes each kind before the next (source web has rows of two kinds, so
+// its removed/ rows of the second wait for the first to be written).
+func checkReruns(t *testing.T, ws workspace.Dir, sources []Source) {
+	t.Helper()
 	first := outputBytes(t, ws)
 	for _, serial := range []bool{false, true} {
 		was := SetSerialKinds(serial)
-		if _, err := Run(context.Background(), Options{Workspace: ws,
-			Sources: []Source{{Name: "web"}, {Name: "cmexam", Eval: true}}}); err != nil {
+		if _, err := Run(context.Background(), Options{Workspace: ws, Sources: sources}); err != nil {
 			t.Fatal(err)
 		}
 		SetSerialKinds(was)

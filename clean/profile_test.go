@@ -109,3 +109,28 @@ func TestApplyProfiledMatchesComponents(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileLayout checks each Layout flag on the value that sets it
+// alone.
+func TestProfileLayout(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want Layout
+	}{
+		{"一 二\n三\n\n四", 0},
+		{" 一", SpaceAfterBreak},
+		{"一  二", SpaceAfterBreak},
+		{"一\n 二", SpaceAfterBreak},
+		{"一 \n二", SpaceBeforeBreak},
+		{"一\n\n\n二", BlankLines},
+		{"一\n\n二\n\n二", 0},
+		{"\n一", BreakAtEdge},
+		{"一\n", BreakAtEdge},
+		{"一 ", BreakAtEdge},
+		{"一 \n\n\n 二 ", SpaceAfterBreak | SpaceBeforeBreak | BlankLines | BreakAtEdge},
+	} {
+		if got := ProfileText(c.s).Layout; got != c.want {
+			t.Errorf("ProfileText(%q).Layout = %04b, want %04b", c.s, got, c.want)
+		}
+	}
+}
