@@ -23,7 +23,7 @@ type nearResult struct {
 // all. One goroutine reads the staging file's frames, r.workers decode
 // them and shingle the rows that are in a candidate pair, and this one
 // hands each row's set to the dedup.Clusterer in row order, which verifies
-// the pairs. Memory: the Clusterer's, and the ids of the rows in pairs.
+// the pairs. Memory: the Clusterer's and 16 bytes a row for the ids.
 func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRows []int, rows uint32, lsh *dedup.LSHIndex) (*nearResult, error) {
 	start := time.Now()
 	stats := r.report.NearDedup

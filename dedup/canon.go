@@ -146,8 +146,8 @@ func evalFields(r schemas.Record, answers bool, dst []string) []string {
 // ProbeKeyIndex lists where a row's eval probes are among its KeyFields:
 // the values checked against the eval sets, what a model would be prompted
 // with or read (the question, the document, the user's turns, the
-// prompt). Pass 1 folds a row's text once for its key, its eval probes and
-// its shingles.
+// prompt). clean's pass 1 folds a row's text once (FoldFields) for its
+// key, its eval probes and its shingles.
 func ProbeKeyIndex(r schemas.Record, dst []int) []int {
 	switch r := r.(type) {
 	case *schemas.Text, *schemas.QA, *schemas.PreferencePair, *schemas.ExamQuestion:

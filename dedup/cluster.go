@@ -8,10 +8,10 @@ import "fmt"
 // J ≥ clusterThreshold only puts the rows in one cluster. Rows are handed
 // to Add in ordinal order, each with its set, and every pair is verified
 // when its later row arrives; a set is held only until its last pair is
-// verified. Memory: 4 bytes per row for the last partner, two union-finds
-// (8 bytes), the pairs, and a held set per row while it is needed — slices
-// by ordinal, which cost less than maps of the rows in pairs (60–100% of
-// the demo's rows are).
+// verified. Memory: 44 bytes per row (its last partner, two union-finds
+// and a held-set slot, in slices by ordinal, which cost less than maps of
+// the rows in pairs: 60–100% of the demo's rows are), the pairs, and the
+// sets held.
 type Clusterer struct {
 	threshold, clusterThreshold float64
 	// lastUse[o] is the largest ordinal o is paired with (0: in no pair,
