@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
@@ -66,7 +67,7 @@ func BenchmarkPII(b *testing.B) {
 }
 
 func benchShingle(b *testing.B, mode string, n int) {
-	mh, err := NewMinHasher(mode, n, 16, 6)
+	mh, err := dedup.NewMinHasher(mode, n, 16, 6)
 	if err != nil {
 		b.Skip(err)
 	}
@@ -87,10 +88,10 @@ func benchShingle(b *testing.B, mode string, n int) {
 
 // BenchmarkMinHashChar is shingling (character 5-grams), the 96-permutation
 // signature and the band keys of one row.
-func BenchmarkMinHashChar(b *testing.B) { benchShingle(b, ShingleChar, 5) }
+func BenchmarkMinHashChar(b *testing.B) { benchShingle(b, dedup.ShingleChar, 5) }
 
 // BenchmarkMinHashWord is the same with jieba-word 2-grams.
-func BenchmarkMinHashWord(b *testing.B) { benchShingle(b, ShingleWord, 2) }
+func BenchmarkMinHashWord(b *testing.B) { benchShingle(b, dedup.ShingleWord, 2) }
 
 // BenchmarkRun is a whole clean run over 5,000 QA rows, with near-dedup.
 func BenchmarkRun(b *testing.B) {
@@ -112,23 +113,6 @@ func BenchmarkRun(b *testing.B) {
 		if _, err := Run(context.Background(), Options{Workspace: ws, Sources: []Source{{Name: "bench"}}}); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkSignature is the MinHash signature alone, over a 500-shingle set.
-func BenchmarkSignature(b *testing.B) {
-	mh, err := NewMinHasher(ShingleChar, 5, 16, 8)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sh := make([]uint64, 500)
-	for i := range sh {
-		sh[i] = mix64(uint64(i))
-	}
-	sig := make([]uint32, mh.Perms())
-	b.SetBytes(int64(len(sh)))
-	for b.Loop() {
-		mh.Signature(sh, sig)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -105,11 +106,11 @@ func (c Config) WithDefaults() Config {
 		n.Kinds = textKinds
 	}
 	if n.Shingle == "" {
-		n.Shingle = ShingleChar
+		n.Shingle = dedup.ShingleChar
 	}
 	if n.NGram == 0 {
 		n.NGram = 5
-		if n.Shingle == ShingleWord {
+		if n.Shingle == dedup.ShingleWord {
 			n.NGram = 2
 		}
 	}
@@ -151,7 +152,7 @@ func (c *Config) Validate() error {
 	d := c.WithDefaults()
 	n := d.Near
 	switch {
-	case n.Shingle != ShingleChar && n.Shingle != ShingleWord:
+	case n.Shingle != dedup.ShingleChar && n.Shingle != dedup.ShingleWord:
 		return fmt.Errorf("clean.near_dedup.shingle: %q is not char or word", n.Shingle)
 	case n.NGram < 1 || n.NGram > 64:
 		return fmt.Errorf("clean.near_dedup.ngram: %d is not within 1..64", n.NGram)

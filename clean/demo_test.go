@@ -10,6 +10,7 @@ import (
 
 	"github.com/chimed/chimed/clean"
 	"github.com/chimed/chimed/config"
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/demo"
 	"github.com/chimed/chimed/ingest"
 	"github.com/chimed/chimed/internal/workspace"
@@ -138,21 +139,52 @@ func TestDemoAcceptance(t *testing.T) {
 			t.Errorf("source %s: in %d ≠ kept %d + removed %v", name, c.In, c.Kept, c.Removed)
 		}
 	}
-	outcomes := workspaceOutcomes(t, ws)
-	at := func(source, file string, row int64) []*outcome { return outcomes[loc{source, file, row}] }
-	one := func(p demo.Loc) *outcome {
-		os := at(p.Source, p.File, p.Row)
-		if len(os) != 1 {
-			return nil
-		}
-		return os[0]
+	d := &demoOutcomes{outcomes: workspaceOutcomes(t, ws)}
+	checkDemoExactDups(t, truth, d)
+	checkDemoNearDups(t, truth, d)
+	checkDemoPII(t, truth, d)
+	checkDemoContamination(t, truth, d)
+	if d.missing > 0 {
+		t.Logf("%d planted rows were not written by ingest and could not be checked", d.missing)
 	}
-	missing := 0 // planted rows ingest did not write (its business, not clean's)
 
+	// Each kind's last pass runs beside the next kind; finishing each kind
+	// first must write the same files, byte for byte.
+	overlapped := clean.OutputBytes(t, ws)
+	defer clean.SetSerialKinds(clean.SetSerialKinds(true))
+	if _, err := clean.Run(ctx, clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean}); err != nil {
+		t.Fatal(err)
+	}
+	clean.CompareOutputs(t, clean.OutputBytes(t, ws), overlapped)
+}
+
+// demoOutcomes are the outcomes of the demo's rows by where ingest read
+// them, and a count of planted rows ingest did not write (its business,
+// not clean's).
+type demoOutcomes struct {
+	outcomes map[loc][]*outcome
+	missing  int
+}
+
+func (d *demoOutcomes) at(source, file string, row int64) []*outcome {
+	return d.outcomes[loc{source, file, row}]
+}
+
+// one is the outcome of the row at p, nil unless there is exactly one.
+func (d *demoOutcomes) one(p demo.Loc) *outcome {
+	os := d.at(p.Source, p.File, p.Row)
+	if len(os) != 1 {
+		return nil
+	}
+	return os[0]
+}
+
+// checkDemoExactDups: of each planted exact pair one row is kept.
+func checkDemoExactDups(t *testing.T, truth *demo.Truth, d *demoOutcomes) {
 	for _, p := range truth.Select(demo.ExactDup) {
-		a, b := one(p.Loc), one(*p.Of)
+		a, b := d.one(p.Loc), d.one(*p.Of)
 		if a == nil || b == nil {
-			missing++
+			d.missing++
 			continue
 		}
 		if a.kept == b.kept || !a.kept && a.reason != clean.ReasonDuplicate || !b.kept && b.reason != clean.ReasonDuplicate {
@@ -160,16 +192,20 @@ func TestDemoAcceptance(t *testing.T) {
 				p.File, p.Row, p.Of.Row, *a, *b, clean.ReasonDuplicate)
 		}
 	}
+}
 
+// checkDemoNearDups: near-dedup's recall and precision on planted pairs,
+// and near-distinct pairs kept apart.
+func checkDemoNearDups(t *testing.T, truth *demo.Truth, d *demoOutcomes) {
 	// Near duplicates: recall over planted pairs (Jaccard ≥ 0.8), precision
 	// over every near_duplicate removal (the demo guards unplanted records
 	// against being near duplicates of each other).
 	planted := map[[2]string]bool{}
 	var found, want int
 	for _, p := range truth.Select(demo.NearDup) {
-		a, b := one(p.Loc), one(*p.Of)
+		a, b := d.one(p.Loc), d.one(*p.Of)
 		if a == nil || b == nil {
-			missing++
+			d.missing++
 			continue
 		}
 		if p.Jaccard < 0.8 {
@@ -187,7 +223,7 @@ func TestDemoAcceptance(t *testing.T) {
 		}
 	}
 	removedNear, truePos := 0, 0
-	for _, os := range outcomes {
+	for _, os := range d.outcomes {
 		for _, o := range os {
 			if o.reason == clean.ReasonNearDuplicate {
 				removedNear++
@@ -204,11 +240,11 @@ func TestDemoAcceptance(t *testing.T) {
 	if recall < 0.95 {
 		t.Errorf("near-dedup recall %.3f < 0.95", recall)
 	}
-	compareShingles(t, truth, one)
+	compareShingles(t, truth, d.one)
 	for _, p := range truth.Select(demo.NearDistinct) {
-		a, b := one(p.Loc), one(*p.Of)
+		a, b := d.one(p.Loc), d.one(*p.Of)
 		if a == nil || b == nil {
-			missing++
+			d.missing++
 			continue
 		}
 		if !a.kept && a.reason == clean.ReasonNearDuplicate || !b.kept && b.reason == clean.ReasonNearDuplicate {
@@ -218,11 +254,14 @@ func TestDemoAcceptance(t *testing.T) {
 	if truth.Guarded && truePos != removedNear {
 		t.Errorf("%d near_duplicate removals are not planted pairs (false removals)", removedNear-truePos)
 	}
+}
 
+// checkDemoPII: planted personal data masked, decoys left alone.
+func checkDemoPII(t *testing.T, truth *demo.Truth, d *demoOutcomes) {
 	for _, p := range truth.Select(demo.PIIValue) {
-		os := at(p.Source, p.File, p.Row)
+		os := d.at(p.Source, p.File, p.Row)
 		if len(os) == 0 {
-			missing++
+			d.missing++
 			continue
 		}
 		for _, o := range os {
@@ -238,16 +277,21 @@ func TestDemoAcceptance(t *testing.T) {
 		}
 	}
 	for _, p := range truth.Select(demo.PIIDecoy) {
-		for _, o := range at(p.Source, p.File, p.Row) {
+		for _, o := range d.at(p.Source, p.File, p.Row) {
 			if o.kept && !strings.Contains(o.text, p.Needle) {
 				t.Errorf("PII decoy %q at %s row %d was changed: %q", p.Needle, p.File, p.Row, o.text)
 			}
 		}
 	}
+}
+
+// checkDemoContamination: planted copies of eval rows removed, the eval
+// rows kept.
+func checkDemoContamination(t *testing.T, truth *demo.Truth, d *demoOutcomes) {
 	for _, p := range truth.Select(demo.Contamination) {
-		o, ev := one(p.Loc), one(*p.Of)
+		o, ev := d.one(p.Loc), d.one(*p.Of)
 		if o == nil || ev == nil {
-			missing++
+			d.missing++
 			continue
 		}
 		if o.reason != clean.ReasonContaminated {
@@ -257,18 +301,6 @@ func TestDemoAcceptance(t *testing.T) {
 			t.Errorf("eval row %s row %d was removed: %+v", p.Of.Source, p.Of.Row, *ev)
 		}
 	}
-	if missing > 0 {
-		t.Logf("%d planted rows were not written by ingest and could not be checked", missing)
-	}
-
-	// Each kind's last pass runs beside the next kind; finishing each kind
-	// first must write the same files, byte for byte.
-	overlapped := clean.OutputBytes(t, ws)
-	defer clean.SetSerialKinds(clean.SetSerialKinds(true))
-	if _, err := clean.Run(ctx, clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean}); err != nil {
-		t.Fatal(err)
-	}
-	clean.CompareOutputs(t, clean.OutputBytes(t, ws), overlapped)
 }
 
 // compareShingles measures character n-grams against jieba-word n-grams on
@@ -280,8 +312,8 @@ func compareShingles(t *testing.T, truth *demo.Truth, one func(demo.Loc) *outcom
 		shingle string
 		n       int
 	}
-	for _, m := range []mode{{clean.ShingleChar, 3}, {clean.ShingleChar, 5}, {clean.ShingleWord, 1}, {clean.ShingleWord, 2}, {clean.ShingleWord, 3}} {
-		mh, err := clean.NewMinHasher(m.shingle, m.n, 16, 6)
+	for _, m := range []mode{{dedup.ShingleChar, 3}, {dedup.ShingleChar, 5}, {dedup.ShingleWord, 1}, {dedup.ShingleWord, 2}, {dedup.ShingleWord, 3}} {
+		mh, err := dedup.NewMinHasher(m.shingle, m.n, 16, 6)
 		if err != nil {
 			t.Logf("shingle %s: %v", m.shingle, err)
 			continue
@@ -291,7 +323,7 @@ func compareShingles(t *testing.T, truth *demo.Truth, one func(demo.Loc) *outcom
 			sb, _ := mh.Shingles([]string{b}, nil, nil)
 			slices.Sort(sa)
 			slices.Sort(sb)
-			return clean.Jaccard(slices.Compact(sa), slices.Compact(sb))
+			return dedup.Jaccard(slices.Compact(sa), slices.Compact(sb))
 		}
 		var dupMin, distinctMax = 1.0, 0.0
 		var dupSum float64

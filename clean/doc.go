@@ -5,6 +5,22 @@
 // matched and the whole row as read; reports/clean.json counts, per source,
 // in = kept + Σ removed, from the same counters the code decides with.
 //
+// # Layout
+//
+// The package is three parts, and dedup is a fourth, its own package:
+//
+//   - Components (norm_*.go, pii.go, filter_*.go): one normaliser or
+//     filter per file, each with its own fast path.
+//   - Their contract (component.go, profile.go): the Normaliser and Filter
+//     interfaces, the registry, and Profile, one pass over a value that
+//     tells every component whether it has anything to do.
+//   - The engine (engine*.go): Run, the three passes over the rows, the
+//     staging codec, the ordered worker pool, the writers of clean/ and
+//     removed/, and the finisher; report.go and evalcheck.go write and
+//     check reports/clean.json.
+//   - Package dedup: canonical keys, MinHash, LSH, near-duplicate
+//     clustering and the decontamination index, which the engine calls.
+//
 // # Components
 //
 // Normalisers (rewrite a field, count the rewrite) and filters (return a
@@ -14,6 +30,19 @@
 // order: html, invisible, unicode, width, whitespace, wrappers, signoffs,
 // pii; then length, cjk_ratio, repetition, answer_ratio, dialogue_roles,
 // exam_answer. Adding one is adding a file that calls register in init.
+//
+// Most values need nothing from most normalisers, and deciding that cost
+// each of them a decode of the value. So the engine profiles a value once
+// (ProfileText: rune counts, the union of its runes' classes, where its
+// spaces and line feeds stand) and asks each component that implements
+// the optional Skipper interface whether it can skip it; a filter that
+// implements ProfiledFilter decides from the Profiles. A component that
+// needs a class of runes of its own defines it with NewRuneClass in its
+// own file (the invisible, unicode, width, whitespace and pii normalisers
+// do), so the profile grows no per-component flag. The profile is made
+// again only after a normaliser has rewritten the value; each component's
+// tests hold its CanSkip to its own check (TestProfileMatchesComponents,
+// FuzzProfileText).
 //
 // # Normalisers never cut a sentence
 //
@@ -47,8 +76,9 @@
 // full-width Chinese punctuation the corpus keeps ("，" → ",", "：" → ":") and
 // "①" → "1", "㎎" → "mg"; width.Narrow is not used either ("。" → "｡").
 // Full-width ASCII letters and digits alone are narrowed, rune by rune.
-// Dedup keys, shingles and decontamination n-grams are computed on NFKC +
-// lower-cased text, where folding those variants together is wanted.
+// Dedup keys, shingles and decontamination n-grams (package dedup) are
+// computed on NFKC + lower-cased text, where folding those variants
+// together is wanted.
 //
 // # Order, exact dedup and eval rows
 //
@@ -77,66 +107,29 @@
 //
 // # Near-dedup
 //
-// MinHash LSH over shingles of the row's key fields. Character 5-grams were
-// chosen over jieba words by measuring both on the demo's 27 planted near
-// duplicates (character 5-gram Jaccard ≥ 0.8 by construction) and 9 planted
-// near-distinct pairs (same template, another disease), see demo_test.go:
-//
-//	shingles   near dups: mean  min    ≥0.8    near-distinct: max
-//	char-3                0.919 0.868  27/27                  0.702
-//	char-5                0.867 0.799  26/27                  0.597
-//	word-1                0.924 0.865  27/27                  0.889
-//	word-2                0.871 0.800  27/27                  0.724
-//	word-3                0.823 0.722  18/27                  0.613
-//
-// (Measured on the whole record text of the normalized rows, seed 42, by
-// TestDemoAcceptance, which prints the table.)
-// Character 5-grams separate the two groups best (widest gap between the
-// lowest near duplicate and the highest near-distinct pair) and need no
-// segmenter: BenchmarkMinHashWord took 2–30× BenchmarkMinHashChar's time
-// per row in our runs (a loaded 2-core machine, so only the ratio's
-// direction is firm). shingle: word is still available. The shingled text keeps punctuation (it is context in
-// Chinese) and drops spaces; the pipeline's own measure catches all 27.
-//
-// Signatures have 96 values in 16 bands × 6 rows, made by one-permutation
-// hashing with optimal densification: each 64-bit shingle hash is mixed
-// once and lands in one of 96 bins, which keeps the minimum; an empty bin
-// borrows from the first non-empty bin of its own fixed probe order. Two
-// sets of Jaccard J agree on each value with probability J, as with 96
-// separate permutations, at a 96th of the hashing (MinHasher). A pair of
-// Jaccard J becomes a candidate with probability 1 − (1 − J⁶)¹⁶ (the
-// S-curve's midpoint (1/16)^(1/6) ≈ 0.63):
-//
-//	J     0.3    0.5    0.6    0.7    0.8    0.9
-//	P     0.012  0.223  0.534  0.865  0.992  1.000
-//
-// Measured over 4,000 random pairs per cell, sets of 9 to 300 shingles
-// (fewer shingles than bins is the densified case) follow it within 0.03:
-// at J = 0.80 the candidate rate was 0.991 (9 shingles), 0.994 (100) and
-// 0.995 (300); TestSignatureAgreementIsJaccard checks both properties.
-//
-// Candidates are verified by exact Jaccard of the shingle sets: J ≥ 0.8
-// (near_dedup.threshold) removes the later row as "near_duplicate" (detail:
-// the kept row's id); J ≥ 0.6 (cluster_threshold) only joins the rows into
-// one cluster. Clusters come from union-find whose root is the earliest row,
-// which is always kept; every clean row's cluster column holds its root's id
-// (its own id when alone), so build-stages can keep a cluster in one split.
-// KG triples are left to exact dedup (near_dedup.kinds).
+// MinHash LSH over character 5-gram shingles of the row's key fields
+// (near_dedup.shingle, ngram, bands and rows; package dedup says how, and
+// why those settings). Candidate pairs are verified by exact Jaccard of
+// the shingle sets: J ≥ 0.8 (near_dedup.threshold) removes the later row as
+// "near_duplicate" (detail: the kept row's id); J ≥ 0.6
+// (cluster_threshold) only joins the rows into one cluster. A cluster's
+// root is its earliest row, which is always kept; every clean row's
+// cluster column holds its root's id (its own id when alone), so
+// build-stages can keep a cluster in one split. KG triples are left to
+// exact dedup (near_dedup.kinds).
 //
 // Memory: the LSH index costs a fixed 8 bytes per band per row — 128 bytes
-// for 16 bands (a 32-bit bucket key and a 32-bit row ordinal; no text, no
-// signature) — plus 16 bytes per row of exact-dedup index. Once the index
-// has become candidate pairs, verification keeps 60 bytes per row in slices
-// by ordinal (the row's last partner, two union-finds, an id and a held
-// set: 60–100% of the demo's rows are in a pair, where maps cost more),
-// the ids of the rows in pairs, and their shingle sets, each only until its
-// last pair is checked. On the 1GB demo peak RSS is about 500–540 MiB.
+// for 16 bands — plus 16 bytes per row of exact-dedup index. Once the index
+// has become candidate pairs, verification keeps 60 bytes per row (see
+// dedup.Clusterer; the engine adds the ids of the rows in pairs) and the
+// shingle sets of rows in pairs, each only until its last pair is checked.
+// On the 1GB demo peak RSS is about 500–540 MiB.
 //
 // # Passes and crash safety
 //
 // Pass 1 streams normalized/ through a pool of workers (order preserved,
 // at most 2×workers batches in flight), writes removals, and stages the
-// survivors (stage.go: one frame per batch, encoded by its worker, with the
+// survivors (engine_stage.go: one frame per batch, encoded by its worker, with the
 // values as read of the fields normalisation rewrote, so a removed row's
 // JSON is made only for rows that are removed); pass 2 re-reads the staged
 // frames, the workers decode them and shingle the rows in candidate pairs,
@@ -146,10 +139,11 @@
 // near-dedup, pass 1 writes clean/ directly. A kind's pass 3 (or, without
 // near-dedup, the end of its writes) runs beside later kinds' passes 1
 // and 2: these last passes run one at a time, in kind order, in a
-// goroutine of their own (finisher, run.go), and a later kind's first row
+// goroutine of their own (finisher, engine_finisher.go), and a later kind's first row
 // of a source still being written waits for it, so the files are the same
-// bytes as a serial run gives (the tests compare the two). Within pass 1 a text value is
-// decoded once for the components that only look at it (scan.go), and a
+// bytes as a serial run gives (the tests compare the two). Within pass 1 a
+// text value is profiled once for the components that only look at it
+// (profile.go), and a
 // row's key fields are folded once for its dedup key, eval probes and
 // shingles. removed/ is written in row groups of 256 rows. Every part
 // file is written atomically; a run starts by deleting clean/, removed/ and

@@ -35,11 +35,12 @@ func (f *cjkFilter) Check(r schemas.Record) (string, string) {
 	return f.decide(han, letters)
 }
 
-func (f *cjkFilter) checkScanned(_ []schemas.Field, scans []textScan) (string, string) {
+// CheckProfiled implements ProfiledFilter: the counts are the Profiles'.
+func (f *cjkFilter) CheckProfiled(_ []schemas.Field, profiles []Profile) (string, string) {
 	han, letters := 0, 0
-	for i := range scans {
-		han += scans[i].han
-		letters += scans[i].letters
+	for i := range profiles {
+		han += profiles[i].Han
+		letters += profiles[i].Letters
 	}
 	return f.decide(han, letters)
 }

@@ -67,8 +67,9 @@ func (f *lengthFilter) Check(r schemas.Record) (string, string) {
 	return f.check(r.TextFields(), func(i int, v string) int { return utf8.RuneCountInString(v) })
 }
 
-func (f *lengthFilter) checkScanned(fields []schemas.Field, scans []textScan) (string, string) {
-	return f.check(fields, func(i int, _ string) int { return scans[i].runes })
+// CheckProfiled implements ProfiledFilter: the lengths are the Profiles'.
+func (f *lengthFilter) CheckProfiled(fields []schemas.Field, profiles []Profile) (string, string) {
+	return f.check(fields, func(i int, _ string) int { return profiles[i].Runes })
 }
 
 // check applies the bounds to fields, whose lengths in runes count gives.

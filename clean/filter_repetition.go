@@ -7,6 +7,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/chimed/chimed/dedup"
+	"github.com/chimed/chimed/internal/runeclass"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -49,14 +51,15 @@ func (f *repetitionFilter) Check(r schemas.Record) (string, string) {
 	return f.check(r.TextFields(), nil)
 }
 
-// checkScanned implements scanFilter: a field's scan has its length in
-// characters, so a short field is passed over without decoding it.
-func (f *repetitionFilter) checkScanned(fields []schemas.Field, scans []textScan) (string, string) {
-	return f.check(fields, scans)
+// CheckProfiled implements ProfiledFilter: a field's Profile has its
+// length in characters, so a short field is passed over without decoding
+// it.
+func (f *repetitionFilter) CheckProfiled(fields []schemas.Field, profiles []Profile) (string, string) {
+	return f.check(fields, profiles)
 }
 
-// check judges fields; scans, when not nil, are their textScans.
-func (f *repetitionFilter) check(fields []schemas.Field, scans []textScan) (string, string) {
+// check judges fields; profiles, when not nil, are their Profiles.
+func (f *repetitionFilter) check(fields []schemas.Field, profiles []Profile) (string, string) {
 	var sc *repetitionScratch
 	defer func() {
 		if sc != nil {
@@ -68,7 +71,7 @@ func (f *repetitionFilter) check(fields []schemas.Field, scans []textScan) (stri
 		if len(s) < f.MinChars { // a character is at least a byte
 			continue
 		}
-		if scans != nil && scans[i].runes < f.MinChars {
+		if profiles != nil && profiles[i].Runes < f.MinChars {
 			continue
 		}
 		if sc == nil {
@@ -101,7 +104,7 @@ type repetitionScratch struct {
 var repetitionPool = sync.Pool{New: func() any { return new(repetitionScratch) }}
 
 // appendRunes appends the runes of s to dst, as ranging over s does (an
-// invalid byte is one utf8.RuneError), with decodeRune's fast path for the
+// invalid byte is one utf8.RuneError), with runeclass.DecodeRune's fast path for the
 // three-byte runes of Chinese text.
 func appendRunes(dst []rune, s string) []rune {
 	dst = slices.Grow(dst, len(s)) // at most one rune a byte
@@ -111,7 +114,7 @@ func appendRunes(dst []rune, s string) []rune {
 			i++
 			continue
 		}
-		r, n := decodeRune(s[i:])
+		r, n := runeclass.DecodeRune(s[i:])
 		dst = append(dst, r)
 		i += n
 	}
@@ -140,7 +143,7 @@ func dupLineFrac(s string, total int) float64 {
 
 // dupNGramFrac is the share of characters of runes covered by a character
 // n-gram that occurs more than once. Hand-written: window hashes (rolling,
-// see windowHashes) go into an open-addressing table that marks the ones
+// see dedup.WindowHashes) go into an open-addressing table that marks the ones
 // seen twice, then every window of a marked hash marks its characters in a
 // difference array. Two linear passes; this replaced a sort of the hashes
 // that was most of the filter's time. sc holds the buffers (nil: fresh).
@@ -165,7 +168,7 @@ func dupNGramFrac(runes []rune, n int, sc *repetitionScratch) float64 {
 	// An entry is a window hash with its two low bits replaced: bit 0
 	// marks the slot used, bit 1 a hash seen more than once.
 	slots := sc.slots[:0]
-	windowHashes(runes, n, 0, func(h uint64) bool {
+	dedup.WindowHashes(runes, n, 0, func(h uint64) bool {
 		key := h&^3 | 1
 		i := h & mask
 		for table[i] != 0 && table[i]&^2 != key {

@@ -151,8 +151,8 @@ func TestAppendRunesMatchesRange(t *testing.T) {
 	}
 }
 
-// The filter decides the same from a record's scans as from the record.
-func TestRepetitionCheckScannedMatchesCheck(t *testing.T) {
+// The filter decides the same from a record's Profiles as from the record.
+func TestRepetitionCheckProfiledMatchesCheck(t *testing.T) {
 	f := &repetitionFilter{MaxDupLineFrac: 0.3, MaxDupNGramFrac: 0.5, NGram: 20, MinChars: 100}
 	long := strings.Repeat("高血压患者应低盐饮食，", 12)
 	for _, rec := range []schemas.Record{
@@ -162,14 +162,14 @@ func TestRepetitionCheckScannedMatchesCheck(t *testing.T) {
 		&schemas.Text{Text: strings.Repeat("é", 60)}, // 120 bytes, 60 characters: not judged
 	} {
 		fields := rec.TextFields()
-		var scans []textScan
+		var profiles []Profile
 		for _, fl := range fields {
-			scans = append(scans, scanText(*fl.Value))
+			profiles = append(profiles, ProfileText(*fl.Value))
 		}
 		r1, d1 := f.Check(rec)
-		r2, d2 := f.checkScanned(fields, scans)
+		r2, d2 := f.CheckProfiled(fields, profiles)
 		if r1 != r2 || d1 != d2 {
-			t.Errorf("%T: Check = %q %q, checkScanned = %q %q", rec, r1, d1, r2, d2)
+			t.Errorf("%T: Check = %q %q, CheckProfiled = %q %q", rec, r1, d1, r2, d2)
 		}
 	}
 }

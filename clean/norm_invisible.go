@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"github.com/chimed/chimed/internal/runeclass"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -31,7 +32,6 @@ func invisible(r rune) bool {
 	return unicode.Is(unicode.Cf, r)
 }
 
-// Normalise implements Normaliser.
 // invisibleClean reports whether s holds nothing Normalise rewrites.
 func invisibleClean(s string) bool {
 	for i := 0; i < len(s); {
@@ -43,7 +43,7 @@ func invisibleClean(s string) bool {
 			i++
 			continue
 		}
-		r, size := decodeRune(s[i:])
+		r, size := runeclass.DecodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 || invisible(r) {
 			return false
 		}
@@ -52,7 +52,16 @@ func invisibleClean(s string) bool {
 	return true
 }
 
-func (invisibleNormaliser) unchanged(sc *textScan) bool { return !sc.invisible }
+// invisibleRunes are the runes Normalise drops or replaces (invisible).
+var invisibleRunes = NewRuneClass(invisible)
+
+// CanSkip implements Skipper: a value of valid UTF-8 with no invisible
+// rune is what invisibleClean accepts.
+func (invisibleNormaliser) CanSkip(p *Profile) bool {
+	return !p.Invalid && p.Classes&invisibleRunes == 0
+}
+
+// Normalise implements Normaliser.
 
 func (invisibleNormaliser) Normalise(_, s string, t Tally) string {
 	if invisibleClean(s) {

@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"github.com/chimed/chimed/internal/runeclass"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -11,7 +12,7 @@ import (
 // NFKC is deliberately not used on stored text: it folds the full-width
 // Chinese punctuation we keep ("，" → ",", "：" → ":", "（" → "("), and
 // "①" → "1", "㎎" → "mg", "℃" → "°C". NFKC (plus lower-casing) is used only
-// inside dedup keys, shingles and decontamination n-grams (see canon.go),
+// inside dedup keys, shingles and decontamination n-grams (package dedup),
 // where folding those variants together is exactly what is wanted.
 // Counter: "unicode" (fields changed).
 type unicodeNormaliser struct{}
@@ -20,17 +21,21 @@ func init() {
 	register("unicode", allKinds, func(func(any) error) (any, error) { return unicodeNormaliser{}, nil })
 }
 
+// unstableRunes are the non-ASCII runes runeclass.NFKCStable refuses.
+var unstableRunes = NewRuneClass(func(r rune) bool { return r >= 0x80 && !runeclass.StableRune(r) })
+
+// CanSkip implements Skipper: a value of NFKC-stable runes is NFC as it
+// is; otherwise Normalise looks closer.
+func (unicodeNormaliser) CanSkip(p *Profile) bool { return p.Classes&unstableRunes == 0 }
+
 // Normalise implements Normaliser.
-// unchanged: a value of NFKC-stable runes is NFC as it is; otherwise
-// Normalise looks closer.
-func (unicodeNormaliser) unchanged(sc *textScan) bool { return !sc.unstable }
 
 func (unicodeNormaliser) Normalise(_, s string, t Tally) string {
 	// nfkcStable's runes (ASCII, CJK ideographs, full-width forms, common
 	// punctuation) all have NFC_Quick_Check=Yes and combining class 0, so a
 	// value of only those is NFC; most Chinese text is, and the byte scan
 	// costs a fraction of norm's check.
-	if nfkcStable(s) || norm.NFC.IsNormalString(s) {
+	if runeclass.NFKCStable(s) || norm.NFC.IsNormalString(s) {
 		return s
 	}
 	t.Add("unicode", 1)

@@ -17,10 +17,17 @@ func init() {
 	register("whitespace", allKinds, func(func(any) error) (any, error) { return whitespaceNormaliser{}, nil })
 }
 
+// oddSpaces are the spaces other than the ASCII space and line feed:
+// Normalise turns each into a space, or drops it.
+var oddSpaces = NewRuneClass(func(r rune) bool { return unicode.IsSpace(r) && r != ' ' && r != '\n' })
+
+// CanSkip implements Skipper: a value with no odd space and no space or
+// line feed out of place is what isTidy accepts.
+func (whitespaceNormaliser) CanSkip(p *Profile) bool {
+	return p.Layout == 0 && p.Classes&oddSpaces == 0
+}
+
 // Normalise implements Normaliser.
-// unchanged: a tidy value is returned as it is; otherwise Normalise looks
-// closer.
-func (whitespaceNormaliser) unchanged(sc *textScan) bool { return !sc.untidy }
 
 func (whitespaceNormaliser) Normalise(_, s string, t Tally) string {
 	out := collapseSpace(s)

@@ -22,7 +22,6 @@ func fullwidthAlnum(r rune) bool {
 	return r >= '０' && r <= '９' || r >= 'Ａ' && r <= 'Ｚ' || r >= 'ａ' && r <= 'ｚ'
 }
 
-// Normalise implements Normaliser.
 // hasFullwidthAlnum reports whether s holds a rune Normalise narrows.
 func hasFullwidthAlnum(s string) bool {
 	if strings.IndexByte(s, 0xef) < 0 {
@@ -36,7 +35,13 @@ func hasFullwidthAlnum(s string) bool {
 	return false
 }
 
-func (widthNormaliser) unchanged(sc *textScan) bool { return !sc.fullwidth }
+// fullwidthRunes are the runes Normalise narrows.
+var fullwidthRunes = NewRuneClass(fullwidthAlnum)
+
+// CanSkip implements Skipper: no rune to narrow.
+func (widthNormaliser) CanSkip(p *Profile) bool { return p.Classes&fullwidthRunes == 0 }
+
+// Normalise implements Normaliser.
 
 func (widthNormaliser) Normalise(_, s string, t Tally) string {
 	// Every full-width letter or digit starts with the byte 0xEF.

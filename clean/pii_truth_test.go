@@ -33,7 +33,8 @@ var piiPlaceholders = map[string]string{
 func PIITruthRows(carriers []string, perType int, seed uint64) []PIITruthRow {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var rows []PIITruthRow
-	add := func(typ string, mask bool, gen func(*rand.Rand) (phrase, value string)) {
+	for _, ty := range piiTruthTypes {
+		typ, mask, gen := ty.typ, ty.mask, ty.gen
 		for range perType {
 			phrase, value := gen(r)
 			pre, post, _ := strings.Cut(phrase, "%s")
@@ -57,13 +58,23 @@ func PIITruthRows(carriers []string, perType int, seed uint64) []PIITruthRow {
 			rows = append(rows, PIITruthRow{Type: typ, Mask: mask, Before: before + pre, Value: value, After: after})
 		}
 	}
+	return rows
+}
+
+// piiTruthTypes are the masked types and the look-alikes, in order, each
+// with a generator of a phrase ("…%s…") and a value.
+var piiTruthTypes = []struct {
+	typ  string
+	mask bool
+	gen  func(*rand.Rand) (phrase, value string)
+}{
 	// Masked types.
-	add("mobile", true, func(r *rand.Rand) (string, string) {
+	{"mobile", true, func(r *rand.Rand) (string, string) {
 		n := fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1_000_000_000))
 		v := pickOf(r, n, n[:3]+"-"+n[3:7]+"-"+n[7:], n[:3]+" "+n[3:7]+" "+n[7:], "+86"+n, "+86 "+n, "0086-"+n, "(+86)"+n)
 		return pickOf(r, "我的手机号是%s，方便请回电。", "电话%s", "联系方式：%s。", "有事打%s找我"), v
-	})
-	add("landline", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"landline", true, func(r *rand.Rand) (string, string) {
 		area := pickOf(r, "010", "021", "020", "025", "0571", "0755", "0898", "0311")
 		local := fmt.Sprintf("%d%s", 2+r.IntN(8), randomDigits(r, 6+r.IntN(2)))
 		if len(area) == 3 {
@@ -85,15 +96,15 @@ func PIITruthRows(carriers []string, perType int, seed uint64) []PIITruthRow {
 		default:
 			return pickOf(r, "联系电话%s，", "电话号码：%s"), area + local
 		}
-	})
-	add("id", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"id", true, func(r *rand.Rand) (string, string) {
 		id := randomResidentID(r)
 		if r.IntN(4) == 0 {
 			id = id[:6] + " " + id[6:14] + " " + id[14:]
 		}
 		return pickOf(r, "身份证号%s，挂号要用吗？", "证件号：%s", "病历登记的身份证是%s。"), id
-	})
-	add("bankcard", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"bankcard", true, func(r *rand.Rand) (string, string) {
 		n := randomCard(r)
 		v := n
 		if r.IntN(2) == 0 {
@@ -105,22 +116,22 @@ func PIITruthRows(carriers []string, perType int, seed uint64) []PIITruthRow {
 			v = strings.Join(groups, sep)
 		}
 		return pickOf(r, "诊费转到卡号%s吗？", "银行卡：%s", "医保绑定的卡%s扣费失败了。"), v
-	})
-	add("email", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"email", true, func(r *rand.Rand) (string, string) {
 		v := fmt.Sprintf("%s%d@%s", pickOf(r, "zhangwei", "li.hua", "wang_fang", "chen-jing"), r.IntN(10000),
 			pickOf(r, "qq.com", "163.com", "hospital.org.cn", "example.com"))
 		return pickOf(r, "报告发到邮箱%s。", "我的邮箱是 %s ，谢谢", "Email: %s"), v
-	})
-	add("url", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"url", true, func(r *rand.Rand) (string, string) {
 		v := fmt.Sprintf("%s%s/%s/%d.html", pickOf(r, "https://", "http://", "www."), pickOf(r, "bbs.yiliao-demo.com", "m.wenzhen-demo.net"),
 			pickOf(r, "thread", "ask"), r.IntN(1_000_000))
 		return pickOf(r, "我在%s上看到的说法", "帖子在这里%s。"), v
-	})
-	add("qq", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"qq", true, func(r *rand.Rand) (string, string) {
 		v := fmt.Sprintf("%d", 10000+r.IntN(2_000_000_000))
 		return pickOf(r, "QQ号%s", "加我QQ：%s详细聊。", "qq是%s", "扣扣 %s", "QQ号码: %s。"), v
-	})
-	add("wechat", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"wechat", true, func(r *rand.Rand) (string, string) {
 		var v string
 		switch r.IntN(3) {
 		case 0:
@@ -132,66 +143,65 @@ func PIITruthRows(carriers []string, perType int, seed uint64) []PIITruthRow {
 			v = string(rune('a'+r.IntN(26))) + pickOf(r, "yi_", "sheng", "Kang-", "jian") + randomDigits(r, 4+r.IntN(4))
 		}
 		return pickOf(r, "微信：%s", "加我微信%s。", "vx：%s", "VX %s", "wechat: %s", "微信号是%s"), v
-	})
-	add("ip", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"ip", true, func(r *rand.Rand) (string, string) {
 		v := fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), 1+r.IntN(254))
 		for !validIPv4(v) {
 			v = fmt.Sprintf("%d.%d.%d.%d", 10+r.IntN(213), r.IntN(256), r.IntN(256), 1+r.IntN(254))
 		}
 		return pickOf(r, "登录IP：%s", "服务器地址%s。", "来自 %s 的访问", "ping %s", "%s:8080", "ip地址是%s，", "网段%s/24"), v
-	})
-	add("passport", true, func(r *rand.Rand) (string, string) {
+	}},
+	{"passport", true, func(r *rand.Rand) (string, string) {
 		v := pickOf(r, "E"+randomDigits(r, 8), "E"+string(rune('A'+r.IntN(26)))+randomDigits(r, 7), "G"+randomDigits(r, 8), "P"+randomDigits(r, 7))
 		return pickOf(r, "护照号%s", "护照号码：%s。", "Passport No. %s", "我的护照是%s"), v
-	})
+	}},
 	// Look-alikes that must stay.
-	add("dose", false, func(r *rand.Rand) (string, string) {
+	{"dose", false, func(r *rand.Rand) (string, string) {
 		return "医嘱%s。", pickOf(r, "500mg", "每次10mg，一日3次", "0.5g bid", "静滴250ml", "胰岛素12U", "20mg/kg")
-	})
-	add("date", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"date", false, func(r *rand.Rand) (string, string) {
 		y, m, d := 2015+r.IntN(10), 1+r.IntN(12), 1+r.IntN(28)
 		return "我是%s开始不舒服的", pickOf(r, fmt.Sprintf("%d-%02d-%02d", y, m, d), fmt.Sprintf("%d%02d%02d", y, m, d),
 			fmt.Sprintf("%d.%02d.%02d", y, m, d), fmt.Sprintf("%d年%d月%d日", y, m, d), fmt.Sprintf("%d/%d/%d %02d:%02d", y, m, d, r.IntN(24), r.IntN(60)))
-	})
-	add("lab", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"lab", false, func(r *rand.Rand) (string, string) {
 		return "化验：%s。", pickOf(r, "白细胞12.5×10^9/L", "血小板 350x10^9/L", "血压140/90mmHg", "空腹血糖7.8mmol/L",
 			fmt.Sprintf("HBV-DNA %d IU/ml", 10_000_000_000+r.IntN(1_000_000_000)), fmt.Sprintf("HBV DNA 1%d%09d拷贝/ml", 3+r.IntN(7), r.IntN(1_000_000_000)),
 			fmt.Sprintf("尿蛋白定量%d.%02d g/24h", r.IntN(5), r.IntN(100)),
 			// A size whose "×" was lost, as in a real Huatuo answer.
 			fmt.Sprintf("右附件囊肿%d.%d%d.%d%d.%d", 1+r.IntN(9), r.IntN(10), 1+r.IntN(9), r.IntN(10), 1+r.IntN(9), r.IntN(10)))
-	})
-	add("record", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"record", false, func(r *rand.Rand) (string, string) {
 		return "%s", pickOf(r, "住院号 "+randomDigits(r, 8), "门诊号："+randomDigits(r, 10), "病案号"+randomDigits(r, 7), "编号"+fmt.Sprintf("%d", 20000000+r.IntN(70000000)),
 			"检查单号2023"+randomDigits(r, 8), "批准文号国药准字H"+randomDigits(r, 8), "批号E"+randomDigits(r, 8))
-	})
-	add("bad-id", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"bad-id", false, func(r *rand.Rand) (string, string) {
 		id := randomResidentID(r)
 		return "身份证号%s，", id[:17] + string("0123456789X"[(strings.IndexByte("0123456789X", id[17])+1+r.IntN(10))%11])
-	})
-	add("bad-card", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"bad-card", false, func(r *rand.Rand) (string, string) {
 		n := randomCard(r)
 		return "卡号%s", n[:len(n)-1] + string(rune('0'+(int(n[len(n)-1]-'0')+1+r.IntN(9))%10))
-	})
-	add("version", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"version", false, func(r *rand.Rand) (string, string) {
 		return "%s", pickOf(r, fmt.Sprintf("见指南%d.%d.%d.%d节", 1+r.IntN(9), 1+r.IntN(9), 1+r.IntN(9), 1+r.IntN(9)),
 			fmt.Sprintf("版本号：%d.%d.%d.%d", 1+r.IntN(20), r.IntN(20), r.IntN(20), r.IntN(300)),
 			fmt.Sprintf("version %d.%d.%d.%d", 1+r.IntN(20), r.IntN(20), r.IntN(20), r.IntN(300)),
 			fmt.Sprintf("v%d.%d.%d.%d", 1+r.IntN(20), r.IntN(20), r.IntN(20), r.IntN(300)),
 			fmt.Sprintf("%d.%d.%d.%d.%d", 10+r.IntN(200), r.IntN(200), r.IntN(200), r.IntN(200), r.IntN(200)))
-	})
-	add("bad-ip", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"bad-ip", false, func(r *rand.Rand) (string, string) {
 		return "地址%s", pickOf(r, fmt.Sprintf("%d.%d.%d.%d", 256+r.IntN(700), r.IntN(256), r.IntN(256), r.IntN(256)),
 			fmt.Sprintf("192.168.%d.%d", r.IntN(256), 256+r.IntN(700)), fmt.Sprintf("0%d.%d.%d.%d", 1+r.IntN(9), 10+r.IntN(200), r.IntN(256), r.IntN(256)))
-	})
-	add("unmarked", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"unmarked", false, func(r *rand.Rand) (string, string) {
 		return "%s", pickOf(r, "编号"+fmt.Sprintf("%d", 20000000+r.IntN(70000000)), "共"+fmt.Sprintf("%d", 10000+r.IntN(90000))+"例",
 			"QQ空间里看到的", "我用微信和QQ联系医生", "微信支付了"+fmt.Sprintf("%d", 100+r.IntN(900))+"元", "流水号"+randomDigits(r, 12),
 			"1"+fmt.Sprintf("%d", 3+r.IntN(7))+randomDigits(r, 10), "wxyz"+randomDigits(r, 6))
-	})
-	add("code", false, func(r *rand.Rand) (string, string) {
+	}},
+	{"code", false, func(r *rand.Rand) (string, string) {
 		return "诊断编码%s。", pickOf(r, "E11.9", "I10", "J45.901", "K35.8", "ICD-10 C34.1", "M10.0")
-	})
-	return rows
+	}},
 }
 
 // sentenceEnds lists the byte offsets just after each "。" or "！" of c

@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"cmp"
@@ -242,8 +242,8 @@ func TestJaccard(t *testing.T) {
 				a, b = append(a, v), append(b, v)
 			}
 		}
-		a, _ = shingleSet(a, nil)
-		b, _ = shingleSet(b, nil)
+		a, _ = ShingleSet(a, nil)
+		b, _ = ShingleSet(b, nil)
 		for _, v := range a {
 			seen[v] |= 1
 		}
@@ -278,8 +278,8 @@ func jaccardPair(shared int) (x, y []uint64) {
 			y = append(y, r.Uint64())
 		}
 	}
-	x, _ = shingleSet(x, nil)
-	y, _ = shingleSet(y, nil)
+	x, _ = ShingleSet(x, nil)
+	y, _ = ShingleSet(y, nil)
 	return x, y
 }
 
@@ -315,11 +315,11 @@ func TestUnionFind(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := range 200 {
 		n := 1 + r.IntN(60)
-		u := newUnionFind(uint32(n))
+		u := NewUnionFind(uint32(n))
 		adj := make([][]int, n)
 		for range r.IntN(2 * n) {
 			a, b := r.IntN(n), r.IntN(n)
-			u.union(uint32(a), uint32(b))
+			u.Union(uint32(a), uint32(b))
 			adj[a], adj[b] = append(adj[a], b), append(adj[b], a)
 		}
 		comp := make([]int, n)
@@ -344,9 +344,26 @@ func TestUnionFind(t *testing.T) {
 			}
 		}
 		for i := range n {
-			if got := u.find(uint32(i)); int(got) != comp[i] {
+			if got := u.Find(uint32(i)); int(got) != comp[i] {
 				t.Fatalf("trial %d: find(%d) = %d, want %d", trial, i, got, comp[i])
 			}
 		}
+	}
+}
+
+// BenchmarkSignature is the MinHash signature alone, over a 500-shingle set.
+func BenchmarkSignature(b *testing.B) {
+	mh, err := NewMinHasher(ShingleChar, 5, 16, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sh := make([]uint64, 500)
+	for i := range sh {
+		sh[i] = mix64(uint64(i))
+	}
+	sig := make([]uint32, mh.Perms())
+	b.SetBytes(int64(len(sh)))
+	for b.Loop() {
+		mh.Signature(sh, sig)
 	}
 }

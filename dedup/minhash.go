@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"fmt"
@@ -88,13 +88,13 @@ func (m *MinHasher) Perms() int { return len(m.probes) }
 // runeBuf is scratch space, returned for reuse.
 func (m *MinHasher) Shingles(fields []string, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
 	if m.Mode == ShingleChar {
-		runeBuf, _ = foldFields(fields, runeBuf[:0], nil)
+		runeBuf, _ = FoldFields(fields, runeBuf[:0], nil)
 		return m.charShingles(runeBuf, dst), runeBuf
 	}
 	return m.wordShingles(fields, dst, runeBuf)
 }
 
-// ShinglesFolded is Shingles of fields that foldFields folded into folded
+// ShinglesFolded is Shingles of fields that FoldFields folded into folded
 // (char shingles are taken from it as it is).
 func (m *MinHasher) ShinglesFolded(fields []string, folded []rune, dst []uint64, runeBuf []rune) ([]uint64, []rune) {
 	if m.Mode == ShingleChar {
@@ -253,96 +253,10 @@ func jaccardFloor(a, b []uint64, floor float64) float64 {
 // two empty sets).
 func Jaccard(a, b []uint64) float64 { return jaccardFloor(a, b, 0) }
 
-// shingleSet sorts and de-duplicates shingle hashes in place, by
+// ShingleSet sorts and de-duplicates shingle hashes in place, by
 // distribution (sortHashes; an LSD radix sort measured slower than pdqsort
 // at these sizes). buf is scratch space, returned for reuse.
-func shingleSet(h, buf []uint64) ([]uint64, []uint64) {
+func ShingleSet(h, buf []uint64) ([]uint64, []uint64) {
 	buf = sortHashes(h, buf)
 	return slices.Compact(h), buf
-}
-
-// LSHIndex holds, per band, one 8-byte entry (32-bit bucket key, 32-bit row
-// ordinal) for every row: Bands×8 bytes per row and nothing else — no text,
-// no signature. Entries are sorted once all rows are in; rows sharing a
-// bucket become candidate pairs.
-type LSHIndex struct {
-	bands [][]uint64
-}
-
-// NewLSHIndex makes an index of the given number of bands, with room for
-// rows rows, so the fixed cost per row is not doubled by slice growth.
-func NewLSHIndex(bands int, rows int64) *LSHIndex {
-	x := &LSHIndex{bands: make([][]uint64, bands)}
-	for b := range x.bands {
-		x.bands[b] = make([]uint64, 0, rows)
-	}
-	return x
-}
-
-// Add records the band keys of row ord.
-func (x *LSHIndex) Add(ord uint32, keys []uint32) {
-	for b, k := range keys {
-		x.bands[b] = append(x.bands[b], uint64(k)<<32|uint64(ord))
-	}
-}
-
-// BytesPerRow is the index's fixed cost per row (before slice growth slack).
-func (x *LSHIndex) BytesPerRow() int { return 8 * len(x.bands) }
-
-// Candidates returns the distinct candidate pairs (a < b, packed a<<32|b),
-// sorted. Every row of a bucket is paired with the bucket's first row only
-// (a star, not a clique), so a bucket of k rows costs k−1 pairs; union-find
-// over verified pairs still joins the whole group. The index is freed.
-func (x *LSHIndex) Candidates() []uint64 {
-	var pairs, scratch []uint64
-	for b, entries := range x.bands {
-		// Entries were added in row order: a stable sort by bucket key
-		// alone leaves each bucket's rows in that order.
-		scratch = radixSort(entries, scratch, 32)
-		for i := 0; i < len(entries); {
-			j := i + 1
-			for j < len(entries) && entries[j]>>32 == entries[i]>>32 {
-				first := uint32(entries[i])
-				pairs = append(pairs, uint64(first)<<32|uint64(uint32(entries[j])))
-				j++
-			}
-			i = j
-		}
-		x.bands[b] = nil
-	}
-	radixSort(pairs, scratch, 0)
-	return slices.Compact(pairs)
-}
-
-// unionFind joins rows into clusters whose root is always the smallest
-// ordinal, i.e. the row that comes first in the deterministic order.
-// u[x] is x's parent plus one, 0 for a root, so a new one (newUnionFind)
-// has every row alone: 4 bytes per row, indexed rather than hashed (a map
-// of the rows in pairs cost more, and held 60–100% of the demo's rows).
-type unionFind []uint32
-
-func newUnionFind(rows uint32) unionFind { return make(unionFind, rows) }
-
-func (u unionFind) find(x uint32) uint32 {
-	root := x
-	for u[root] != 0 {
-		root = u[root] - 1
-	}
-	for x != root { // path compression
-		next := u[x] - 1
-		u[x] = root + 1
-		x = next
-	}
-	return root
-}
-
-func (u unionFind) union(a, b uint32) {
-	ra, rb := u.find(a), u.find(b)
-	if ra == rb {
-		return
-	}
-	if rb < ra {
-		ra, rb = rb, ra
-	}
-	u[rb] = ra + 1
 }

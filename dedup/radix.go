@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"math/bits"

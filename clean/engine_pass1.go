@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -111,7 +112,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		for _, f := range fields {
 			w.before = append(w.before, *f.Value)
 		}
-		res.reason, res.detail, w.scans = r.steps[p.Kind()].applyScanned(p, fields, b.tally, w.scans)
+		res.reason, res.detail, w.profiles = r.steps[p.Kind()].applyProfiled(p, fields, b.tally, w.profiles)
 		for j, f := range fields {
 			if *f.Value != w.before[j] {
 				res.changed = append(res.changed, int32(j))
@@ -131,13 +132,13 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 		}
 		// Fold the key fields once: the key, the eval probes and the
 		// shingles are all computed from the folded text.
-		w.fields = keyFields(p, w.fields[:0])
-		w.folded, w.spans = foldFields(w.fields, w.folded[:0], w.spans[:0])
-		res.key, w.keyBuf = canonKeyFolded(w.folded, w.spans, ns, w.keyBuf)
+		w.fields = dedup.KeyFields(p, w.fields[:0])
+		w.folded, w.spans = dedup.FoldFields(w.fields, w.folded[:0], w.spans[:0])
+		res.key, w.keyBuf = dedup.CanonKey(w.folded, w.spans, ns, w.keyBuf)
 		if r.evalIdx != nil && !eval {
 			var id string
-			w.probe = probeKeyIndex(p, w.probe[:0])
-			if id, w.runes = r.evalIdx.matchFolded(w.folded, w.spans, w.probe, w.runes); id != "" {
+			w.probe = dedup.ProbeKeyIndex(p, w.probe[:0])
+			if id, w.runes = r.evalIdx.MatchFolded(w.folded, w.spans, w.probe, w.runes); id != "" {
 				res.reason, res.detail = ReasonContaminated, id
 				if !b.removeOriginal(p, res, i) {
 					return

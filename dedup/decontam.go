@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"slices"
@@ -11,14 +11,14 @@ import (
 // value that is exactly that text.
 const minShortEval = 6
 
-// evalIndex maps the hash of every n-character window of canonical eval
+// EvalIndex maps the hash of every n-character window of canonical eval
 // text (exam and eval QA questions, optionally answers) to the first eval
 // row that has it. An eval text shorter than n is indexed whole, salted by
 // its length, and training values are scanned with windows of each such
 // length too, so a short eval question wrapped in a longer training
 // question is still found. Eval sets are small (CMExam's 6,811 questions
 // give about 0.7 M windows), so a map fits.
-type evalIndex struct {
+type EvalIndex struct {
 	n       int
 	answers bool
 	grams   map[uint64]uint32
@@ -45,16 +45,16 @@ const saltShort = 0x5bd1e995
 // training windows miss them and never touch the map.
 const bloomBits = 1 << 22
 
-// polyBase is the base of windowHashes' polynomial hash.
+// polyBase is the base of WindowHashes. polynomial hash.
 const polyBase = 0x100000001b3
 
-func newEvalIndex(n int, answers bool) *evalIndex {
-	return &evalIndex{n: n, p: min(n, minShortEval), answers: answers, grams: map[uint64]uint32{},
+func NewEvalIndex(n int, answers bool) *EvalIndex {
+	return &EvalIndex{n: n, p: min(n, minShortEval), answers: answers, grams: map[uint64]uint32{},
 		bloom: make([]uint64, bloomBits/64), keys: make([]uint64, bloomBits/64)}
 }
 
-// add indexes the eval-facing fields of one eval row.
-func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
+// Add indexes the eval-facing fields of one eval row.
+func (x *EvalIndex) Add(r schemas.Record, buf []rune) []rune {
 	fields := evalFields(r, x.answers, nil)
 	if len(fields) == 0 {
 		return buf
@@ -77,26 +77,26 @@ func (x *evalIndex) add(r schemas.Record, buf []rune) []rune {
 		switch {
 		case len(buf) == 0:
 		case len(buf) >= x.n:
-			windowHashes(buf, x.n, 0, put)
-			windowHashes(buf[:len(buf)-x.n+x.p], x.p, 0, starts) // the first p runes of each window
+			WindowHashes(buf, x.n, 0, put)
+			WindowHashes(buf[:len(buf)-x.n+x.p], x.p, 0, starts) // the first p runes of each window
 		default:
-			windowHashes(buf, len(buf), saltShort, put)
+			WindowHashes(buf, len(buf), saltShort, put)
 			if len(buf) >= minShortEval {
 				if i, found := slices.BinarySearch(x.shortLens, len(buf)); !found {
 					x.shortLens = slices.Insert(x.shortLens, i, len(buf))
 				}
-				windowHashes(buf[:x.p], x.p, 0, starts)
+				WindowHashes(buf[:x.p], x.p, 0, starts)
 			}
 		}
 	}
 	return buf
 }
 
-// matchFolded returns the id of the eval row that shares a window with one
+// MatchFolded returns the id of the eval row that shares a window with one
 // of a training row's probe fields, or "". The row's key fields are
-// foldFields' folded and spans; probe lists the probe fields among them
-// (probeKeyIndex).
-func (x *evalIndex) matchFolded(folded []rune, spans [][2]int, probe []int, buf []rune) (string, []rune) {
+// FoldFields' folded and spans; probe lists the probe fields among them
+// (ProbeKeyIndex).
+func (x *EvalIndex) MatchFolded(folded []rune, spans [][2]int, probe []int, buf []rune) (string, []rune) {
 	for _, j := range probe {
 		buf = canonRunes(buf[:0], folded[spans[j][0]:spans[j][1]])
 		if found := x.matchCanon(buf); found >= 0 {
@@ -112,12 +112,12 @@ func (x *evalIndex) matchFolded(folded []rune, spans [][2]int, probe []int, buf 
 // length; else, for a text shorter than n and minShortEval, the row whose
 // whole text it is.
 //
-// It scans rs once, rolling the hash of p-rune windows (as windowHashes
+// It scans rs once, rolling the hash of p-rune windows (as WindowHashes
 // does, with the bloom test inlined) and hashing the n- and short-length
 // windows only at the positions the bloom lets through. Scanning once per
 // key length, with a bloom of whole keys, was 4% of clean's CPU on the 1GB
 // demo, whose eval set has short texts of seven lengths.
-func (x *evalIndex) matchCanon(rs []rune) int {
+func (x *EvalIndex) matchCanon(rs []rune) int {
 	if len(rs) == 0 {
 		return -1
 	}
@@ -162,7 +162,7 @@ func (x *evalIndex) matchCanon(rs []rune) int {
 // matchAt looks up the windows that start at rs[0]: it returns the row of
 // the n-rune one if indexed, or -1 after noting in short[k] the row of the
 // one of length shortLens[k], where short[k] is still -1.
-func (x *evalIndex) matchAt(rs []rune, short []int) int {
+func (x *EvalIndex) matchAt(rs []rune, short []int) int {
 	var h uint64
 	k := 0
 	for j, r := range rs[:min(len(rs), max(x.n, x.lastShort(short)))] {
@@ -186,7 +186,7 @@ func (x *evalIndex) matchAt(rs []rune, short []int) int {
 }
 
 // lookup is grams[key], behind the keys bloom.
-func (x *evalIndex) lookup(key uint64) (uint32, bool) {
+func (x *EvalIndex) lookup(key uint64) (uint32, bool) {
 	if x.keys[(key%bloomBits)/64]&(1<<(key%64)) == 0 {
 		return 0, false
 	}
@@ -195,14 +195,14 @@ func (x *evalIndex) lookup(key uint64) (uint32, bool) {
 }
 
 // lastShort is the longest short length short covers (0 for none).
-func (x *evalIndex) lastShort(short []int) int {
+func (x *EvalIndex) lastShort(short []int) int {
 	if len(short) == 0 {
 		return 0
 	}
 	return x.shortLens[len(short)-1]
 }
 
-// polyHash is windowHashes' polynomial hash of rs as one window (unmixed).
+// polyHash is WindowHashes. polynomial hash of rs as one window (unmixed).
 func polyHash(rs []rune) uint64 {
 	var h uint64
 	for _, r := range rs {
@@ -210,3 +210,9 @@ func polyHash(rs []rune) uint64 {
 	}
 	return h
 }
+
+// Rows is the number of eval rows indexed.
+func (x *EvalIndex) Rows() int { return len(x.ids) }
+
+// Windows is the number of distinct window hashes indexed.
+func (x *EvalIndex) Windows() int { return len(x.grams) }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
 )
@@ -78,19 +79,7 @@ func TestRunFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(ws.Report("clean.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "fixture-report.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want, err := os.ReadFile(golden); err != nil || string(want) != string(got) {
-		t.Errorf("reports/clean.json differs from %s (go test -run TestRunFixture -update rewrites it): %v\n%s", golden, err, got)
-	}
+	checkFixtureReport(t, ws)
 	web := rep.Sources["web"]
 	wantRemoved := map[string]int64{"duplicate": 1, "contaminated": 1, "low_cjk": 1, "short_answer": 1, "missing_role": 1}
 	if web.In != 7 || web.Kept != 2 || !mapsEqual(web.Removed, wantRemoved) {
@@ -141,15 +130,36 @@ func TestRunFixture(t *testing.T) {
 	if _, err := os.Stat(ws.Path("clean", ".staging")); !os.IsNotExist(err) {
 		t.Errorf("staging folder left behind: %v", err)
 	}
+	checkReruns(t, ws, []Source{{Name: "web"}, {Name: "cmexam", Eval: true}})
+}
 
-	// A second run gives the same bytes, and so does one that finishes
-	// each kind before the next (source web has rows of two kinds, so its
-	// removed/ rows of the second wait for the first to be written).
+// checkFixtureReport compares reports/clean.json with its golden file.
+func checkFixtureReport(t *testing.T, ws workspace.Dir) {
+	t.Helper()
+	got, err := os.ReadFile(ws.Report("clean.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "fixture-report.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || string(want) != string(got) {
+		t.Errorf("reports/clean.json differs from %s (go test -run TestRunFixture -update rewrites it): %v\n%s", golden, err, got)
+	}
+}
+
+// checkReruns: a second run gives the same bytes, and so does one that
+// finishes each kind before the next (source web has rows of two kinds, so
+// its removed/ rows of the second wait for the first to be written).
+func checkReruns(t *testing.T, ws workspace.Dir, sources []Source) {
+	t.Helper()
 	first := outputBytes(t, ws)
 	for _, serial := range []bool{false, true} {
 		was := SetSerialKinds(serial)
-		if _, err := Run(context.Background(), Options{Workspace: ws,
-			Sources: []Source{{Name: "web"}, {Name: "cmexam", Eval: true}}}); err != nil {
+		if _, err := Run(context.Background(), Options{Workspace: ws, Sources: sources}); err != nil {
 			t.Fatal(err)
 		}
 		SetSerialKinds(was)
@@ -203,13 +213,13 @@ func TestNearDedupClusters(t *testing.T) {
 		return string(rs)
 	}
 	texts := []string{string(base), edit(2), edit(7), "糖尿病是一组以高血糖为特征的代谢性疾病，高血糖则是由于胰岛素分泌缺陷或其生物作用受损引起。长期存在的高血糖导致各种组织慢性损害。"}
-	mh, _ := NewMinHasher(ShingleChar, 5, 16, 6)
+	mh, _ := dedup.NewMinHasher(dedup.ShingleChar, 5, 16, 6)
 	jac := func(a, b string) float64 {
 		sa, _ := mh.Shingles([]string{a}, nil, nil)
 		sb, _ := mh.Shingles([]string{b}, nil, nil)
-		setA, _ := shingleSet(sa, nil)
-		setB, _ := shingleSet(sb, nil)
-		return Jaccard(setA, setB)
+		setA, _ := dedup.ShingleSet(sa, nil)
+		setB, _ := dedup.ShingleSet(sb, nil)
+		return dedup.Jaccard(setA, setB)
 	}
 	if j := jac(texts[0], texts[1]); j < 0.8 {
 		t.Fatalf("fixture: near duplicate has Jaccard %.3f", j)

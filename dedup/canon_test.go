@@ -1,10 +1,9 @@
-package clean
+package dedup
 
 import (
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -57,50 +56,14 @@ func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigi
 func isPunctOrSymbol(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) }
 func toLower(r rune) rune         { return unicode.ToLower(r) }
 
-// TestDecodeRune checks the inline three-byte decoder against
-// utf8.DecodeRuneInString on every rune of the BMP, invalid sequences and
-// truncated input.
-func TestDecodeRune(t *testing.T) {
-	check := func(s string) {
-		r, n := decodeRune(s)
-		wr, wn := utf8.DecodeRuneInString(s)
-		if r != wr || n != wn {
-			t.Fatalf("decodeRune(%q) = %U,%d, want %U,%d", s, r, n, wr, wn)
-		}
-	}
-	for r := rune(0); r < 0x10000; r++ {
-		check(string(r) + "x")
-	}
-	for _, s := range []string{"", "\xe4", "\xe4\xb8", "\xed\xa0\x80", "\xe0\x80\x80", "\xef\xbf", "\xe4\x41\x80", "\xe4\xb8\x41", "\xff\xff\xff"} {
-		check(s)
-	}
-}
-
-// TestNFCFastPath checks that every value nfkcStable accepts is NFC, as
-// the unicode normaliser's fast path assumes.
-func TestNFCFastPath(t *testing.T) {
-	var b strings.Builder
-	for r := rune(0); r < 0x10000; r++ {
-		if s := string(r); nfkcStable(s) {
-			b.WriteString(s)
-			if !norm.NFC.IsNormalString(s) {
-				t.Errorf("%U passes nfkcStable but is not NFC", r)
-			}
-		}
-	}
-	if all := b.String(); !norm.NFC.IsNormalString(all) {
-		t.Errorf("the fast path's runes together are not NFC")
-	}
-}
-
-// matchCanonByLength is evalIndex.matchCanon as it was first written, the
+// matchCanonByLength is EvalIndex.matchCanon as it was first written, the
 // definition the one-scan version is held to: the first window of each key
 // length in turn, each found by its own scan and a plain map lookup.
-func matchCanonByLength(x *evalIndex, rs []rune) int {
+func matchCanonByLength(x *EvalIndex, rs []rune) int {
 	first := func(n int, salt uint64) int {
 		found := -1
 		if n > 0 && len(rs) >= n {
-			windowHashes(rs, n, salt, func(h uint64) bool {
+			WindowHashes(rs, n, salt, func(h uint64) bool {
 				id, ok := x.grams[h]
 				if ok {
 					found = int(id)
@@ -141,12 +104,12 @@ func TestEvalMatchCanonOneScan(t *testing.T) {
 		return rs
 	}
 	for _, n := range []int{13, 4} {
-		x := newEvalIndex(n, false)
+		x := NewEvalIndex(n, false)
 		var evals [][]rune
 		for i := range 60 {
 			e := text(2 + rng.IntN(20))
 			evals = append(evals, e)
-			x.add(new(qa("eval", i, string(e), "答")), nil)
+			x.Add(new(qa("eval", i, string(e), "答")), nil)
 		}
 		if n == 13 && len(x.shortLens) < 3 {
 			t.Fatalf("only %d short lengths: the test needs several", len(x.shortLens))
@@ -178,15 +141,15 @@ func TestEvalMatchCanonOneScan(t *testing.T) {
 }
 
 // checkFoldedOnce checks that what pass 1 computes from the key fields
-// folded once (canonKeyFolded, canonRunes) equals what canonKey and
+// folded once (CanonKey, canonRunes) equals what canonKey and
 // appendCanon compute from the fields themselves.
 func checkFoldedOnce(t *testing.T, fields []string) {
 	t.Helper()
-	folded, spans := foldFields(fields, nil, nil)
+	folded, spans := FoldFields(fields, nil, nil)
 	for ns := uint64(0); ns < 2; ns++ {
 		want, _ := canonKey(fields, ns, nil)
-		if got, _ := canonKeyFolded(folded, spans, ns, nil); got != want {
-			t.Fatalf("canonKeyFolded(%q, ns %d) = %x, canonKey = %x", fields, ns, got, want)
+		if got, _ := CanonKey(folded, spans, ns, nil); got != want {
+			t.Fatalf("CanonKey(%q, ns %d) = %x, canonKey = %x", fields, ns, got, want)
 		}
 	}
 	if len(spans) != len(fields) {
@@ -226,8 +189,8 @@ func FuzzCanonFromFolded(f *testing.F) {
 	})
 }
 
-// TestProbeKeyIndex checks that probeKeyIndex points at probeFields'
-// values among keyFields'.
+// TestProbeKeyIndex checks that ProbeKeyIndex points at probeFields'
+// values among KeyFields'.
 func TestProbeKeyIndex(t *testing.T) {
 	turns := []schemas.Turn{{Role: schemas.RoleUser, Content: "头痛"}, {Role: schemas.RoleAssistant, Content: "休息"}, {Role: schemas.RoleUser, Content: "发热"}}
 	for _, r := range []schemas.Record{
@@ -238,19 +201,19 @@ func TestProbeKeyIndex(t *testing.T) {
 		&schemas.ExamQuestion{Question: "q", Options: []schemas.Option{{Label: "A", Text: "a"}}, Answer: "A"},
 		&schemas.Triple{Head: "h", Relation: "r", Tail: "t"},
 	} {
-		keys, idx := keyFields(r, nil), probeKeyIndex(r, nil)
+		keys, idx := KeyFields(r, nil), ProbeKeyIndex(r, nil)
 		var got []string
 		for _, j := range idx {
 			got = append(got, keys[j])
 		}
 		if want := probeFields(r, nil); !slices.Equal(got, want) {
-			t.Errorf("%T: probe fields via probeKeyIndex %q, probeFields %q", r, got, want)
+			t.Errorf("%T: probe fields via ProbeKeyIndex %q, probeFields %q", r, got, want)
 		}
 	}
 }
 
-// probeFields and canonKey are the definitions probeKeyIndex and
-// canonKeyFolded are held to: the probe values themselves, and the key
+// probeFields and canonKey are the definitions ProbeKeyIndex and
+// CanonKey are held to: the probe values themselves, and the key
 // computed field by field.
 
 // probeFields lists the values checked against the eval sets: what a model
@@ -313,4 +276,9 @@ func TestAppendRuneGramHashes(t *testing.T) {
 			t.Fatalf("case %d (%d runes, n %d): %d hashes, want %d", i, len(rs), n, len(got)-1, len(want))
 		}
 	}
+}
+
+// qa is a QA row of source src, row row.
+func qa(src string, row int, q, a string) schemas.QA {
+	return schemas.QA{ID: schemas.StableIDAt(src, "raw/"+src+".jsonl", int64(row), -1), Source: src, Question: q, Answer: a}
 }

@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"encoding/binary"
@@ -9,6 +9,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/chimed/chimed/internal/runeclass"
 	"github.com/chimed/chimed/schemas"
 )
 
@@ -43,10 +44,10 @@ func appendFolded(dst []rune, s string, keepPunct bool) []rune {
 }
 
 // foldRunes is appendFolded's loop. With stableOnly it gives up (false)
-// at the first rune nfkcStable would refuse, so a value is scanned once
+// at the first rune runeclass.NFKCStable would refuse, so a value is scanned once
 // when it needs no NFKC rather than once to check and once to fold.
 func foldRunes(dst []rune, s string, keepPunct, stableOnly bool) ([]rune, bool) {
-	classes := runeClasses()
+	classes := runeclass.Get()
 	for i := 0; i < len(s); {
 		var r rune
 		if c := s[i]; c < utf8.RuneSelf {
@@ -54,7 +55,7 @@ func foldRunes(dst []rune, s string, keepPunct, stableOnly bool) ([]rune, bool) 
 			i++
 		} else {
 			var size int
-			r, size = decodeRune(s[i:])
+			r, size = runeclass.DecodeRune(s[i:])
 			i += size
 			switch {
 			case r >= 0x4e00 && r <= 0x9fff: // CJK ideographs: letters, NFKC-stable, no case
@@ -80,73 +81,26 @@ func foldRunes(dst []rune, s string, keepPunct, stableOnly bool) ([]rune, bool) 
 			}
 			continue
 		}
-		if stableOnly && !stableRune(r) {
+		if stableOnly && !runeclass.StableRune(r) {
 			return dst, false
 		}
-		switch c := classOf(classes, r); {
-		case c&classLetterDigit != 0:
-			if c&classCased != 0 {
+		switch c := classes.Of(r); {
+		case c&runeclass.LetterDigit != 0:
+			if c&runeclass.Cased != 0 {
 				r = unicode.ToLower(r)
 			}
 			dst = append(dst, r)
-		case keepPunct && c&classPunctSymbol != 0:
+		case keepPunct && c&runeclass.PunctSymbol != 0:
 			dst = append(dst, r)
 		}
 	}
 	return dst, true
 }
 
-// decodeRune is utf8.DecodeRuneInString with the three-byte forms of
-// U+1000–U+CFFF and U+E000–U+FFFF (every CJK ideograph, CJK punctuation and
-// full-width form) decoded inline: the standard decoder takes its slow path
-// for every non-ASCII rune, which cost a twentieth of clean's CPU on
-// Chinese text. Lead bytes E0 and ED are left to it (overlong forms and
-// surrogates).
-func decodeRune(s string) (rune, int) {
-	if len(s) >= 3 {
-		if c := s[0]; c >= 0xe1 && c <= 0xef && c != 0xed && s[1]&0xc0 == 0x80 && s[2]&0xc0 == 0x80 {
-			return rune(c&0x0f)<<12 | rune(s[1]&0x3f)<<6 | rune(s[2]&0x3f), 3
-		}
-	}
-	return utf8.DecodeRuneInString(s)
-}
-
-// nfkcStable reports whether s holds only runes that appendFolded folds by
-// hand exactly as NFKC would: ASCII, CJK ideographs, full-width ASCII, the
-// ideographic space and common CJK and general punctuation. Other text goes
-// through golang.org/x/text's NFKC first (slower: it allocates).
-// Hand-written fast path; the table test checks it against norm.NFKC.
-func nfkcStable(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		i += size
-		if !stableRune(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// stableRune is nfkcStable for one non-ASCII rune.
-func stableRune(r rune) bool {
-	switch {
-	case r >= 0x4e00 && r <= 0x9fff, r >= 0xff01 && r <= 0xff5e, r >= 0x3001 && r <= 0x3011:
-	case r == 0x3000, r == 0x2018, r == 0x2019, r == 0x201c, r == 0x201d, r == 0x2014, r == 0x2026, r == 0x00b7:
-	default:
-		return false
-	}
-	return true
-}
-
-// keyFields lists the values that make a row's canonical key: what must be
+// KeyFields lists the values that make a row's canonical key: what must be
 // equal for two rows to be the same record. Near-dedup shingles the same
 // values.
-func keyFields(r schemas.Record, dst []string) []string {
+func KeyFields(r schemas.Record, dst []string) []string {
 	switch r := r.(type) {
 	case *schemas.Text:
 		return append(dst, r.Text)
@@ -189,12 +143,12 @@ func evalFields(r schemas.Record, answers bool, dst []string) []string {
 	return dst
 }
 
-// probeKeyIndex lists where a row's eval probes are among its keyFields:
+// ProbeKeyIndex lists where a row's eval probes are among its KeyFields:
 // the values checked against the eval sets, what a model would be prompted
 // with or read (the question, the document, the user's turns, the
-// prompt). Pass 1 folds a row's text once for its key, its eval probes and
-// its shingles.
-func probeKeyIndex(r schemas.Record, dst []int) []int {
+// prompt). clean's pass 1 folds a row's text once (FoldFields) for its
+// key, its eval probes and its shingles.
+func ProbeKeyIndex(r schemas.Record, dst []int) []int {
 	switch r := r.(type) {
 	case *schemas.Text, *schemas.QA, *schemas.PreferencePair, *schemas.ExamQuestion:
 		return append(dst, 0)
@@ -208,11 +162,11 @@ func probeKeyIndex(r schemas.Record, dst []int) []int {
 	return dst
 }
 
-// foldFields appends fields folded for shingling (appendShingleText), with
+// FoldFields appends fields folded for shingling (appendShingleText), with
 // fieldSep between fields, to dst: the text char shingles are taken from.
 // spans gets each field's [start, end) in dst. Its letters and digits are
 // the canonical text (see canonRunes).
-func foldFields(fields []string, dst []rune, spans [][2]int) ([]rune, [][2]int) {
+func FoldFields(fields []string, dst []rune, spans [][2]int) ([]rune, [][2]int) {
 	for i, f := range fields {
 		if i > 0 {
 			dst = append(dst, fieldSep)
@@ -227,21 +181,21 @@ func foldFields(fields []string, dst []rune, spans [][2]int) ([]rune, [][2]int) 
 // canonRune reports whether a rune of folded shingle text is canonical: a
 // letter or digit. appendCanon is appendShingleText without punctuation and
 // symbols, so the canonical runes of a string are its folded runes that
-// pass this (FuzzCanonFromFolded checks it). classes is runeClasses(),
+// pass this (FuzzCanonFromFolded checks it). classes is runeclass.Get(),
 // which callers fetch once rather than for every rune.
-func canonRune(classes *[0x10000]uint8, r rune) bool {
+func canonRune(classes *runeclass.Table, r rune) bool {
 	switch {
 	case r < utf8.RuneSelf:
 		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' // folded ASCII is lower case
 	case r >= 0x4e00 && r <= 0x9fff:
 		return true
 	}
-	return classOf(classes, r)&classLetterDigit != 0
+	return classes.Of(r)&runeclass.LetterDigit != 0
 }
 
 // canonRunes appends the canonical runes of folded shingle text to dst.
 func canonRunes(dst, folded []rune) []rune {
-	classes := runeClasses()
+	classes := runeclass.Get()
 	for _, r := range folded {
 		if canonRune(classes, r) {
 			dst = append(dst, r)
@@ -250,14 +204,14 @@ func canonRunes(dst, folded []rune) []rune {
 	return dst
 }
 
-// canonKeyFolded hashes the canonical key of a row into 64 bits, salted
+// CanonKey hashes the canonical key of a row into 64 bits, salted
 // with the dedup namespace (eval rows are deduplicated only among
-// themselves): the canonical runes of the key fields foldFields folded,
+// themselves): the canonical runes of the key fields FoldFields folded,
 // fieldSep between fields, as UTF-8. buf is scratch space, returned for
 // reuse.
-func canonKeyFolded(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint64, []byte) {
+func CanonKey(folded []rune, spans [][2]int, ns uint64, buf []byte) (uint64, []byte) {
 	buf = binary.LittleEndian.AppendUint64(buf[:0], ns)
-	classes := runeClasses()
+	classes := runeclass.Get()
 	for i, sp := range spans {
 		if i > 0 {
 			buf = append(buf, fieldSep)
@@ -287,11 +241,11 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// windowHashes calls fn with the hash of every window of exactly n runes
+// WindowHashes calls fn with the hash of every window of exactly n runes
 // of rs (none when rs is shorter), salted; fn returns false to stop.
 // Hand-written rolling polynomial hash (mod 2⁶⁴), mixed per window, so each
 // window costs O(1) whatever n is.
-func windowHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
+func WindowHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 	if n <= 0 || len(rs) < n {
 		return
 	}
@@ -317,7 +271,7 @@ func firstWindow(rs []rune, n int) (h, pow uint64) {
 	return polyHash(rs[:n]), pow
 }
 
-// appendWindowHashes appends what windowHashes passes fn to dst: the
+// appendWindowHashes appends what WindowHashes passes fn to dst: the
 // shingles' loop, without a call per window (which cost a third of it).
 func appendWindowHashes(dst []uint64, rs []rune, n int, salt uint64) []uint64 {
 	if n <= 0 || len(rs) < n {
@@ -355,5 +309,5 @@ func runeGramHashes(rs []rune, n int, salt uint64, fn func(uint64) bool) {
 		n = len(rs)
 		salt ^= 0x5bd1e995 // a whole short text is not the same as an n-gram of a longer one
 	}
-	windowHashes(rs, n, salt, fn)
+	WindowHashes(rs, n, salt, fn)
 }
