@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -191,12 +192,20 @@ func checkJSONL(t *testing.T, path string, sc fileSchema) int64 {
 	return n
 }
 
+// shapeOf is the row shape of a stage named by an export path's first
+// element.
+func shapeOf(stage string) schemas.Shape {
+	sp, _ := schemas.Spec(schemas.Stage(stage))
+	return sp.Shape
+}
+
 // checkParquet reads a TRL Parquet file back and checks its columns are
 // exactly the ones TRL reads, in the form the export wrote.
 func checkParquet(t *testing.T, path, rel string, form TRLDPOForm) int64 {
 	t.Helper()
 	cols := parquetColumns(t, path)
-	want := map[string][]string{"dcpt": {"text"}, "sft": {"messages"}, "dpo": {"prompt", "chosen", "rejected"}}[strings.Split(rel, "/")[0]]
+	want := map[schemas.Shape][]string{schemas.ShapeText: {"text"}, schemas.ShapeChat: {"messages"},
+		schemas.ShapePair: {"prompt", "chosen", "rejected"}}[shapeOf(strings.Split(rel, "/")[0])]
 	sort.Strings(cols)
 	sort.Strings(want)
 	if !reflect.DeepEqual(cols, want) {
@@ -675,5 +684,25 @@ func TestShareGPT(t *testing.T) {
 				t.Errorf("got (%q, %d turns, %q), want (%q, %d, %q)", system, len(turns), skip, tc.system, tc.n, tc.skip)
 			}
 		})
+	}
+}
+
+// TestExportUnknownShapeFails: a stage whose rows a format has no layout
+// for fails the export, naming the stage, in every format.
+func TestExportUnknownShapeFails(t *testing.T) {
+	remove, err := schemas.AddStage(schemas.StageSpec{Name: "tree", Parent: schemas.StageSFT, Shape: "tree", Objective: schemas.ObjectiveLM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	ws := workspace.Dir(t.TempDir())
+	newFixture().write(t, ws)
+	if _, err := schemas.WriteFile(ws.StageFile("tree", "train"), slices.Values(newFixture().sft["train"])); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Names() {
+		if _, err := Run(ws, f, Options{}); err == nil || !strings.Contains(err.Error(), "stage tree") {
+			t.Errorf("%s: err = %v, want one naming stage tree", f, err)
+		}
 	}
 }

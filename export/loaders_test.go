@@ -192,17 +192,19 @@ func checkMedicalGPT(t *testing.T, out string) (rows map[string]int) {
 	// them with tool_utils.py:331 load_local_json_datasets, :454 reads
 	// examples['conversations'] and :467-468 each sentence's from/value;
 	// :515 drops a chat with no complete exchange.
-	for _, dir := range splitDirs(t, filepath.Join(out, "sft")) {
-		files := globRecursive(t, dir, ".jsonl")
-		everyFileGlobbed(t, dir, files)
-		for _, f := range files {
-			for i, ex := range jsonRows(t, f) {
-				where := fmt.Sprintf("%s:%d", f, i+1)
-				_, history, pending := shareGPTToChat(t, where, ex["conversations"])
-				if len(history) == 0 || pending != "" {
-					t.Fatalf("%s: SFT chat without a whole last exchange (history %v, pending %q)", where, history, pending)
+	for _, tree := range []string{"sft"} {
+		for _, dir := range splitDirs(t, filepath.Join(out, tree)) {
+			files := globRecursive(t, dir, ".jsonl")
+			everyFileGlobbed(t, dir, files)
+			for _, f := range files {
+				for i, ex := range jsonRows(t, f) {
+					where := fmt.Sprintf("%s:%d", f, i+1)
+					_, history, pending := shareGPTToChat(t, where, ex["conversations"])
+					if len(history) == 0 || pending != "" {
+						t.Fatalf("%s: SFT chat without a whole last exchange (history %v, pending %q)", where, history, pending)
+					}
+					rows[tree]++
 				}
-				rows["sft"]++
 			}
 		}
 	}
@@ -329,20 +331,20 @@ func checkTRL(t *testing.T, out string, form TRLDPOForm) (rows map[string]int) {
 		exs := jsonRows(t, f)
 		for i, ex := range exs {
 			where := fmt.Sprintf("%s:%d", f, i+1)
-			switch stage {
-			case "dcpt":
+			switch shapeOf(stage) {
+			case schemas.ShapeText:
 				// trl/trainer/sft_trainer.py:1516-1518: example[dataset_text_field],
 				// "text" by default (sft_config.py:182).
 				if _, ok := ex["text"].(string); !ok {
 					t.Fatalf("%s: text is %#v", where, ex["text"])
 				}
-			case "sft":
+			case schemas.ShapeChat:
 				// sft_trainer.py:1506-1510: a conversational example's
 				// example["messages"] goes through the chat template.
 				if !isConversational(ex, "messages") {
 					t.Fatalf("%s: messages is not conversational: %#v", where, ex["messages"])
 				}
-			case "dpo":
+			case schemas.ShapePair:
 				// trl/trainer/dpo_trainer.py:1002 and :1024 decide on
 				// is_conversational(example), which looks at whichever key
 				// comes first out of a set, so all three must agree;
@@ -381,12 +383,12 @@ func checkTRL(t *testing.T, out string, form TRLDPOForm) (rows map[string]int) {
 		// load_dataset("parquet") on the twin gives the same examples.
 		pq := strings.TrimSuffix(f, ".jsonl") + ".parquet"
 		var got []string
-		switch stage {
-		case "dcpt":
+		switch shapeOf(stage) {
+		case schemas.ShapeText:
 			got = parquetAsJSON[TRLText](t, pq)
-		case "sft":
+		case schemas.ShapeChat:
 			got = parquetAsJSON[TRLChat](t, pq)
-		case "dpo":
+		case schemas.ShapePair:
 			if form == TRLStandard {
 				got = parquetAsJSON[TRLPreference](t, pq)
 			} else {

@@ -161,12 +161,15 @@ func (c *Config) ngram() int {
 	return c.NGram
 }
 
+// stage is a stage's limits; a stage chimed.yaml has no section for has none.
 func (c *Config) stage(s schemas.Stage) *StageConfig {
 	switch s {
 	case schemas.StageDCPT:
 		return &c.DCPT
 	case schemas.StageSFT:
 		return &c.SFT
+	case schemas.StageDPO:
+		return &c.DPO
 	}
-	return &c.DPO
+	return &StageConfig{}
 }

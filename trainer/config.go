@@ -10,6 +10,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/chimed/chimed/schemas"
 )
 
 // Config is the `train:` section of chimed.yaml. Zero values take the
@@ -243,16 +245,21 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Stage returns the schedule of a stage by name.
+// Stage returns the schedule of a stage by name. A stage of the table
+// without its own section trains on its parent's schedule.
 func (c Config) Stage(name string) StageConfig {
 	switch name {
 	case "dcpt":
 		return c.DCPT
 	case "sft":
 		return c.SFT
-	default:
+	case "dpo":
 		return c.DPO.StageConfig
 	}
+	if sp, ok := schemas.Spec(schemas.Stage(name)); ok && sp.Parent != "" {
+		return c.Stage(string(sp.Parent))
+	}
+	return c.DCPT
 }
 
 // Validate checks the section, naming any bad key.

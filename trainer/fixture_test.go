@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chimed/chimed/internal/workspace"
@@ -70,6 +71,27 @@ func fixtureDPO(n int) []schemas.DPORow {
 		q, a := fixtureQA(i)
 		out = append(out, schemas.DPORow{ID: fmt.Sprint("p", i), Source: "fixture", Kind: "preference",
 			Prompt: q, Chosen: a, Rejected: "不知道，随便吃点药就好。"})
+	}
+	return out
+}
+
+// fixtureAdapt is exam chats as an answer-first stage holds them: a long
+// question with five options, answered "答案：X. …" with an explanation.
+func fixtureAdapt(n int) []schemas.SFTRow {
+	var out []schemas.SFTRow
+	for i := range n {
+		d := diseases[i%len(diseases)]
+		var q strings.Builder
+		q.WriteString("以下是一道医学考试单项选择题，请选出正确答案并给出解析。\n")
+		fmt.Fprintf(&q, "一位%s的患者出现%s，最可能的诊断是", ages[i%len(ages)], d.symptom)
+		gold := "ABCDE"[i%5 : i%5+1]
+		for j, l := range "ABCDE" {
+			fmt.Fprintf(&q, "\n%c. %s", l, diseases[(i+j-i%5+len(diseases))%len(diseases)].name)
+		}
+		out = append(out, schemas.SFTRow{ID: fmt.Sprint("x", i), Source: "fixture", Kind: "exam", Messages: []schemas.Turn{
+			{Role: schemas.RoleUser, Content: q.String()},
+			{Role: schemas.RoleAssistant, Content: "答案：" + gold + ". " + d.name + "\n解析：" + d.symptom + "是" + d.name + "的典型表现。"},
+		}})
 	}
 	return out
 }

@@ -20,7 +20,7 @@ func newEvalCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "score each stage's model (init, DCPT, SFT, DPO) → reports/eval.json, reports/eval.md",
+		Short: "score each stage's model (init, DCPT, SFT, DPO, adapt) → reports/eval.json, reports/eval.md",
 		Long: "eval loads the model of each requested stage from runs/<stage>/ (init is the untrained\n" +
 			"model DCPT starts from), scores it on the held-out sets — perplexity on stages/dcpt/valid,\n" +
 			"exam accuracy on stages/eval/exam (option likelihood, RAG, generated answer,\n" +
@@ -72,7 +72,7 @@ func newEvalCmd(a *app) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&stages, "stages", strings.Join(evaluate.Rows, ","), "rows to evaluate, in order")
+	f.StringVar(&stages, "stages", strings.Join(evaluate.Rows(), ","), "rows to evaluate, in order")
 	f.IntVar(&opts.MaxN, "max-n", evaluate.DefaultMaxN, "score a deterministic sample of at most N rows of each set (-1: all)")
 	f.IntVar(&opts.Batch, "batch", evaluate.DefaultBatch, "sequences per model call")
 	f.IntVar(&opts.QATokens, "qa-tokens", evaluate.DefaultQATokens, "longest generated open-QA answer, in tokens")

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,11 +20,12 @@ func newTrainCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "train the model: DCPT → SFT → DPO on stages/ → runs/<stage>/",
-		Long: "train runs one stage (or all three in order): DCPT from random weights on\n" +
+		Short: "train the model: DCPT → SFT → DPO, adapt on stages/ → runs/<stage>/",
+		Long: "train runs one stage (or all in order): DCPT from random weights on\n" +
 			"stages/dcpt/train, SFT from the DCPT run on stages/sft/train (loss on assistant\n" +
 			"tokens only), DPO from the SFT run on stages/dpo/train (+ negatives.parquet from\n" +
-			"`chimed dpo-negatives`). Each run writes runs/<stage>/ checkpoints, tokenizer.json,\n" +
+			"`chimed dpo-negatives`), adapt from the SFT run on stages/adapt/train (exam\n" +
+			"questions; skipped by --stage all when there are none). Each run writes runs/<stage>/ checkpoints, tokenizer.json,\n" +
 			"model.json and metrics.jsonl. --resume continues a killed run from its last\n" +
 			"checkpoint with the same data order. --bench N times N DCPT steps of the ref\n" +
 			"preset and prints tokens/s, and the ratio to --torch-tokens-per-sec when given\n" +
@@ -43,25 +46,27 @@ func newTrainCmd(a *app) *cobra.Command {
 				fmt.Println(res)
 				return nil
 			}
-			var todo []schemas.Stage
-			switch stage {
-			case "all":
-				todo = schemas.Stages
-			case "dcpt", "sft", "dpo":
+			todo := schemas.Stages
+			if stage != "all" {
+				if _, ok := schemas.Spec(schemas.Stage(stage)); !ok {
+					return fmt.Errorf("--stage %q: want one of %s or all", stage, stageNames())
+				}
 				todo = []schemas.Stage{schemas.Stage(stage)}
-			default:
-				return fmt.Errorf("--stage %q: want dcpt, sft, dpo or all", stage)
 			}
 			if err := a.dir().Require("build-stages", "stages/manifest.json", "stages/"+string(todo[0])+"/train.parquet"); err != nil {
 				return err
 			}
-			if parent := map[schemas.Stage]schemas.Stage{"sft": "dcpt", "dpo": "sft"}[todo[0]]; parent != "" && !resume {
-				if err := a.dir().Require("train --stage "+string(parent), "runs/"+string(parent)+"/model.json"); err != nil {
+			if sp, _ := schemas.Spec(todo[0]); sp.Parent != "" && !resume {
+				if err := a.dir().Require("train --stage "+string(sp.Parent), "runs/"+string(sp.Parent)+"/model.json"); err != nil {
 					return err
 				}
 			}
 			for _, st := range todo {
 				res, err := trainer.Train(a.dir(), tc, st, trainer.Options{Resume: resume, Log: a.log, Bars: a.bars()})
+				if sp, _ := schemas.Spec(st); errors.Is(err, trainer.ErrNoData) && sp.Optional && len(todo) > 1 {
+					a.log.Warn("optional stage skipped", "stage", st, "why", err)
+					continue
+				}
 				if err != nil {
 					return err
 				}
@@ -71,9 +76,18 @@ func newTrainCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&stage, "stage", "all", "dcpt, sft, dpo or all")
+	cmd.Flags().StringVar(&stage, "stage", "all", stageNames()+" or all")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue from the last checkpoint instead of starting over")
 	cmd.Flags().IntVar(&bench, "bench", 0, "time this many DCPT steps of the ref preset on random tokens (writes nothing) and print tokens/s")
 	cmd.Flags().Float64Var(&torch, "torch-tokens-per-sec", 0, "with --bench: the same model's tokens/s in PyTorch measured on this machine, to print the ratio to")
 	return cmd
+}
+
+// stageNames lists the stage table's names for flag help and errors.
+func stageNames() string {
+	names := make([]string, len(schemas.Stages))
+	for i, st := range schemas.Stages {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
