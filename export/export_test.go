@@ -43,7 +43,7 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 	switch {
 	case trlAny && strings.HasPrefix(rel, "dcpt/"):
 		return fileSchema{required: map[string]fieldKind{"text": str}}
-	case trlAny && strings.HasPrefix(rel, "sft/"):
+	case trlAny && (strings.HasPrefix(rel, "sft/") || strings.HasPrefix(rel, "adapt/")):
 		return fileSchema{required: map[string]fieldKind{"messages": roleTurns}}
 	case format == "trl" && strings.HasPrefix(rel, "dpo/"):
 		return fileSchema{required: map[string]fieldKind{"prompt": userPrompt, "chosen": oneAssistant, "rejected": oneAssistant}}
@@ -51,12 +51,13 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 		return fileSchema{required: map[string]fieldKind{"prompt": str, "chosen": str, "rejected": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dcpt_"):
 		return fileSchema{required: map[string]fieldKind{"text": strNonEmpty}}
-	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_sft_"):
+	case format == "llamafactory" && (strings.HasPrefix(rel, "chimed_sft_") || strings.HasPrefix(rel, "chimed_adapt_")):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns, "system": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dpo_"):
 		return fileSchema{required: map[string]fieldKind{"instruction": strNonEmpty, "chosen": strNonEmpty, "rejected": strNonEmpty}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "sft/"),
-		format == "medicalgpt-legacy" && strings.HasPrefix(rel, "finetune/"):
+		format == "medicalgpt-legacy" && strings.HasPrefix(rel, "finetune/"),
+		strings.HasPrefix(format, "medicalgpt") && strings.HasPrefix(rel, "adapt/"):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "reward/"):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurnsPrompt, "chosen": strNonEmpty, "rejected": strNonEmpty}}
@@ -419,6 +420,8 @@ func TestExportFormats(t *testing.T) {
 		"sft/test.parquet": {1, 0}, "sft/test.jsonl": {1, 0},
 		"dpo/train.parquet": {6, 0}, "dpo/train.jsonl": {6, 0}, "dpo/valid.parquet": {3, 0}, "dpo/valid.jsonl": {3, 0},
 		"dpo/test.parquet": {1, 0}, "dpo/test.jsonl": {1, 0},
+		"adapt/train.parquet": {5, 0}, "adapt/train.jsonl": {5, 0}, "adapt/valid.parquet": {3, 0}, "adapt/valid.jsonl": {3, 0},
+		"adapt/test.parquet": {1, 0}, "adapt/test.jsonl": {1, 0},
 	}
 	tests := []struct {
 		format string
@@ -432,12 +435,14 @@ func TestExportFormats(t *testing.T) {
 			"chimed_dcpt_train.jsonl": {5, 1}, "chimed_dcpt_valid.jsonl": {3, 0}, "chimed_dcpt_test.jsonl": {1, 0},
 			"chimed_sft_train.jsonl": {6, 2}, "chimed_sft_valid.jsonl": {3, 0}, "chimed_sft_test.jsonl": {1, 0},
 			"chimed_dpo_train.jsonl": {5, 1}, "chimed_dpo_valid.jsonl": {3, 0}, "chimed_dpo_test.jsonl": {1, 0},
+			"chimed_adapt_train.jsonl": {5, 0}, "chimed_adapt_valid.jsonl": {3, 0}, "chimed_adapt_test.jsonl": {1, 0},
 			"dataset_info.json": {0, 0},
 		}},
 		{"medicalgpt", Options{}, map[string]want{
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"sft/train/sft.jsonl": {6, 2}, "sft/valid/sft.jsonl": {3, 0}, "sft/test/sft.jsonl": {1, 0},
 			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
+			"adapt/train/sft.jsonl": {5, 0}, "adapt/valid/sft.jsonl": {3, 0}, "adapt/test/sft.jsonl": {1, 0},
 		}},
 		{"hf", Options{}, map[string]want{
 			"README.md":                            {0, 0},
@@ -453,11 +458,16 @@ func TestExportFormats(t *testing.T) {
 			"dpo/train/data-00000-of-00001.arrow": {6, 0}, "dpo/train/dataset_info.json": {0, 0}, "dpo/train/state.json": {0, 0},
 			"dpo/valid/data-00000-of-00001.arrow": {3, 0}, "dpo/valid/dataset_info.json": {0, 0}, "dpo/valid/state.json": {0, 0},
 			"dpo/test/data-00000-of-00001.arrow": {1, 0}, "dpo/test/dataset_info.json": {0, 0}, "dpo/test/state.json": {0, 0},
+			"adapt/dataset_dict.json":               {0, 0},
+			"adapt/train/data-00000-of-00001.arrow": {5, 0}, "adapt/train/dataset_info.json": {0, 0}, "adapt/train/state.json": {0, 0},
+			"adapt/valid/data-00000-of-00001.arrow": {3, 0}, "adapt/valid/dataset_info.json": {0, 0}, "adapt/valid/state.json": {0, 0},
+			"adapt/test/data-00000-of-00001.arrow": {1, 0}, "adapt/test/dataset_info.json": {0, 0}, "adapt/test/state.json": {0, 0},
 		}},
 		{"medicalgpt-legacy", Options{}, map[string]want{
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"finetune/train/sft.jsonl": {6, 2}, "finetune/valid/sft.jsonl": {3, 0}, "finetune/test/sft.jsonl": {1, 0},
 			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
+			"adapt/train/sft.jsonl": {5, 0}, "adapt/valid/sft.jsonl": {3, 0}, "adapt/test/sft.jsonl": {1, 0},
 		}},
 	}
 	for _, tc := range tests {

@@ -488,7 +488,7 @@ func TestHFCard(t *testing.T) {
 			t.Errorf("config %s splits %v", c.ConfigName, splits)
 		}
 	}
-	if !slices.Equal(configs, []string{"dcpt", "sft", "dpo"}) {
+	if !slices.Equal(configs, []string{"dcpt", "sft", "dpo", "adapt"}) {
 		t.Errorf("configs %v", configs)
 	}
 	for _, want := range []string{

@@ -192,7 +192,7 @@ func checkMedicalGPT(t *testing.T, out string) (rows map[string]int) {
 	// them with tool_utils.py:331 load_local_json_datasets, :454 reads
 	// examples['conversations'] and :467-468 each sentence's from/value;
 	// :515 drops a chat with no complete exchange.
-	for _, tree := range []string{"sft"} {
+	for _, tree := range []string{"sft", "adapt"} {
 		for _, dir := range splitDirs(t, filepath.Join(out, tree)) {
 			files := globRecursive(t, dir, ".jsonl")
 			everyFileGlobbed(t, dir, files)
@@ -491,21 +491,22 @@ func TestLoadersReadExports(t *testing.T) {
 	// The fixture: dcpt 5+1 (one blank), sft 5+3 (two that do not alternate
 	// or end on a user turn), dpo 5+1 (one without a rejected answer) in
 	// train; 3 and 1 of each in valid and test.
-	if got, want := checkMedicalGPT(t, run("medicalgpt", Options{})), map[string]int{"pretrain": 9, "sft": 10, "reward": 9}; !equalCounts(got, want) {
+	if got, want := checkMedicalGPT(t, run("medicalgpt", Options{})), map[string]int{"pretrain": 9, "sft": 10, "reward": 9, "adapt": 9}; !equalCounts(got, want) {
 		t.Errorf("medicalgpt: %v, want %v", got, want)
 	}
 	if got, want := checkMedicalGPTLegacy(t, run("medicalgpt-legacy", Options{})), map[string]int{"pretrain": 9, "finetune": 10, "reward": 9}; !equalCounts(got, want) {
 		t.Errorf("medicalgpt-legacy: %v, want %v", got, want)
 	}
 	for _, form := range []TRLDPOForm{TRLConversational, TRLStandard} {
-		if got, want := checkTRL(t, run("trl", Options{TRLDPO: form}), form), map[string]int{"dcpt": 10, "sft": 12, "dpo": 10}; !equalCounts(got, want) {
+		if got, want := checkTRL(t, run("trl", Options{TRLDPO: form}), form), map[string]int{"dcpt": 10, "sft": 12, "dpo": 10, "adapt": 9}; !equalCounts(got, want) {
 			t.Errorf("trl %s: %v, want %v", form, got, want)
 		}
 	}
 	got := checkLLaMAFactory(t, run("llamafactory", Options{}))
 	want := map[string]int{"chimed_dcpt_train": 5, "chimed_dcpt_valid": 3, "chimed_dcpt_test": 1,
 		"chimed_sft_train": 6, "chimed_sft_valid": 3, "chimed_sft_test": 1,
-		"chimed_dpo_train": 5, "chimed_dpo_valid": 3, "chimed_dpo_test": 1}
+		"chimed_dpo_train": 5, "chimed_dpo_valid": 3, "chimed_dpo_test": 1,
+		"chimed_adapt_train": 5, "chimed_adapt_valid": 3, "chimed_adapt_test": 1}
 	if !equalCounts(got, want) {
 		t.Errorf("llamafactory: %v, want %v", got, want)
 	}

@@ -8,11 +8,13 @@ import (
 // Stage names a training stage; it is also the folder name under stages/ and runs/.
 type Stage string
 
-// The three training stages of the Qilin-Med recipe.
+// The training stages: the three of the Qilin-Med recipe, and AntGLM-Med's
+// task adaptation on exam questions after SFT.
 const (
-	StageDCPT Stage = "dcpt"
-	StageSFT  Stage = "sft"
-	StageDPO  Stage = "dpo"
+	StageDCPT  Stage = "dcpt"
+	StageSFT   Stage = "sft"
+	StageDPO   Stage = "dpo"
+	StageAdapt Stage = "adapt"
 )
 
 // Shape is what one row of a stage file holds, and so its Go type, its
@@ -71,6 +73,9 @@ var stageTable = []StageSpec{
 		Description: "Supervised fine-tuning chats: \"messages\" is a list of {role, content} (system, user, assistant)."},
 	{Name: StageDPO, Title: "DPO", Parent: StageSFT, Shape: ShapePair, Objective: ObjectivePreference,
 		Description: "Direct preference optimisation pairs: a \"prompt\" with a \"chosen\" and a \"rejected\" answer."},
+	{Name: StageAdapt, Title: "adapt", Parent: StageSFT, Shape: ShapeChat, Objective: ObjectiveLM,
+		AnswerFirst: true, Optional: true,
+		Description: "Task adaptation chats: exam training questions asked as the exam is, answered with the letter, the option and the explanation."},
 }
 
 // Stages lists the training stages in the order they train (the names of

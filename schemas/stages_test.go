@@ -25,6 +25,9 @@ func TestStageTable(t *testing.T) {
 		}
 		seen[sp.Name] = true
 	}
+	if sp, ok := Spec(StageAdapt); !ok || sp.Parent != StageSFT || sp.Shape != ShapeChat || !sp.AnswerFirst {
+		t.Errorf("adapt row = %+v", sp)
+	}
 }
 
 func TestAddStage(t *testing.T) {

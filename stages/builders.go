@@ -30,7 +30,9 @@ type Builder struct {
 
 // builders are the stages' builders beyond DCPT, SFT and DPO, whose rows
 // each kind's reader makes itself.
-var builders []*Builder
+var builders = []*Builder{
+	{Stage: schemas.StageAdapt, Kind: schemas.KindExam, Rows: adaptRows},
+}
 
 // AddBuilder adds a stage builder for Build and returns the function that
 // removes it. It is not safe to call while Build runs.

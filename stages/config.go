@@ -54,6 +54,8 @@ type Config struct {
 	DCPT  StageConfig `yaml:"dcpt"`
 	SFT   StageConfig `yaml:"sft"`
 	DPO   StageConfig `yaml:"dpo"`
+	// Adapt limits the task-adaptation stage (exam training questions).
+	Adapt StageConfig `yaml:"adapt"`
 }
 
 // SplitFractions are the shares of train, valid and test; they must sum to 1.
@@ -119,7 +121,7 @@ func (c *Config) Validate() error {
 	for _, s := range []struct {
 		name string
 		cfg  *StageConfig
-	}{{"dcpt", &c.DCPT}, {"sft", &c.SFT}, {"dpo", &c.DPO}} {
+	}{{"dcpt", &c.DCPT}, {"sft", &c.SFT}, {"dpo", &c.DPO}, {"adapt", &c.Adapt}} {
 		if s.cfg.Budget < 0 {
 			return fmt.Errorf("%s.budget: %d is negative", s.name, s.cfg.Budget)
 		}
@@ -170,6 +172,8 @@ func (c *Config) stage(s schemas.Stage) *StageConfig {
 		return &c.SFT
 	case schemas.StageDPO:
 		return &c.DPO
+	case schemas.StageAdapt:
+		return &c.Adapt
 	}
 	return &StageConfig{}
 }

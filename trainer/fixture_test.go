@@ -75,7 +75,7 @@ func fixtureDPO(n int) []schemas.DPORow {
 	return out
 }
 
-// fixtureAdapt is exam chats as an answer-first stage holds them: a long
+// fixtureAdapt is exam chats as the adapt stage holds them: a long
 // question with five options, answered "答案：X. …" with an explanation.
 func fixtureAdapt(n int) []schemas.SFTRow {
 	var out []schemas.SFTRow
@@ -103,7 +103,7 @@ func writeStage[T any](t *testing.T, path string, rows []T) {
 	}
 }
 
-// fixtureWorkspace writes stages/{dcpt,sft,dpo}/{train,valid,test}.parquet.
+// fixtureWorkspace writes stages/{dcpt,sft,dpo,adapt}/{train,valid,test}.parquet.
 func fixtureWorkspace(t *testing.T) workspace.Dir {
 	t.Helper()
 	ws := workspace.Dir(t.TempDir())
@@ -113,6 +113,7 @@ func fixtureWorkspace(t *testing.T) workspace.Dir {
 		writeStage(t, ws.StageFile(schemas.StageDCPT, split), fixtureDCPT(k))
 		writeStage(t, ws.StageFile(schemas.StageSFT, split), fixtureSFT(k))
 		writeStage(t, ws.StageFile(schemas.StageDPO, split), fixtureDPO(k/2))
+		writeStage(t, ws.StageFile(schemas.StageAdapt, split), fixtureAdapt(k/2))
 	}
 	return ws
 }
