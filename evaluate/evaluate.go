@@ -37,8 +37,23 @@ const (
 	RowDPO  = string(schemas.StageDPO)
 )
 
-// Rows lists every row in table order.
-var Rows = []string{RowInit, RowDCPT, RowSFT, RowDPO}
+// Rows lists every row in table order: init, then each stage of the stage
+// table (schemas.StageTable) in training order.
+func Rows() []string {
+	rows := []string{RowInit}
+	for _, st := range schemas.Stages {
+		rows = append(rows, string(st))
+	}
+	return rows
+}
+
+// rowTitle is a row's label in eval.md, as the paper writes it ("DCPT").
+func rowTitle(row string) string {
+	if sp, ok := schemas.Spec(schemas.Stage(row)); ok && sp.Title != "" {
+		return sp.Title
+	}
+	return row
+}
 
 // Options tunes an evaluation; the zero value gets the defaults below.
 type Options struct {
@@ -576,7 +591,7 @@ func Run(ws workspace.Dir, rows []string, load Loader, opts Options) (*Report, e
 }
 
 func isRow(s string) bool {
-	for _, r := range Rows {
+	for _, r := range Rows() {
 		if r == s {
 			return true
 		}

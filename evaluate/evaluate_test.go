@@ -219,7 +219,7 @@ func TestRunReportsGolden(t *testing.T) {
 		}
 		return f.model(true), nil
 	}
-	rep, err := Run(f.ws, Rows, load, Options{Seed: 3, MaxN: 3})
+	rep, err := Run(f.ws, []string{RowInit, RowDCPT, RowSFT, RowDPO}, load, Options{Seed: 3, MaxN: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,6 @@ import (
 	"github.com/chimed/chimed/internal/workspace"
 )
 
-// tableRowNames are the row labels of eval.md, as the paper writes them.
-var tableRowNames = map[string]string{RowInit: "init", RowDCPT: "DCPT", RowSFT: "SFT", RowDPO: "DPO"}
-
 // column is one metric column of eval.md.
 type column struct {
 	title, key string
@@ -55,7 +52,7 @@ func (rep *Report) Table() string {
 		if r == nil {
 			continue
 		}
-		b.WriteString("| " + tableRowNames[row] + " |")
+		b.WriteString("| " + rowTitle(row) + " |")
 		for _, c := range columns {
 			b.WriteString(" " + cell(c, r) + " |")
 		}
@@ -160,7 +157,7 @@ func (rep *Report) letterTable() string {
 	dist("*gold*", gold)
 	for _, row := range rep.rows() {
 		if m, ok := dists[row]; ok {
-			dist(tableRowNames[row], m)
+			dist(rowTitle(row), m)
 		}
 	}
 	return b.String()
@@ -181,7 +178,7 @@ func (rep *Report) clozeTable() string {
 			}
 			b.WriteString("\n|---|" + strings.Repeat("---:|", len(ClozeNorms)) + "\n")
 		}
-		b.WriteString("| " + tableRowNames[row] + " |")
+		b.WriteString("| " + rowTitle(row) + " |")
 		for _, n := range ClozeNorms {
 			ci := r.CI["exam_acc_cloze_"+n]
 			fmt.Fprintf(&b, " %.1f [%.1f, %.1f] |", 100*r.ExamAccClozeBy[n], 100*ci.Lo, 100*ci.Hi)
@@ -212,7 +209,7 @@ func (rep *Report) rows() []string {
 	if len(rep.order) > 0 {
 		return rep.order
 	}
-	return Rows
+	return Rows()
 }
 
 // Markdown renders reports/eval.md: the table, then how each number was made.
@@ -225,14 +222,14 @@ func (rep *Report) Markdown() string {
 	b.WriteString("Accuracies, BLEU and ROUGE in percent. The italic rows are baselines that need no model.\n\n")
 	for _, row := range rep.rows() {
 		if why, ok := rep.Skipped[row]; ok {
-			fmt.Fprintf(&b, "- **%s** skipped: %s\n", tableRowNames[row], why)
+			fmt.Fprintf(&b, "- **%s** skipped: %s\n", rowTitle(row), why)
 		}
 	}
 	b.WriteString("\n## Items scored\n\n| stage | ppl docs | ppl tokens | exam | exam multi-answer | exam cloze | exam with passages | open QA | preference pairs | seconds |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rep.rows() {
 		if r := rep.Stages[row]; r != nil {
 			n := r.N
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.1f |\n", tableRowNames[row],
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.1f |\n", rowTitle(row),
 				n.PPLDocs, n.PPLTokens, n.Exam, n.ExamMulti, n.ExamCloze, n.ExamRAG, n.QA, n.Pref, r.Seconds)
 		}
 	}

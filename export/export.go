@@ -208,6 +208,21 @@ type stageInput struct {
 	rows  int64  // as the file's metadata counts them
 }
 
+// stageShape is the row shape of a stage of the table.
+func stageShape(st schemas.Stage) (schemas.Shape, error) {
+	sp, ok := schemas.Spec(st)
+	if !ok {
+		return "", fmt.Errorf("stage %q is not in the stage table", st)
+	}
+	return sp.Shape, nil
+}
+
+// errShape is the error of a format asked to export rows it has no layout
+// for: a stage is exported or the export fails, never skipped silently.
+func errShape(format string, st schemas.Stage, sh schemas.Shape) error {
+	return fmt.Errorf("export %s: stage %s has %q rows, which this format has no layout for", format, st, sh)
+}
+
 // stageInputs lists the split files of a stage that exist and hold rows;
 // the others become notes in rep.
 func stageInputs(ws workspace.Dir, st schemas.Stage, rep *Report) ([]stageInput, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 	switch {
 	case trlAny && strings.HasPrefix(rel, "dcpt/"):
 		return fileSchema{required: map[string]fieldKind{"text": str}}
-	case trlAny && strings.HasPrefix(rel, "sft/"):
+	case trlAny && (strings.HasPrefix(rel, "sft/") || strings.HasPrefix(rel, "adapt/")):
 		return fileSchema{required: map[string]fieldKind{"messages": roleTurns}}
 	case format == "trl" && strings.HasPrefix(rel, "dpo/"):
 		return fileSchema{required: map[string]fieldKind{"prompt": userPrompt, "chosen": oneAssistant, "rejected": oneAssistant}}
@@ -50,12 +51,13 @@ func schemaFor(t *testing.T, format, rel string) fileSchema {
 		return fileSchema{required: map[string]fieldKind{"prompt": str, "chosen": str, "rejected": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dcpt_"):
 		return fileSchema{required: map[string]fieldKind{"text": strNonEmpty}}
-	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_sft_"):
+	case format == "llamafactory" && (strings.HasPrefix(rel, "chimed_sft_") || strings.HasPrefix(rel, "chimed_adapt_")):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns, "system": str}}
 	case format == "llamafactory" && strings.HasPrefix(rel, "chimed_dpo_"):
 		return fileSchema{required: map[string]fieldKind{"instruction": strNonEmpty, "chosen": strNonEmpty, "rejected": strNonEmpty}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "sft/"),
-		format == "medicalgpt-legacy" && strings.HasPrefix(rel, "finetune/"):
+		format == "medicalgpt-legacy" && strings.HasPrefix(rel, "finetune/"),
+		strings.HasPrefix(format, "medicalgpt") && strings.HasPrefix(rel, "adapt/"):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurns}}
 	case format == "medicalgpt" && strings.HasPrefix(rel, "reward/"):
 		return fileSchema{required: map[string]fieldKind{"conversations": shareTurnsPrompt, "chosen": strNonEmpty, "rejected": strNonEmpty}}
@@ -191,12 +193,20 @@ func checkJSONL(t *testing.T, path string, sc fileSchema) int64 {
 	return n
 }
 
+// shapeOf is the row shape of a stage named by an export path's first
+// element.
+func shapeOf(stage string) schemas.Shape {
+	sp, _ := schemas.Spec(schemas.Stage(stage))
+	return sp.Shape
+}
+
 // checkParquet reads a TRL Parquet file back and checks its columns are
 // exactly the ones TRL reads, in the form the export wrote.
 func checkParquet(t *testing.T, path, rel string, form TRLDPOForm) int64 {
 	t.Helper()
 	cols := parquetColumns(t, path)
-	want := map[string][]string{"dcpt": {"text"}, "sft": {"messages"}, "dpo": {"prompt", "chosen", "rejected"}}[strings.Split(rel, "/")[0]]
+	want := map[schemas.Shape][]string{schemas.ShapeText: {"text"}, schemas.ShapeChat: {"messages"},
+		schemas.ShapePair: {"prompt", "chosen", "rejected"}}[shapeOf(strings.Split(rel, "/")[0])]
 	sort.Strings(cols)
 	sort.Strings(want)
 	if !reflect.DeepEqual(cols, want) {
@@ -410,6 +420,8 @@ func TestExportFormats(t *testing.T) {
 		"sft/test.parquet": {1, 0}, "sft/test.jsonl": {1, 0},
 		"dpo/train.parquet": {6, 0}, "dpo/train.jsonl": {6, 0}, "dpo/valid.parquet": {3, 0}, "dpo/valid.jsonl": {3, 0},
 		"dpo/test.parquet": {1, 0}, "dpo/test.jsonl": {1, 0},
+		"adapt/train.parquet": {5, 0}, "adapt/train.jsonl": {5, 0}, "adapt/valid.parquet": {3, 0}, "adapt/valid.jsonl": {3, 0},
+		"adapt/test.parquet": {1, 0}, "adapt/test.jsonl": {1, 0},
 	}
 	tests := []struct {
 		format string
@@ -423,12 +435,14 @@ func TestExportFormats(t *testing.T) {
 			"chimed_dcpt_train.jsonl": {5, 1}, "chimed_dcpt_valid.jsonl": {3, 0}, "chimed_dcpt_test.jsonl": {1, 0},
 			"chimed_sft_train.jsonl": {6, 2}, "chimed_sft_valid.jsonl": {3, 0}, "chimed_sft_test.jsonl": {1, 0},
 			"chimed_dpo_train.jsonl": {5, 1}, "chimed_dpo_valid.jsonl": {3, 0}, "chimed_dpo_test.jsonl": {1, 0},
+			"chimed_adapt_train.jsonl": {5, 0}, "chimed_adapt_valid.jsonl": {3, 0}, "chimed_adapt_test.jsonl": {1, 0},
 			"dataset_info.json": {0, 0},
 		}},
 		{"medicalgpt", Options{}, map[string]want{
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"sft/train/sft.jsonl": {6, 2}, "sft/valid/sft.jsonl": {3, 0}, "sft/test/sft.jsonl": {1, 0},
 			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
+			"adapt/train/sft.jsonl": {5, 0}, "adapt/valid/sft.jsonl": {3, 0}, "adapt/test/sft.jsonl": {1, 0},
 		}},
 		{"hf", Options{}, map[string]want{
 			"README.md":                            {0, 0},
@@ -444,11 +458,16 @@ func TestExportFormats(t *testing.T) {
 			"dpo/train/data-00000-of-00001.arrow": {6, 0}, "dpo/train/dataset_info.json": {0, 0}, "dpo/train/state.json": {0, 0},
 			"dpo/valid/data-00000-of-00001.arrow": {3, 0}, "dpo/valid/dataset_info.json": {0, 0}, "dpo/valid/state.json": {0, 0},
 			"dpo/test/data-00000-of-00001.arrow": {1, 0}, "dpo/test/dataset_info.json": {0, 0}, "dpo/test/state.json": {0, 0},
+			"adapt/dataset_dict.json":               {0, 0},
+			"adapt/train/data-00000-of-00001.arrow": {5, 0}, "adapt/train/dataset_info.json": {0, 0}, "adapt/train/state.json": {0, 0},
+			"adapt/valid/data-00000-of-00001.arrow": {3, 0}, "adapt/valid/dataset_info.json": {0, 0}, "adapt/valid/state.json": {0, 0},
+			"adapt/test/data-00000-of-00001.arrow": {1, 0}, "adapt/test/dataset_info.json": {0, 0}, "adapt/test/state.json": {0, 0},
 		}},
 		{"medicalgpt-legacy", Options{}, map[string]want{
 			"pretrain/train/cpt.txt": {5, 1}, "pretrain/valid/cpt.txt": {3, 0}, "pretrain/test/cpt.txt": {1, 0},
 			"finetune/train/sft.jsonl": {6, 2}, "finetune/valid/sft.jsonl": {3, 0}, "finetune/test/sft.jsonl": {1, 0},
 			"reward/train/dpo.jsonl": {5, 1}, "reward/valid/dpo.jsonl": {3, 0}, "reward/test/dpo.jsonl": {1, 0},
+			"adapt/train/sft.jsonl": {5, 0}, "adapt/valid/sft.jsonl": {3, 0}, "adapt/test/sft.jsonl": {1, 0},
 		}},
 	}
 	for _, tc := range tests {
@@ -675,5 +694,25 @@ func TestShareGPT(t *testing.T) {
 				t.Errorf("got (%q, %d turns, %q), want (%q, %d, %q)", system, len(turns), skip, tc.system, tc.n, tc.skip)
 			}
 		})
+	}
+}
+
+// TestExportUnknownShapeFails: a stage whose rows a format has no layout
+// for fails the export, naming the stage, in every format.
+func TestExportUnknownShapeFails(t *testing.T) {
+	remove, err := schemas.AddStage(schemas.StageSpec{Name: "tree", Parent: schemas.StageSFT, Shape: "tree", Objective: schemas.ObjectiveLM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	ws := workspace.Dir(t.TempDir())
+	newFixture().write(t, ws)
+	if _, err := schemas.WriteFile(ws.StageFile("tree", "train"), slices.Values(newFixture().sft["train"])); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Names() {
+		if _, err := Run(ws, f, Options{}); err == nil || !strings.Contains(err.Error(), "stage tree") {
+			t.Errorf("%s: err = %v, want one naming stage tree", f, err)
+		}
 	}
 }

@@ -68,6 +68,10 @@ func (h hf) Export(ws workspace.Dir, out string, opts Options, rep *Report) erro
 	}
 	var written []hfStage
 	for _, st := range schemas.Stages {
+		shape, err := stageShape(st)
+		if err != nil {
+			return err
+		}
 		ins, err := stageInputs(ws, st, rep)
 		if err != nil {
 			return err
@@ -76,13 +80,15 @@ func (h hf) Export(ws workspace.Dir, out string, opts Options, rep *Report) erro
 		license := strings.Join(prov.licenses(st), ", ")
 		for _, in := range ins {
 			var sp hfSplit
-			switch st {
-			case schemas.StageDCPT:
+			switch shape {
+			case schemas.ShapeText:
 				sp, err = writeHFSplit(in, out, h.maxShardBytes, dcptColumns, license, rep)
-			case schemas.StageSFT:
+			case schemas.ShapeChat:
 				sp, err = writeHFSplit(in, out, h.maxShardBytes, sftColumns, license, rep)
-			case schemas.StageDPO:
+			case schemas.ShapePair:
 				sp, err = writeHFSplit(in, out, h.maxShardBytes, dpoColumns, license, rep)
+			default:
+				err = errShape("hf", st, shape)
 			}
 			if err != nil {
 				return err
@@ -492,7 +498,7 @@ func writeHFSplitMeta(in stageInput, out, dir string, sp hfSplit, features json.
 		ConfigName:  string(in.stage),
 		DatasetName: "chimed",
 		DatasetSize: sp.bytes,
-		Description: hfStageDescription[in.stage],
+		Description: stageDescription(in.stage),
 		Features:    features,
 		License:     license,
 		Splits:      map[string]hfSplitInfoRow{in.split: {Name: in.split, NumBytes: sp.bytes, NumExamples: sp.rows, DatasetName: "chimed"}},
@@ -530,10 +536,9 @@ type hfSplitInfoRow struct {
 	DatasetName string `json:"dataset_name"`
 }
 
-// hfStageDescription says what each stage's rows are for, in
-// dataset_info.json and the card.
-var hfStageDescription = map[schemas.Stage]string{
-	schemas.StageDCPT: "Domain continued pre-training documents: one medical text a row in \"text\".",
-	schemas.StageSFT:  "Supervised fine-tuning chats: \"messages\" is a list of {role, content} (system, user, assistant).",
-	schemas.StageDPO:  "Direct preference optimisation pairs: a \"prompt\" with a \"chosen\" and a \"rejected\" answer.",
+// stageDescription says what a stage's rows are for, in dataset_info.json
+// and the card (the stage table's Description).
+func stageDescription(st schemas.Stage) string {
+	sp, _ := schemas.Spec(st)
+	return sp.Description
 }

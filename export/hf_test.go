@@ -48,16 +48,17 @@ func stageRows(t *testing.T, st schemas.Stage, path string) []map[string]any {
 		}
 		rows = append(rows, m)
 	}
-	switch st {
-	case schemas.StageDCPT:
+	sp, _ := schemas.Spec(st)
+	switch sp.Shape {
+	case schemas.ShapeText:
 		for r, err := range schemas.ReadFile[schemas.DCPTRow](path) {
 			add(err, map[string]any{"id": r.ID, "source": r.Source, "kind": r.Kind, "text": r.Text})
 		}
-	case schemas.StageSFT:
+	case schemas.ShapeChat:
 		for r, err := range schemas.ReadFile[schemas.SFTRow](path) {
 			add(err, map[string]any{"id": r.ID, "source": r.Source, "kind": r.Kind, "messages": turnsOrEmpty(r.Messages)})
 		}
-	case schemas.StageDPO:
+	case schemas.ShapePair:
 		for r, err := range schemas.ReadFile[schemas.DPORow](path) {
 			add(err, map[string]any{"id": r.ID, "source": r.Source, "kind": r.Kind, "prompt": r.Prompt, "chosen": r.Chosen, "rejected": r.Rejected})
 		}
@@ -487,7 +488,7 @@ func TestHFCard(t *testing.T) {
 			t.Errorf("config %s splits %v", c.ConfigName, splits)
 		}
 	}
-	if !slices.Equal(configs, []string{"dcpt", "sft", "dpo"}) {
+	if !slices.Equal(configs, []string{"dcpt", "sft", "dpo", "adapt"}) {
 		t.Errorf("configs %v", configs)
 	}
 	for _, want := range []string{

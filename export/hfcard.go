@@ -188,7 +188,7 @@ func writeHFCard(out string, written []hfStage, prov hfProvenance, rep *Report) 
 		"`datasets` saves one (Arrow IPC stream shards, `dataset_info.json`, `state.json`); every row keeps its " +
 		"`id`, `source` and `kind`.\n\n")
 	for _, hs := range written {
-		fmt.Fprintf(&b, "- `%s`: %s\n", hs.stage, hfStageDescription[hs.stage])
+		fmt.Fprintf(&b, "- `%s`: %s\n", hs.stage, stageDescription(hs.stage))
 	}
 	b.WriteString("\n## Load\n\n```python\nfrom datasets import load_dataset, load_from_disk\n\n")
 	first := written[0].stage

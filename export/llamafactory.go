@@ -56,14 +56,14 @@ type LFDatasetInfo struct {
 	Tags       map[string]string `json:"tags,omitempty"`
 }
 
-// lfInfo is the dataset_info.json entry of each stage, without file_name.
-var lfInfo = map[schemas.Stage]LFDatasetInfo{
-	schemas.StageDCPT: {Formatting: "alpaca", Columns: map[string]string{"prompt": "text"}},
-	schemas.StageSFT: {Formatting: "sharegpt",
+// lfInfo is the dataset_info.json entry of each row shape, without file_name.
+var lfInfo = map[schemas.Shape]LFDatasetInfo{
+	schemas.ShapeText: {Formatting: "alpaca", Columns: map[string]string{"prompt": "text"}},
+	schemas.ShapeChat: {Formatting: "sharegpt",
 		Columns: map[string]string{"messages": "conversations", "system": "system"},
 		Tags: map[string]string{"role_tag": "from", "content_tag": "value",
 			"user_tag": shareGPTHuman, "assistant_tag": shareGPTGPT, "system_tag": shareGPTSystem}},
-	schemas.StageDPO: {Formatting: "alpaca", Ranking: true,
+	schemas.ShapePair: {Formatting: "alpaca", Ranking: true,
 		Columns: map[string]string{"prompt": "instruction", "chosen": "chosen", "rejected": "rejected"}},
 }
 
@@ -91,6 +91,10 @@ func (llamaFactory) Export(ws workspace.Dir, out string, _ Options, rep *Report)
 	}
 	info := map[string]LFDatasetInfo{}
 	for _, st := range schemas.Stages {
+		shape, err := stageShape(st)
+		if err != nil {
+			return err
+		}
 		ins, err := stageInputs(ws, st, rep)
 		if err != nil {
 			return err
@@ -99,19 +103,21 @@ func (llamaFactory) Export(ws workspace.Dir, out string, _ Options, rep *Report)
 			name := LFDatasetName(st, in.split)
 			file := name + ".jsonl"
 			before := len(rep.Files)
-			switch st {
-			case schemas.StageDCPT:
+			switch shape {
+			case schemas.ShapeText:
 				err = lfFile(in, out, file, text, rep)
-			case schemas.StageSFT:
+			case schemas.ShapeChat:
 				err = lfFile(in, out, file, chat, rep)
-			case schemas.StageDPO:
+			case schemas.ShapePair:
 				err = lfFile(in, out, file, pref, rep)
+			default:
+				err = errShape("llamafactory", st, shape)
 			}
 			if err != nil {
 				return err
 			}
 			if len(rep.Files) > before { // written, not skipped whole
-				e := lfInfo[st]
+				e := lfInfo[shape]
 				e.FileName = file
 				info[name] = e
 			}

@@ -192,17 +192,19 @@ func checkMedicalGPT(t *testing.T, out string) (rows map[string]int) {
 	// them with tool_utils.py:331 load_local_json_datasets, :454 reads
 	// examples['conversations'] and :467-468 each sentence's from/value;
 	// :515 drops a chat with no complete exchange.
-	for _, dir := range splitDirs(t, filepath.Join(out, "sft")) {
-		files := globRecursive(t, dir, ".jsonl")
-		everyFileGlobbed(t, dir, files)
-		for _, f := range files {
-			for i, ex := range jsonRows(t, f) {
-				where := fmt.Sprintf("%s:%d", f, i+1)
-				_, history, pending := shareGPTToChat(t, where, ex["conversations"])
-				if len(history) == 0 || pending != "" {
-					t.Fatalf("%s: SFT chat without a whole last exchange (history %v, pending %q)", where, history, pending)
+	for _, tree := range []string{"sft", "adapt"} {
+		for _, dir := range splitDirs(t, filepath.Join(out, tree)) {
+			files := globRecursive(t, dir, ".jsonl")
+			everyFileGlobbed(t, dir, files)
+			for _, f := range files {
+				for i, ex := range jsonRows(t, f) {
+					where := fmt.Sprintf("%s:%d", f, i+1)
+					_, history, pending := shareGPTToChat(t, where, ex["conversations"])
+					if len(history) == 0 || pending != "" {
+						t.Fatalf("%s: SFT chat without a whole last exchange (history %v, pending %q)", where, history, pending)
+					}
+					rows[tree]++
 				}
-				rows["sft"]++
 			}
 		}
 	}
@@ -329,20 +331,20 @@ func checkTRL(t *testing.T, out string, form TRLDPOForm) (rows map[string]int) {
 		exs := jsonRows(t, f)
 		for i, ex := range exs {
 			where := fmt.Sprintf("%s:%d", f, i+1)
-			switch stage {
-			case "dcpt":
+			switch shapeOf(stage) {
+			case schemas.ShapeText:
 				// trl/trainer/sft_trainer.py:1516-1518: example[dataset_text_field],
 				// "text" by default (sft_config.py:182).
 				if _, ok := ex["text"].(string); !ok {
 					t.Fatalf("%s: text is %#v", where, ex["text"])
 				}
-			case "sft":
+			case schemas.ShapeChat:
 				// sft_trainer.py:1506-1510: a conversational example's
 				// example["messages"] goes through the chat template.
 				if !isConversational(ex, "messages") {
 					t.Fatalf("%s: messages is not conversational: %#v", where, ex["messages"])
 				}
-			case "dpo":
+			case schemas.ShapePair:
 				// trl/trainer/dpo_trainer.py:1002 and :1024 decide on
 				// is_conversational(example), which looks at whichever key
 				// comes first out of a set, so all three must agree;
@@ -381,12 +383,12 @@ func checkTRL(t *testing.T, out string, form TRLDPOForm) (rows map[string]int) {
 		// load_dataset("parquet") on the twin gives the same examples.
 		pq := strings.TrimSuffix(f, ".jsonl") + ".parquet"
 		var got []string
-		switch stage {
-		case "dcpt":
+		switch shapeOf(stage) {
+		case schemas.ShapeText:
 			got = parquetAsJSON[TRLText](t, pq)
-		case "sft":
+		case schemas.ShapeChat:
 			got = parquetAsJSON[TRLChat](t, pq)
-		case "dpo":
+		case schemas.ShapePair:
 			if form == TRLStandard {
 				got = parquetAsJSON[TRLPreference](t, pq)
 			} else {
@@ -489,21 +491,22 @@ func TestLoadersReadExports(t *testing.T) {
 	// The fixture: dcpt 5+1 (one blank), sft 5+3 (two that do not alternate
 	// or end on a user turn), dpo 5+1 (one without a rejected answer) in
 	// train; 3 and 1 of each in valid and test.
-	if got, want := checkMedicalGPT(t, run("medicalgpt", Options{})), map[string]int{"pretrain": 9, "sft": 10, "reward": 9}; !equalCounts(got, want) {
+	if got, want := checkMedicalGPT(t, run("medicalgpt", Options{})), map[string]int{"pretrain": 9, "sft": 10, "reward": 9, "adapt": 9}; !equalCounts(got, want) {
 		t.Errorf("medicalgpt: %v, want %v", got, want)
 	}
 	if got, want := checkMedicalGPTLegacy(t, run("medicalgpt-legacy", Options{})), map[string]int{"pretrain": 9, "finetune": 10, "reward": 9}; !equalCounts(got, want) {
 		t.Errorf("medicalgpt-legacy: %v, want %v", got, want)
 	}
 	for _, form := range []TRLDPOForm{TRLConversational, TRLStandard} {
-		if got, want := checkTRL(t, run("trl", Options{TRLDPO: form}), form), map[string]int{"dcpt": 10, "sft": 12, "dpo": 10}; !equalCounts(got, want) {
+		if got, want := checkTRL(t, run("trl", Options{TRLDPO: form}), form), map[string]int{"dcpt": 10, "sft": 12, "dpo": 10, "adapt": 9}; !equalCounts(got, want) {
 			t.Errorf("trl %s: %v, want %v", form, got, want)
 		}
 	}
 	got := checkLLaMAFactory(t, run("llamafactory", Options{}))
 	want := map[string]int{"chimed_dcpt_train": 5, "chimed_dcpt_valid": 3, "chimed_dcpt_test": 1,
 		"chimed_sft_train": 6, "chimed_sft_valid": 3, "chimed_sft_test": 1,
-		"chimed_dpo_train": 5, "chimed_dpo_valid": 3, "chimed_dpo_test": 1}
+		"chimed_dpo_train": 5, "chimed_dpo_valid": 3, "chimed_dpo_test": 1,
+		"chimed_adapt_train": 5, "chimed_adapt_valid": 3, "chimed_adapt_test": 1}
 	if !equalCounts(got, want) {
 		t.Errorf("llamafactory: %v, want %v", got, want)
 	}

@@ -68,7 +68,9 @@ type MGLegacyPreference struct {
 	ResponseRejected string      `json:"response_rejected"`
 }
 
-// folder names MedicalGPT's folder for each stage.
+// folder names MedicalGPT's folder for each stage: its own names for the
+// Qilin-Med stages, the stage's name for any other (adapt/<split>/sft.jsonl
+// is SFT data for supervised_finetuning.py, kept apart from sft/).
 func (m medicalGPT) folder(st schemas.Stage) string {
 	switch {
 	case st == schemas.StageDCPT:
@@ -77,15 +79,17 @@ func (m medicalGPT) folder(st schemas.Stage) string {
 		return "finetune"
 	case st == schemas.StageSFT:
 		return "sft"
+	case st == schemas.StageDPO:
+		return "reward"
 	}
-	return "reward"
+	return string(st)
 }
 
-// mgFiles names the file written in each stage's split folder.
-var mgFiles = map[schemas.Stage]string{
-	schemas.StageDCPT: "cpt.txt",
-	schemas.StageSFT:  "sft.jsonl",
-	schemas.StageDPO:  "dpo.jsonl",
+// mgFiles names the file written in each split folder, by row shape.
+var mgFiles = map[schemas.Shape]string{
+	schemas.ShapeText: "cpt.txt",
+	schemas.ShapeChat: "sft.jsonl",
+	schemas.ShapePair: "dpo.jsonl",
 }
 
 func (m medicalGPT) Export(ws workspace.Dir, out string, _ Options, rep *Report) error {
@@ -122,34 +126,40 @@ func (m medicalGPT) Export(ws workspace.Dir, out string, _ Options, rep *Report)
 		return MGLegacyPreference{History: [][2]string{}, Question: r.Prompt, ResponseChosen: r.Chosen, ResponseRejected: r.Rejected}, ""
 	}
 	for _, st := range schemas.Stages {
+		shape, err := stageShape(st)
+		if err != nil {
+			return err
+		}
 		ins, err := stageInputs(ws, st, rep)
 		if err != nil {
 			return err
 		}
 		for _, in := range ins {
-			rel := filepath.ToSlash(filepath.Join(m.folder(st), in.split, mgFiles[st]))
+			rel := filepath.ToSlash(filepath.Join(m.folder(st), in.split, mgFiles[shape]))
 			path := filepath.Join(out, rel)
 			switch {
-			case st == schemas.StageDCPT:
+			case shape == schemas.ShapeText:
 				var w *lineWriter
 				if w, err = newLines(path); err == nil {
 					err = convert(in, out, rel, w, text, rep)
 				}
-			case st == schemas.StageSFT:
+			case shape == schemas.ShapeChat:
 				var w *jsonlWriter[MGChat]
 				if w, err = newJSONL[MGChat](path); err == nil {
 					err = convert(in, out, rel, w, chat, rep)
 				}
-			case st == schemas.StageDPO && m.legacy:
+			case shape == schemas.ShapePair && m.legacy:
 				var w *jsonlWriter[MGLegacyPreference]
 				if w, err = newJSONL[MGLegacyPreference](path); err == nil {
 					err = convert(in, out, rel, w, legacyPref, rep)
 				}
-			case st == schemas.StageDPO:
+			case shape == schemas.ShapePair:
 				var w *jsonlWriter[MGPreference]
 				if w, err = newJSONL[MGPreference](path); err == nil {
 					err = convert(in, out, rel, w, pref, rep)
 				}
+			default:
+				err = errShape(m.Name(), st, shape)
 			}
 			if err != nil {
 				return err

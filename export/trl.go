@@ -71,6 +71,10 @@ func (trl) Export(ws workspace.Dir, out string, opts Options, rep *Report) error
 	}
 	rep.Form = string(opts.TRLDPO)
 	for _, st := range schemas.Stages {
+		shape, err := stageShape(st)
+		if err != nil {
+			return err
+		}
 		ins, err := stageInputs(ws, st, rep)
 		if err != nil {
 			return err
@@ -78,14 +82,16 @@ func (trl) Export(ws workspace.Dir, out string, opts Options, rep *Report) error
 		for _, in := range ins {
 			var err error
 			switch {
-			case st == schemas.StageDCPT:
+			case shape == schemas.ShapeText:
 				err = trlBoth(in, out, text, rep)
-			case st == schemas.StageSFT:
+			case shape == schemas.ShapeChat:
 				err = trlBoth(in, out, chat, rep)
-			case st == schemas.StageDPO && opts.TRLDPO == TRLStandard:
+			case shape == schemas.ShapePair && opts.TRLDPO == TRLStandard:
 				err = trlBoth(in, out, pref, rep)
-			case st == schemas.StageDPO:
+			case shape == schemas.ShapePair:
 				err = trlBoth(in, out, chatPref, rep)
+			default:
+				err = errShape("trl", st, shape)
 			}
 			if err != nil {
 				return err

@@ -26,9 +26,12 @@ var RunFormats = []string{"trl", "llamafactory", "medicalgpt", "hf"}
 // StatsDefaults are `chimed stats`' default options, which run uses.
 var StatsDefaults = stats.Options{WordCap: 20_000, WordStride: 16}
 
-// EvalDefaults are `chimed eval`'s default options, which run uses.
-var EvalDefaults = EvalOptions{Rows: evaluate.Rows, Options: evaluate.Options{
-	MaxN: evaluate.DefaultMaxN, Batch: evaluate.DefaultBatch, QATokens: evaluate.DefaultQATokens, RAGTopK: evaluate.DefaultRAGTopK}}
+// EvalDefaults are `chimed eval`'s default options, which run uses: every
+// row of the stage table as it is when called.
+func EvalDefaults() EvalOptions {
+	return EvalOptions{Rows: evaluate.Rows(), Options: evaluate.Options{
+		MaxN: evaluate.DefaultMaxN, Batch: evaluate.DefaultBatch, QATokens: evaluate.DefaultQATokens, RAGTopK: evaluate.DefaultRAGTopK}}
+}
 
 // Graph is every step of `chimed run`, in the order it runs them.
 func Graph(o RunOptions) []Step {
@@ -43,9 +46,9 @@ func Graph(o RunOptions) []Step {
 	}
 	if !o.NoTrain {
 		for _, st := range schemas.Stages {
-			steps = append(steps, Train(TrainOptions{Stage: st}))
+			steps = append(steps, Train(TrainOptions{Stage: st, SkipEmpty: true}))
 		}
-		steps = append(steps, Eval(EvalDefaults))
+		steps = append(steps, Eval(EvalDefaults()))
 	}
 	return steps
 }

@@ -19,10 +19,11 @@ type TrainOptions struct {
 	// Resume continues from the last checkpoint that loads; the parent
 	// stage's run is then not required.
 	Resume bool
+	// SkipEmpty lets an optional stage (schemas.StageSpec.Optional) with
+	// no training rows finish with a warning and no run, as `train
+	// --stage all` and `chimed run` do; asked for alone, it is an error.
+	SkipEmpty bool
 }
-
-// trainParent is the stage whose run a stage starts from.
-var trainParent = map[schemas.Stage]schemas.Stage{schemas.StageSFT: schemas.StageDCPT, schemas.StageDPO: schemas.StageSFT}
 
 // Train trains one stage into runs/<stage>/ (trainer.Train) from the stage
 // files and, past DCPT, from the parent stage's run.
@@ -39,7 +40,8 @@ func Train(o TrainOptions) Step {
 		},
 	}
 	in := stageOutputs()
-	if parent := trainParent[o.Stage]; parent != "" {
+	if sp, _ := schemas.Spec(o.Stage); sp.Parent != "" {
+		parent := sp.Parent
 		if !o.Resume {
 			s.Needs = []string{"train-" + string(parent), "build-stages"}
 		}
@@ -53,23 +55,29 @@ func Train(o TrainOptions) Step {
 	return s
 }
 
-// TrainStages are the steps of `chimed train --stage STAGE`: one stage, or
-// every stage in order for "all".
+// TrainStages are the steps of `chimed train --stage STAGE`: one stage of
+// the stage table, or every stage in the table's order for "all".
 func TrainStages(stage string, resume bool) ([]Step, error) {
-	var todo []schemas.Stage
-	switch stage {
-	case "all":
-		todo = schemas.Stages
-	case "dcpt", "sft", "dpo":
-		todo = []schemas.Stage{schemas.Stage(stage)}
-	default:
-		return nil, fmt.Errorf("--stage %q: want dcpt, sft, dpo or all", stage)
+	if stage == "all" {
+		var steps []Step
+		for _, st := range schemas.Stages {
+			steps = append(steps, Train(TrainOptions{Stage: st, Resume: resume, SkipEmpty: true}))
+		}
+		return steps, nil
 	}
-	var steps []Step
-	for _, st := range todo {
-		steps = append(steps, Train(TrainOptions{Stage: st, Resume: resume}))
+	if _, ok := schemas.Spec(schemas.Stage(stage)); !ok {
+		return nil, fmt.Errorf("--stage %q: want one of %s or all", stage, StageNames())
 	}
-	return steps, nil
+	return []Step{Train(TrainOptions{Stage: schemas.Stage(stage), Resume: resume})}, nil
+}
+
+// StageNames lists the stage table's names, for flag help and errors.
+func StageNames() string {
+	names := make([]string, len(schemas.Stages))
+	for i, st := range schemas.Stages {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
 
 func runTrain(env Env, o TrainOptions) (Counts, error) {
@@ -78,6 +86,10 @@ func runTrain(env Env, o TrainOptions) (Counts, error) {
 		return nil, err
 	}
 	res, err := trainer.Train(env.Workspace, cfg.Train, o.Stage, trainer.Options{Resume: o.Resume, Log: env.Log, Bars: env.Bars()})
+	if sp, _ := schemas.Spec(o.Stage); errors.Is(err, trainer.ErrNoData) && sp.Optional && o.SkipEmpty {
+		env.Log.Warn("optional stage skipped", "stage", o.Stage, "why", err)
+		return Counts{"steps": 0}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -50,13 +50,23 @@ func ArrowSchema(k Kind) (*arrow.Schema, error) {
 
 // StageArrowSchema is the Arrow schema of a stage file.
 func StageArrowSchema(s Stage) (*arrow.Schema, error) {
+	sp, ok := Spec(s)
+	if !ok {
+		return nil, fmt.Errorf("no Arrow schema for stage %q", s)
+	}
+	return ShapeArrowSchema(sp.Shape)
+}
+
+// ShapeArrowSchema is the Arrow schema of a stage row shape, column for
+// column what PartWriter writes for its Go type.
+func ShapeArrowSchema(s Shape) (*arrow.Schema, error) {
 	switch s {
-	case StageDCPT:
+	case ShapeText:
 		return arrow.NewSchema(strs("id", "source", "kind", "text"), nil), nil
-	case StageSFT:
+	case ShapeChat:
 		return arrow.NewSchema(append(strs("id", "source", "kind"), structList("messages", "role", "content")), nil), nil
-	case StageDPO:
+	case ShapePair:
 		return arrow.NewSchema(strs("id", "source", "kind", "prompt", "chosen", "rejected"), nil), nil
 	}
-	return nil, fmt.Errorf("no Arrow schema for stage %q", s)
+	return nil, fmt.Errorf("no Arrow schema for row shape %q", s)
 }

@@ -68,9 +68,7 @@ type builder struct {
 	shaper *dialogue.Shaper
 	m      *Manifest
 
-	dcpt  [3]*fileWriter[schemas.DCPTRow]
-	sft   [3]*fileWriter[schemas.SFTRow]
-	dpo   [3]*fileWriter[schemas.DPORow]
+	files map[schemas.Stage]*[3]splitWriter // every stage of the table, by split
 	exam  *fileWriter[schemas.ExamQuestion]
 	qa    *fileWriter[schemas.EvalQA]
 	lin   map[string]*fileWriter[LineageRow] // "sft/train", "eval/qa" → lineage
@@ -103,13 +101,13 @@ func Build(opts Options) (_ *Manifest, err error) {
 	}
 	b := &builder{
 		opts: opts, cfg: opts.Config, ws: ws,
-		split:  NewSplitAssigner(opts.Seed, opts.Config.splits()),
-		grams:  newEvalGrams(opts.Config.ngram()),
-		evalK:  map[string]struct{}{},
-		shaper: dialogue.NewShaper(opts.Dialogue),
-		lin:    map[string]*fileWriter[LineageRow]{},
-		stageRows: map[schemas.Stage]map[string]int64{
-			schemas.StageDCPT: {}, schemas.StageSFT: {}, schemas.StageDPO: {}},
+		split:       NewSplitAssigner(opts.Seed, opts.Config.splits()),
+		grams:       newEvalGrams(opts.Config.ngram()),
+		evalK:       map[string]struct{}{},
+		shaper:      dialogue.NewShaper(opts.Dialogue),
+		lin:         map[string]*fileWriter[LineageRow]{},
+		files:       map[schemas.Stage]*[3]splitWriter{},
+		stageRows:   map[schemas.Stage]map[string]int64{},
 		stageTokens: map[schemas.Stage]int64{},
 		m: &Manifest{
 			Version: opts.Version, Seed: opts.Seed, ConfigSHA256: opts.ConfigHash,
@@ -159,15 +157,13 @@ func cmpOr(s, def string) string {
 
 func (b *builder) open() error {
 	var err error
-	for i, split := range schemas.Splits {
-		if b.dcpt[i], err = newFileWriter[schemas.DCPTRow](b.ws.StageFile(schemas.StageDCPT, split)); err != nil {
-			return err
-		}
-		if b.sft[i], err = newFileWriter[schemas.SFTRow](b.ws.StageFile(schemas.StageSFT, split)); err != nil {
-			return err
-		}
-		if b.dpo[i], err = newFileWriter[schemas.DPORow](b.ws.StageFile(schemas.StageDPO, split)); err != nil {
-			return err
+	for _, sp := range schemas.StageTable() {
+		b.files[sp.Name] = &[3]splitWriter{}
+		b.stageRows[sp.Name] = map[string]int64{}
+		for i, split := range schemas.Splits {
+			if b.files[sp.Name][i], err = newSplitWriter(sp, b.ws.StageFile(sp.Name, split)); err != nil {
+				return err
+			}
 		}
 	}
 	if b.exam, err = newFileWriter[schemas.ExamQuestion](b.ws.EvalFile("exam")); err != nil {
@@ -218,10 +214,12 @@ func (b *builder) writers() []closer {
 			ws = append(ws, c)
 		}
 	}
-	for i := range 3 {
-		add(b.dcpt[i], b.dcpt[i] != nil)
-		add(b.sft[i], b.sft[i] != nil)
-		add(b.dpo[i], b.dpo[i] != nil)
+	for _, st := range schemas.Stages {
+		if fs := b.files[st]; fs != nil {
+			for _, w := range fs {
+				add(w, w != nil)
+			}
+		}
 	}
 	add(b.exam, b.exam != nil)
 	add(b.qa, b.qa != nil)
@@ -396,28 +394,43 @@ func (b *builder) emit(f *fate, r row) error {
 }
 
 func (b *builder) dcptRow(f *fate, source, kind, id, group string, records []string, text string) error {
-	return b.emit(f, row{stage: schemas.StageDCPT, source: source, id: id, group: group, records: records,
-		texts: []string{text}, write: func(split int, id string) error {
-			return b.dcpt[split].Write(schemas.DCPTRow{ID: id, Source: source, Kind: kind, Text: text})
-		}})
+	return b.stageRow(f, schemas.StageDCPT, group, records, schemas.DCPTRow{ID: id, Source: source, Kind: kind, Text: text})
 }
 
 func (b *builder) sftRow(f *fate, source, kind, id, group string, records []string, msgs []schemas.Turn) error {
-	texts := make([]string, len(msgs))
-	for i, m := range msgs {
-		texts[i] = m.Content
-	}
-	return b.emit(f, row{stage: schemas.StageSFT, source: source, id: id, group: group, records: records,
-		texts: texts, write: func(split int, id string) error {
-			return b.sft[split].Write(schemas.SFTRow{ID: id, Source: source, Kind: kind, Messages: msgs})
-		}})
+	return b.stageRow(f, schemas.StageSFT, group, records, schemas.SFTRow{ID: id, Source: source, Kind: kind, Messages: msgs})
 }
 
 func (b *builder) dpoRow(f *fate, source, kind, id, group string, records []string, prompt, chosen, rejected string) error {
-	return b.emit(f, row{stage: schemas.StageDPO, source: source, id: id, group: group, records: records,
-		texts: []string{prompt, chosen, rejected}, write: func(split int, id string) error {
-			return b.dpo[split].Write(schemas.DPORow{ID: id, Source: source, Kind: kind, Prompt: prompt, Chosen: chosen, Rejected: rejected})
-		}})
+	return b.stageRow(f, schemas.StageDPO, group, records,
+		schemas.DPORow{ID: id, Source: source, Kind: kind, Prompt: prompt, Chosen: chosen, Rejected: rejected})
+}
+
+// stageRow offers a stage row (a schemas.DCPTRow, SFTRow or DPORow, as the
+// stage's shape says) to stage st.
+func (b *builder) stageRow(f *fate, st schemas.Stage, group string, records []string, r any) error {
+	w := b.files[st]
+	if w == nil {
+		return fmt.Errorf("stage %s is not in the stage table", st)
+	}
+	rr := row{stage: st, group: group, records: records}
+	switch v := r.(type) {
+	case schemas.DCPTRow:
+		rr.source, rr.id, rr.texts = v.Source, v.ID, []string{v.Text}
+		rr.write = func(split int, id string) error { v.ID = id; return writeRow(st, w[split], v) }
+	case schemas.SFTRow:
+		rr.source, rr.id = v.Source, v.ID
+		for _, m := range v.Messages {
+			rr.texts = append(rr.texts, m.Content)
+		}
+		rr.write = func(split int, id string) error { v.ID = id; return writeRow(st, w[split], v) }
+	case schemas.DPORow:
+		rr.source, rr.id, rr.texts = v.Source, v.ID, []string{v.Prompt, v.Chosen, v.Rejected}
+		rr.write = func(split int, id string) error { v.ID = id; return writeRow(st, w[split], v) }
+	default:
+		return fmt.Errorf("stage %s: %T is no stage row", st, r)
+	}
+	return b.emit(f, rr)
 }
 
 // read streams one kind's clean rows with a progress bar sized by the
@@ -574,6 +587,9 @@ func (b *builder) texts() error {
 			if err := b.dcptRow(&f, r.Source, string(schemas.KindText), r.ID, group, []string{r.ID}, body); err != nil {
 				return err
 			}
+			if err := b.offer(&f, schemas.KindText, r, r.ID, r.Source, group, []string{r.ID}); err != nil {
+				return err
+			}
 		}
 		src.settle(f.used, f.reason, 1)
 		return nil
@@ -603,6 +619,9 @@ func (b *builder) qas() error {
 				if err := b.dcptRow(&f, r.Source, string(schemas.KindQA), r.ID, group, rec, q+"\n"+a); err != nil {
 					return err
 				}
+			}
+			if err := b.offer(&f, schemas.KindQA, r, r.ID, r.Source, group, rec); err != nil {
+				return err
 			}
 		}
 		src.settle(f.used, f.reason, 1)
@@ -766,6 +785,9 @@ func (b *builder) dialogues() error {
 					return err
 				}
 			}
+			if err := b.offer(&f, schemas.KindDialogue, d, d.ID, d.Source, group, []string{d.ID}); err != nil {
+				return err
+			}
 		}
 		src.settle(f.used, f.reason, 1)
 		return nil
@@ -803,6 +825,9 @@ func (b *builder) exams() error {
 				}
 			}
 		}
+		if err := b.offer(&f, schemas.KindExam, q, q.ID, q.Source, group, rec); err != nil {
+			return err
+		}
 		src.settle(f.used, f.reason, 1)
 		return nil
 	})
@@ -827,6 +852,9 @@ func (b *builder) preferences() error {
 			if err := b.dpoRow(&f, p.Source, string(schemas.KindPreference), p.ID, group, []string{p.ID}, prompt, chosen, rejected); err != nil {
 				return err
 			}
+			if err := b.offer(&f, schemas.KindPreference, p, p.ID, p.Source, group, []string{p.ID}); err != nil {
+				return err
+			}
 		}
 		src.settle(f.used, f.reason, 1)
 		return nil
@@ -846,12 +874,9 @@ func (b *builder) finish(old *Manifest) (*Manifest, error) {
 		m.Files = append(m.Files, e)
 		return nil
 	}
-	for i := range schemas.Splits {
-		for _, w := range []struct {
-			path string
-			rows int64
-		}{{b.dcpt[i].path, b.dcpt[i].rows}, {b.sft[i].path, b.sft[i].rows}, {b.dpo[i].path, b.dpo[i].rows}} {
-			if err := add(w.path, w.rows); err != nil {
+	for _, st := range schemas.Stages {
+		for _, w := range b.files[st] {
+			if err := add(w.file()); err != nil {
 				return nil, err
 			}
 		}

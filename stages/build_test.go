@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -346,6 +347,17 @@ func TestCheckLeakageFindsPlantedLeaks(t *testing.T) {
 			rows[i].Text += "胸骨后压榨性疼痛两小时，最可能"
 			write(t, ws.StageFile(schemas.StageDCPT, "train"), rows)
 		}, "eval question"},
+		{"eval question in adapt", func(t *testing.T, ws workspace.Dir) {
+			for _, split := range schemas.Splits {
+				rows := readAll[schemas.SFTRow](t, ws.StageFile(schemas.StageAdapt, split))
+				if len(rows) > 0 {
+					rows[0].Messages[0].Content += "\n" + evalQuestion
+					write(t, ws.StageFile(schemas.StageAdapt, split), rows)
+					return
+				}
+			}
+			t.Fatal("no adapt row")
+		}, "eval question"},
 		{"model negative leaks", func(t *testing.T, ws workspace.Dir) {
 			write(t, NegativesPath(ws), []schemas.DPORow{{ID: "n", Prompt: evalQuestion, Chosen: "A", Rejected: "B"}})
 		}, "eval question"},
@@ -402,6 +414,9 @@ func TestStageGolden(t *testing.T) {
 		}
 		for _, r := range readAll[schemas.DPORow](t, ws.StageFile(schemas.StageDPO, split)) {
 			dump("dpo/"+split, r)
+		}
+		for _, r := range readAll[schemas.SFTRow](t, ws.StageFile(schemas.StageAdapt, split)) {
+			dump("adapt/"+split, r)
 		}
 	}
 	for _, r := range readAll[schemas.EvalQA](t, ws.EvalFile("qa")) {
@@ -625,5 +640,37 @@ func TestDecontaminationKeepsKnowledge(t *testing.T) {
 	}
 	if m.LeakageCheck != "passed" {
 		t.Errorf("leakage check %q", m.LeakageCheck)
+	}
+}
+
+// TestAdaptTakesTrainingExams: the adapt stage holds every usable exam
+// question of a training source, as the same chat SFT holds, and none of an
+// eval source's.
+func TestAdaptTakesTrainingExams(t *testing.T) {
+	ws := fixture(t)
+	m := build(t, options(ws, 7))
+	sft := map[string][]schemas.Turn{}
+	adapt := map[string][]schemas.Turn{}
+	for _, split := range schemas.Splits {
+		for _, r := range readAll[schemas.SFTRow](t, ws.StageFile(schemas.StageSFT, split)) {
+			if r.Kind == string(schemas.KindExam) {
+				sft[r.ID] = r.Messages
+			}
+		}
+		for _, r := range readAll[schemas.SFTRow](t, ws.StageFile(schemas.StageAdapt, split)) {
+			if r.Kind != string(schemas.KindExam) || r.Source != "cmexam" {
+				t.Errorf("adapt row %s from %s/%s", r.ID, r.Source, r.Kind)
+			}
+			adapt[r.ID] = r.Messages
+		}
+	}
+	if len(adapt) != 2 || !reflect.DeepEqual(adapt, sft) {
+		t.Errorf("adapt %v\nsft exam rows %v", adapt, sft)
+	}
+	if got := m.Sources["cmexam"].Rows["adapt/train"] + m.Sources["cmexam"].Rows["adapt/valid"] + m.Sources["cmexam"].Rows["adapt/test"]; got != 2 {
+		t.Errorf("manifest counts %d adapt rows of cmexam", got)
+	}
+	if _, ok := m.Stages[schemas.StageAdapt]; !ok {
+		t.Error("manifest has no adapt stage")
 	}
 }

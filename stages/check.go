@@ -296,14 +296,18 @@ func scanStage(path string, st schemas.Stage, fn func(row int64, kind, text stri
 		}
 		return nil
 	}
+	sp, ok := schemas.Spec(st)
+	if !ok {
+		return nil, fmt.Errorf("%s: stage %q is not in the stage table", path, st)
+	}
 	var err error
-	switch st {
-	case schemas.StageDCPT:
+	switch sp.Shape {
+	case schemas.ShapeText:
 		err = scan(rows(schemas.ReadFile[schemas.DCPTRow](path), func(i int64, r schemas.DCPTRow) error {
 			ids = append(ids, r.ID)
 			return fn(i, r.Kind, r.Text, false)
 		}))
-	case schemas.StageSFT:
+	case schemas.ShapeChat:
 		err = scan(rows(schemas.ReadFile[schemas.SFTRow](path), func(i int64, r schemas.SFTRow) error {
 			ids = append(ids, r.ID)
 			for _, m := range r.Messages {
@@ -313,7 +317,7 @@ func scanStage(path string, st schemas.Stage, fn func(row int64, kind, text stri
 			}
 			return nil
 		}))
-	case schemas.StageDPO:
+	case schemas.ShapePair:
 		err = scan(rows(schemas.ReadFile[schemas.DPORow](path), func(i int64, r schemas.DPORow) error {
 			ids = append(ids, r.ID)
 			for j, t := range []string{r.Prompt, r.Chosen, r.Rejected} {
@@ -323,6 +327,8 @@ func scanStage(path string, st schemas.Stage, fn func(row int64, kind, text stri
 			}
 			return nil
 		}))
+	default:
+		err = fmt.Errorf("%s: no reader for row shape %q", path, sp.Shape)
 	}
 	return ids, err
 }

@@ -53,6 +53,8 @@ type Config struct {
 	DCPT  StageConfig `yaml:"dcpt"`
 	SFT   StageConfig `yaml:"sft"`
 	DPO   StageConfig `yaml:"dpo"`
+	// Adapt limits the task-adaptation stage (exam training questions).
+	Adapt StageConfig `yaml:"adapt"`
 }
 
 // SplitFractions are the shares of train, valid and test; they must sum to 1.
@@ -118,7 +120,7 @@ func (c *Config) Validate() error {
 	for _, s := range []struct {
 		name string
 		cfg  *StageConfig
-	}{{"dcpt", &c.DCPT}, {"sft", &c.SFT}, {"dpo", &c.DPO}} {
+	}{{"dcpt", &c.DCPT}, {"sft", &c.SFT}, {"dpo", &c.DPO}, {"adapt", &c.Adapt}} {
 		if s.cfg.Budget < 0 {
 			return fmt.Errorf("%s.budget: %d is negative", s.name, s.cfg.Budget)
 		}
@@ -160,12 +162,17 @@ func (c *Config) ngram() int {
 	return c.NGram
 }
 
+// stage is a stage's limits; a stage chimed.yaml has no section for has none.
 func (c *Config) stage(s schemas.Stage) *StageConfig {
 	switch s {
 	case schemas.StageDCPT:
 		return &c.DCPT
 	case schemas.StageSFT:
 		return &c.SFT
+	case schemas.StageDPO:
+		return &c.DPO
+	case schemas.StageAdapt:
+		return &c.Adapt
 	}
-	return &c.DPO
+	return &StageConfig{}
 }

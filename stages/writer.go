@@ -79,3 +79,35 @@ func (w *fileWriter[T]) Close() error {
 
 // Abort drops the file.
 func (w *fileWriter[T]) Abort() { w.f.Abort() }
+
+// file is the path the writer commits to and the rows written so far.
+func (w *fileWriter[T]) file() (string, int64) { return w.path, w.rows }
+
+// splitWriter is one stage split's fileWriter, whatever the stage's row
+// shape.
+type splitWriter interface {
+	closer
+	file() (string, int64)
+}
+
+// newSplitWriter opens a stage split file of the stage's row shape.
+func newSplitWriter(sp schemas.StageSpec, path string) (splitWriter, error) {
+	switch sp.Shape {
+	case schemas.ShapeText:
+		return newFileWriter[schemas.DCPTRow](path)
+	case schemas.ShapeChat:
+		return newFileWriter[schemas.SFTRow](path)
+	case schemas.ShapePair:
+		return newFileWriter[schemas.DPORow](path)
+	}
+	return nil, fmt.Errorf("stage %s: no writer for row shape %q", sp.Name, sp.Shape)
+}
+
+// writeRow writes r to a split writer that holds rows of its type.
+func writeRow[T any](st schemas.Stage, w splitWriter, r T) error {
+	fw, ok := w.(*fileWriter[T])
+	if !ok {
+		return fmt.Errorf("stage %s: its files do not hold %T rows", st, r)
+	}
+	return fw.Write(r)
+}

@@ -132,6 +132,16 @@ func writeStageFixture(t testing.TB, ws workspace.Dir) {
 			{ID: "p-" + split, Source: "exam", Kind: "exam", Prompt: "高血压的标准？", Chosen: "140/90", Rejected: "120/80"},
 		})))
 	}
+	// adapt: one exam chat in train, empty valid and test.
+	for _, split := range schemas.Splits {
+		var rows []schemas.SFTRow
+		if split == "train" {
+			rows = append(rows, schemas.SFTRow{ID: "x-train", Source: "cmexam-train", Kind: "exam", Messages: []schemas.Turn{
+				{Role: "user", Content: "以下是一道医学考试单项选择题，请选出正确答案并给出解析。\n高血压的首选检查是\nA. 血压测量\nB. 胃镜"},
+				{Role: "assistant", Content: "答案：A. 血压测量"}}})
+		}
+		must(schemas.WriteFile(ws.StageFile(schemas.StageAdapt, split), slices.Values(rows)))
+	}
 	must(schemas.WriteFile(ws.EvalFile("exam"), slices.Values([]schemas.ExamQuestion{
 		{ID: "e1", Source: "cmexam", Question: "下列哪项是糖尿病的症状？", Options: []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "脱发"}}, Answer: "A"},
 	})))

@@ -46,7 +46,7 @@ type Report struct {
 	Layers []LayerRows `json:"layers"`
 	// Clean is reports/clean.json: kept/removed per source and why.
 	Clean *CleanStats `json:"clean,omitempty"`
-	// Stages describe every stage file set: dcpt, sft, dpo, eval/exam, eval/qa.
+	// Stages describe every stage file set: the stage table's, eval/exam, eval/qa.
 	Stages []StageStats `json:"stages"`
 	// Flow is stages/manifest.json's account of every clean record per source.
 	Flow     *Table         `json:"flow,omitempty"`
@@ -119,7 +119,7 @@ type CleanStats struct {
 
 // StageStats describes one stage's split files.
 type StageStats struct {
-	// Name is dcpt, sft, dpo, eval/exam or eval/qa.
+	// Name is a stage of the stage table (dcpt, sft, …), eval/exam or eval/qa.
 	Name  string      `json:"name"`
 	Files []NameCount `json:"files"` // split (or file) → rows
 	Rows  int64       `json:"rows"`

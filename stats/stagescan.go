@@ -78,7 +78,21 @@ var (
 	})
 )
 
-// stageSets lists every stage file set stats describes.
+// viewShape views the rows of each stage row shape.
+var viewShape = map[schemas.Shape]func(string, func(rowView) error) error{
+	schemas.ShapeText: viewDCPT, schemas.ShapeChat: viewSFT, schemas.ShapePair: viewDPO,
+}
+
+// unknownShape fails the scan of a stage whose rows stats cannot read,
+// rather than leaving the stage out of the page.
+func unknownShape(sh schemas.Shape) func(string, func(rowView) error) error {
+	return func(path string, _ func(rowView) error) error {
+		return fmt.Errorf("%s: stats reads no %q rows", path, sh)
+	}
+}
+
+// stageSets lists every stage file set stats describes: each stage of the
+// table, then the eval sets.
 func (c *collector) stageSets() []struct {
 	name  string
 	files []stageFile
@@ -90,8 +104,11 @@ func (c *collector) stageSets() []struct {
 	var sets []set
 	for _, st := range schemas.Stages {
 		s := set{name: string(st)}
-		scan := map[schemas.Stage]func(string, func(rowView) error) error{
-			schemas.StageDCPT: viewDCPT, schemas.StageSFT: viewSFT, schemas.StageDPO: viewDPO}[st]
+		sp, _ := schemas.Spec(st)
+		scan := viewShape[sp.Shape]
+		if scan == nil {
+			scan = unknownShape(sp.Shape)
+		}
 		for _, split := range schemas.Splits {
 			s.files = append(s.files, stageFile{split, c.ws.StageFile(st, split), scan})
 		}

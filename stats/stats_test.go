@@ -94,8 +94,11 @@ func TestCollectFixture(t *testing.T) {
 	if exam := stage(t, r, "eval/exam"); exam.Rows != 1 || exam.Chars != int64(len([]rune("下列哪项是糖尿病的症状？多饮\n脱发"))) {
 		t.Errorf("eval/exam = %+v", exam)
 	}
-	if len(r.Stages) != 5 {
-		t.Errorf("%d stages, want 5", len(r.Stages))
+	if want := len(schemas.Stages) + 2; len(r.Stages) != want { // the stage table's, eval/exam, eval/qa
+		t.Errorf("%d stages, want %d", len(r.Stages), want)
+	}
+	if adapt := stage(t, r, "adapt"); adapt.Rows != 1 || adapt.Turns == nil {
+		t.Errorf("adapt = %+v", adapt)
 	}
 	// Step reports read through their own types.
 	if r.Ingest == nil || strings.Join(r.Ingest.Columns, ",") != "read,written,quarantined,bytes,files,lookup,meta_capped,records_ok" ||

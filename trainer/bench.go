@@ -66,7 +66,7 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 	p := presets[name]
 	a, batch := p.arch, p.stages["dcpt"].Batch
 	r := rand.New(rand.NewPCG(cfg.Seed, 1))
-	s := &stageRun{arch: a}
+	s := &lmObjective{arch: a}
 	var seqs []sequence
 	for range batch * 4 {
 		ids := make([]int32, a.Context+1)
@@ -75,8 +75,8 @@ func benchPreset(name string, cfg Config, steps int, log *slog.Logger) (*BenchRe
 		}
 		seqs = append(seqs, newSequence(a.Context, ids, nil))
 	}
-	s.examples = len(seqs)
-	s.seqs = newExampleStream("bench", s.examples, cfg.ShuffleBuffer, cfg.Seed, func(*rand.Rand) iter.Seq2[sequence, error] {
+	s.n = len(seqs)
+	s.seqs = newExampleStream("bench", s.n, cfg.ShuffleBuffer, cfg.Seed, func(*rand.Rand) iter.Seq2[sequence, error] {
 		return func(yield func(sequence, error) bool) {
 			for _, q := range seqs {
 				if !yield(q, nil) {

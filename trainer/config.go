@@ -10,6 +10,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/chimed/chimed/schemas"
 )
 
 // Config is the `train:` section of chimed.yaml. Zero values take the
@@ -37,6 +39,9 @@ type Config struct {
 	DCPT StageConfig `yaml:"dcpt"`
 	SFT  StageConfig `yaml:"sft"`
 	DPO  DPOConfig   `yaml:"dpo"`
+	// Adapt is the task-adaptation stage's schedule (exam questions, from
+	// the SFT model).
+	Adapt StageConfig `yaml:"adapt"`
 
 	// Generate is how the trained model decodes (evaluation, dpo-negatives
 	// use Negatives instead).
@@ -151,9 +156,10 @@ var presets = map[string]preset{
 	"tiny": {
 		arch: Arch{Vocab: 1200, Context: 48, Dim: 48, Layers: 1, Heads: 2, FF: 128},
 		stages: map[string]StageConfig{
-			"dcpt": {Steps: 60, Batch: 8, LR: 3e-3},
-			"sft":  {Steps: 40, Batch: 8, LR: 2e-3},
-			"dpo":  {Steps: 20, Batch: 4, LR: 5e-4},
+			"dcpt":  {Steps: 60, Batch: 8, LR: 3e-3},
+			"sft":   {Steps: 40, Batch: 8, LR: 2e-3},
+			"dpo":   {Steps: 20, Batch: 4, LR: 5e-4},
+			"adapt": {Steps: 20, Batch: 8, LR: 1e-3},
 		},
 		beta: 0.1,
 	},
@@ -170,6 +176,8 @@ var presets = map[string]preset{
 			"dcpt": {Epochs: 3, Batch: 16, LR: 2e-3},
 			"sft":  {Steps: 150, Batch: 16, LR: 1e-3},
 			"dpo":  {Steps: 50, Batch: 8, LR: 2e-4},
+			// A few epochs over the exam training questions.
+			"adapt": {Epochs: 3, Batch: 16, LR: 1e-3},
 		},
 		beta: 0.1,
 	},
@@ -177,9 +185,10 @@ var presets = map[string]preset{
 		arch:     Arch{Vocab: 6000, Context: 128, Dim: 256, Layers: 4, Heads: 4, FF: 1024},
 		fixVocab: true,
 		stages: map[string]StageConfig{
-			"dcpt": {Steps: 1000, Batch: 16, LR: 1e-3},
-			"sft":  {Steps: 500, Batch: 16, LR: 5e-4},
-			"dpo":  {Steps: 200, Batch: 8, LR: 1e-4},
+			"dcpt":  {Steps: 1000, Batch: 16, LR: 1e-3},
+			"sft":   {Steps: 500, Batch: 16, LR: 5e-4},
+			"dpo":   {Steps: 200, Batch: 8, LR: 1e-4},
+			"adapt": {Epochs: 3, Batch: 16, LR: 5e-4},
 		},
 		beta: 0.1,
 	},
@@ -225,6 +234,7 @@ func (c Config) WithDefaults() Config {
 	fill(&c.DCPT, "dcpt")
 	fill(&c.SFT, "sft")
 	fill(&c.DPO.StageConfig, "dpo")
+	fill(&c.Adapt, "adapt")
 	if c.DPO.Beta == 0 {
 		c.DPO.Beta = p.beta
 	}
@@ -243,16 +253,23 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Stage returns the schedule of a stage by name.
+// Stage returns the schedule of a stage by name. A stage of the table
+// without its own section trains on its parent's schedule.
 func (c Config) Stage(name string) StageConfig {
 	switch name {
 	case "dcpt":
 		return c.DCPT
 	case "sft":
 		return c.SFT
-	default:
+	case "dpo":
 		return c.DPO.StageConfig
+	case "adapt":
+		return c.Adapt
 	}
+	if sp, ok := schemas.Spec(schemas.Stage(name)); ok && sp.Parent != "" {
+		return c.Stage(string(sp.Parent))
+	}
+	return c.DCPT
 }
 
 // Validate checks the section, naming any bad key.
@@ -283,7 +300,7 @@ func (c *Config) Validate() error {
 	stageConfigs := []struct {
 		name string
 		s    StageConfig
-	}{{"dcpt", c.DCPT}, {"sft", c.SFT}, {"dpo", c.DPO.StageConfig}}
+	}{{"dcpt", c.DCPT}, {"sft", c.SFT}, {"dpo", c.DPO.StageConfig}, {"adapt", c.Adapt}}
 	for _, st := range stageConfigs {
 		if s := st.s; s.Steps < 0 || s.Epochs < 0 || s.Batch < 0 || s.LR < 0 {
 			return fmt.Errorf("%s: steps, epochs, batch and lr must not be negative", st.name)

@@ -88,9 +88,16 @@ func packedCount(tok *Tokenizer, T int, docs iter.Seq2[string, error]) (int, err
 // fitPromptResponse places a prompt and a response in T+1 ids: the response
 // keeps at least half the room, the prompt loses its beginning first.
 func fitPromptResponse(T int, prompt, response []int32) (ids []int32, learn []bool) {
+	return fitResponseRoom(T, prompt, response, T+1-(T+1)/2)
+}
+
+// fitResponseRoom places a prompt and a response in T+1 ids: the response
+// keeps at least keep ids of the room (fewer if it is shorter), the prompt
+// as much of the rest as it needs, losing its beginning first.
+func fitResponseRoom(T int, prompt, response []int32, keep int) (ids []int32, learn []bool) {
 	room := T + 1
-	if len(response) > room-min(len(prompt), room/2) {
-		response = response[:room-min(len(prompt), room/2)]
+	if len(response) > room-min(len(prompt), room-keep) {
+		response = response[:room-min(len(prompt), room-keep)]
 	}
 	if len(prompt)+len(response) > room {
 		prompt = prompt[len(prompt)+len(response)-room:]
@@ -127,6 +134,41 @@ func sftSequences(tok *Tokenizer, T int, chats iter.Seq2[[]schemas.Turn, error])
 			if len(ids) > T+1 {
 				ids, learn = ids[:T+1], learn[:T+1]
 			}
+			if s := newSequence(T, ids, learn); s.learned() {
+				if !yield(s, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// answerRoom is the share of the context an answer-first chat keeps for
+// its answer: with the small preset's 64 positions, 16, enough for
+// "答案：C. <option>" and the start of the explanation, leaving 48 for the
+// end of the question and its options.
+const answerRoom = 4
+
+// answerFirstSequences encodes chats for a stage whose answers must be read
+// whole from their start (schemas.StageSpec.AnswerFirst): the last
+// assistant turn is the response, learned, and everything before it the
+// prompt, which loses its beginning when the chat is longer than the
+// context, as evaluation's exam prompts do. Chats without an assistant turn
+// last are skipped.
+func answerFirstSequences(tok *Tokenizer, T int, chats iter.Seq2[[]schemas.Turn, error]) iter.Seq2[sequence, error] {
+	return func(yield func(sequence, error) bool) {
+		for msgs, err := range chats {
+			if err != nil {
+				yield(sequence{}, err)
+				return
+			}
+			last := len(msgs) - 1
+			if last < 0 || msgs[last].Role != schemas.RoleAssistant {
+				continue
+			}
+			prompt, _ := tok.EncodeChat(msgs[:last])
+			prompt = append(prompt, AssistantID)
+			ids, learn := fitResponseRoom(T, prompt, responseIDs(tok, msgs[last].Content), (T+1)/answerRoom)
 			if s := newSequence(T, ids, learn); s.learned() {
 				if !yield(s, nil) {
 					return

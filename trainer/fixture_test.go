@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chimed/chimed/internal/workspace"
@@ -74,6 +75,27 @@ func fixtureDPO(n int) []schemas.DPORow {
 	return out
 }
 
+// fixtureAdapt is exam chats as the adapt stage holds them: a long
+// question with five options, answered "答案：X. …" with an explanation.
+func fixtureAdapt(n int) []schemas.SFTRow {
+	var out []schemas.SFTRow
+	for i := range n {
+		d := diseases[i%len(diseases)]
+		var q strings.Builder
+		q.WriteString("以下是一道医学考试单项选择题，请选出正确答案并给出解析。\n")
+		fmt.Fprintf(&q, "一位%s的患者出现%s，最可能的诊断是", ages[i%len(ages)], d.symptom)
+		gold := "ABCDE"[i%5 : i%5+1]
+		for j, l := range "ABCDE" {
+			fmt.Fprintf(&q, "\n%c. %s", l, diseases[(i+j-i%5+len(diseases))%len(diseases)].name)
+		}
+		out = append(out, schemas.SFTRow{ID: fmt.Sprint("x", i), Source: "fixture", Kind: "exam", Messages: []schemas.Turn{
+			{Role: schemas.RoleUser, Content: q.String()},
+			{Role: schemas.RoleAssistant, Content: "答案：" + gold + ". " + d.name + "\n解析：" + d.symptom + "是" + d.name + "的典型表现。"},
+		}})
+	}
+	return out
+}
+
 func writeStage[T any](t *testing.T, path string, rows []T) {
 	t.Helper()
 	if _, err := schemas.WriteFile(path, iter.Seq[T](slices.Values(rows))); err != nil {
@@ -81,7 +103,7 @@ func writeStage[T any](t *testing.T, path string, rows []T) {
 	}
 }
 
-// fixtureWorkspace writes stages/{dcpt,sft,dpo}/{train,valid,test}.parquet.
+// fixtureWorkspace writes stages/{dcpt,sft,dpo,adapt}/{train,valid,test}.parquet.
 func fixtureWorkspace(t *testing.T) workspace.Dir {
 	t.Helper()
 	ws := workspace.Dir(t.TempDir())
@@ -91,6 +113,7 @@ func fixtureWorkspace(t *testing.T) workspace.Dir {
 		writeStage(t, ws.StageFile(schemas.StageDCPT, split), fixtureDCPT(k))
 		writeStage(t, ws.StageFile(schemas.StageSFT, split), fixtureSFT(k))
 		writeStage(t, ws.StageFile(schemas.StageDPO, split), fixtureDPO(k/2))
+		writeStage(t, ws.StageFile(schemas.StageAdapt, split), fixtureAdapt(k/2))
 	}
 	return ws
 }

@@ -16,12 +16,13 @@ import (
 // stages/dpo/negatives.parquet, read by DPO training next to train.parquet.
 const NegativesSplit = "negatives"
 
-// readDPORows streams the DPO training pairs: stages/dpo/train.parquet and,
-// when `chimed dpo-negatives` has written it, stages/dpo/negatives.parquet.
-func readDPORows(ws workspace.Dir) iter.Seq2[schemas.DPORow, error] {
+// readPairRows streams a preference stage's training pairs: its
+// train.parquet and, when `chimed dpo-negatives` wrote one, its
+// negatives.parquet.
+func readPairRows(ws workspace.Dir, stage schemas.Stage) iter.Seq2[schemas.DPORow, error] {
 	return func(yield func(schemas.DPORow, error) bool) {
 		for _, split := range []string{"train", NegativesSplit} {
-			path := ws.StageFile(schemas.StageDPO, split)
+			path := ws.StageFile(stage, split)
 			if _, err := os.Stat(path); split == NegativesSplit && errors.Is(err, os.ErrNotExist) {
 				continue
 			}

@@ -96,7 +96,7 @@ func TestEndToEndOnDemo(t *testing.T) {
 		Stages map[string]map[string]any
 	}
 	readJSON(t, filepath.Join(ws, "reports", "eval.json"), &eval)
-	for _, st := range []string{"init", "dcpt", "sft", "dpo"} {
+	for _, st := range []string{"init", "dcpt", "sft", "dpo", "adapt"} {
 		if _, ok := eval.Stages[st]; !ok {
 			t.Errorf("eval.json has no %s row", st)
 		}

@@ -13,10 +13,10 @@ func newEvalCmd(a *app) *cobra.Command {
 		stages string
 		force  bool
 	)
-	o := pipeline.EvalDefaults
+	o := pipeline.EvalDefaults()
 	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "score each stage's model (init, DCPT, SFT, DPO) → reports/eval.json, reports/eval.md",
+		Short: "score each stage's model (init, DCPT, SFT, DPO, adapt) → reports/eval.json, reports/eval.md",
 		Long: "eval loads the model of each requested stage from runs/<stage>/ (init is the untrained\n" +
 			"model DCPT starts from), scores it on the held-out sets — perplexity on stages/dcpt/valid,\n" +
 			"exam accuracy on stages/eval/exam (option likelihood, RAG, generated answer,\n" +
