@@ -46,13 +46,15 @@ func init() {
 		for k, v := range defaultLength.Max {
 			f.max[k] = v
 		}
-		for k, v := range s.Min {
+		for _, k := range sortedKeys(s.Min) {
+			v := s.Min[k]
 			if v < 0 {
 				return nil, fmt.Errorf("length: min.%s: %d is negative", k, v)
 			}
 			f.min[k] = v
 		}
-		for k, v := range s.Max {
+		for _, k := range sortedKeys(s.Max) {
+			v := s.Max[k]
 			if v < 1 {
 				return nil, fmt.Errorf("length: max.%s: %d is not positive", k, v)
 			}

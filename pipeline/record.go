@@ -84,11 +84,7 @@ func ReadRecord(ws workspace.Dir, step string) (*Record, error) {
 
 // writeRecord writes r atomically.
 func writeRecord(ws workspace.Dir, r *Record) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(RecordPath(ws, r.Step), append(b, '\n'))
+	return atomicfile.WriteJSON(RecordPath(ws, r.Step), r)
 }
 
 // removeRecord drops step's record, as the step starts.

@@ -208,8 +208,10 @@ func runEval(env Env, o EvalOptions) (Counts, error) {
 		return nil, err
 	}
 	fmt.Fprint(env.Out, rep.Table())
-	for row, why := range rep.Skipped {
-		env.Log.Warn("stage skipped", "stage", row, "why", why)
+	for _, row := range o.Rows {
+		if why, ok := rep.Skipped[row]; ok {
+			env.Log.Warn("stage skipped", "stage", row, "why", why)
+		}
 	}
 	env.Log.Info("eval: wrote reports", "json", ws.Report("eval.json"), "md", ws.Report("eval.md"))
 	return Counts{"rows": int64(len(o.Rows) - len(rep.Skipped))}, noTrainedRow(o.Rows, rep.Skipped)
