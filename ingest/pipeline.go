@@ -428,7 +428,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 			c.Lookup.Quarantined++
 			return w.quarantine(quarantined(raw, err))
 		}
-		for it, err := range stream(ctx, p.lookups, s, bar, c, onSniff) {
+		for it, err := range stream(ctx, p.lookups, s, bar, c, onSniff, ws.Tmp()) {
 			if err != nil {
 				return res, err
 			}
@@ -445,7 +445,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 	}
 
 	var out []schemas.Record
-	for it, err := range stream(ctx, p.files, s, bar, c, onSniff) {
+	for it, err := range stream(ctx, p.files, s, bar, c, onSniff, ws.Tmp()) {
 		if err != nil {
 			return res, err
 		}
@@ -592,7 +592,7 @@ func (w *sourceWriter) stop() { _ = w.finish() }
 // cancellation. Bytes read are counted in c and shown on the bar; onSniff
 // hears what each file is read as (on the reading goroutine, which has
 // ended once the loop is over).
-func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts, onSniff func(fileSniff)) func(yield func(item, error) bool) {
+func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts, onSniff func(fileSniff), tmpDir string) func(yield func(item, error) bool) {
 	return func(yield func(item, error) bool) {
 		ch := make(chan []item, 4)
 		stop := make(chan struct{})
@@ -616,7 +616,7 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 				bar.Add(n)
 			}
 			for _, f := range files {
-				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff) {
+				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff, tmpDir) {
 					if errors.Is(err, ErrUnreadable) {
 						// Not a broken record: the rest of the file was never
 						// read. The run fails, naming the file.

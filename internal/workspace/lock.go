@@ -41,6 +41,13 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("workspace is in use by chimed %s (pid %d, lock %s); wait for it to finish", e.Command, e.PID, e.Path)
 }
 
+// Tmp is the workspace's folder of temporary files (a gzip'd Parquet or
+// XLSX file spooled for random access, excelize's spilled sheet XML). It is
+// inside the workspace, not the system's temporary folder, so a killed
+// run's leftovers are found and swept by the next command that takes the
+// lock, and a big spool fills the workspace's disk, not /tmp.
+func (d Dir) Tmp() string { return d.Path(".chimed", "tmp") }
+
 // LockPath is the workspace's lock file.
 func (d Dir) LockPath() string { return d.Path(".chimed", "lock") }
 
@@ -87,6 +94,12 @@ func (d Dir) Lock(command string) (*Lock, error) {
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
+	}
+	// Only the holder writes temporary files, so whatever is left in the
+	// temporary folder is a killed run's and goes now.
+	if err := os.RemoveAll(d.Tmp()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("workspace temporary folder: %w", err)
 	}
 	return &Lock{f: f}, nil
 }
