@@ -56,14 +56,23 @@ type Result struct {
 	TokensSec float64
 }
 
+// TimingLine is one line of runs/<stage>/timing.jsonl, written beside each
+// metrics.jsonl line: how long the steps took, which differs from run to
+// run, so metrics.jsonl holds only what the same inputs always give.
+// Seconds count from the start of this process's part of the run.
+type TimingLine struct {
+	Step      int     `json:"step"`
+	Seconds   float64 `json:"seconds"`
+	TokensSec float64 `json:"tokens_per_s"`
+}
+
 // MetricsLine is one line of runs/<stage>/metrics.jsonl.
 type MetricsLine struct {
-	Step      int     `json:"step"`
-	Loss      float64 `json:"loss"`
-	LossAvg   float64 `json:"loss_avg"`
-	LR        float64 `json:"lr"`
-	Tokens    int64   `json:"tokens"`
-	TokensSec float64 `json:"tokens_per_s"`
+	Step    int     `json:"step"`
+	Loss    float64 `json:"loss"`
+	LossAvg float64 `json:"loss_avg"`
+	LR      float64 `json:"lr"`
+	Tokens  int64   `json:"tokens"`
 
 	// DPO only, named and defined as TRL and LLaMA-Factory log them: the
 	// rewards are β·(log π − log π_ref) per response (β·log π for the
@@ -155,7 +164,9 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		if err != nil {
 			return nil, fmt.Errorf("%s starts from %s: %w", stage, parentDir, err)
 		}
-		info = &RunInfo{Stage: string(stage), Preset: pi.Preset, Seed: cfg.Seed, Arch: pi.Arch, Parent: parentDir}
+		// The parent is named inside the workspace, so where the workspace
+		// lies does not change model.json.
+		info = &RunInfo{Stage: string(stage), Preset: pi.Preset, Seed: cfg.Seed, Arch: pi.Arch, Parent: filepath.ToSlash(filepath.Join("runs", string(parentStage[stage])))}
 	}
 	if latest == "" {
 		if err := tok.Save(filepath.Join(runDir, TokenizerFile)); err != nil {
@@ -168,13 +179,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	arch := info.Arch
 
 	ctx := newContext(info.Seed)
-	switch {
-	case latest != "":
-		if latest, err = resumeCheckpoint(ctx, runDir, log); err != nil {
-			return nil, err
-		}
-		log.Info("resuming", "stage", stage, "checkpoint", latest)
-	case parentDir != "":
+	if latest == "" && parentDir != "" {
 		pc, err := latestCheckpoint(parentDir)
 		if err != nil {
 			return nil, err
@@ -203,20 +208,35 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	tr := train.NewTrainer(backend, ctx, s.modelFn, s.lossFn,
 		optimizers.Adam().LearningRate(sc.LR).Done(), s.metrics, nil)
 	if latest != "" {
+		// Loaded only now: NewTrainer deletes the learning-rate variable,
+		// which the first step would then make again after every other,
+		// and a checkpoint lists variables in the order they were made.
+		// Loaded after it, every variable keeps the place it had in the
+		// uninterrupted run, and so do the bytes of later checkpoints.
+		if latest, err = resumeCheckpoint(ctx, runDir, log); err != nil {
+			return nil, err
+		}
+		log.Info("resuming", "stage", stage, "checkpoint", latest)
 		if err := restoreMetricState(ctx, tr, latest); err != nil {
 			return nil, err
 		}
 	}
 
 	step := int(optimizers.GetGlobalStep(ctx))
-	if err := trimMetrics(filepath.Join(runDir, metricsFile), step); err != nil {
-		return nil, err
+	var mf, tf *os.File
+	for _, f := range []struct {
+		name string
+		file **os.File
+	}{{metricsFile, &mf}, {timingFile, &tf}} {
+		path := filepath.Join(runDir, f.name)
+		if err := trimMetrics(path, step); err != nil {
+			return nil, err
+		}
+		if *f.file, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return nil, err
+		}
+		defer (*f.file).Close()
 	}
-	mf, err := os.OpenFile(filepath.Join(runDir, metricsFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer mf.Close()
 
 	res := &Result{Stage: stage, Steps: step}
 	bar := opt.Bars.Start("train "+string(stage), int64(sc.Steps), false).Unit("steps")
@@ -252,12 +272,15 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		res.TokensSec = float64(res.Tokens) / res.Seconds
 		if step%cfg.LogEvery == 0 || step == sc.Steps {
 			line := MetricsLine{Step: step, Loss: res.Loss, LossAvg: scalar(out[1]), LR: sc.LR,
-				Tokens: int64(step) * positions, TokensSec: res.TokensSec}
+				Tokens: int64(step) * positions}
 			// gomlx puts its loss metrics first, then ours.
 			for i, m := range s.metrics {
 				line.set(m.ShortName(), scalar(out[len(out)-len(s.metrics)+i]))
 			}
 			if err := appendLine(mf, line); err != nil {
+				return nil, err
+			}
+			if err := appendLine(tf, TimingLine{Step: step, Seconds: res.Seconds, TokensSec: res.TokensSec}); err != nil {
 				return nil, err
 			}
 			log.Info("step", "stage", stage, "step", step, "loss", fmt.Sprintf("%.4f", res.Loss),
