@@ -192,6 +192,30 @@ func saveCheckpoint(ctx *context.Context, runDir string, step int64, keep int) e
 	return nil
 }
 
+// sweepTemps removes what a killed run left half-written in runDir and
+// its checkpoints folder: a checkpoint folder not yet renamed to step-N,
+// or a file not yet renamed to its name. Only the workspace lock's holder
+// trains, so none of them is being written.
+func sweepTemps(runDir string) error {
+	for _, dir := range []string{runDir, filepath.Join(runDir, checkpointsDir)} {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), atomicfile.TempPrefix) {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func syncDir(dir string) error {
 	files, err := os.ReadDir(dir)
 	if err != nil {

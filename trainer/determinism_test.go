@@ -112,3 +112,40 @@ func TestTwoRunsSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeSweepsKilledCheckpoint: a checkpoint folder a kill left
+// before its rename to step-N (gomlx's files, named by the clock) and a
+// half-written file are gone after --resume, so the run folder ends as an
+// uninterrupted run's.
+func TestResumeSweepsKilledCheckpoint(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	cfg := tinyConfig()
+	cfg.DCPT.Steps = 10
+	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{StopAfter: 5}); err != nil {
+		t.Fatal(err)
+	}
+	runDir := ws.Runs(schemas.StageDCPT)
+	left := []string{
+		filepath.Join(runDir, checkpointsDir, ".tmp-step-905631947", "checkpoint-n0000000-20261203-155507-step-00000010.bin"),
+		filepath.Join(runDir, ".tmp-done.json-123"),
+	}
+	for _, p := range left {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Train(ws, cfg, schemas.StageDCPT, Options{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range left {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after --resume (%v)", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(runDir, checkpointsDir, ".tmp-step-905631947")); !os.IsNotExist(err) {
+		t.Errorf("the killed checkpoint folder is still there (%v)", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -55,6 +56,7 @@ var faultSteps = []faultStep{
 	{name: "export-medicalgpt", args: []string{"export", "--format", "medicalgpt"}},
 	{name: "export-hf", args: []string{"export", "--format", "hf"}},
 	{name: "train", args: []string{"train", "--stage", "all"}, rerun: []string{"train", "--stage", "all", "--resume"}},
+	{name: "eval", args: []string{"eval", "--max-n", "40"}},
 }
 
 // faultSeed is CHIMED_FAULT_SEED, or a fixed seed.
@@ -155,8 +157,9 @@ func treeFiles(t *testing.T, ws string) map[string][]byte {
 }
 
 // sameTree reports every file that differs between two workspaces, is
-// missing from got, or is in got alone (a temporary file left behind).
-func sameTree(t *testing.T, what string, want, got map[string][]byte) {
+// missing from got, or is in got alone (a temporary file left behind),
+// and says whether there was none.
+func sameTree(t *testing.T, what string, want, got map[string][]byte) bool {
 	t.Helper()
 	var bad []string
 	for _, f := range slices.Sorted(mapKeys(want)) {
@@ -179,6 +182,7 @@ func sameTree(t *testing.T, what string, want, got map[string][]byte) {
 		}
 		t.Errorf("%s: %d files differ from the uninterrupted run:\n  %s", what, len(bad), strings.Join(bad, "\n  "))
 	}
+	return len(bad) == 0
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
@@ -349,13 +353,26 @@ func killAt(t *testing.T, ws string, args []string, delay time.Duration) bool {
 	}
 }
 
-// TestFaultInjection kills every step at seeded random moments, runs it
-// again, and compares the workspace with the uninterrupted run's, byte for
-// byte (timing files aside), then checks nothing was lost.
-func TestFaultInjection(t *testing.T) {
+// TestFaultSuite builds the uninterrupted run once and then injects
+// faults into copies of it: kills at random moments of every step, a
+// second writer while one runs, a read-only workspace and a full one.
+func TestFaultSuite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every step of the demo several times")
 	}
+	before, took := faultReference(t)
+	checkNothingLost(t, "uninterrupted run", before[len(before)-1])
+	t.Run("kills", func(t *testing.T) { faultKills(t, before, took) })
+	step := slices.IndexFunc(faultSteps, func(s faultStep) bool { return s.name == "clean" })
+	t.Run("second writer", func(t *testing.T) { faultSecondWriter(t, before[step], before[step+1]) })
+	t.Run("read-only workspace", func(t *testing.T) { faultReadOnly(t, before[step]) })
+	t.Run("full workspace", func(t *testing.T) { faultFull(t, before[0], before[1]) })
+}
+
+// faultKills kills every step at seeded random moments, runs it again,
+// and compares the workspace with the uninterrupted run's, byte for byte
+// (timing files aside), then checks nothing was lost.
+func faultKills(t *testing.T, before []string, took []time.Duration) {
 	seed := faultSeed(t)
 	kills := 1
 	if s := os.Getenv("CHIMED_FAULT_KILLS"); s != "" {
@@ -364,14 +381,12 @@ func TestFaultInjection(t *testing.T) {
 			t.Fatalf("CHIMED_FAULT_KILLS=%q", s)
 		}
 	}
-	before, took := faultReference(t)
-	checkNothingLost(t, "uninterrupted run", before[len(before)-1])
 	rng := rand.New(rand.NewPCG(seed, 0))
 	for i, s := range faultSteps {
 		want := treeFiles(t, before[i+1])
 		for k := range kills {
-			// A moment in the first 90% of the step's uninterrupted time.
-			delay := time.Duration(rng.Float64() * 0.9 * float64(took[i]))
+			// A moment in the first 75% of the step's uninterrupted time.
+			delay := time.Duration(rng.Float64() * 0.75 * float64(took[i]))
 			what := fmt.Sprintf("%s killed at %v of %v (kill %d)", s.name, delay.Round(time.Millisecond), took[i].Round(time.Millisecond), k+1)
 			ws := filepath.Join(t.TempDir(), "ws")
 			copyTree(t, before[i], ws)
@@ -383,11 +398,172 @@ func TestFaultInjection(t *testing.T) {
 				rerun = s.rerun
 			}
 			mustChimed(t, ws, rerun...)
-			sameTree(t, what, want, treeFiles(t, ws))
+			if sameTree(t, what, want, treeFiles(t, ws)) {
+				t.Logf("%s: rerun matches", what)
+			}
 			if s.nothingLost {
 				checkNothingLost(t, what, ws)
 			}
-			t.Logf("%s: rerun matches", what)
 		}
 	}
+}
+
+// faultSecondWriter starts clean and, while it holds the workspace, runs
+// two other writers: each must exit non-zero at once naming clean's pid,
+// and clean must still finish with the uninterrupted run's bytes.
+func faultSecondWriter(t *testing.T, from, want string) {
+	ws := filepath.Join(t.TempDir(), "ws")
+	copyTree(t, from, ws)
+	cmd := chimedCmd("-q", "-w", ws, "clean")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	holder := fmt.Sprintf("%d clean\n", cmd.Process.Pid)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(filepath.Join(ws, ".chimed", "lock")); string(b) == holder {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("clean did not take the lock within a minute")
+		}
+	}
+	wantErr := fmt.Sprintf("in use by chimed clean (pid %d", cmd.Process.Pid)
+	for _, args := range [][]string{{"ingest"}, {"build-stages"}} {
+		start := time.Now()
+		_, errOut, code := chimedExit(t, append([]string{"-q", "-w", ws}, args...)...)
+		select {
+		case <-done:
+			t.Skipf("clean ended before %s was refused; the machine is too fast for this check", args[0])
+		default:
+		}
+		if code == 0 || !strings.Contains(errOut, wantErr) {
+			t.Errorf("%s beside a running clean: exit %d, stderr %q; want it refused naming %q", args[0], code, errOut, wantErr)
+		}
+		t.Logf("%s refused in %v", args[0], time.Since(start).Round(time.Millisecond))
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("clean beside refused writers: %v\n%s", err, stderr.String())
+	}
+	sameTree(t, "clean beside refused writers", treeFiles(t, want), treeFiles(t, ws))
+	checkNothingLost(t, "clean beside refused writers", ws)
+}
+
+// inNamespace runs script with sh in a new user and mount namespace
+// (unshare -rm), where it may mount; the mounts vanish with it. It
+// skips the test when the machine does not allow that.
+func inNamespace(t *testing.T, script string, args ...string) (stdout string) {
+	t.Helper()
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("no unshare(1): cannot mount a read-only or small workspace here")
+	}
+	if out, err := exec.Command(unshare, "-rm", "sh", "-c", `mount -t tmpfs -o size=64k tmpfs "$0"`, t.TempDir()).CombinedOutput(); err != nil {
+		t.Skipf("this machine does not allow mounts in a user namespace (unshare -rm: %v %s)", err, out)
+	}
+	cmd := exec.Command(unshare, append([]string{"-rm", "sh", "-c", script, "sh"}, args...)...)
+	cmd.Env = append(os.Environ(), "CHIMED_TEST_RUN_MAIN=1")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("namespace script: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// faultReadOnly runs clean on a read-only workspace, first with the lock
+// folder read-only too, then with .chimed/ writable so that clean gets as
+// far as writing its outputs: it must fail, saying so, with no panic, and
+// leave the workspace as it was.
+func faultReadOnly(t *testing.T, from string) {
+	ws := filepath.Join(t.TempDir(), "ws")
+	copyTree(t, from, ws)
+	lockDir := filepath.Join(t.TempDir(), "lock")
+	if err := os.MkdirAll(filepath.Join(ws, ".chimed"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(lockDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wantFiles := treeFiles(t, ws)
+	out := inNamespace(t, `set -u
+W=$1; L=$2; BIN=$3
+mount --bind "$W" "$W" && mount -o remount,bind,ro "$W" || exit 90
+"$BIN" -q -w "$W" clean >/dev/null 2>"$L.err1"; echo "all=$?"
+mount --bind "$L" "$W/.chimed" || exit 91
+"$BIN" -q -w "$W" clean >/dev/null 2>"$L.err2"; echo "outputs=$?"
+`, ws, lockDir, os.Args[0])
+	for i, key := range []string{"all", "outputs"} {
+		errOut, _ := os.ReadFile(lockDir + ".err" + strconv.Itoa(i+1))
+		if !strings.Contains(out, key+"=") || strings.Contains(out, key+"=0") {
+			t.Errorf("clean on a read-only workspace (%s read-only): %q, want a non-zero exit", key, out)
+		}
+		if !strings.Contains(string(errOut), "read-only file system") || strings.Contains(string(errOut), "panic") {
+			t.Errorf("clean on a read-only workspace (%s read-only) said:\n%s", key, errOut)
+		}
+		t.Logf("%s read-only: %s", key, strings.TrimSpace(string(errOut)))
+	}
+	sameTree(t, "after clean on a read-only workspace", wantFiles, treeFiles(t, ws))
+}
+
+// faultFull runs ingest on a workspace in a tmpfs with room for the raw
+// files and half of ingest's outputs: ingest must fail saying the disk is
+// full, leave no temporary file, and, once the tmpfs is grown, a rerun
+// must give the uninterrupted run's bytes.
+func faultFull(t *testing.T, from, want string) {
+	size := func(dir string) int64 {
+		var n int64
+		for _, b := range treeFiles(t, dir) {
+			n += int64(len(b))
+		}
+		return n
+	}
+	raw, done := size(from), size(want)
+	small := (raw + (done-raw)/2) / 1024
+	mnt := filepath.Join(t.TempDir(), "ws")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := inNamespace(t, `set -u
+M=$1; SRC=$2; BIN=$3; SMALL=$4; BIG=$5
+mount -t tmpfs -o size=${SMALL}k tmpfs "$M" || exit 90
+cp -a "$SRC"/. "$M"/ || exit 91
+"$BIN" -q -w "$M" ingest >/dev/null 2>"$M.err1"; echo "first=$?"
+(cd "$M" && find . -type f ! -path './.chimed/lock' | sort) > "$M.files1"
+mount -o remount,size=${BIG}k "$M" || exit 92
+"$BIN" -q -w "$M" ingest >/dev/null 2>"$M.err2"; echo "second=$?"
+(cd "$M" && find . -type f ! -path './.chimed/*' -print0 | sort -z | xargs -0 sha256sum) > "$M.sha2"
+`, mnt, from, os.Args[0], strconv.FormatInt(small, 10), strconv.FormatInt(4*done/1024+1024, 10))
+	errOut, _ := os.ReadFile(mnt + ".err1")
+	if !strings.Contains(out, "first=") || strings.Contains(out, "first=0") || !strings.Contains(string(errOut), "no space left on device") || strings.Contains(string(errOut), "panic") {
+		t.Errorf("ingest on a full workspace (%d KiB): %q\n%s", small, out, errOut)
+	}
+	t.Logf("full at %d KiB: %s", small, strings.TrimSpace(string(errOut)))
+	files, _ := os.ReadFile(mnt + ".files1")
+	for _, f := range strings.Split(strings.TrimSpace(string(files)), "\n") {
+		if strings.Contains(f, "/.tmp-") || strings.Contains(f, ".chimed/tmp/") {
+			t.Errorf("the failed ingest left %s", f)
+		}
+	}
+	if !strings.Contains(out, "second=0") {
+		e2, _ := os.ReadFile(mnt + ".err2")
+		t.Fatalf("ingest once there is room: %q\n%s", out, e2)
+	}
+	sums, _ := os.ReadFile(mnt + ".sha2")
+	got := map[string][]byte{}
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if ok {
+			got[strings.TrimPrefix(name, "./")] = []byte(sum)
+		}
+	}
+	wantSums := map[string][]byte{}
+	for f, b := range treeFiles(t, want) {
+		wantSums[f] = []byte(fmt.Sprintf("%x", sha256.Sum256(b)))
+	}
+	sameTree(t, "ingest rerun after a full disk", wantSums, got)
 }
