@@ -153,10 +153,12 @@ type StageResult struct {
 	PrefAccSum *float64 `json:"pref_acc_sum"`
 	// CI holds the 95% interval of each metric above, by its JSON key:
 	// Wilson for accuracies, a seeded percentile bootstrap otherwise.
-	CI      map[string]Interval `json:"ci"`
-	Seconds float64             `json:"seconds"`
-	// PhaseSeconds splits Seconds by metric group, to show where time goes.
-	PhaseSeconds map[string]float64 `json:"phase_seconds"`
+	CI map[string]Interval `json:"ci"`
+	// Seconds is the wall time the stage took and PhaseSeconds splits it by
+	// metric group, to show where time goes. They differ from run to run,
+	// so they go to reports/eval-timing.json, not eval.json or eval.md.
+	Seconds      float64            `json:"-"`
+	PhaseSeconds map[string]float64 `json:"-"`
 }
 
 func ptr(x float64) *float64 { return &x }

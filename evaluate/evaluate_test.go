@@ -226,9 +226,6 @@ func TestRunReportsGolden(t *testing.T) {
 	if len(rep.Stages) != 3 || rep.Skipped[RowSFT] == "" {
 		t.Fatalf("stages %v skipped %v", rep.Stages, rep.Skipped)
 	}
-	for _, r := range rep.Stages {
-		r.Seconds = 0 // the only thing that varies between runs
-	}
 	if err := WriteReports(f.ws, rep); err != nil {
 		t.Fatal(err)
 	}
@@ -249,6 +246,19 @@ func TestRunReportsGolden(t *testing.T) {
 	}
 	if n := back.Stages["dcpt"]["n"].(map[string]any)["exam"]; n != 3.0 {
 		t.Errorf("--max-n 3 scored %v exam questions", n)
+	}
+	// Wall time, which varies between runs, is in eval-timing.json alone.
+	for _, key := range []string{"seconds", "phase_seconds"} {
+		if _, ok := back.Stages["dcpt"][key]; ok {
+			t.Errorf("eval.json stages.dcpt has %q", key)
+		}
+	}
+	var timing struct {
+		Stages map[string]StageTiming `json:"stages"`
+	}
+	readJSONFile(t, f.ws.Report("eval-timing.json"), &timing)
+	if got := timing.Stages["dcpt"]; len(got.PhaseSeconds) == 0 || got.Seconds != rep.Stages["dcpt"].Seconds {
+		t.Errorf("eval-timing.json stages.dcpt = %+v, want the run's %v s by phase", got, rep.Stages["dcpt"].Seconds)
 	}
 	md, err := os.ReadFile(f.ws.Report("eval.md"))
 	if err != nil {
@@ -309,5 +319,16 @@ func TestLoadDataMissingInputs(t *testing.T) {
 	js, err := json.Marshal(&Report{Stages: map[string]*StageResult{"init": r}})
 	if err != nil || !strings.Contains(string(js), `"ppl":null`) {
 		t.Errorf("missing metrics must be null in eval.json: %s %v", js, err)
+	}
+}
+
+func readJSONFile(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }

@@ -225,12 +225,12 @@ func (rep *Report) Markdown() string {
 			fmt.Fprintf(&b, "- **%s** skipped: %s\n", rowTitle(row), why)
 		}
 	}
-	b.WriteString("\n## Items scored\n\n| stage | ppl docs | ppl tokens | exam | exam multi-answer | exam cloze | exam with passages | open QA | preference pairs | seconds |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("\n## Items scored\n\n| stage | ppl docs | ppl tokens | exam | exam multi-answer | exam cloze | exam with passages | open QA | preference pairs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rep.rows() {
 		if r := rep.Stages[row]; r != nil {
 			n := r.N
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.1f |\n", rowTitle(row),
-				n.PPLDocs, n.PPLTokens, n.Exam, n.ExamMulti, n.ExamCloze, n.ExamRAG, n.QA, n.Pref, r.Seconds)
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", rowTitle(row),
+				n.PPLDocs, n.PPLTokens, n.Exam, n.ExamMulti, n.ExamCloze, n.ExamRAG, n.QA, n.Pref)
 		}
 	}
 	b.WriteString(rep.letterTable())
@@ -272,8 +272,28 @@ func freqDocs(b *Baselines) string {
 	return fmt.Sprintf(" (%d documents)", b.FreqPriorDocs)
 }
 
-// WriteReports writes reports/eval.json and reports/eval.md atomically.
+// StageTiming is one stage's entry in reports/eval-timing.json.
+type StageTiming struct {
+	Seconds      float64            `json:"seconds"`
+	PhaseSeconds map[string]float64 `json:"phase_seconds"`
+}
+
+// Timing is reports/eval-timing.json: each stage's wall time, kept apart
+// so that eval.json and eval.md are the same bytes for the same models.
+func (rep *Report) Timing() map[string]map[string]StageTiming {
+	t := map[string]StageTiming{}
+	for row, r := range rep.Stages {
+		t[row] = StageTiming{Seconds: r.Seconds, PhaseSeconds: r.PhaseSeconds}
+	}
+	return map[string]map[string]StageTiming{"stages": t}
+}
+
+// WriteReports writes reports/eval.json, reports/eval.md and
+// reports/eval-timing.json atomically.
 func WriteReports(ws workspace.Dir, rep *Report) error {
+	if err := atomicfile.WriteJSON(ws.Report("eval-timing.json"), rep.Timing()); err != nil {
+		return err
+	}
 	if err := atomicfile.WriteJSON(ws.Report("eval.json"), rep); err != nil {
 		return err
 	}

@@ -448,13 +448,13 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 			c.Lookup.Quarantined++
 			return w.quarantine(quarantined(raw, err))
 		}
-		if join, err = readJoin(ctx, p, bar, c, onSniff, quarantineLookup); err != nil {
+		if join, err = readJoin(ctx, p, bar, c, onSniff, ws.Tmp(), quarantineLookup); err != nil {
 			return res, err
 		}
 	}
 
 	var out []schemas.Record
-	for it, err := range stream(ctx, p.files, s, bar, c, onSniff) {
+	for it, err := range stream(ctx, p.files, s, bar, c, onSniff, ws.Tmp()) {
 		if err != nil {
 			return res, err
 		}
@@ -509,9 +509,9 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 // readJoin reads a source's lookup files into its join table; a lookup
 // row that does not read or does not join (no key, a repeated key) goes to
 // quarantine.
-func readJoin(ctx context.Context, p *plan, bar *progress.Bar, c *Counts, onSniff func(fileSniff), quarantine func(*Raw, error) error) (*joinTable, error) {
+func readJoin(ctx context.Context, p *plan, bar *progress.Bar, c *Counts, onSniff func(fileSniff), tmpDir string, quarantine func(*Raw, error) error) (*joinTable, error) {
 	join := &joinTable{spec: p.src.Map.Join, rows: map[string]*joinRow{}}
-	for it, err := range stream(ctx, p.lookups, &p.src, bar, c, onSniff) {
+	for it, err := range stream(ctx, p.lookups, &p.src, bar, c, onSniff, tmpDir) {
 		if err != nil {
 			return nil, err
 		}
@@ -631,7 +631,7 @@ func (w *sourceWriter) stop() { _ = w.finish() }
 // cancellation. Bytes read are counted in c and shown on the bar; onSniff
 // hears what each file is read as (on the reading goroutine, which has
 // ended once the loop is over).
-func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts, onSniff func(fileSniff)) func(yield func(item, error) bool) {
+func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar, c *Counts, onSniff func(fileSniff), tmpDir string) func(yield func(item, error) bool) {
 	return func(yield func(item, error) bool) {
 		ch := make(chan []item, 4)
 		stop := make(chan struct{})
@@ -655,7 +655,7 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 				bar.Add(n)
 			}
 			for _, f := range files {
-				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff) {
+				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff, tmpDir) {
 					if errors.Is(err, ErrUnreadable) {
 						// Not a broken record: the rest of the file was never
 						// read. The run fails, naming the file.

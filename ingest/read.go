@@ -37,7 +37,7 @@ const readBufSize = 256 << 10
 // skipped (quarantined by the caller) and the stream continues; if Fatal
 // the stream ends after it.
 func ReadFile(path, rel string, src *Source, onBytes func(int64)) iter.Seq2[Raw, error] {
-	return readFile(path, rel, src, onBytes, nil)
+	return readFile(path, rel, src, onBytes, nil, "")
 }
 
 // fileSniff is what the readers decided about one file: its format and,
@@ -53,8 +53,9 @@ type fileSniff struct {
 }
 
 // readFile is ReadFile that also tells onSniff, if not nil, what format
-// and encoding the file was read as, before its first record.
-func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(fileSniff)) iter.Seq2[Raw, error] {
+// and encoding the file was read as, before its first record, and keeps
+// its temporary files in tmpDir ("" for the system's).
+func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(fileSniff), tmpDir string) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -62,7 +63,7 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 			return
 		}
 		defer f.Close()
-		readStream(unreadableReader{f}, f, rel, filepath.Ext(path), src, onBytes, onSniff, yield)
+		readStream(unreadableReader{f}, f, rel, filepath.Ext(path), src, onBytes, onSniff, tmpDir, yield)
 	}
 }
 
@@ -70,7 +71,7 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 // extension, used only as a hint when the content is ambiguous.
 func ReadStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64)) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
-		readStream(r, nil, rel, ext, src, onBytes, nil, yield)
+		readStream(r, nil, rel, ext, src, onBytes, nil, "", yield)
 	}
 }
 
@@ -89,6 +90,9 @@ type fileReader struct {
 	// content is gzip'd (then it is spooled to a temporary file).
 	file    *os.File
 	gzipped bool
+	// tmpDir holds the spooled copy and excelize's spilled XML ("" for
+	// the system's temporary folder).
+	tmpDir string
 
 	// sink, when set, receives everything put on the producer goroutine of
 	// a parallel read (see inParallel).
@@ -258,7 +262,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // readStream reads one file's records, yielding each: it counts the bytes
 // read, unzips, sniffs format and encoding (onSniff hears what was found),
 // decodes, and hands the text to its format's parser.
-func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), onSniff func(fileSniff), yield func(Raw, error) bool) {
+func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), onSniff func(fileSniff), tmpDir string, yield func(Raw, error) bool) {
 	if src == nil {
 		src = &Source{}
 	}
@@ -266,7 +270,7 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 	if fr.maxRecord <= 0 {
 		fr.maxRecord = DefaultMaxRecordBytes
 	}
-	fr.file = file
+	fr.file, fr.tmpDir = file, tmpDir
 	start := Location{Offset: -1}
 	var counter *countingReader
 	if onBytes != nil {
@@ -302,17 +306,18 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 		onSniff(sniffed)
 	}
 	switch format {
-	case FormatXLSX:
-		fr.readXLSX(br)
-		return
-	case FormatParquet:
+	case FormatXLSX, FormatParquet:
 		if file != nil && !fr.gzipped && counter != nil {
-			// Parquet reads the file at random: count the rest of it now.
+			// Both read the file at random: count the rest of it now.
 			if st, err := file.Stat(); err == nil && st.Size() > counter.n {
 				onBytes(st.Size() - counter.n)
 			}
 		}
-		fr.readParquet(br)
+		if format == FormatXLSX {
+			fr.readXLSX(br)
+		} else {
+			fr.readParquet(br)
+		}
 		return
 	}
 

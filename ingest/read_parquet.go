@@ -53,7 +53,8 @@ func (fr *fileReader) readParquet(r io.Reader) {
 }
 
 // randomAccess gives an io.ReaderAt over the file: the open file itself
-// when it is plain, else a temporary copy of the decompressed stream.
+// when it is plain, else a temporary copy of the decompressed stream in
+// fr.tmpDir.
 func (fr *fileReader) randomAccess(r io.Reader) (io.ReaderAt, int64, func(), error) {
 	if fr.file != nil && !fr.gzipped {
 		st, err := fr.file.Stat()
@@ -62,7 +63,12 @@ func (fr *fileReader) randomAccess(r io.Reader) (io.ReaderAt, int64, func(), err
 		}
 		return fr.file, st.Size(), func() {}, nil
 	}
-	tmp, err := os.CreateTemp("", "chimed-parquet-*")
+	if fr.tmpDir != "" {
+		if err := os.MkdirAll(fr.tmpDir, 0o755); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	tmp, err := os.CreateTemp(fr.tmpDir, "spool-*")
 	if err != nil {
 		return nil, 0, nil, err
 	}

@@ -91,6 +91,12 @@ func TakeLock(d workspace.Dir, command string) (*Lock, error) {
 		f.Close()
 		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
 	}
+	// Only the holder writes temporary files, so whatever is left in the
+	// temporary folder is a killed run's and goes now.
+	if err := os.RemoveAll(d.Tmp()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("workspace temporary folder: %w", err)
+	}
 	return &Lock{f: f}, nil
 }
 

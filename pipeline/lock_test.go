@@ -69,3 +69,38 @@ func TestParseHolder(t *testing.T) {
 		}
 	}
 }
+
+// TestLockSweepsTmp: a killed run's temporary files (here a spool in
+// .chimed/tmp) are removed by the next command that takes the lock, and
+// not by one that finds the workspace held.
+func TestLockSweepsTmp(t *testing.T) {
+	d := workspace.Dir(t.TempDir())
+	if err := os.MkdirAll(d.Tmp(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	left := d.Tmp() + "/spool-123"
+	if err := os.WriteFile(left, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first, err := TakeLock(d, "ingest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the killed run's spool is still there (%v)", err)
+	}
+	if err := os.MkdirAll(d.Tmp(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mine := d.Tmp() + "/spool-456"
+	if err := os.WriteFile(mine, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TakeLock(d, "clean"); err == nil {
+		t.Fatal("second Lock succeeded")
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a refused Lock swept the holder's temporary file: %v", err)
+	}
+	first.Release()
+}

@@ -50,7 +50,7 @@ func (r *Report) HTML() string {
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>chimed stats</title>\n")
 	fmt.Fprintf(&b, "<style>%s</style>\n</head>\n<body>\n%s\n", pageStyle, patternDefs())
-	fmt.Fprintf(&b, "<h1>chimed stats</h1>\n<p class=\"muted\">workspace %s</p>\n<nav>", esc(r.Workspace))
+	b.WriteString("<h1>chimed stats</h1>\n<nav>")
 	for _, s := range Sections {
 		fmt.Fprintf(&b, `<a href="#%s">%s</a>`, s.ID, esc(strings.SplitN(s.Title, ":", 2)[0]))
 	}

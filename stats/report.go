@@ -26,8 +26,10 @@ import "github.com/chimed/chimed/stages"
 
 // Report is every number of the stats report.
 type Report struct {
-	// Workspace is the folder the report describes.
-	Workspace string `json:"workspace"`
+	// Workspace is the folder the report describes. It is not written
+	// into the report: the same workspace in another folder gives the same
+	// bytes.
+	Workspace string `json:"-"`
 	// Notes list missing inputs and how numbers were estimated.
 	Notes    []string `json:"notes"`
 	Sampling Sampling `json:"sampling"`

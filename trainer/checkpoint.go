@@ -26,6 +26,7 @@ import (
 //	                    checkpoint-n0000000-step-N.{json,bin} and metric-state.json
 //	checkpoints/skipped-step-N/ a checkpoint --resume could not load, set aside
 //	metrics.jsonl       one JSON line per logged step
+//	timing.jsonl        the same steps' wall time and tokens/s
 //
 // Every name is the step's alone (gomlx stamps the wall clock into its file
 // names; saveCheckpoint renames them), so two identical runs write the
@@ -35,6 +36,7 @@ const (
 	doneFile        = "done.json"
 	checkpointsDir  = "checkpoints"
 	metricsFile     = "metrics.jsonl"
+	timingFile      = "timing.jsonl"
 	stepPrefix      = "step-"
 	skippedPrefix   = "skipped-"
 	metricStateFile = "metric-state.json"
@@ -172,6 +174,30 @@ func saveCheckpoint(ctx *context.Context, runDir string, step int64, keep int) e
 			return err
 		}
 		all = all[1:]
+	}
+	return nil
+}
+
+// sweepTemps removes what a killed run left half-written in runDir and
+// its checkpoints folder: a checkpoint folder not yet renamed to step-N,
+// or a file not yet renamed to its name. Only the workspace lock's holder
+// trains, so none of them is being written.
+func sweepTemps(runDir string) error {
+	for _, dir := range []string{runDir, filepath.Join(runDir, checkpointsDir)} {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), atomicfile.TempPrefix) {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -361,34 +387,86 @@ func readMetricState(dir string) (map[string]metricValue, error) {
 
 // loadCheckpoint loads every variable of a checkpoint folder into ctx.
 func loadCheckpoint(ctx *context.Context, dir string) error {
-	if _, err := checkpoints.Build(ctx).Dir(dir).Immediate().Done(); err != nil {
-		return fmt.Errorf("load checkpoint %s: %w", dir, err)
-	}
-	return nil
+	_, err := copyCheckpoint(ctx, dir, func(string) bool { return true })
+	return err
 }
 
 // loadWeights copies only the transformer's weights of a checkpoint into ctx:
 // a stage starts from the previous stage's model with fresh optimizer state
 // and step count.
 func loadWeights(ctx *context.Context, dir string) error {
-	src := context.New()
-	if err := loadCheckpoint(src, dir); err != nil {
+	n, err := copyCheckpoint(ctx, dir, func(scope string) bool {
+		return scope == "/"+modelScope || strings.HasPrefix(scope, "/"+modelScope+"/")
+	})
+	if err != nil {
 		return err
-	}
-	n := 0
-	for v := range src.IterVariables() {
-		if v.Scope() != "/"+modelScope && !strings.HasPrefix(v.Scope(), "/"+modelScope+"/") {
-			continue
-		}
-		value, err := v.Value()
-		if err != nil {
-			return fmt.Errorf("load checkpoint %s: %s: %w", dir, v.ParameterName(), err)
-		}
-		ctx.InAbsPath(v.Scope()).Checked(false).VariableWithValue(v.Name(), value)
-		n++
 	}
 	if n == 0 {
 		return fmt.Errorf("load checkpoint %s: no model weights in it", dir)
 	}
 	return nil
+}
+
+// copyCheckpoint reads a checkpoint whole into a scratch context, then
+// creates in ctx each variable whose scope keep accepts, in the order the
+// checkpoint lists them. gomlx's own immediate load creates them in map
+// order, and a context saves its variables in creation order: a run
+// started from a checkpoint would then save its own in a different order
+// every time, and two identical runs would differ. Listed in the
+// checkpoint's order, a resumed run's variables are in the order the
+// uninterrupted run created them. It returns how many were copied.
+func copyCheckpoint(ctx *context.Context, dir string, keep func(scope string) bool) (int, error) {
+	order, err := checkpointOrder(dir)
+	if err != nil {
+		return 0, fmt.Errorf("load checkpoint %s: %w", dir, err)
+	}
+	src := context.New()
+	if _, err := checkpoints.Build(src).Dir(dir).Immediate().Done(); err != nil {
+		return 0, fmt.Errorf("load checkpoint %s: %w", dir, err)
+	}
+	loaded := map[string]*context.Variable{}
+	for v := range src.IterVariables() {
+		loaded[v.ParameterName()] = v
+	}
+	n := 0
+	for _, name := range order {
+		v := loaded[name]
+		if v == nil || !keep(v.Scope()) {
+			continue
+		}
+		value, err := v.Value()
+		if err != nil {
+			return 0, fmt.Errorf("load checkpoint %s: %s: %w", dir, name, err)
+		}
+		ctx.InAbsPath(v.Scope()).Checked(false).VariableWithValue(v.Name(), value)
+		n++
+	}
+	return n, nil
+}
+
+// checkpointOrder lists the variables of a checkpoint folder's JSON file
+// in the order it holds them.
+func checkpointOrder(dir string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "checkpoint-*"+checkpoints.JsonNameSuffix))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != 1 {
+		return nil, fmt.Errorf("%d checkpoint JSON files, want 1", len(paths))
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		return nil, err
+	}
+	var meta struct {
+		Variables []struct{ ParameterName string }
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", paths[0], err)
+	}
+	order := make([]string, len(meta.Variables))
+	for i, v := range meta.Variables {
+		order[i] = v.ParameterName
+	}
+	return order, nil
 }

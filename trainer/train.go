@@ -52,14 +52,23 @@ type Result struct {
 	TokensSec float64
 }
 
+// TimingLine is one line of runs/<stage>/timing.jsonl, written beside each
+// metrics.jsonl line: how long the steps took, which differs from run to
+// run, so metrics.jsonl holds only what the same inputs always give.
+// Seconds count from the start of this process's part of the run.
+type TimingLine struct {
+	Step      int     `json:"step"`
+	Seconds   float64 `json:"seconds"`
+	TokensSec float64 `json:"tokens_per_s"`
+}
+
 // MetricsLine is one line of runs/<stage>/metrics.jsonl.
 type MetricsLine struct {
-	Step      int     `json:"step"`
-	Loss      float64 `json:"loss"`
-	LossAvg   float64 `json:"loss_avg"`
-	LR        float64 `json:"lr"`
-	Tokens    int64   `json:"tokens"`
-	TokensSec float64 `json:"tokens_per_s"`
+	Step    int     `json:"step"`
+	Loss    float64 `json:"loss"`
+	LossAvg float64 `json:"loss_avg"`
+	LR      float64 `json:"lr"`
+	Tokens  int64   `json:"tokens"`
 
 	// DPO only, named and defined as TRL and LLaMA-Factory log them: the
 	// rewards are β·(log π − log π_ref) per response (β·log π for the
@@ -144,6 +153,15 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	tr := train.NewTrainer(backend, ctx, obj.modelFn, obj.lossFn,
 		optimizers.Adam().LearningRate(sc.LR).Done(), obj.metrics(), nil)
 	if r.latest != "" {
+		// Loaded only now: NewTrainer deletes the learning-rate variable,
+		// which the first step would then make again after every other,
+		// and a checkpoint lists variables in the order they were made.
+		// Loaded after it, every variable keeps the place it had in the
+		// uninterrupted run, and so do the bytes of later checkpoints.
+		if r.latest, err = resumeCheckpoint(ctx, r.dir, log); err != nil {
+			return nil, err
+		}
+		log.Info("resuming", "stage", stage, "checkpoint", r.latest)
 		if err := restoreMetricState(ctx, tr, r.latest); err != nil {
 			return nil, err
 		}
@@ -160,6 +178,9 @@ func openRun(ws workspace.Dir, cfg Config, spec schemas.StageSpec, resume bool) 
 		if err := os.RemoveAll(r.dir); err != nil {
 			return nil, err
 		}
+	}
+	if err := sweepTemps(r.dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return nil, err
@@ -200,7 +221,9 @@ func openRun(ws workspace.Dir, cfg Config, spec schemas.StageSpec, resume bool) 
 		if err != nil {
 			return nil, fmt.Errorf("%s starts from %s: %w", stage, parentDir, err)
 		}
-		r.info = &RunInfo{Stage: string(stage), Preset: pi.Preset, Seed: cfg.Seed, Arch: pi.Arch, Parent: parentDir}
+		// The parent is named inside the workspace, so where the workspace
+		// lies does not change model.json.
+		r.info = &RunInfo{Stage: string(stage), Preset: pi.Preset, Seed: cfg.Seed, Arch: pi.Arch, Parent: filepath.ToSlash(filepath.Join("runs", string(spec.Parent)))}
 	}
 	if err := r.tok.Save(filepath.Join(r.dir, TokenizerFile)); err != nil {
 		return nil, err
@@ -211,17 +234,12 @@ func openRun(ws workspace.Dir, cfg Config, spec schemas.StageSpec, resume bool) 
 	return r, nil
 }
 
-// initWeights loads the weights the run starts from: its own latest
-// checkpoint when resuming, else its parent's; a stage without a parent
-// keeps the context's random initialisation.
+// initWeights loads the weights a fresh run starts from: its parent's; a
+// stage without a parent keeps the context's random initialisation. A
+// resumed run's own checkpoint is loaded by Train after NewTrainer.
 func (r *run) initWeights(ws workspace.Dir, ctx *context.Context, log *slog.Logger) error {
-	var err error
 	switch {
 	case r.latest != "":
-		if r.latest, err = resumeCheckpoint(ctx, r.dir, log); err != nil {
-			return err
-		}
-		log.Info("resuming", "stage", r.spec.Name, "checkpoint", r.latest)
 	case r.spec.Parent != "":
 		parentDir := ws.Runs(r.spec.Parent)
 		pc, err := latestCheckpoint(parentDir)
@@ -242,14 +260,21 @@ func (r *run) initWeights(ws workspace.Dir, ctx *context.Context, log *slog.Logg
 func (r *run) steps(ctx *context.Context, tr *train.Trainer, obj objective, cfg Config, sc StageConfig, opt Options, log *slog.Logger) (*Result, error) {
 	stage := r.spec.Name
 	step := int(optimizers.GetGlobalStep(ctx))
-	if err := trimMetrics(filepath.Join(r.dir, metricsFile), step); err != nil {
-		return nil, err
+	var mf, tf *os.File
+	for _, f := range []struct {
+		name string
+		file **os.File
+	}{{metricsFile, &mf}, {timingFile, &tf}} {
+		path := filepath.Join(r.dir, f.name)
+		if err := trimMetrics(path, step); err != nil {
+			return nil, err
+		}
+		var err error
+		if *f.file, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return nil, err
+		}
+		defer (*f.file).Close()
 	}
-	mf, err := os.OpenFile(filepath.Join(r.dir, metricsFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer mf.Close()
 
 	res := &Result{Stage: stage, Steps: step}
 	bar := opt.Bars.Start("train "+string(stage), int64(sc.Steps), false).Unit("steps")
@@ -283,8 +308,11 @@ func (r *run) steps(ctx *context.Context, tr *train.Trainer, obj objective, cfg 
 		res.Seconds = time.Since(start).Seconds()
 		res.TokensSec = float64(res.Tokens) / res.Seconds
 		if step%cfg.LogEvery == 0 || step == sc.Steps {
-			line.Step, line.LR, line.Tokens, line.TokensSec = step, sc.LR, int64(step)*positions, res.TokensSec
+			line.Step, line.LR, line.Tokens = step, sc.LR, int64(step)*positions
 			if err := appendLine(mf, line); err != nil {
+				return nil, err
+			}
+			if err := appendLine(tf, TimingLine{Step: step, Seconds: res.Seconds, TokensSec: res.TokensSec}); err != nil {
 				return nil, err
 			}
 			log.Info("step", "stage", stage, "step", step, "loss", fmt.Sprintf("%.4f", res.Loss),

@@ -91,3 +91,10 @@ func (d Dir) Require(step string, rel ...string) error {
 	}
 	return nil
 }
+
+// Tmp is the workspace's folder of temporary files (a gzip'd Parquet or
+// XLSX file spooled for random access, excelize's spilled sheet XML). It is
+// inside the workspace, not the system's temporary folder, so a killed
+// run's leftovers are found and swept by the next command that takes the
+// lock, and a big spool fills the workspace's disk, not /tmp.
+func (d Dir) Tmp() string { return d.Path(".chimed", "tmp") }
