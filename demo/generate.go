@@ -161,7 +161,7 @@ func writeTruth(path string, t *Truth) error {
 // runSource writes one source: natural records with planted ones at
 // scheduled rows.
 func (g *generator) runSource(s *sourceSpec) (SourceTruth, error) {
-	g.rd = &renderer{r: newRNG(g.opts.Seed, hashString(s.name)), ds: g.ds}
+	g.rd = &renderer{r: newRNG(g.opts.Seed, hashString(s.name)), ds: g.ds, scaled: g.factor > 1 && !s.eval}
 	g.srcPool, g.srcSeen = nil, 0
 	sk, err := s.open(g)
 	if err != nil {
