@@ -217,10 +217,10 @@ func TestScaledRealism(t *testing.T) {
 	ws := *realismWS
 	if ws == "" {
 		if testing.Short() {
-			t.Skip("writes a 12 MB scaled demo")
+			t.Skip("writes a 16 MB scaled demo")
 		}
 		ws = t.TempDir()
-		truth, err := Generate(ws, Options{Seed: DefaultSeed, ScaleBytes: 12 << 20})
+		truth, err := Generate(ws, Options{Seed: DefaultSeed, ScaleBytes: 16 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}
