@@ -419,7 +419,8 @@ var scaledVignettes = []string{
 
 var scaledVignetteMore = []string{"[家住|来自]{Place}，", "[由|经]{City}{Hosp}{Name}[医生|主任]转诊，", "{Date}[在|于]{Place}{Activity}后[加重|发病]，", "{Date}[起|开始]{Detail}，", "[既往|曾]{Tried}，", "[查体|测得]{Reading}，",
 	"[入院时|门诊]{Reading}，", "[其|患者]{Kin}有{Other}病史，", "平素{HabitFor}，", "[近|最近]{Dur2}{Mood}，",
-	"{JobAt}，", "[自述|诉]{Detail}，", "{Date}[曾|]在{City}{Hosp}[测得|查]{Reading}，"}
+	"{JobAt}，", "[自述|诉]{Detail}，", "{Date}[曾|]在{City}{Hosp}[测得|查]{Reading}，", "[既往|平素|近{Dur2}]{C1}，",
+	"[发病前|起病前]{Dur2}{Activity}，", "[由|经]{Kin}陪同[就诊|来院]，"}
 
 // scaledExamStem puts a short case before an exam stem, as many real exam
 // questions start; the stem (and so the answer) is unchanged.
@@ -432,5 +433,33 @@ func (g *renderer) scaledExamStem(d *Disease, p *patient, stem string, et int) s
 	for range 3 + g.r.IntN(3) {
 		g.expandTo(&b, pick(g.r, scaledVignetteMore), s)
 	}
+	if safe := examContext[et]; len(safe) > 0 && g.r.IntN(3) > 0 {
+		// a fact of a family the question does not ask about, as a stem's
+		// background; the answer stays the stem's alone
+		g.expandTo(&b, pick(g.r, examLeads)+pick(g.r, scaledCores[pick(g.r, safe)])+pick(g.r, examTails)+"，", s)
+	}
 	return b.String() + stem
+}
+
+// examLeads and examTails are the leads and tails that name no symptom
+// or test, which could be a question's answer.
+var examLeads, examTails = namingNoAnswer(scaledLeads), namingNoAnswer(scaledTails)
+
+func namingNoAnswer(ts []string) []string {
+	var out []string
+	for _, t := range ts {
+		if !strings.Contains(t, "{S") && !strings.Contains(t, "{T") {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// examContext are the fact families an exam question of each family may
+// state as background without giving its answer away (none for a case,
+// whose answer is the disease's name).
+var examContext = [numETypes][]int{
+	eSymptom: {qCause, qPrevent, qDiet, qDept}, eMultiSymptom: {qCause, qPrevent, qDiet, qDept},
+	eDrug: {qCause, qTest, qPrevent, qDiet}, eTest: {qCause, qDrug, qPrevent, qDiet},
+	eDept: {qCause, qDiet, qPrevent, qDrug}, eComplic: {qCause, qDiet, qPrevent, qTest},
 }
