@@ -196,6 +196,13 @@ func jsonText(b []byte) string {
 
 func TestTruthMatchesFiles(t *testing.T) {
 	ws, truth := workspace(t)
+	checkTruth(t, ws, truth)
+}
+
+// checkTruth checks a workspace's files against the truth Generate
+// returned: record counts, and every planted record where the truth says.
+func checkTruth(t *testing.T, ws string, truth *Truth) {
+	t.Helper()
 	loaded, err := LoadTruth(filepath.Join(ws, TruthFile))
 	if err != nil {
 		t.Fatal(err)

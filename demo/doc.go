@@ -9,5 +9,7 @@
 //
 // Generation streams: records go straight to their files and only small
 // pools of originals (for planting duplicates) stay in memory, so --scale
-// 1GB runs in bounded memory.
+// 1GB runs in bounded memory. At --scale, training records are composed
+// from a far larger space (prose.go, scaled.go), so that, like real text,
+// their sentences rarely repeat and they compress about as much.
 package demo

@@ -218,7 +218,16 @@ func splitMiddle(b []byte) (left, right []byte, needle string) {
 	for start < cut && (b[start]&0xC0) == 0x80 {
 		start++
 	}
-	return append([]byte{}, b[:cut]...), b[cut:], string(b[start:cut])
+	needle = string(b[start:cut])
+	// a needle is decoded text: keep one side of a field separator or quote
+	if i := strings.LastIndexAny(needle, ",\t\""); i >= 0 {
+		if needle[i+1:] != "" {
+			needle = needle[i+1:]
+		} else {
+			needle = needle[:strings.IndexAny(needle, ",\t\"")]
+		}
+	}
+	return append([]byte{}, b[:cut]...), b[cut:], needle
 }
 
 func firstRunes(s string, n int) string {

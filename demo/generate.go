@@ -30,9 +30,13 @@ const DefaultSeed = 42
 
 // defaultBytes is about what one unit of growth writes: the default demo
 // minus the sources that do not grow (eval sets, KG) and most over-long
-// lines (see plantCount). --scale divides by it to get the growth factor;
-// `--scale 1GB` gives about 1 GB.
+// lines (see plantCount). A --scale of more than three of it grows the demo.
 const defaultBytes = 3328 << 10
+
+// scaledBytes is what one unit of growth writes at --scale, whose records
+// (prose.go) are about twice as long: --scale divides by it to get the
+// growth factor, so `--scale 1GB` gives about 1 GB.
+const scaledBytes = 7340 << 10
 
 // Guard settings of the default scale (see Truth.Guarded).
 const (
@@ -80,7 +84,7 @@ func Generate(ws string, opts Options) (*Truth, error) {
 	}
 	g := &generator{ws: ws, opts: opts, ds: facts(), factor: 1, pools: map[schemas.Kind][]pooled{}}
 	if opts.ScaleBytes > 3*defaultBytes {
-		g.factor = int((opts.ScaleBytes + defaultBytes/2) / defaultBytes)
+		g.factor = max(2, int((opts.ScaleBytes+scaledBytes/2)/scaledBytes))
 	}
 	g.guarded = g.factor == 1
 	g.contam = newNgramGuard(guardNGram)
@@ -161,7 +165,7 @@ func writeTruth(path string, t *Truth) error {
 // runSource writes one source: natural records with planted ones at
 // scheduled rows.
 func (g *generator) runSource(s *sourceSpec) (SourceTruth, error) {
-	g.rd = &renderer{r: newRNG(g.opts.Seed, hashString(s.name)), ds: g.ds}
+	g.rd = &renderer{r: newRNG(g.opts.Seed, hashString(s.name)), ds: g.ds, scaled: g.factor > 1 && !s.eval}
 	g.srcPool, g.srcSeen = nil, 0
 	sk, err := s.open(g)
 	if err != nil {

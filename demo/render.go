@@ -114,6 +114,10 @@ const (
 type renderer struct {
 	r  *rng
 	ds []Disease
+	// scaled writes training records from the larger space of prose.go
+	// (--scale); the default demo and the eval sets leave it off.
+	scaled bool
+	half   float64 // the current scaled record's rate of half-width punctuation
 }
 
 func list(xs []string) string { return strings.Join(xs, "、") }
@@ -277,6 +281,10 @@ var askTemplates = []string{
 var askExtras = []string{"", "去社区医院看过，", "吃了点药没见好，", "家里人也有类似情况，", "平时工作比较忙，", "晚上休息不好，", "之前体检没发现问题，"}
 
 func (g *renderer) ask(d *Disease, p patient) string {
+	if g.scaled {
+		p.dur = g.duration()
+		return g.scaledAsk(d, &p)
+	}
 	return fill(pick(g.r, askTemplates), "{Who}", p.who, "{Age}", fmt.Sprint(p.age), "{Sex}", p.sex, "{Dur}", p.dur,
 		"{S1}", list(some(g.r, d.Symptoms, 1, 2)), "{Extra}", pick(g.r, askExtras))
 }
@@ -287,6 +295,10 @@ var closings = []string{"祝您早日康复。", "如有不适请及时就医。
 // answer writes a doctor's answer of family qt about d: the core fact and
 // up to two related facts.
 func (g *renderer) answer(d *Disease, qt int) string {
+	if g.scaled {
+		p := g.scaledPatient(d)
+		return g.scaledAnswer(d, qt, &p)
+	}
 	r := g.r
 	var b strings.Builder
 	b.WriteString(pick(r, openers))
@@ -306,6 +318,9 @@ func (g *renderer) answer(d *Disease, qt int) string {
 
 // qa renders one consultation of family qt: title, patient's ask, answer.
 func (g *renderer) qa(di, qt int, eval bool) item {
+	if g.scaled && !eval {
+		return g.scaledQA(di, qt)
+	}
 	d := &g.ds[di]
 	titles := titleTemplates[qt]
 	if eval {
@@ -335,6 +350,9 @@ func (g *renderer) templatedQA(di, qt int, choice [4]int) item {
 
 // text renders an encyclopedia paragraph about d.
 func (g *renderer) text(di int, titled bool) item {
+	if g.scaled {
+		return g.scaledText(di, titled)
+	}
 	d := &g.ds[di]
 	r := g.r
 	var b strings.Builder
@@ -354,6 +372,9 @@ func (g *renderer) text(di int, titled bool) item {
 
 // dialogue renders a multi-turn doctor–patient consultation about d.
 func (g *renderer) dialogue(di int) item {
+	if g.scaled {
+		return g.scaledDialogue(di)
+	}
 	d := &g.ds[di]
 	r := g.r
 	p := g.patient(d)
@@ -411,15 +432,19 @@ func (g *renderer) preference(di, qt int) item {
 	r := g.r
 	q := g.qa(di, qt, false)
 	it := item{kind: schemas.KindPreference, disease: di, qtype: qt, prompt: q.question(), chosen: q.answer}
-	switch r.IntN(3) {
-	case 0: // wrong facts: another disease's, under this one's name
-		other := g.ds[(di+1+r.IntN(len(g.ds)-1))%len(g.ds)]
-		other.Name = d.Name
-		it.rejected = g.core(&other, qt)
-	case 1:
-		it.rejected = pick(r, genericRejected)
-	default:
-		it.rejected = fill(pick(r, unsafeRejected), "{D}", pick(r, d.Drugs))
+	if g.scaled {
+		it.rejected = g.scaledRejectedAnswer(d, di, qt)
+	} else {
+		switch r.IntN(3) {
+		case 0: // wrong facts: another disease's, under this one's name
+			other := g.ds[(di+1+r.IntN(len(g.ds)-1))%len(g.ds)]
+			other.Name = d.Name
+			it.rejected = g.core(&other, qt)
+		case 1:
+			it.rejected = pick(r, genericRejected)
+		default:
+			it.rejected = fill(pick(r, unsafeRejected), "{D}", pick(r, d.Drugs))
+		}
 	}
 	if r.chance(0.2) {
 		it.system = "你是一名专业、严谨的医生，请用通俗的语言回答患者的问题。"
@@ -528,6 +553,13 @@ func (g *renderer) exam(di, et, n int, eval, explain bool) (item, bool) {
 		return item{}, false
 	}
 	texts := append(append([]string{}, correct...), pool[:n-len(correct)]...)
+	if g.scaled && !eval && !explain && (et == eSymptom || et == eMultiSymptom) {
+		for i := range texts { // options in a scaled exam say how the symptom shows
+			if r.IntN(2) == 0 {
+				texts[i] = pick(r, symptomMods) + texts[i]
+			}
+		}
+	}
 	order := r.Perm(n)
 	q := schemas.ExamQuestion{}
 	var answer []byte
@@ -543,6 +575,11 @@ func (g *renderer) exam(di, et, n int, eval, explain bool) (item, bool) {
 	q.Answer = string(answer)
 	q.Question = fill(pick(r, stems), "{X}", d.Name, "{Sex}", p.sex, "{Age}", fmt.Sprint(p.age), "{Dur}", p.dur,
 		"{S}", list(some(r, d.Symptoms, 3, 3)))
+	if g.scaled && !eval {
+		g.newRecord()
+		p.dur = g.duration()
+		q.Question = g.scaledExamStem(d, &p, q.Question, et)
+	}
 	if explain {
 		var b strings.Builder
 		switch et {

@@ -158,6 +158,9 @@ var toyhomSignOffs = []string{
 	"感谢您的咨询，祝您身体健康。", "以上是对“问题”的建议，感谢您的咨询。",
 }
 
+var scaledSignOffs = []string{"[感谢您的咨询|感谢您的进行咨询|谢谢您的信任]，[期望|希望][我的解释|以上回答|这些建议]对[你|您]有所帮助。",
+	"感谢您的咨询，[祝您|祝]身体健康。", "以上是对“问题”的建议，感谢您的咨询。"}
+
 func encToyhom(it *item, _ int64) []byte {
 	return csvRecord([]string{it.dept, it.title, it.ask, it.answer}, ',', false)
 }
@@ -400,7 +403,11 @@ func toyhomMaker(rd *renderer, di int) (item, bool) {
 	if rd.r.chance(0.05) { // a line break inside a quoted answer
 		it.answer = strings.Replace(it.answer, "。", "。\n", 1)
 	}
-	it.answer += pick(rd.r, toyhomSignOffs)
+	if rd.scaled { // the sign-off ends the last sentence, so it does not repeat as one
+		it.answer = strings.TrimSuffix(strings.TrimSuffix(it.answer, "。"), "！") + "，" + rd.expand(pick(rd.r, scaledSignOffs), rd.vocab)
+	} else {
+		it.answer += pick(rd.r, toyhomSignOffs)
+	}
 	toyhomTurns(&it)
 	return it, true
 }
