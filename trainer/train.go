@@ -21,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers/cosineschedule"
 
 	"github.com/chimed/chimed/internal/progress"
 	"github.com/chimed/chimed/internal/workspace"
@@ -196,6 +197,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		sc.Steps = epochSteps(sc.Epochs, s.examples, sc.Batch)
 		log.Info("schedule", "stage", stage, "epochs", sc.Epochs, "examples", s.examples, "steps", sc.Steps)
 	}
+	s.sched = sc
 	backend, err := Backend()
 	if err != nil {
 		return nil, err
@@ -251,7 +253,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 		res.Seconds = time.Since(start).Seconds()
 		res.TokensSec = float64(res.Tokens) / res.Seconds
 		if step%cfg.LogEvery == 0 || step == sc.Steps {
-			line := MetricsLine{Step: step, Loss: res.Loss, LossAvg: scalar(out[1]), LR: sc.LR,
+			line := MetricsLine{Step: step, Loss: res.Loss, LossAvg: scalar(out[1]), LR: sc.lrAt(step - 1),
 				Tokens: int64(step) * positions, TokensSec: res.TokensSec}
 			// gomlx puts its loss metrics first, then ours.
 			for i, m := range s.metrics {
@@ -334,6 +336,7 @@ type stageRun struct {
 	refLogp   [][2]float32             // DPO: reference log-probs of (chosen, rejected); nil if reference-free
 	examples  int
 	metrics   []metrics.Interface
+	sched     StageConfig // the stage's schedule, steps resolved
 }
 
 func newStageRun(ws workspace.Dir, cfg Config, stage schemas.Stage, tok *Tokenizer, arch Arch, log *slog.Logger) (*stageRun, error) {
@@ -443,6 +446,10 @@ func (s *stageRun) pairBatch(idx []int) (inputs, labels []*tensors.Tensor, posit
 // predicts each sequence's summed response log-prob [B], and its response
 // length [B] when the loss needs per-token means.
 func (s *stageRun) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
+	if s.sched.Schedule == ScheduleCosine {
+		cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).LearningRate(s.sched.LR).
+			MinLearningRate(s.sched.LR * cosineFloor).PeriodSteps(s.sched.Steps).Done()
+	}
 	tlp := tokenLogProbs(ctx, s.arch, inputs[0], inputs[1])
 	if s.pairs == nil {
 		return []*Node{tlp}
