@@ -26,8 +26,9 @@ type Config struct {
 	// wordings and another fact order (default DefaultRenderings).
 	Renderings int `yaml:"renderings"`
 	// NoDCPTQA keeps the KG→QA pairs out of DCPT. By default DCPT also
-	// reads each pair as plain "问：…\n答：…" text, so pre-training sees
-	// facts asked for as well as stated.
+	// reads them as plain "问：…\n答：…" text, every question wording of
+	// each relation (Graph.QATexts), so pre-training sees facts asked for,
+	// in several ways, as well as stated.
 	NoDCPTQA bool `yaml:"no_dcpt_qa"`
 }
 

@@ -249,8 +249,10 @@ func TestRenderings(t *testing.T) {
 		}
 		for i, r := range rs {
 			for _, f := range h.Facts {
-				if !strings.Contains(r, strings.Join(f.Tails, "、")) {
-					t.Errorf("%s rendering %d lost %s: %q", h.Head, i, f.Relation, r)
+				for _, tail := range f.Tails {
+					if !strings.Contains(r, tail) {
+						t.Errorf("%s rendering %d lost %s %s: %q", h.Head, i, f.Relation, tail, r)
+					}
 				}
 			}
 		}
@@ -270,5 +272,98 @@ func TestRenderings(t *testing.T) {
 	}
 	if got := g.Renderings(g.Heads()[0], 0); len(got) != 1 {
 		t.Errorf("n=0 gave %d renderings, want Verbalize's one", len(got))
+	}
+}
+
+// TestQATexts checks the DCPT question text: every wording of every
+// relation once, full-sentence and bare answers in turn, answers capped at
+// MaxAnswerTails and holding only the head's tails, the tail order varied
+// between wordings, and the same input giving the same text.
+func TestQATexts(t *testing.T) {
+	g := NewGraph(Config{})
+	tails := []string{"多饮", "多尿", "多食", "消瘦", "乏力", "口渴"}
+	for i, s := range tails {
+		g.Add(tr(string(rune('a'+i)), "糖尿病", "症状", s))
+	}
+	g.Add(tr("z", "糖尿病", "cure_department", "内分泌科"))
+	h := g.Heads()[0]
+	cases := []struct {
+		name     string
+		cfg      Config
+		inAnswer int // tails each answer lists
+	}{
+		{"all tails", Config{}, len(tails)},
+		{"capped", Config{MaxAnswerTails: 3}, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			qs := g.QATexts(h, c.cfg)
+			var sym []QAPair
+			for _, q := range qs {
+				if q.Relation == "症状" {
+					sym = append(sym, q)
+				}
+			}
+			want := Relations[g.table.byName["症状"]].Questions
+			if len(sym) != len(want) || len(qs) != len(want)+len(Relations[g.table.byName["就诊科室"]].Questions) {
+				t.Fatalf("%d symptom texts of %d in all, want one per wording (%d)", len(sym), len(qs), len(want))
+			}
+			orders := map[string]bool{}
+			for i, q := range sym {
+				if q.Question != strings.ReplaceAll(want[i], "{h}", "糖尿病") {
+					t.Errorf("text %d asks %q, want wording %q", i, q.Question, want[i])
+				}
+				bare := !strings.Contains(q.Answer, "糖尿病")
+				if bare != (i%2 == 1) {
+					t.Errorf("text %d answer %q: bare %v, want bare on odd wordings", i, q.Answer, bare)
+				}
+				n := 0
+				for _, tail := range tails {
+					if strings.Contains(q.Answer, tail) {
+						n++
+					}
+				}
+				if n != c.inAnswer || len(q.IDs) != c.inAnswer {
+					t.Errorf("text %d answer %q lists %d tails (%d ids), want %d", i, q.Answer, n, len(q.IDs), c.inAnswer)
+				}
+				first, at := "", len(q.Answer)
+				for _, tail := range tails {
+					if k := strings.Index(q.Answer, tail); k >= 0 && k < at {
+						first, at = tail, k
+					}
+				}
+				orders[first] = true
+			}
+			if len(orders) < 2 {
+				t.Errorf("every wording lists the tails in one order: %+v", sym)
+			}
+			if again := g.QATexts(h, c.cfg); !slices.EqualFunc(qs, again, func(a, b QAPair) bool { return a.Question == b.Question && a.Answer == b.Answer }) {
+				t.Error("QATexts differs between calls")
+			}
+		})
+	}
+}
+
+// TestRenderingsShuffleTails checks that later renderings list a fact's
+// tails in other orders, so each tail stands next to the head in some
+// rendering, not only the first in the source's list.
+func TestRenderingsShuffleTails(t *testing.T) {
+	g := NewGraph(Config{})
+	tails := []string{"多饮", "多尿", "多食", "消瘦", "乏力"}
+	for i, s := range tails {
+		g.Add(tr(string(rune('a'+i)), "糖尿病", "症状", s))
+	}
+	first := map[string]bool{}
+	for _, r := range g.Renderings(g.Heads()[0], 8) {
+		best, at := "", len(r)
+		for _, tail := range tails {
+			if k := strings.Index(r, tail); k >= 0 && k < at {
+				best, at = tail, k
+			}
+		}
+		first[best] = true
+	}
+	if len(first) < 3 {
+		t.Errorf("eight renderings open the list with only %v", first)
 	}
 }

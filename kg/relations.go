@@ -14,7 +14,8 @@ type Relation struct {
 	// Facts are declarative sentences for DCPT paragraphs; one is chosen
 	// per (head, relation) by hashing, so the same input reads the same.
 	Facts []string
-	// Questions ask for the tails; one is chosen per (head, relation).
+	// Questions ask for the tails: SFT gets one per (head, relation),
+	// DCPT text every one (Graph.QATexts).
 	Questions []string
 	// Answer answers any of the Questions.
 	Answer string
@@ -42,7 +43,7 @@ var Relations = []Relation{
 		Answer:    "{h}又称{t}。"},
 	{Name: "症状", Aliases: []string{"symptom", "symptoms", "has_symptom", "临床表现", "相关（症状）", "典型症状", "常见症状", "表现"},
 		Facts:     []string{"{h}的常见症状有{t}。", "{h}患者常出现{t}等症状。", "{h}通常表现为{t}。"},
-		Questions: []string{"{h}有哪些常见症状？", "{h}会出现什么症状？", "得了{h}会有哪些表现？"},
+		Questions: []string{"{h}有哪些常见症状？", "{h}会出现什么症状？", "得了{h}会有哪些表现？", "{h}的临床表现有哪些？", "{h}患者会有什么不适？"},
 		Answer:    "{h}的常见症状包括{t}。"},
 	{Name: "病因", Aliases: []string{"cause", "causes", "etiology", "相关（导致）", "致病原因", "原因"},
 		Facts:     []string{"{h}的病因包括{t}。", "{h}多由{t}引起。", "导致{h}的原因有{t}。"},
@@ -66,7 +67,7 @@ var Relations = []Relation{
 		Answer:    "{h}的传播途径为{t}。"},
 	{Name: "并发症", Aliases: []string{"acompany", "accompany", "acompany_with", "accompany_with", "complication", "complications", "has_complication", "并发疾病", "伴随疾病"},
 		Facts:     []string{"{h}可并发{t}。", "{h}的常见并发症有{t}。", "{h}患者可能伴发{t}。"},
-		Questions: []string{"{h}可能引起哪些并发症？", "{h}有哪些并发症？"},
+		Questions: []string{"{h}可能引起哪些并发症？", "{h}有哪些并发症？", "{h}会合并哪些疾病？"},
 		Answer:    "{h}的并发症包括{t}。"},
 	{Name: "鉴别诊断", Aliases: []string{"differential_diagnosis", "differential"},
 		Facts:     []string{"{h}需要与{t}相鉴别。", "诊断{h}时应注意与{t}鉴别。"},
@@ -74,11 +75,11 @@ var Relations = []Relation{
 		Answer:    "{h}需要与{t}相鉴别。"},
 	{Name: "检查", Aliases: []string{"check", "checks", "examination", "need_check", "实验室检查", "影像学检查", "辅助检查", "组织学检查", "内窥镜检查", "筛查", "检查项目"},
 		Facts:     []string{"诊断{h}常做{t}等检查。", "{h}的常用检查项目有{t}。", "{h}可通过{t}进行检查。"},
-		Questions: []string{"{h}需要做哪些检查？", "怎样检查是否患有{h}？"},
+		Questions: []string{"{h}需要做哪些检查？", "怎样检查是否患有{h}？", "确诊{h}要做什么检查？", "{h}应该查什么？"},
 		Answer:    "{h}的常用检查包括{t}。"},
 	{Name: "就诊科室", Aliases: []string{"cure_department", "department", "所属科室", "科室"},
 		Facts:     []string{"{h}一般到{t}就诊。", "{h}的就诊科室为{t}。", "{h}患者通常应就诊于{t}。"},
-		Questions: []string{"{h}应该挂哪个科？", "{h}要看什么科室？"},
+		Questions: []string{"{h}应该挂哪个科？", "{h}要看什么科室？", "得了{h}看哪个科？"},
 		Answer:    "{h}一般就诊于{t}。"},
 	{Name: "治疗方法", Aliases: []string{"cure_way", "treatment", "treatments", "治疗方式", "治疗", "手术治疗", "辅助治疗", "放射治疗", "化疗", "其他治疗"},
 		Facts:     []string{"{h}的治疗方法有{t}。", "{h}可采用{t}进行治疗。", "临床上治疗{h}常用{t}。"},
@@ -86,7 +87,7 @@ var Relations = []Relation{
 		Answer:    "{h}的治疗方法包括{t}。"},
 	{Name: "常用药物", Aliases: []string{"common_drug", "recommand_drug", "recommend_drug", "drug", "drugs", "has_drug", "药物治疗", "常用药品", "推荐药品", "药物", "用药"},
 		Facts:     []string{"治疗{h}的常用药物有{t}。", "{h}可选用{t}等药物治疗。", "{h}的常用药包括{t}。"},
-		Questions: []string{"{h}常用哪些药物治疗？", "治疗{h}可以吃什么药？"},
+		Questions: []string{"{h}常用哪些药物治疗？", "治疗{h}可以吃什么药？", "{h}一般用什么药？", "得了{h}吃什么药好？"},
 		Answer:    "治疗{h}的常用药物有{t}，具体用药请遵医嘱。"},
 	{Name: "所属", Aliases: []string{"belongs_to", "belong_to", "隶属", "归属"},
 		Facts:     []string{"{h}属于{t}。", "{h}归属于{t}。"},

@@ -704,39 +704,44 @@ func (b *builder) graph() error {
 					f.fail(pf.reason)
 				}
 			}
-			if !b.opts.KG.NoQA || !b.opts.KG.NoDCPTQA {
-				// Each KG→QA pair goes to SFT as a chat and to DCPT as plain
-				// text; a triple is used when either took it.
-				for _, p := range g.Questions(h, b.opts.KG) {
-					// The question is checked as a question (its wording
-					// could copy an eval question's); the answer only
-					// lists the head's facts, checked one entity at a
-					// time above.
-					if b.leaks(group, []string{p.Question}, p.Question) {
-						f.fail(ReasonEvalOverlap)
-						continue
-					}
-					qf := fate{}
-					if !b.opts.KG.NoQA {
-						id := schemas.StableID("kg-qa", h.Source, h.Head, p.Relation)
-						msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: p.Question}, {Role: schemas.RoleAssistant, Content: p.Answer}}
-						if err := b.sftRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, msgs); err != nil {
-							return err
-						}
-					}
-					if !b.opts.KG.NoDCPTQA {
-						id := schemas.StableID("kg-qa-text", h.Source, h.Head, p.Relation)
-						if err := b.dcptRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, KGQAText(p.Question, p.Answer)); err != nil {
-							return err
-						}
-					}
-					if qf.used {
-						for _, id := range p.IDs {
-							used[id] = true
-						}
-					}
-					f.fail(qf.reason)
+			// KG→QA pairs go to SFT as chats (one wording per relation) and
+			// to DCPT as plain text (every wording, see kg.Graph.QATexts);
+			// a triple is used when either took it. A question is checked
+			// as a question (its wording could copy an eval question's);
+			// an answer only lists the head's facts, checked one entity at
+			// a time above.
+			var pairs []kg.QAPair
+			if !b.opts.KG.NoQA {
+				pairs = g.Questions(h, b.opts.KG)
+			}
+			sft := len(pairs)
+			if !b.opts.KG.NoDCPTQA {
+				pairs = append(pairs, g.QATexts(h, b.opts.KG)...)
+			}
+			for i, p := range pairs {
+				if b.leaks(group, []string{p.Question}, p.Question) {
+					f.fail(ReasonEvalOverlap)
+					continue
 				}
+				qf := fate{}
+				if i < sft {
+					id := schemas.StableID("kg-qa", h.Source, h.Head, p.Relation)
+					msgs := []schemas.Turn{{Role: schemas.RoleUser, Content: p.Question}, {Role: schemas.RoleAssistant, Content: p.Answer}}
+					if err := b.sftRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, msgs); err != nil {
+						return err
+					}
+				} else {
+					id := schemas.StableID("kg-qa-text", h.Source, h.Head, p.Relation, strconv.Itoa(i-sft))
+					if err := b.dcptRow(&qf, h.Source, string(schemas.KindKG), id, group, p.IDs, KGQAText(p.Question, p.Answer)); err != nil {
+						return err
+					}
+				}
+				if qf.used {
+					for _, id := range p.IDs {
+						used[id] = true
+					}
+				}
+				f.fail(qf.reason)
 			}
 		}
 		n := int64(len(used))

@@ -542,8 +542,8 @@ func TestManifestGolden(t *testing.T) {
 }
 
 // TestKGKnowledgeRecipe checks what DCPT gets from the knowledge graph by
-// default (up to kg.DefaultRenderings paragraphs per head and each KG→QA pair as
-// "问：…\n答：…" text) and that turning both off leaves one paragraph a head;
+// default (up to kg.DefaultRenderings paragraphs per head and every KG→QA
+// question wording, each once, as "问：…\n答：…" text) and that turning both off leaves one paragraph a head;
 // either way every triple is still counted once.
 func TestKGKnowledgeRecipe(t *testing.T) {
 	count := func(opts Options) (paragraphs, qa map[string]int, m *Manifest) {

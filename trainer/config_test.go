@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,8 @@ func TestConfigValidate(t *testing.T) {
 		{"top_p above 1", Config{Generate: SamplingConfig{TopP: 1.5}}, "generate.top_p"},
 		{"negative temperature", Config{Negatives: NegativesConfig{Sampling: SamplingConfig{Temperature: -1}}}, "dpo_negatives.sampling.temperature"},
 		{"negative log_every", Config{LogEvery: -5}, "log_every"},
+		{"cosine", Config{SFT: StageConfig{Schedule: ScheduleCosine}}, ""},
+		{"unknown schedule", Config{DCPT: StageConfig{Schedule: "linear"}}, "dcpt.schedule"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -37,6 +40,15 @@ func TestWithDefaults(t *testing.T) {
 	c := Config{Preset: "tiny", DCPT: StageConfig{Steps: 5}}.WithDefaults()
 	if c.DCPT.Steps != 5 || c.DCPT.Batch != presets["tiny"].stages["dcpt"].Batch || c.DPO.Beta == 0 || c.Seed == 0 {
 		t.Errorf("defaults not filled around explicit values: %+v", c)
+	}
+	if c.DCPT.Schedule != ScheduleConstant || c.SFT.Schedule != ScheduleConstant {
+		t.Errorf("tiny schedules %q, %q, want constant", c.DCPT.Schedule, c.SFT.Schedule)
+	}
+	if s := (Config{}).WithDefaults(); s.DCPT.Schedule != ScheduleCosine || s.SFT.Schedule != ScheduleConstant {
+		t.Errorf("small schedules %q, %q, want cosine DCPT and constant SFT", s.DCPT.Schedule, s.SFT.Schedule)
+	}
+	if s := (Config{DCPT: StageConfig{Schedule: ScheduleConstant}}).WithDefaults(); s.DCPT.Schedule != ScheduleConstant {
+		t.Errorf("an explicit constant schedule became %q", s.DCPT.Schedule)
 	}
 	if a := archFor("ref", 1500); a.Vocab != 6000 {
 		t.Errorf("ref vocab %d, want the fixed 6000", a.Vocab)
@@ -70,5 +82,28 @@ func TestEpochSteps(t *testing.T) {
 	c = Config{Preset: "small", DCPT: StageConfig{Steps: 40}}.WithDefaults()
 	if c.DCPT.Steps != 40 || c.DCPT.Epochs != 0 {
 		t.Errorf("explicit steps: steps %d epochs %v", c.DCPT.Steps, c.DCPT.Epochs)
+	}
+}
+
+// TestLRAt checks the learning rate metrics.jsonl reports against the
+// cosine schedule gomlx applies: lr at the first step, halfway between lr
+// and its floor at mid-run, the floor approached at the end.
+func TestLRAt(t *testing.T) {
+	cos := StageConfig{Steps: 100, LR: 2e-3, Schedule: ScheduleCosine}
+	cases := []struct {
+		name string
+		s    StageConfig
+		done int
+		want float64
+	}{
+		{"constant", StageConfig{Steps: 100, LR: 1e-3, Schedule: ScheduleConstant}, 50, 1e-3},
+		{"cosine start", cos, 0, 2e-3},
+		{"cosine middle", cos, 50, (2e-3 + 1e-4) / 2},
+		{"cosine end", cos, 100 - 1, 1e-4 + (2e-3-1e-4)*(1+math.Cos(math.Pi*0.99))/2},
+	}
+	for _, c := range cases {
+		if got := c.s.lrAt(c.done); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: lr after %d steps = %g, want %g", c.name, c.done, got, c.want)
+		}
 	}
 }

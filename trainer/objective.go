@@ -10,7 +10,9 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // gomlx idiom
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers/cosineschedule"
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
@@ -331,4 +333,20 @@ func dpoObjective(cfg DPOConfig, ratios, chosenMeanLogp *Node) *Node {
 		loss = Add(loss, MulScalar(Neg(ReduceAllMean(chosenMeanLogp)), cfg.FTX))
 	}
 	return loss
+}
+
+// scheduled adds the stage's learning-rate schedule to a model graph: with
+// train.<stage>.schedule cosine, gomlx's cosineschedule sets the optimizer's
+// rate each step, falling from lr to lr·cosineFloor over the stage's steps
+// (steps resolved). Its step counter lives outside the model's scope, so a
+// child stage starting from these weights starts its own schedule.
+func scheduled(modelFn train.ModelFn, sc StageConfig) train.ModelFn {
+	if sc.Schedule != ScheduleCosine {
+		return modelFn
+	}
+	return func(ctx *context.Context, spec any, inputs []*Node) []*Node {
+		cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).LearningRate(sc.LR).
+			MinLearningRate(sc.LR * cosineFloor).PeriodSteps(sc.Steps).Done()
+		return modelFn(ctx, spec, inputs)
+	}
 }

@@ -150,7 +150,7 @@ func Train(ws workspace.Dir, cfg Config, stage schemas.Stage, opt Options) (*Res
 	if err != nil {
 		return nil, err
 	}
-	tr := train.NewTrainer(backend, ctx, obj.modelFn, obj.lossFn,
+	tr := train.NewTrainer(backend, ctx, scheduled(obj.modelFn, sc), obj.lossFn,
 		optimizers.Adam().LearningRate(sc.LR).Done(), obj.metrics(), nil)
 	if r.latest != "" {
 		// Loaded only now: NewTrainer deletes the learning-rate variable,
@@ -308,7 +308,7 @@ func (r *run) steps(ctx *context.Context, tr *train.Trainer, obj objective, cfg 
 		res.Seconds = time.Since(start).Seconds()
 		res.TokensSec = float64(res.Tokens) / res.Seconds
 		if step%cfg.LogEvery == 0 || step == sc.Steps {
-			line.Step, line.LR, line.Tokens = step, sc.LR, int64(step)*positions
+			line.Step, line.LR, line.Tokens = step, sc.lrAt(step-1), int64(step)*positions
 			if err := appendLine(mf, line); err != nil {
 				return nil, err
 			}

@@ -209,6 +209,7 @@ func TestResume(t *testing.T) {
 	ws := fixtureWorkspace(t)
 	cfg := tinyConfig()
 	cfg.DCPT.Steps, cfg.SFT.Steps = 20, 20
+	cfg.DCPT.Schedule = ScheduleCosine // its step counter must resume too
 	cfg.LogEvery = 1
 	cfg.ShuffleBuffer = 16
 	loss := func(ms []MetricsLine) (out []float64) {
@@ -221,9 +222,13 @@ func TestResume(t *testing.T) {
 		if _, err := Train(ws, cfg, st, Options{}); err != nil {
 			t.Fatal(err)
 		}
-		want := loss(readMetrics(t, ws.Runs(st)))
+		ms := readMetrics(t, ws.Runs(st))
+		want := loss(ms)
 		if len(want) != 20 {
 			t.Fatalf("%s: %d metrics lines, want 20", st, len(want))
+		}
+		if decays := ms[19].LR < ms[0].LR; decays != (st == schemas.StageDCPT) {
+			t.Errorf("%s: lr %g at step 1, %g at step 20", st, ms[0].LR, ms[19].LR)
 		}
 
 		tok, err := LoadTokenizer(filepath.Join(ws.Runs(st), TokenizerFile))
