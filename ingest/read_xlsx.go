@@ -32,22 +32,7 @@ func (fr *fileReader) readXLSX(r io.Reader) {
 		return
 	}
 	defer cleanup()
-	zr, err := zip.NewReader(ra, size)
-	if err != nil {
-		fr.fail(fileLoc, true, fmt.Errorf("xlsx: %w", err))
-		return
-	}
-	if err := checkXLSX(zr, fr.maxRecord); err != nil {
-		fr.fail(fileLoc, true, fmt.Errorf("xlsx: %w", err))
-		return
-	}
-	opts := excelize.Options{TmpDir: fr.tmpDir, UnzipXMLSizeLimit: xlsxSpillSize}
-	var book *excelize.File
-	if f, ok := ra.(*os.File); ok {
-		book, err = excelize.OpenFile(f.Name(), opts)
-	} else {
-		book, err = excelize.OpenReader(io.NewSectionReader(ra, 0, size), opts)
-	}
+	book, err := fr.openXLSX(ra, size)
 	if err != nil {
 		fr.fail(fileLoc, true, fmt.Errorf("xlsx: %w", err))
 		return
@@ -106,26 +91,50 @@ func (fr *fileReader) readXLSX(r io.Reader) {
 			}
 			continue
 		}
-		fields := make(map[string]any, max(len(header), len(cells)))
-		for i, name := range header {
-			fields[name] = ""
-			if i < len(cells) {
-				fields[name] = cells[i]
-			}
-		}
-		for i := len(header); i < len(cells); i++ {
-			if cells[i] != "" {
-				fields["_"+strconv.Itoa(i)] = cells[i]
-			}
-		}
 		text := strings.Join(cells, "\t")
-		if !fr.emit(Raw{Loc: loc, Fields: fields, Text: Truncate(text, MaxRawText)}) {
+		if !fr.emit(Raw{Loc: loc, Fields: rowFields(header, cells), Text: Truncate(text, MaxRawText)}) {
 			return
 		}
 	}
 	if err := rows.Error(); err != nil {
 		fr.fail(Location{Row: row, Offset: -1}, true, fmt.Errorf("xlsx sheet %q: %w", sheet, err))
 	}
+}
+
+// openXLSX checks the workbook's parts against the record cap while
+// streaming its zip (checkXLSX), then opens it with excelize, spilling
+// large sheets to the workspace's temporary folder.
+func (fr *fileReader) openXLSX(ra io.ReaderAt, size int64) (*excelize.File, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkXLSX(zr, fr.maxRecord); err != nil {
+		return nil, err
+	}
+	opts := excelize.Options{TmpDir: fr.tmpDir, UnzipXMLSizeLimit: xlsxSpillSize}
+	if f, ok := ra.(*os.File); ok {
+		return excelize.OpenFile(f.Name(), opts)
+	}
+	return excelize.OpenReader(io.NewSectionReader(ra, 0, size), opts)
+}
+
+// rowFields names a row's cells by the header; cells past the header are
+// kept as _N when not empty.
+func rowFields(header, cells []string) map[string]any {
+	fields := make(map[string]any, max(len(header), len(cells)))
+	for i, name := range header {
+		fields[name] = ""
+		if i < len(cells) {
+			fields[name] = cells[i]
+		}
+	}
+	for i := len(header); i < len(cells); i++ {
+		if cells[i] != "" {
+			fields["_"+strconv.Itoa(i)] = cells[i]
+		}
+	}
+	return fields
 }
 
 func emptyRow(cells []string) bool {
