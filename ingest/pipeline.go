@@ -36,8 +36,13 @@ type RunOptions struct {
 	// max_quarantine from Run's error into a warning, logged and kept in
 	// the report. An eval source that gave no row stays an error.
 	KeepGoing bool
-	Bars      *progress.Bars
-	Log       *slog.Logger
+	// Shard, when set, runs one array task's share: its parts are named
+	// after it, and its counts go to ShardReportPath for Merge, which
+	// writes reports/ingest.json and runs the checks once every shard is
+	// done. Only is not allowed with it.
+	Shard Shard
+	Bars  *progress.Bars
+	Log   *slog.Logger
 }
 
 // sourceName is what a source name may be: it prefixes file names.
@@ -80,7 +85,15 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 		return nil, err
 	}
 	full := len(opt.Only) == 0
-	if err := clearOutputs(ws, plans, full); err != nil {
+	if opt.Shard.Sharded() {
+		if !full {
+			return nil, errors.New("--source and --shard do not go together: a shard reads its share of every source")
+		}
+		plans = shardPlans(plans, opt.Shard)
+		if err := clearShardOutputs(ws, opt.Shard); err != nil {
+			return nil, err
+		}
+	} else if err := clearOutputs(ws, plans, full); err != nil {
 		return nil, err
 	}
 	report := &Report{Sources: map[string]*SourceReport{}}
@@ -153,6 +166,44 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	}
 	if err := parent.Err(); err != nil {
 		return nil, err // interrupted: no report, the next run starts over
+	}
+	if opt.Shard.Sharded() {
+		return nil, writeShardReport(ws, opt.Shard, plans, results)
+	}
+	return finishReport(ws, plans, results, report, opt)
+}
+
+// Merge ends a sharded ingest: it adds up the n shards' reports into
+// reports/ingest.json and runs the checks Run runs (max_quarantine, eval
+// sources with no row) on the sums, so the report and the errors are those
+// of one process. It sweeps the temporary files killed shards left.
+func Merge(ws workspace.Dir, sources []Source, n int, opt RunOptions) (*Report, error) {
+	plans, err := makePlans(ws, sources, nil)
+	if err != nil {
+		return nil, err
+	}
+	dirs := []string{ws.Reports(), ws.Quarantine()}
+	for _, k := range schemas.Kinds {
+		dirs = append(dirs, ws.Normalized(k))
+	}
+	for _, d := range dirs {
+		if err := atomicfile.Sweep(d); err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", d, err)
+		}
+	}
+	results, err := mergeResults(ws, n, plans)
+	if err != nil {
+		return nil, err
+	}
+	return finishReport(ws, plans, results, &Report{Sources: map[string]*SourceReport{}}, opt)
+}
+
+// finishReport checks what the sources gave, warns, and writes
+// reports/ingest.json.
+func finishReport(ws workspace.Dir, plans []plan, results []sourceResult, report *Report, opt RunOptions) (*Report, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	var problems []error
 	for i := range plans {
@@ -397,7 +448,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 		}
 		return q
 	}
-	parts := schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
+	parts := schemas.PartOptions{Prefix: shardPrefix(s.Name, opt.Shard), RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
 	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), parts)
 	if err != nil {
 		return res, err
