@@ -56,14 +56,16 @@ type PlanOptions struct {
 }
 
 // Phase is one job of a plan: a chimed command run as Tasks array tasks
-// that share a step (Tasks > 1: each is a shard), or as one task.
+// that share a step (Sharded: each task is a shard), or as one task.
 type Phase struct {
 	// Name names the job ("ingest", "ingest-merge", "clean").
 	Name string
 	// Args are chimed's arguments after the global ones.
 	Args []string
-	// Tasks is the number of array tasks; 1 is a single task.
-	Tasks int
+	// Tasks is the number of tasks: array tasks, each a shard, when
+	// Sharded (one shard is an array of one), else 1.
+	Tasks   int
+	Sharded bool
 }
 
 // Phases lists a plan's jobs in order, each to start once the one before
@@ -88,7 +90,7 @@ func Phases(o PlanOptions) ([]Phase, error) {
 		steps = steps[:i+1]
 	}
 	phases := []Phase{
-		{Name: "ingest", Args: []string{"ingest"}, Tasks: o.Shards},
+		{Name: "ingest", Args: []string{"ingest"}, Tasks: o.Shards, Sharded: true},
 		{Name: "ingest-merge", Args: []string{"ingest", "--merge"}, Tasks: 1},
 	}
 	for _, s := range steps[1:] {
@@ -179,7 +181,7 @@ func slurmPlan(o PlanOptions, phases []Phase) (map[string]string, []string) {
 		b.WriteString("#!/bin/sh\n")
 		fmt.Fprintf(&b, "#SBATCH --job-name=chimed-%s\n", p.Name)
 		logs := shellQuote(filepath.Join(absOr(o.Out), "logs"))
-		if p.Tasks > 1 {
+		if p.Sharded {
 			fmt.Fprintf(&b, "#SBATCH --array=0-%d\n", p.Tasks-1)
 			fmt.Fprintf(&b, "#SBATCH --output=%s/%%x-%%A_%%a.out\n", logs)
 		} else {
@@ -195,7 +197,7 @@ func slurmPlan(o PlanOptions, phases []Phase) (map[string]string, []string) {
 		if o.Partition != "" {
 			fmt.Fprintf(&b, "#SBATCH --partition=%s\n", o.Partition)
 		}
-		if p.Tasks > 1 {
+		if p.Sharded {
 			b.WriteString("# Each array task finds its shard in SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT.\n")
 		}
 		fmt.Fprintf(&b, "exec %s\n", shellLine(o.command(p)))
@@ -242,7 +244,7 @@ func k8sPlan(o PlanOptions, phases []Phase) (map[string]string, []string) {
 			fmt.Fprintf(&b, "  namespace: %s\n", o.Namespace)
 		}
 		b.WriteString("spec:\n")
-		if p.Tasks > 1 {
+		if p.Sharded {
 			fmt.Fprintf(&b, "  completionMode: Indexed\n  completions: %d\n  parallelism: %d\n  backoffLimitPerIndex: %d\n", p.Tasks, p.Tasks, retries)
 		} else {
 			fmt.Fprintf(&b, "  completions: 1\n  backoffLimit: %d\n", retries)
@@ -252,7 +254,7 @@ func k8sPlan(o PlanOptions, phases []Phase) (map[string]string, []string) {
 		cmd := o.command(p)
 		fmt.Fprintf(&b, "        command: [%s]\n", yamlList(cmd[:1]))
 		fmt.Fprintf(&b, "        args: [%s]\n", yamlList(cmd[1:]))
-		if p.Tasks > 1 {
+		if p.Sharded {
 			b.WriteString("        # JOB_COMPLETION_INDEX, set by the Job controller, is the shard.\n")
 			fmt.Fprintf(&b, "        env:\n        - name: CHIMED_SHARDS\n          value: \"%d\"\n", p.Tasks)
 		}
@@ -306,7 +308,7 @@ func RunLocal(ctx context.Context, o PlanOptions, out, errOut io.Writer) error {
 		return nil
 	}
 	for _, p := range phases {
-		if p.Tasks == 1 {
+		if !p.Sharded {
 			if err := run(o.command(p)[1:]); err != nil {
 				return err
 			}
