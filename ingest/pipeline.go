@@ -41,8 +41,11 @@ type RunOptions struct {
 	// writes reports/ingest.json and runs the checks once every shard is
 	// done. Only is not allowed with it.
 	Shard Shard
-	Bars  *progress.Bars
-	Log   *slog.Logger
+	// SplitBytes is the size above which a shard reads a JSON Lines file
+	// in pieces (0: DefaultSplitBytes; < 0: never).
+	SplitBytes int64
+	Bars       *progress.Bars
+	Log        *slog.Logger
 }
 
 // sourceName is what a source name may be: it prefixes file names.
@@ -62,6 +65,19 @@ type inputFile struct {
 	path string // to open
 	rel  string // as it appears in locations and ids
 	size int64
+	// A shard's piece of a large JSON Lines file (split) is the records
+	// starting at offsets in [from, to); to < 0 is the end (see span).
+	split    bool
+	piece    bool
+	from, to int64
+}
+
+// share is what the piece adds to bytes read: pieces add up to the file.
+func (f inputFile) share() int64 {
+	if f.to < 0 {
+		return f.size - f.from
+	}
+	return f.to - f.from
 }
 
 // Run ingests the sources of chimed.yaml into the workspace:
@@ -89,7 +105,16 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 		if !full {
 			return nil, errors.New("--source and --shard do not go together: a shard reads its share of every source")
 		}
-		plans = shardPlans(plans, opt.Shard)
+		split := opt.SplitBytes
+		if split == 0 {
+			split = DefaultSplitBytes
+		}
+		if split > 0 {
+			if err := markSplit(plans, split); err != nil {
+				return nil, err
+			}
+		}
+		plans = shardPlansSplit(plans, opt.Shard, split)
 		if err := clearShardOutputs(ws, opt.Shard); err != nil {
 			return nil, err
 		}
@@ -439,7 +464,12 @@ const firstErrorsShown = 3
 func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Group, opt RunOptions) (res sourceResult, err error) {
 	s := &p.src
 	c := &res.Counts
-	*c = Counts{Files: len(p.files) + len(p.lookups)}
+	*c = Counts{Files: len(p.lookups)}
+	for _, f := range p.files {
+		if f.from == 0 { // a split file counts once, in its first piece's shard
+			c.Files++
+		}
+	}
 	onSniff := func(f fileSniff) { res.sniffs = append(res.sniffs, f) }
 	quarantined := func(raw *Raw, err error) schemas.QuarantineRow {
 		q := quarantineRow(s.Name, s.Kind, raw, err)
@@ -667,7 +697,16 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 				bar.Add(n)
 			}
 			for _, f := range files {
-				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff) {
+				read := readFile(f.path, f.rel, s, onBytes, onSniff)
+				if f.piece {
+					sniffed := onSniff
+					if f.from > 0 {
+						sniffed = nil // the first piece tells it
+					}
+					read = readFileSpan(f.path, f.rel, s, span{from: f.from, to: f.to}, nil, sniffed)
+					onBytes(f.share())
+				}
+				for raw, err := range read {
 					if errors.Is(err, ErrUnreadable) {
 						// Not a broken record: the rest of the file was never
 						// read. The run fails, naming the file.

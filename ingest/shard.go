@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -113,6 +115,13 @@ func ShardFromEnv(getenv func(string) string) (s Shard, ok bool, err error) {
 // byte of its run in the concatenation of every piece, so the pieces of a
 // shard are contiguous and the shards about equal in bytes.
 func shardPlans(plans []plan, s Shard) []plan {
+	return shardPlansSplit(plans, s, 0)
+}
+
+// shardPlansSplit is shardPlans that also cuts a file marked split into
+// pieces of about splitBytes (bytes > 0), each a piece like a file; the
+// pieces one shard gets in a row are one.
+func shardPlansSplit(plans []plan, s Shard, splitBytes int64) []plan {
 	var total int64
 	for _, p := range plans {
 		total += p.size
@@ -137,9 +146,33 @@ func shardPlans(plans []plan, s Shard) []plan {
 		q := p
 		q.files, q.size = nil, 0
 		for _, f := range p.files {
-			if owner(f.size) == s.Index {
-				q.files = append(q.files, f)
-				q.size += f.size
+			if !f.split || splitBytes <= 0 || f.size <= splitBytes {
+				if owner(f.size) == s.Index {
+					q.files = append(q.files, f)
+					q.size += f.size
+				}
+				continue
+			}
+			pieces := (f.size + splitBytes - 1) / splitBytes
+			mine := false
+			for k := range pieces {
+				from, to := k*f.size/pieces, (k+1)*f.size/pieces
+				if owner(to-from) != s.Index {
+					mine = false
+					continue
+				}
+				if mine { // the piece before was this shard's too
+					q.files[len(q.files)-1].to = to
+				} else {
+					g := f
+					g.piece, g.from, g.to = true, from, to
+					q.files = append(q.files, g)
+				}
+				q.size += to - from
+				mine = true
+			}
+			if last := &q.files; len(*last) > 0 && (*last)[len(*last)-1].rel == f.rel && (*last)[len(*last)-1].to == f.size {
+				(*last)[len(*last)-1].to = -1 // the last piece reads to the end
 			}
 		}
 		if len(q.files) > 0 {
@@ -285,4 +318,47 @@ func mergeResults(ws workspace.Dir, n int, plans []plan) ([]sourceResult, error)
 		}
 	}
 	return results, nil
+}
+
+// DefaultSplitBytes is the size above which a shard reads a JSON Lines file
+// in pieces rather than whole.
+const DefaultSplitBytes = 64 << 20
+
+// markSplit marks the files of plans a shard may read in pieces: larger
+// than splitBytes, not gzip'd, read as JSON Lines (as readStream will
+// sniff them), of a source with no join. A JSON Lines record is one line,
+// so a piece starts at the first line that starts in it. CSV and TSV
+// (quoted cells may hold newlines), plain text (records may be blocks),
+// JSON documents, XLSX and Parquet are read whole by one shard.
+func markSplit(plans []plan, splitBytes int64) error {
+	for i := range plans {
+		p := &plans[i]
+		if p.src.Map.Join != nil {
+			continue
+		}
+		for j := range p.files {
+			f := &p.files[j]
+			if f.size <= splitBytes {
+				continue
+			}
+			format := p.src.Format
+			if format == "" || format == FormatAuto {
+				fh, err := os.Open(f.path)
+				if err != nil {
+					return fmt.Errorf("%w: %w", ErrUnreadable, err)
+				}
+				prefix, err := bufio.NewReaderSize(fh, sniffWindow).Peek(sniffWindow)
+				fh.Close()
+				if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+					return fmt.Errorf("%s: %w: %w", f.rel, ErrUnreadable, err)
+				}
+				if isGzip(prefix) {
+					continue
+				}
+				format = sniffHinted(prefix, strings.ToLower(filepath.Ext(f.path)), formatHint(&p.src))
+			}
+			f.split = format == FormatJSONL
+		}
+	}
+	return nil
 }

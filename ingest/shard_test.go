@@ -99,6 +99,27 @@ func TestShardPlans(t *testing.T) {
 			t.Errorf("n=%d: shards in order read %v, want %v", n, got, order)
 		}
 	}
+	// A split file of 1000 bytes in pieces of at most 300 (4 pieces of
+	// 250): the shards' pieces, in order, cover it once, the last reading
+	// to the end, and a shard's pieces in a row are one.
+	big := []plan{{src: Source{Name: "big"}, size: 1000, files: []inputFile{{rel: "big.jsonl", size: 1000, split: true}}}}
+	for _, n := range []int{1, 2, 3, 4, 7} {
+		var next int64
+		for i := range n {
+			for _, p := range shardPlansSplit(big, Shard{i, n}, 300) {
+				for _, f := range p.files {
+					if !f.piece || f.from != next || len(p.files) != 1 {
+						t.Errorf("n=%d shard %d: %+v, want one piece from %d", n, i, p.files, next)
+					}
+					next = f.to
+				}
+			}
+		}
+		if next != -1 {
+			t.Errorf("n=%d: the last piece ends at %d, want -1 (the end)", n, next)
+		}
+	}
+
 	// 40 files of 10 bytes in 4 shards: 10 each.
 	var even []plan
 	p := plan{src: Source{Name: "even"}}
