@@ -118,7 +118,7 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 		if err := clearShardOutputs(ws, opt.Shard); err != nil {
 			return nil, err
 		}
-	} else if err := clearOutputs(ws, plans, full); err != nil {
+	} else if err := clearOutputs(ws, sources, plans, full); err != nil {
 		return nil, err
 	}
 	report := &Report{Sources: map[string]*SourceReport{}}
@@ -393,8 +393,9 @@ func globFiles(ws workspace.Dir, s *Source) ([]inputFile, error) {
 
 // clearOutputs sweeps temporary files a killed run left and removes the
 // outputs the run will write again: everything of ingest on a full run,
-// only the named sources' parts on a partial one.
-func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
+// only the named sources' parts on a partial one (a sharded ingest's
+// <source>-sIIII parts among them).
+func clearOutputs(ws workspace.Dir, sources []Source, plans []plan, full bool) error {
 	outputs := []string{ws.Quarantine()}
 	for _, k := range schemas.Kinds {
 		outputs = append(outputs, ws.Normalized(k))
@@ -408,6 +409,17 @@ func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
 	for _, p := range plans {
 		names[p.src.Name] = true
 	}
+	configured := map[string]bool{}
+	for _, s := range sources {
+		configured[s.Name] = true
+	}
+	ours := func(prefix string) bool {
+		if names[prefix] {
+			return true
+		}
+		src, _, sharded := cutShard(prefix)
+		return sharded && names[src] && !configured[prefix]
+	}
 	part := regexp.MustCompile(`^(.+)-\d{5}\.parquet$`)
 	for _, d := range outputs {
 		ents, err := os.ReadDir(d)
@@ -419,7 +431,7 @@ func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
 		}
 		for _, e := range ents {
 			m := part.FindStringSubmatch(e.Name())
-			if e.IsDir() || m == nil || !(full || names[m[1]]) {
+			if e.IsDir() || m == nil || !(full || ours(m[1])) {
 				continue
 			}
 			if err := os.Remove(filepath.Join(d, e.Name())); err != nil {

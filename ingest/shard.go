@@ -193,9 +193,19 @@ func shardPrefix(source string, s Shard) string {
 	return fmt.Sprintf("%s-s%04d", source, s.Index)
 }
 
+// cutShard splits a part prefix "<source>-s0002" into the source and the
+// shard's digits; sharded is false for an unsharded part's prefix.
+func cutShard(prefix string) (source, shard string, sharded bool) {
+	if m := shardPrefixTail.FindStringIndex(prefix); m != nil {
+		return prefix[:m[0]], prefix[m[0]+2:], true
+	}
+	return prefix, "", false
+}
+
 var (
-	anyPart   = regexp.MustCompile(`^(.+)-\d{5}\.parquet$`)
-	shardPart = regexp.MustCompile(`-s(\d{4})-\d{5}\.parquet$`)
+	shardPrefixTail = regexp.MustCompile(`-s\d{4}$`)
+	anyPart         = regexp.MustCompile(`^(.+)-\d{5}\.parquet$`)
+	shardPart       = regexp.MustCompile(`-s(\d{4})-\d{5}\.parquet$`)
 )
 
 // clearShardOutputs removes what shard s writes again: its own parts of

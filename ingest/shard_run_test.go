@@ -112,6 +112,13 @@ func TestShardsReadAsOne(t *testing.T) {
 					t.Errorf("sft-sharegpt's one file was read by %d shards, want it in pieces: %v", len(pieces), pieces)
 				}
 			}
+			// One source ingested again alone replaces its shards' parts.
+			if _, err := ingest.Run(ctx, ws, cfg.Sources, ingest.RunOptions{Only: []string{"sft-sharegpt"}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := allRows(t, ws)["qa/sft-sharegpt"]; strings.Join(got, "\n") != strings.Join(want["qa/sft-sharegpt"], "\n") {
+				t.Errorf("--source sft-sharegpt after %d shards: %d rows, want %d", n, len(got), len(want["qa/sft-sharegpt"]))
+			}
 		})
 	}
 }
