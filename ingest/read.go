@@ -61,14 +61,15 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 // readFileSpan is readFile for a shard's piece of a file (see span): only
 // a JSON Lines file is read in pieces; of any other format the piece that
 // starts at 0 reads it all and the others nothing. An error about the
-// whole file (it cannot be opened, sniffed or decoded) is the first
-// piece's to tell.
+// whole file (it cannot be sniffed or decoded) is the first piece's to
+// tell; every piece tells one it could not read (ErrUnreadable), which
+// fails its shard.
 func readFileSpan(path, rel string, src *Source, sp span, onBytes func(int64), onSniff func(fileSniff)) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
 		if !sp.whole() && sp.from > 0 {
 			inner := yield
 			yield = func(r Raw, err error) bool {
-				if e, ok := err.(*Error); ok && e.Offset < 0 {
+				if e, ok := err.(*Error); ok && e.Offset < 0 && !errors.Is(err, ErrUnreadable) {
 					return false
 				}
 				return inner(r, err)

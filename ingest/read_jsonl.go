@@ -28,7 +28,9 @@ func (fr *fileReader) readJSONL(r io.Reader) {
 		// their ordinals, and not decoded.
 		before := fr.span.before(tl.offset)
 		if err != nil {
-			if !before {
+			// An I/O error fails the shard wherever it is; any other is
+			// the piece's that holds it.
+			if !before || errors.Is(err, ErrUnreadable) {
 				fr.fail(loc, true, err)
 			}
 			return
