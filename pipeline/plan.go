@@ -104,8 +104,8 @@ func Phases(o PlanOptions) ([]Phase, error) {
 // --array=0-(n-1) job) and submit.sh, which submits them in order with
 // `sbatch --parsable`, each --dependency=afterok: on the one before; for
 // k8s a Job manifest per phase (the sharded one an Indexed Job) and
-// submit.sh, which applies each and waits with `kubectl wait` for it to
-// complete before the next. "local" writes nothing: RunLocal runs it.
+// submit.sh, which applies each and waits for its Complete condition (or
+// stops at Failed) before the next. "local" writes nothing: RunLocal runs it.
 func Plan(o PlanOptions) ([]string, error) {
 	phases, err := Phases(o)
 	if err != nil {
@@ -227,12 +227,22 @@ func k8sPlan(o PlanOptions, phases []Phase) (map[string]string, []string) {
 	files := map[string]string{}
 	var order []string
 	var submit strings.Builder
-	submit.WriteString("#!/bin/sh\n# Starts chimed's Jobs in order, each once the one before completed.\n" +
-		"# Written by `chimed plan --executor k8s`.\nset -eu\ncd \"$(dirname \"$0\")\"\n")
 	ns := ""
 	if o.Namespace != "" {
 		ns = " -n " + shellQuote(o.Namespace)
 	}
+	submit.WriteString("#!/bin/sh\n# Starts chimed's Jobs in order, each once the one before completed;\n" +
+		"# stops at a Job that failed. Written by `chimed plan --executor k8s`.\nset -eu\ncd \"$(dirname \"$0\")\"\n" +
+		"wait_job() {\n" +
+		"  while :; do\n" +
+		"    s=$(kubectl" + ns + " get \"job/$1\" -o jsonpath='{range .status.conditions[?(@.status==\"True\")]}{.type}{\" \"}{end}')\n" +
+		"    case \" $s \" in\n" +
+		"      *\" Complete \"*) return 0 ;;\n" +
+		"      *\" Failed \"*) echo \"job $1 failed: kubectl" + ns + " describe job/$1\" >&2; return 1 ;;\n" +
+		"    esac\n" +
+		"    sleep 5\n" +
+		"  done\n" +
+		"}\n")
 	retries := max(o.Retries, 0)
 	for i, p := range phases {
 		job := fmt.Sprintf("chimed-%02d-%s", i, p.Name)
@@ -263,7 +273,7 @@ func k8sPlan(o PlanOptions, phases []Phase) (map[string]string, []string) {
 		files[name] = b.String()
 		order = append(order, name)
 		fmt.Fprintf(&submit, "kubectl%s apply -f %s\n", ns, name)
-		fmt.Fprintf(&submit, "kubectl%s wait --for=condition=complete --timeout=-1s job/%s\n", ns, job)
+		fmt.Fprintf(&submit, "wait_job %s\n", job)
 	}
 	files["submit.sh"] = submit.String()
 	return files, append(order, "submit.sh")

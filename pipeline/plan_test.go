@@ -58,7 +58,7 @@ func TestPlanWrites(t *testing.T) {
 				"chimed-00-ingest.yaml": {"completionMode: Indexed", "completions: 5", "parallelism: 5", "backoffLimitPerIndex: 3",
 					"restartPolicy: Never", "name: CHIMED_SHARDS", "claimName: \"ws\"", `args: ["-q", "-w", "/shared/ws", "ingest"]`},
 				"chimed-02-clean.yaml": {"completions: 1", "backoffLimit: 3", `args: ["-q", "-w", "/shared/ws", "clean"]`},
-				"submit.sh":            {"kubectl apply -f chimed-00-ingest.yaml", "kubectl wait --for=condition=complete --timeout=-1s job/chimed-02-clean"},
+				"submit.sh":            {"kubectl apply -f chimed-00-ingest.yaml", "wait_job chimed-02-clean\n", `*" Failed "*)`},
 			}},
 		{name: "k8s without a claim", o: PlanOptions{Executor: "k8s", Shards: 2, Image: "x"}, bad: "--pvc"},
 		{name: "unknown executor", o: PlanOptions{Executor: "ray", Shards: 2}, bad: "want one of"},
