@@ -36,8 +36,16 @@ type RunOptions struct {
 	// max_quarantine from Run's error into a warning, logged and kept in
 	// the report. An eval source that gave no row stays an error.
 	KeepGoing bool
-	Bars      *progress.Bars
-	Log       *slog.Logger
+	// Shard, when set, runs one array task's share: its parts are named
+	// after it, and its counts go to ShardReportPath for Merge, which
+	// writes reports/ingest.json and runs the checks once every shard is
+	// done. Only is not allowed with it.
+	Shard Shard
+	// SplitBytes is the size above which a shard reads a JSON Lines file
+	// in pieces (0: DefaultSplitBytes; < 0: never).
+	SplitBytes int64
+	Bars       *progress.Bars
+	Log        *slog.Logger
 }
 
 // sourceName is what a source name may be: it prefixes file names.
@@ -57,6 +65,19 @@ type inputFile struct {
 	path string // to open
 	rel  string // as it appears in locations and ids
 	size int64
+	// A shard's piece of a large JSON Lines file (split) is the records
+	// starting at offsets in [from, to); to < 0 is the end (see span).
+	split    bool
+	piece    bool
+	from, to int64
+}
+
+// share is what the piece adds to bytes read: pieces add up to the file.
+func (f inputFile) share() int64 {
+	if f.to < 0 {
+		return f.size - f.from
+	}
+	return f.to - f.from
 }
 
 // Run ingests the sources of chimed.yaml into the workspace:
@@ -80,7 +101,24 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 		return nil, err
 	}
 	full := len(opt.Only) == 0
-	if err := clearOutputs(ws, plans, full); err != nil {
+	if opt.Shard.Sharded() {
+		if !full {
+			return nil, errors.New("--source and --shard do not go together: a shard reads its share of every source")
+		}
+		split := opt.SplitBytes
+		if split == 0 {
+			split = DefaultSplitBytes
+		}
+		if split > 0 {
+			if err := markSplit(plans, split); err != nil {
+				return nil, err
+			}
+		}
+		plans = shardPlansSplit(plans, opt.Shard, split)
+		if err := clearShardOutputs(ws, opt.Shard); err != nil {
+			return nil, err
+		}
+	} else if err := clearOutputs(ws, sources, plans, full); err != nil {
 		return nil, err
 	}
 	report := &Report{Sources: map[string]*SourceReport{}}
@@ -95,36 +133,10 @@ func Run(ctx context.Context, ws workspace.Dir, sources []Source, opt RunOptions
 	if err != nil {
 		return nil, err
 	}
-	var problems []error
-	for i := range plans {
-		p, res := &plans[i], &results[i]
-		sr := &SourceReport{Kind: string(p.src.Kind), Counts: res.Counts}
-		for _, w := range mixedFiles(p.src.Name, res.sniffs) {
-			log.Warn(w)
-			sr.Warnings = append(sr.Warnings, w)
-		}
-		if o := checkQuarantine(&p.src, res); o != nil {
-			if opt.KeepGoing {
-				log.Warn("more records quarantined than max_quarantine allows; going on (--keep-going)",
-					"source", o.Source, "quarantined", o.Quarantined, "records", o.Records,
-					"max_quarantine", o.Limit.String(), "first_errors", strings.Join(o.First, "; "))
-				sr.Warnings = append(sr.Warnings, o.Error())
-			} else {
-				problems = append(problems, o)
-			}
-		}
-		if err := checkEval(&p.src, res.Counts); err != nil {
-			problems = append(problems, err)
-		}
-		report.Sources[p.src.Name] = sr
+	if opt.Shard.Sharded() {
+		return nil, writeShardReport(ws, opt.Shard, plans, results)
 	}
-	if err := WriteReport(ws.Report("ingest.json"), report); err != nil {
-		return nil, err
-	}
-	if len(problems) > 0 {
-		return report, &CheckError{Problems: problems}
-	}
-	return report, nil
+	return finishReport(ws, plans, results, report, opt)
 }
 
 // priorReport is reports/ingest.json as a run of some sources (--only)
@@ -205,6 +217,70 @@ func ingestAll(ctx context.Context, ws workspace.Dir, plans []plan, bars *progre
 		return nil, err // interrupted: no report, the next run starts over
 	}
 	return results, nil
+}
+
+// Merge ends a sharded ingest: it adds up the n shards' reports into
+// reports/ingest.json and runs the checks Run runs (max_quarantine, eval
+// sources with no row) on the sums, so the report and the errors are those
+// of one process. It sweeps the temporary files killed shards left.
+func Merge(ws workspace.Dir, sources []Source, n int, opt RunOptions) (*Report, error) {
+	plans, err := makePlans(ws, sources, nil)
+	if err != nil {
+		return nil, err
+	}
+	dirs := []string{ws.Reports(), ws.Quarantine()}
+	for _, k := range schemas.Kinds {
+		dirs = append(dirs, ws.Normalized(k))
+	}
+	for _, d := range dirs {
+		if err := atomicfile.Sweep(d); err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", d, err)
+		}
+	}
+	results, err := mergeResults(ws, n, plans)
+	if err != nil {
+		return nil, err
+	}
+	return finishReport(ws, plans, results, &Report{Sources: map[string]*SourceReport{}}, opt)
+}
+
+// finishReport checks what the sources gave, warns, and writes
+// reports/ingest.json.
+func finishReport(ws workspace.Dir, plans []plan, results []sourceResult, report *Report, opt RunOptions) (*Report, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var problems []error
+	for i := range plans {
+		p, res := &plans[i], &results[i]
+		sr := &SourceReport{Kind: string(p.src.Kind), Counts: res.Counts}
+		for _, w := range mixedFiles(p.src.Name, res.sniffs) {
+			log.Warn(w)
+			sr.Warnings = append(sr.Warnings, w)
+		}
+		if o := checkQuarantine(&p.src, res); o != nil {
+			if opt.KeepGoing {
+				log.Warn("more records quarantined than max_quarantine allows; going on (--keep-going)",
+					"source", o.Source, "quarantined", o.Quarantined, "records", o.Records,
+					"max_quarantine", o.Limit.String(), "first_errors", strings.Join(o.First, "; "))
+				sr.Warnings = append(sr.Warnings, o.Error())
+			} else {
+				problems = append(problems, o)
+			}
+		}
+		if err := checkEval(&p.src, res.Counts); err != nil {
+			problems = append(problems, err)
+		}
+		report.Sources[p.src.Name] = sr
+	}
+	if err := WriteReport(ws.Report("ingest.json"), report); err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return report, &CheckError{Problems: problems}
+	}
+	return report, nil
 }
 
 // makePlans checks every selected source and finds its files.
@@ -338,8 +414,9 @@ func globFiles(ws workspace.Dir, s *Source) ([]inputFile, error) {
 
 // clearOutputs sweeps temporary files a killed run left and removes the
 // outputs the run will write again: everything of ingest on a full run,
-// only the named sources' parts on a partial one.
-func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
+// only the named sources' parts on a partial one (a sharded ingest's
+// <source>-sIIII parts among them).
+func clearOutputs(ws workspace.Dir, sources []Source, plans []plan, full bool) error {
 	outputs := []string{ws.Quarantine()}
 	for _, k := range schemas.Kinds {
 		outputs = append(outputs, ws.Normalized(k))
@@ -353,6 +430,17 @@ func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
 	for _, p := range plans {
 		names[p.src.Name] = true
 	}
+	configured := map[string]bool{}
+	for _, s := range sources {
+		configured[s.Name] = true
+	}
+	ours := func(prefix string) bool {
+		if names[prefix] {
+			return true
+		}
+		src, _, sharded := cutShard(prefix)
+		return sharded && names[src] && !configured[prefix]
+	}
 	part := regexp.MustCompile(`^(.+)-\d{5}\.parquet$`)
 	for _, d := range outputs {
 		ents, err := os.ReadDir(d)
@@ -364,7 +452,7 @@ func clearOutputs(ws workspace.Dir, plans []plan, full bool) error {
 		}
 		for _, e := range ents {
 			m := part.FindStringSubmatch(e.Name())
-			if e.IsDir() || m == nil || !(full || names[m[1]]) {
+			if e.IsDir() || m == nil || !(full || ours(m[1])) {
 				continue
 			}
 			if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
@@ -409,7 +497,12 @@ const firstErrorsShown = 3
 func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Group, opt RunOptions) (res sourceResult, err error) {
 	s := &p.src
 	c := &res.Counts
-	*c = Counts{Files: len(p.files) + len(p.lookups)}
+	*c = Counts{Files: len(p.lookups)}
+	for _, f := range p.files {
+		if f.from == 0 { // a split file counts once, in its first piece's shard
+			c.Files++
+		}
+	}
 	onSniff := func(f fileSniff) { res.sniffs = append(res.sniffs, f) }
 	quarantined := func(raw *Raw, err error) schemas.QuarantineRow {
 		q := quarantineRow(s.Name, s.Kind, raw, err)
@@ -418,7 +511,7 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 		}
 		return q
 	}
-	parts := schemas.PartOptions{Prefix: s.Name, RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
+	parts := schemas.PartOptions{Prefix: shardPrefix(s.Name, opt.Shard), RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
 	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), parts)
 	if err != nil {
 		return res, err
@@ -655,7 +748,16 @@ func stream(ctx context.Context, files []inputFile, s *Source, bar *progress.Bar
 				bar.Add(n)
 			}
 			for _, f := range files {
-				for raw, err := range readFile(f.path, f.rel, s, onBytes, onSniff, tmpDir) {
+				read := readFile(f.path, f.rel, s, onBytes, onSniff, tmpDir)
+				if f.piece {
+					sniffed := onSniff
+					if f.from > 0 {
+						sniffed = nil // the first piece tells it
+					}
+					read = readFileSpan(f.path, f.rel, s, span{from: f.from, to: f.to}, nil, sniffed, tmpDir)
+					onBytes(f.share())
+				}
+				for raw, err := range read {
 					if errors.Is(err, ErrUnreadable) {
 						// Not a broken record: the rest of the file was never
 						// read. The run fails, naming the file.

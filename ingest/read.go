@@ -56,14 +56,33 @@ type fileSniff struct {
 // and encoding the file was read as, before its first record, and keeps
 // its temporary files in tmpDir ("" for the system's).
 func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(fileSniff), tmpDir string) iter.Seq2[Raw, error] {
+	return readFileSpan(path, rel, src, span{to: -1}, onBytes, onSniff, tmpDir)
+}
+
+// readFileSpan is readFile for a shard's piece of a file (see span): only
+// a JSON Lines file is read in pieces; of any other format the piece that
+// starts at 0 reads it all and the others nothing. An error about the
+// whole file (it cannot be sniffed or decoded) is the first piece's to
+// tell; every piece tells one it could not read (ErrUnreadable), which
+// fails its shard.
+func readFileSpan(path, rel string, src *Source, sp span, onBytes func(int64), onSniff func(fileSniff), tmpDir string) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
+		if !sp.whole() && sp.from > 0 {
+			inner := yield
+			yield = func(r Raw, err error) bool {
+				if e, ok := err.(*Error); ok && e.Offset < 0 && !errors.Is(err, ErrUnreadable) {
+					return false
+				}
+				return inner(r, err)
+			}
+		}
 		f, err := os.Open(path)
 		if err != nil {
 			yield(Raw{}, &Error{Location: Location{File: rel, Offset: -1}, Fatal: true, Err: fmt.Errorf("%w: %w", ErrUnreadable, err)})
 			return
 		}
 		defer f.Close()
-		readStream(unreadableReader{f}, f, rel, filepath.Ext(path), src, onBytes, onSniff, tmpDir, yield)
+		readStream(unreadableReader{f}, f, rel, filepath.Ext(path), src, sp, onBytes, onSniff, tmpDir, yield)
 	}
 }
 
@@ -71,7 +90,7 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 // extension, used only as a hint when the content is ambiguous.
 func ReadStream(r io.Reader, rel, ext string, src *Source, onBytes func(int64)) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
-		readStream(r, nil, rel, ext, src, onBytes, nil, "", yield)
+		readStream(r, nil, rel, ext, src, span{to: -1}, onBytes, nil, "", yield)
 	}
 }
 
@@ -97,7 +116,23 @@ type fileReader struct {
 	// sink, when set, receives everything put on the producer goroutine of
 	// a parallel read (see inParallel).
 	sink func(pending) bool
+
+	// span, for a shard's piece of a JSON Lines file, keeps only the
+	// records that start in it (see readFileSpan).
+	span span
 }
+
+// span is a piece of a file's decoded stream: the records whose first
+// byte is at an offset in [from, to) (to < 0: to the end). Every record
+// before it is still read and counted, so rows keep their ordinals,
+// lines and offsets (and so their ids); none after it is read.
+type span struct {
+	from, to int64
+}
+
+func (s span) whole() bool           { return s.from == 0 && s.to < 0 }
+func (s span) past(off int64) bool   { return s.to >= 0 && off >= s.to }
+func (s span) before(off int64) bool { return off < s.from }
 
 // pending is one thing a reader has to say, in stream order: a finished
 // record (raw), a record whose JSON text still needs decoding (jsonText,
@@ -261,12 +296,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // readStream reads one file's records, yielding each: it counts the bytes
 // read, unzips, sniffs format and encoding (onSniff hears what was found),
-// decodes, and hands the text to its format's parser.
-func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onBytes func(int64), onSniff func(fileSniff), tmpDir string, yield func(Raw, error) bool) {
+// decodes, and hands the text to its format's parser; sp is the shard's
+// piece of the file.
+func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, sp span, onBytes func(int64), onSniff func(fileSniff), tmpDir string, yield func(Raw, error) bool) {
 	if src == nil {
 		src = &Source{}
 	}
-	fr := &fileReader{rel: rel, ext: strings.ToLower(ext), src: src, yield: yield, maxRecord: int64(src.MaxRecordBytes)}
+	fr := &fileReader{rel: rel, ext: strings.ToLower(ext), src: src, yield: yield, maxRecord: int64(src.MaxRecordBytes), span: sp}
 	if fr.maxRecord <= 0 {
 		fr.maxRecord = DefaultMaxRecordBytes
 	}
@@ -300,6 +336,12 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, onByte
 	format := src.Format
 	if format == "" || format == FormatAuto {
 		format = sniffHinted(prefix, fr.ext, formatHint(src))
+	}
+	if format != FormatJSONL && !sp.whole() {
+		if sp.from > 0 {
+			return // the first piece reads the whole file
+		}
+		fr.span = span{to: -1}
 	}
 	sniffed := fileSniff{rel: rel, format: format, ascii: isASCII(prefix), empty: len(prefix) == 0}
 	if onSniff != nil && (format == FormatXLSX || format == FormatParquet) {

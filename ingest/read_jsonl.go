@@ -21,13 +21,23 @@ func (fr *fileReader) readJSONL(r io.Reader) {
 			return
 		}
 		loc := Location{Line: tl.line, Row: row, Offset: tl.offset}
+		if fr.span.past(tl.offset) {
+			return // the next piece's
+		}
+		// A record before the span is counted, so the span's keep
+		// their ordinals, and not decoded.
+		before := fr.span.before(tl.offset)
 		if err != nil {
-			fr.fail(loc, true, err)
+			// An I/O error fails the shard wherever it is; any other is
+			// the piece's that holds it.
+			if !before || errors.Is(err, ErrUnreadable) {
+				fr.fail(loc, true, err)
+			}
 			return
 		}
 		if tl.over {
 			row++
-			if !fr.fail(loc, false, tooLong(tl.size)) {
+			if !before && !fr.fail(loc, false, tooLong(tl.size)) {
 				return
 			}
 			continue
@@ -37,7 +47,7 @@ func (fr *fileReader) readJSONL(r io.Reader) {
 			continue
 		}
 		row++
-		if !fr.put(pending{loc: loc, jsonText: line}) {
+		if !before && !fr.put(pending{loc: loc, jsonText: line}) {
 			return
 		}
 	}

@@ -41,4 +41,13 @@
 // `chimed run` (Run) also skips a step whose own record is "ok" and still
 // matches chimed.yaml, its flags, and the fingerprints of its inputs and
 // outputs (Fingerprint: names, sizes and modification times).
+//
+// # Scaling out
+//
+// Phases cuts `chimed run` into jobs for an engine: ingest as n array tasks
+// (IngestShard, each with its own record ingest-shard-IIII-of-NNNN and the
+// workspace lock held shared), IngestMerge, whose record is ingest's, then
+// every other step as one task. Plan writes them as Slurm sbatch scripts
+// chained by afterok dependencies or as Kubernetes Jobs (an Indexed Job for
+// the shards); RunLocal runs them here as processes.
 package pipeline

@@ -20,11 +20,21 @@ type IngestOptions struct {
 	Parallel int
 	// KeepGoing makes a source over its max_quarantine a warning.
 	KeepGoing bool
+	// Shard makes the step one array task of a sharded ingest
+	// (IngestShard); Merge makes it the merge that ends one (IngestMerge).
+	Shard ingest.Shard
+	Merge bool
 }
 
 // Ingest reads chimed.yaml's raw sources into normalized/, quarantine/ and
 // reports/ingest.json (ingest.Run), and prints a table per source.
 func Ingest(o IngestOptions) Step {
+	switch {
+	case o.Shard.Sharded():
+		return IngestShard(o)
+	case o.Merge:
+		return IngestMerge(o)
+	}
 	s := Step{
 		Name: "ingest", Command: "ingest", Mark: "reports/ingest.json",
 		Settings: []string{"version", "sources"},
@@ -70,6 +80,12 @@ func runIngest(ctx context.Context, env Env, o IngestOptions) (Counts, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(o.Only) == 0 {
+		// A whole ingest starts over: a sharded one before it is gone.
+		if err := forgetShards(env.Workspace); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	rep, err := ingest.Run(ctx, env.Workspace, cfg.Sources, ingest.RunOptions{
 		Only: o.Only, Parallel: o.Parallel, KeepGoing: o.KeepGoing, Bars: env.Bars(), Log: env.Log,
@@ -77,6 +93,12 @@ func runIngest(ctx context.Context, env Env, o IngestOptions) (Counts, error) {
 	if rep == nil {
 		return nil, err
 	}
+	return printIngest(env, o, rep, start, err)
+}
+
+// printIngest prints the table of an ingest report and returns its counts
+// for the completion record.
+func printIngest(env Env, o IngestOptions, rep *ingest.Report, start time.Time, err error) (Counts, error) {
 	names := make([]string, 0, len(rep.Sources))
 	for n := range rep.Sources {
 		names = append(names, n)

@@ -22,7 +22,8 @@ import (
 // advisory flock(2) on .chimed/lock: the kernel drops it when the process
 // ends, however it ends, so a killed run never leaves a stale lock behind.
 type Lock struct {
-	f *os.File
+	f   *os.File
+	own *os.File // a shard's own lock (TakeShardLock)
 }
 
 // LockedError says another process holds the workspace: its pid and command
@@ -120,5 +121,64 @@ func (l *Lock) Release() error {
 	}
 	err := l.f.Close() // closing the last descriptor drops the flock
 	l.f = nil
+	if l.own != nil {
+		err = errors.Join(err, l.own.Close())
+		l.own = nil
+	}
 	return err
+}
+
+// TakeShardLock is TakeLock for one array task of a sharded step (name,
+// "ingest-shard-0002-of-0007"): the workspace lock is held shared, so the
+// shards run side by side while no other command writes the workspace,
+// and .chimed/lock-<name> is held alone, so one shard never runs twice at
+// once. flock(2) is only as good as the shared file system's support for
+// it (NFSv4 and Lustre have it); the completion records are what a
+// relaunch trusts.
+func TakeShardLock(d workspace.Dir, name, command string) (*Lock, error) {
+	shared, err := flockFile(LockPath(d), unix.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	own, err := flockFile(d.Path(".chimed", "lock-"+name), unix.LOCK_EX)
+	if err != nil {
+		shared.Close()
+		return nil, err
+	}
+	holder := fmt.Sprintf("%d %s\n", os.Getpid(), command)
+	if err := own.Truncate(0); err == nil {
+		_, err = own.WriteAt([]byte(holder), 0)
+	}
+	return &Lock{f: shared, own: own}, nil
+}
+
+// flockFile opens path (creating .chimed/) and flocks it without waiting;
+// when someone else holds it, the error is a *LockedError.
+func flockFile(path string, how int) (*os.File, error) {
+	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("workspace lock: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("workspace lock: %w", err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		held := &LockedError{Path: path}
+		if b, rerr := os.ReadFile(path); rerr == nil {
+			held.PID, held.Command = parseHolder(b)
+		}
+		f.Close()
+		return nil, held
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
+	}
+	return f, nil
 }

@@ -98,6 +98,10 @@ type ExecOptions struct {
 	SkipUpToDate bool
 	// NameErrors prefixes a step's error with its name.
 	NameErrors bool
+	// Shard runs the steps as one array task of a sharded step (its
+	// name): the workspace lock is shared with the other tasks
+	// (TakeShardLock).
+	Shard string
 }
 
 // Exec takes the workspace lock and runs steps in order, stopping at the
@@ -113,7 +117,11 @@ func Exec(ctx context.Context, env Env, o ExecOptions, steps ...Step) error {
 			}
 		}
 	}
-	lock, err := TakeLock(env.Workspace, o.Command)
+	take := TakeLock
+	if o.Shard != "" {
+		take = func(d workspace.Dir, command string) (*Lock, error) { return TakeShardLock(d, o.Shard, command) }
+	}
+	lock, err := take(env.Workspace, o.Command)
 	if err != nil {
 		return err
 	}

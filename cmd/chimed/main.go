@@ -104,6 +104,7 @@ func newRootCmd() *cobra.Command {
 		newDPONegativesCmd(a),
 		newEvalCmd(a),
 		newRunCmd(a),
+		newPlanCmd(a),
 	} {
 		root.AddCommand(c)
 	}
