@@ -368,6 +368,58 @@ func (g *generator) plantOne(s *sourceSpec, sk sink, a action, listed []item) er
 		return g.putNatural(s, sk, &it)
 	}
 	switch a {
+	case actBrokenJSON, actBrokenEncoding, actMissing, actFields, actTooLarge, actUnderCap, actLong, actBareQuote:
+		return g.plantMalformed(s, sk, a, anyItem, put)
+	case actPII, actDecoy, actNoise:
+		return g.plantMarked(s, a, put)
+	case actExactSame, actExactCross:
+		orig, ok := g.takeOwn()
+		if a == actExactCross {
+			orig, ok = g.takeCross(s.kind)
+		}
+		if !ok {
+			return fallback()
+		}
+		it := orig.it
+		it.system = ""
+		loc, err := put(&it)
+		if err != nil {
+			return err
+		}
+		g.plant(Planted{What: ExactDup, Loc: loc, Expect: ExpectExactDup, Of: &orig.loc, Needle: it.needle()})
+	case actNearSame, actNearCross:
+		orig, ok := g.takeOwn()
+		if a == actNearCross {
+			orig, ok = g.takeCross(s.kind)
+		}
+		if !ok {
+			return fallback()
+		}
+		it, j, ok := g.perturb(orig.it)
+		if !ok {
+			return fallback()
+		}
+		loc, err := put(&it)
+		if err != nil {
+			return err
+		}
+		g.plant(Planted{What: NearDup, Loc: loc, Expect: ExpectNearDup, Of: &orig.loc, Jaccard: round3(j)})
+	case actNearDistinct:
+		return g.siblings(s, sk, fallback)
+	case actContamQA:
+		return g.contaminateQA(s, put)
+	case actContamExam:
+		return g.contaminateExam(s, put, fallback)
+	}
+	return nil
+}
+
+// plantMalformed writes a record ingest must quarantine or read despite
+// its shape: broken JSON or encoding, a missing field, an oversized or
+// nearly oversized line, a very long record, a bare quote in a CSV cell.
+func (g *generator) plantMalformed(s *sourceSpec, sk sink, a action, anyItem func() item, put func(*item) (Loc, error)) error {
+	r := g.rd.r
+	switch a {
 	case actBrokenJSON, actBrokenEncoding, actMissing, actFields:
 		it := anyItem()
 		loc, needle, ok, err := sk.putBroken(&it, classOf[a], r)
@@ -423,40 +475,16 @@ func (g *generator) plantOne(s *sourceSpec, sk sink, a action, listed []item) er
 		loc.Source = s.name
 		g.plant(Planted{What: Quirk, Loc: loc, Expect: ExpectIngest, Needle: `"没事"`,
 			Note: "bare double quotes inside an unquoted CSV cell: read with lazy quotes, not quarantined"})
-	case actExactSame, actExactCross:
-		orig, ok := g.takeOwn()
-		if a == actExactCross {
-			orig, ok = g.takeCross(s.kind)
-		}
-		if !ok {
-			return fallback()
-		}
-		it := orig.it
-		it.system = ""
-		loc, err := put(&it)
-		if err != nil {
-			return err
-		}
-		g.plant(Planted{What: ExactDup, Loc: loc, Expect: ExpectExactDup, Of: &orig.loc, Needle: it.needle()})
-	case actNearSame, actNearCross:
-		orig, ok := g.takeOwn()
-		if a == actNearCross {
-			orig, ok = g.takeCross(s.kind)
-		}
-		if !ok {
-			return fallback()
-		}
-		it, j, ok := g.perturb(orig.it)
-		if !ok {
-			return fallback()
-		}
-		loc, err := put(&it)
-		if err != nil {
-			return err
-		}
-		g.plant(Planted{What: NearDup, Loc: loc, Expect: ExpectNearDup, Of: &orig.loc, Jaccard: round3(j)})
-	case actNearDistinct:
-		return g.siblings(s, sk, fallback)
+	}
+	return nil
+}
+
+// plantMarked writes a natural record carrying what clean must mask,
+// keep or normalise: a PII value, a decoy that only looks like one, or
+// markup noise.
+func (g *generator) plantMarked(s *sourceSpec, a action, put func(*item) (Loc, error)) error {
+	r := g.rd.r
+	switch a {
 	case actPII:
 		it, ok := g.natural(s)
 		if !ok {
@@ -496,10 +524,6 @@ func (g *generator) plantOne(s *sourceSpec, sk sink, a action, listed []item) er
 			return err
 		}
 		g.plant(Planted{What: Noise, Loc: loc, Expect: ExpectNormalize, Needle: n.needle, Note: n.note})
-	case actContamQA:
-		return g.contaminateQA(s, put)
-	case actContamExam:
-		return g.contaminateExam(s, put, fallback)
 	}
 	return nil
 }

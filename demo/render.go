@@ -581,30 +581,36 @@ func (g *renderer) exam(di, et, n int, eval, explain bool) (item, bool) {
 		q.Question = g.scaledExamStem(d, &p, q.Question, et)
 	}
 	if explain {
-		var b strings.Builder
-		switch et {
-		case eCase:
-			fmt.Fprintf(&b, "%s的典型表现为%s（%s对）。", d.Name, list(d.Symptoms[:min(4, len(d.Symptoms))]), q.Answer)
-		case eDept:
-			fmt.Fprintf(&b, "%s属于%s疾病，由%s诊治（%s对）。", d.Name, d.Category, d.Dept, q.Answer)
-		default:
-			fmt.Fprintf(&b, "%s%s%s（%s对）。", d.Name, map[int]string{eSymptom: "的常见症状有", eMultiSymptom: "的常见症状有", eDrug: "的常用药物有",
-				eTest: "的常用检查有", eComplic: "的常见并发症有"}[et], list(examField(d, et)), q.Answer)
-		}
-		why := map[int]string{eSymptom: "%s多见于%s（%s错）。", eMultiSymptom: "%s多见于%s（%s错）。", eDrug: "%s用于治疗%s（%s错）。",
-			eTest: "%s常用于%s的诊断（%s错）。", eComplic: "%s是%s的并发症（%s错）。", eDept: "%s不是%s的主要诊治科室（%s错）。"}[et]
-		for i, o := range q.Options {
-			switch {
-			case isCorrect[i] || b.Len() > 400:
-			case et == eDept:
-				fmt.Fprintf(&b, why, o.Text, d.Name, o.Label)
-			case distractorOf[o.Text] != "":
-				fmt.Fprintf(&b, why, o.Text, distractorOf[o.Text], o.Label)
-			}
-		}
-		q.Explanation = b.String()
+		q.Explanation = examExplanation(d, et, &q, isCorrect, distractorOf)
 	}
 	return item{kind: schemas.KindExam, disease: di, qtype: et, exam: q}, true
+}
+
+// examExplanation says why the exam question's answer is right and each
+// distractor wrong, as exam training rows carry it.
+func examExplanation(d *Disease, et int, q *schemas.ExamQuestion, isCorrect map[int]bool, distractorOf map[string]string) string {
+	var b strings.Builder
+	switch et {
+	case eCase:
+		fmt.Fprintf(&b, "%s的典型表现为%s（%s对）。", d.Name, list(d.Symptoms[:min(4, len(d.Symptoms))]), q.Answer)
+	case eDept:
+		fmt.Fprintf(&b, "%s属于%s疾病，由%s诊治（%s对）。", d.Name, d.Category, d.Dept, q.Answer)
+	default:
+		fmt.Fprintf(&b, "%s%s%s（%s对）。", d.Name, map[int]string{eSymptom: "的常见症状有", eMultiSymptom: "的常见症状有", eDrug: "的常用药物有",
+			eTest: "的常用检查有", eComplic: "的常见并发症有"}[et], list(examField(d, et)), q.Answer)
+	}
+	why := map[int]string{eSymptom: "%s多见于%s（%s错）。", eMultiSymptom: "%s多见于%s（%s错）。", eDrug: "%s用于治疗%s（%s错）。",
+		eTest: "%s常用于%s的诊断（%s错）。", eComplic: "%s是%s的并发症（%s错）。", eDept: "%s不是%s的主要诊治科室（%s错）。"}[et]
+	for i, o := range q.Options {
+		switch {
+		case isCorrect[i] || b.Len() > 400:
+		case et == eDept:
+			fmt.Fprintf(&b, why, o.Text, d.Name, o.Label)
+		case distractorOf[o.Text] != "":
+			fmt.Fprintf(&b, why, o.Text, distractorOf[o.Text], o.Label)
+		}
+	}
+	return b.String()
 }
 
 // related reports whether two diseases are too alike to serve as each
