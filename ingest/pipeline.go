@@ -558,17 +558,8 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 			}
 			continue
 		}
-		if join != nil {
-			if err := join.attach(&it.raw); err != nil {
-				if err := quarantine(&it.raw, err); err != nil {
-					return res, err
-				}
-				continue
-			}
-		}
 		var merr error
-		out, merr = p.mapper.mapRecord(&it.raw, out[:0])
-		if merr != nil {
+		if out, merr = p.joinAndMap(join, &it.raw, out[:0]); merr != nil {
 			if err := quarantine(&it.raw, merr); err != nil {
 				return res, err
 			}
@@ -597,6 +588,18 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 	}
 	ok = true
 	return res, nil
+}
+
+// joinAndMap attaches a record's joined lookup row, if the source joins
+// one, and maps it to canonical rows appended to out; an error quarantines
+// the record.
+func (p *plan) joinAndMap(join *joinTable, raw *Raw, out []schemas.Record) ([]schemas.Record, error) {
+	if join != nil {
+		if err := join.attach(raw); err != nil {
+			return out, err
+		}
+	}
+	return p.mapper.mapRecord(raw, out)
 }
 
 // readJoin reads a source's lookup files into its join table; a lookup

@@ -377,29 +377,37 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, sp spa
 		fr.fail(start, true, err)
 		return
 	}
-	var text io.Reader = br
 	// encoding: auto decides UTF-8 or GB18030 per line, with the file's
 	// sniffed encoding for lines either would take (see mixedLines).
 	auto := src.Encoding == "" || strings.EqualFold(src.Encoding, "auto")
 	fr.enc.mixed = auto && (enc.name == "utf-8" || enc.name == "gb18030")
-	if enc.enc != nil || fr.gzipped || fr.enc.mixed {
-		// Decompressing and decoding run on a goroutine of their own, ahead
-		// of the parser.
-		var stream io.Reader = br
-		switch {
-		case fr.enc.mixed:
-			stream = newMixedLines(br, enc)
-		case enc.enc != nil:
-			stream = enc.enc.NewDecoder().Reader(br)
-		}
-		if runtime.GOMAXPROCS(0) > 1 {
-			ahead := newReadAhead(stream)
-			defer ahead.Close()
-			stream = ahead
-		}
-		text = bufio.NewReaderSize(stream, readBufSize)
-	}
+	text, stop := fr.decoded(br)
+	defer stop()
 	fr.readTextFormat(format, text)
+}
+
+// decoded is the file's text as the parser reads it: decoded from the
+// file's encoding (per line when mixed) and, when it must be decompressed
+// or decoded, read ahead on a goroutine of its own. stop ends that
+// goroutine.
+func (fr *fileReader) decoded(br *bufio.Reader) (io.Reader, func()) {
+	enc := fr.enc
+	if enc.enc == nil && !fr.gzipped && !enc.mixed {
+		return br, func() {}
+	}
+	var stream io.Reader = br
+	switch {
+	case enc.mixed:
+		stream = newMixedLines(br, enc)
+	case enc.enc != nil:
+		stream = enc.enc.NewDecoder().Reader(br)
+	}
+	stop := func() {}
+	if runtime.GOMAXPROCS(0) > 1 {
+		ahead := newReadAhead(stream)
+		stream, stop = ahead, func() { ahead.Close() }
+	}
+	return bufio.NewReaderSize(stream, readBufSize), stop
 }
 
 // readTextFormat parses a file's decoded text in its format.
