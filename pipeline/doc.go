@@ -6,25 +6,29 @@
 // A Step names the workspace paths it reads and writes and the steps whose
 // outputs it reads (Needs; Uses for those it reads only when they exist):
 //
-//	step           reads from (when there)                          writes
-//	demo           –                                                chimed.yaml, raw/, demo-truth.json
-//	ingest         chimed.yaml, raw/                                normalized/, quarantine/, reports/ingest.json
-//	clean          ingest                                           clean/, removed/, reports/clean.json
-//	build-stages   clean                                            stages/{dcpt,sft,dpo}/, stages/eval/, stages/lineage/, stages/manifest.json
-//	stats          ingest (clean, build-stages)                     reports/stats.{html,md,json}
-//	export-F       build-stages                                     export/F/, reports/export-F.json
-//	train-dcpt     build-stages                                     runs/dcpt/
-//	train-sft      build-stages, train-dcpt                         runs/sft/
-//	dpo-negatives  build-stages, train-sft                          stages/dpo/negatives.parquet
-//	train-dpo      build-stages, train-sft (dpo-negatives)          runs/dpo/
-//	eval           build-stages (train-dcpt, train-sft, train-dpo)  reports/eval.{json,md}
+//	step           reads from (when there)                   writes
+//	demo           –                                         chimed.yaml, raw/, demo-truth.json
+//	ingest         chimed.yaml, raw/                         normalized/, quarantine/, reports/ingest.json
+//	clean          ingest                                    clean/, removed/, reports/clean.json
+//	build-stages   clean                                     stages/<S>/ for each stage S, stages/eval/, stages/lineage/, stages/manifest.json
+//	stats          ingest (clean, build-stages)              reports/stats.{html,md,json}
+//	export-F       build-stages                              export/F/, reports/export-F.json
+//	train-dcpt     build-stages                              runs/dcpt/
+//	train-sft      build-stages, train-dcpt                  runs/sft/
+//	dpo-negatives  build-stages, train-sft                   stages/dpo/negatives.parquet
+//	train-dpo      build-stages, train-sft (dpo-negatives)   runs/dpo/
+//	train-adapt    build-stages, train-sft                   runs/adapt/ (none when there are no exam training rows)
+//	eval           build-stages (every train-S)              reports/eval.{json,md}, reports/eval-timing.json
 //
-// F is an export format (export.Names()).
+// F is an export format (export.Names()); S is a stage of
+// schemas.StageTable, whose train-S step needs its parent stage's.
 //
 // Graph lists the steps of `chimed run` in that order (ingest, clean,
-// build-stages, stats, the exports of RunFormats, then train-dcpt,
-// train-sft, train-dpo and eval unless --no-train); each chimed command is
-// one step or, for `train --stage all`, three.
+// build-stages, stats, the exports of RunFormats, then a train-S per stage
+// in the table's order and eval, unless --no-train); each chimed command is
+// one step or, for `train --stage all`, one per stage. Plan (plan.go) runs
+// the same graph as phases on an engine, with ingest split into shards
+// (IngestShard, then IngestMerge).
 //
 // # Completion records
 //
