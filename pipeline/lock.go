@@ -59,30 +59,9 @@ func TakeLock(d workspace.Dir, command string) (*Lock, error) {
 	if st, err := os.Stat(string(d)); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("workspace %s is not a folder: %w", string(d), cmp.Or(err, fs.ErrInvalid))
 	}
-	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("workspace lock: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := flockFile(path, unix.LOCK_EX)
 	if err != nil {
-		return nil, fmt.Errorf("workspace lock: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if errors.Is(err, unix.EWOULDBLOCK) {
-		held := &LockedError{Path: path}
-		if b, rerr := os.ReadFile(path); rerr == nil {
-			held.PID, held.Command = parseHolder(b)
-		}
-		f.Close()
-		return nil, held
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
+		return nil, err
 	}
 	holder := fmt.Sprintf("%d %s\n", os.Getpid(), command)
 	if err := f.Truncate(0); err == nil {
