@@ -29,6 +29,23 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
+// tinyDemo writes the demo workspace into a temporary folder with the
+// tiny training preset, so a test can run every step in seconds.
+func tinyDemo(t *testing.T) string {
+	t.Helper()
+	ws := t.TempDir()
+	chimed(t, "-q", "-w", ws, "demo")
+	f, err := os.OpenFile(filepath.Join(ws, "chimed.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("\ntrain:\n  preset: tiny\n"); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
 // TestEndToEndOnDemo runs the whole job on the demo workspace with the tiny
 // model and checks what users rely on: every step's report adds up, the
 // stage files and reports exist, a second run skips every step, and the
@@ -37,14 +54,7 @@ func TestEndToEndOnDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run skipped in -short mode")
 	}
-	ws := t.TempDir()
-	chimed(t, "-q", "-w", ws, "demo")
-	f, err := os.OpenFile(filepath.Join(ws, "chimed.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("\ntrain:\n  preset: tiny\n")
-	f.Close()
+	ws := tinyDemo(t)
 	chimed(t, "-q", "-w", ws, "run")
 
 	var ingest struct {

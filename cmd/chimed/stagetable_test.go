@@ -38,14 +38,7 @@ func TestToyStageThroughTheTable(t *testing.T) {
 	}
 	defer removeBuilder()
 
-	ws := t.TempDir()
-	chimed(t, "-q", "-w", ws, "demo")
-	f, err := os.OpenFile(filepath.Join(ws, "chimed.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("\ntrain:\n  preset: tiny\n")
-	f.Close()
+	ws := tinyDemo(t)
 	chimed(t, "-q", "-w", ws, "run")
 
 	var manifest struct {
