@@ -31,6 +31,21 @@ type Env struct {
 	Out io.Writer
 	// Version is stamped into manifests and completion records.
 	Version string
+	// Memory is the budget in bytes a step sizes its buffers, batches and
+	// spill thresholds by (chimed --memory); 0 means DefaultMemory. It is
+	// also the Go runtime's soft memory limit for the process.
+	Memory int64
+}
+
+// DefaultMemory is the budget a step works within when --memory is not given.
+const DefaultMemory int64 = 1 << 30
+
+// MemoryBudget is e.Memory, or DefaultMemory when unset.
+func (e Env) MemoryBudget() int64 {
+	if e.Memory > 0 {
+		return e.Memory
+	}
+	return DefaultMemory
 }
 
 // Bars makes the progress bars of one step.

@@ -35,7 +35,7 @@ func newIngestCmd(a *app) *cobra.Command {
 				}
 				o.Shard = sh
 			}
-			env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version}
+			env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version, Memory: a.memory}
 			return pipeline.RunIngest(cmd.Context(), env, o, force)
 		},
 	}

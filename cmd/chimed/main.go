@@ -7,12 +7,15 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/chimed/chimed/internal/escape"
@@ -30,6 +33,9 @@ type app struct {
 	verbose   bool
 	cpuprof   string
 	memprof   string
+	memoryArg string
+	// memory is --memory in bytes (0: the default budget).
+	memory int64
 	// stopMemprof ends the --memprofile watcher.
 	stopMemprof func()
 	log         *slog.Logger
@@ -40,7 +46,7 @@ func (a *app) dir() workspace.Dir { return workspace.Dir(a.workspace) }
 // exec runs steps as command cmd: under the workspace lock, each after
 // the completion records of its inputs are checked (unless force).
 func (a *app) exec(cmd *cobra.Command, force bool, steps ...pipeline.Step) error {
-	env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version}
+	env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version, Memory: a.memory}
 	return pipeline.Exec(cmd.Context(), env, pipeline.ExecOptions{Command: cmd.Name(), Force: force}, steps...)
 }
 
@@ -65,6 +71,9 @@ func newRootCmd() *cobra.Command {
 				level = slog.LevelWarn
 			}
 			a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			if err := a.setMemory(); err != nil {
+				return err
+			}
 			if a.cpuprof != "" {
 				f, err := os.Create(a.cpuprof)
 				if err != nil {
@@ -92,6 +101,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars, warnings only")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logging")
 	root.PersistentFlags().StringVar(&a.cpuprof, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
+	root.PersistentFlags().StringVar(&a.memoryArg, "memory", "", "memory budget every step sizes its buffers and spills by, e.g. 2GiB (default 1GiB); also the Go runtime's soft limit")
 	root.PersistentFlags().StringVar(&a.memprof, "memprofile", "", "write a heap profile taken when live heap was at its peak to this file (go tool pprof; -sample_index=inuse_space)")
 	for _, c := range []*cobra.Command{
 		newDemoCmd(a),
@@ -117,6 +127,21 @@ func newRootCmd() *cobra.Command {
 		},
 	)
 	return root
+}
+
+// setMemory parses --memory and makes it the runtime's soft memory limit,
+// so the garbage collector works harder before the process passes it.
+func (a *app) setMemory() error {
+	if a.memoryArg == "" {
+		return nil
+	}
+	n, err := humanize.ParseBytes(a.memoryArg)
+	if err != nil || n < 64<<20 || n > math.MaxInt64 {
+		return fmt.Errorf("--memory %q: want a size of at least 64MiB, like 512MiB or 4GiB", a.memoryArg)
+	}
+	a.memory = int64(n)
+	debug.SetMemoryLimit(a.memory)
+	return nil
 }
 
 // watchHeapPeak samples the live heap four times a second and rewrites

@@ -13,7 +13,7 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "every step in order (ingest → clean → build-stages → stats → export → train → eval), skipping steps whose outputs are up to date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version}
+			env := pipeline.Env{Workspace: a.dir(), Log: a.log, Quiet: a.quiet, Out: cmd.OutOrStdout(), Version: version, Memory: a.memory}
 			return pipeline.Run(cmd.Context(), env, o)
 		},
 	}
