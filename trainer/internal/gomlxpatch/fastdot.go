@@ -232,10 +232,15 @@ func keepsOrder(dims, perm []int) bool {
 	return true
 }
 
-// transposeInto writes src permuted by perm into dst, walking dst in order
-// with an odometer over the output axes; the innermost axis is a strided
-// loop.
+// transposeInto writes src permuted by perm into dst.
 func transposeInto(dst, src []float32, dims, perm []int) {
+	outDims, outStrides := permutedStrides(dims, perm)
+	copyStrided(dst, src, outDims, outStrides)
+}
+
+// permutedStrides are the dimensions of src permuted by perm and, per
+// output axis, the stride of that axis in src.
+func permutedStrides(dims, perm []int) (outDims, outStrides []int) {
 	rank := len(dims)
 	strides := make([]int, rank) // of src
 	s := 1
@@ -243,13 +248,25 @@ func transposeInto(dst, src []float32, dims, perm []int) {
 		strides[a] = s
 		s *= dims[a]
 	}
-	outDims := make([]int, rank)
-	outStrides := make([]int, rank) // src stride of each output axis
+	outDims = make([]int, rank)
+	outStrides = make([]int, rank)
 	for i, a := range perm {
 		outDims[i] = dims[a]
 		outStrides[i] = strides[a]
 	}
+	return outDims, outStrides
+}
+
+// copyStrided fills dst, row-major over outDims, from src where output axis
+// i steps outStrides[i] in src, walking dst in order with an odometer; the
+// innermost axis is a strided loop.
+func copyStrided(dst, src []float32, outDims, outStrides []int) {
+	rank := len(outDims)
 	if len(dst) == 0 {
+		return
+	}
+	if rank == 0 {
+		dst[0] = src[0]
 		return
 	}
 	inner, innerStride := outDims[rank-1], outStrides[rank-1]
@@ -257,9 +274,13 @@ func transposeInto(dst, src []float32, dims, perm []int) {
 	base, o := 0, 0
 	for o < len(dst) {
 		j := base
-		for i := range inner {
-			dst[o+i] = src[j]
-			j += innerStride
+		if innerStride == 1 {
+			copy(dst[o:o+inner], src[j:j+inner])
+		} else {
+			for i := range inner {
+				dst[o+i] = src[j]
+				j += innerStride
+			}
 		}
 		o += inner
 		for ax := rank - 2; ax >= 0; ax-- {

@@ -45,6 +45,8 @@ func opsExecutors() map[backends.OpType]executor {
 		backends.OpTypeReduceSum:      fastReduce(backends.OpTypeReduceSum, false),
 		backends.OpTypeReduceMax:      fastReduce(backends.OpTypeReduceMax, true),
 		backends.OpTypeBroadcastInDim: fastBroadcastInDim,
+		backends.OpTypeTranspose:      fastTranspose,
+		backends.OpTypeIdentity:       fastIdentity,
 	}
 }
 
@@ -487,12 +489,18 @@ func reduceInto(dst, src []float32, outer, mid, inner int, isMax bool) {
 
 // reduceRow is the sum (in eight interleaved partial sums) or the max of x.
 func reduceRow(x []float32, isMax bool) float32 {
-	if isMax {
-		m := negInf32
-		for _, v := range x {
-			m = max(m, v)
+	if isMax { // eight running maxima: max is exact, so the order is free
+		m := [8]float32{negInf32, negInf32, negInf32, negInf32, negInf32, negInf32, negInf32, negInf32}
+		i := 0
+		for ; i+8 <= len(x); i += 8 {
+			v := x[i : i+8 : i+8]
+			m[0], m[1], m[2], m[3] = max(m[0], v[0]), max(m[1], v[1]), max(m[2], v[2]), max(m[3], v[3])
+			m[4], m[5], m[6], m[7] = max(m[4], v[4]), max(m[5], v[5]), max(m[6], v[6]), max(m[7], v[7])
 		}
-		return m
+		for j := 0; i < len(x); i, j = i+1, j+1 {
+			m[j] = max(m[j], x[i])
+		}
+		return max(max(max(m[0], m[1]), max(m[2], m[3])), max(max(m[4], m[5]), max(m[6], m[7])))
 	}
 	var s [8]float32
 	i := 0
@@ -550,5 +558,64 @@ func fastBroadcastInDim(b *simplego.Backend, node *simplego.Node, inputs []*simp
 			d[i] = v
 		}
 	})
+	return output, nil
+}
+
+// fastTranspose is the executor of Transpose: a strided copy
+// (copyStrided) with the outermost output axis split over the cores. It
+// moves values and computes nothing, so it gives simplego's bits.
+func fastTranspose(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	stock := stock[backends.OpTypeTranspose]
+	if !fastOpsOn.Load() || len(inputs) != 1 {
+		return stock(b, node, inputs, owned)
+	}
+	s, src, ok := float32Data(b, inputs[0])
+	perm, okPerm := nodeAxes(node)
+	outShape := nodeShape(node)
+	if !ok || !okPerm || !isPermutation(perm, s.Rank()) || s.Size() < fastOpsMinSize || outShape.Size() != s.Size() {
+		return stock(b, node, inputs, owned)
+	}
+	output := b.NewBuffer(outShape)
+	_, dst, _ := float32Data(b, output)
+	outDims, outStrides := permutedStrides(s.Dimensions, perm)
+	rows := outDims[0]
+	row := len(dst) / rows
+	parallelRange(rows, len(dst), func(lo, hi int) {
+		dims := append([]int{hi - lo}, outDims[1:]...)
+		copyStrided(dst[lo*row:hi*row], src[lo*outStrides[0]:], dims, outStrides)
+	})
+	return output, nil
+}
+
+// isPermutation reports whether perm holds each of 0 … rank-1 once.
+func isPermutation(perm []int, rank int) bool {
+	if len(perm) != rank || rank == 0 {
+		return false
+	}
+	seen := make([]bool, rank)
+	for _, a := range perm {
+		if a < 0 || a >= rank || seen[a] {
+			return false
+		}
+		seen[a] = true
+	}
+	return true
+}
+
+// fastIdentity is the executor of Identity: simplego's hands an input it
+// owns straight on, and copies one still in use; this copy is split over
+// the cores.
+func fastIdentity(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	stock := stock[backends.OpTypeIdentity]
+	if !fastOpsOn.Load() || len(inputs) != 1 || owned[0] {
+		return stock(b, node, inputs, owned)
+	}
+	s, src, ok := float32Data(b, inputs[0])
+	if !ok || s.Size() < fastOpsMinSize || !nodeShape(node).Equal(s) {
+		return stock(b, node, inputs, owned)
+	}
+	output := b.NewBuffer(s)
+	_, dst, _ := float32Data(b, output)
+	parallelRange(len(src), len(src), func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 	return output, nil
 }

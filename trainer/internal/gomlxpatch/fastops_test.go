@@ -1,6 +1,7 @@
 package gomlxpatch
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -22,7 +23,8 @@ func withStockOps(t *testing.T, f func()) {
 // on odd ones: both operands broadcast, scalar on either side, reductions
 // over leading, trailing, middle, all and non-contiguous axes (which go to
 // the stock executor), and sizes on either side of the cut-off.
-// Elementwise arithmetic, maxima and broadcasts must agree bit for bit;
+// Elementwise arithmetic, maxima, broadcasts, transposes and copies must
+// agree bit for bit;
 // sums to float tolerance; Exp and Logistic to 2 ulp.
 func TestFastOpsMatchStock(t *testing.T) {
 	backend, err := testBackend()
@@ -70,7 +72,21 @@ func TestFastOpsMatchStock(t *testing.T) {
 			fn: func(in []*Node) *Node { return BroadcastToDims(in[0], 6, 70, 50) }},
 		check{name: "BroadcastToDims-middle", in: []*tensors.Tensor{randomTensor(r, 6, 1, 50)},
 			fn: func(in []*Node) *Node { return BroadcastToDims(in[0], 6, 70, 50) }},
+		check{name: "Identity", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return Identity(in[0]) }},
 	)
+	for _, c := range []struct {
+		dims, perm []int
+	}{
+		{[]int{6, 70, 50}, []int{2, 0, 1}},
+		{[]int{6, 70, 50}, []int{1, 0, 2}},
+		{[]int{6, 70, 50}, []int{0, 2, 1}},
+		{[]int{16, 8, 4, 16}, []int{0, 2, 1, 3}}, // the attention heads' split
+		{[]int{1, 70, 50}, []int{2, 1, 0}},
+		{[]int{3, 7}, []int{1, 0}}, // below the cut-off
+	} {
+		checks = append(checks, check{name: fmt.Sprintf("Transpose%v", c.perm), in: []*tensors.Tensor{randomTensor(r, c.dims...)},
+			fn: func(in []*Node) *Node { return TransposeAllAxes(in[0], c.perm...) }})
+	}
 	for _, axes := range [][]int{{2}, {1}, {0}, {0, 1}, {1, 2}, {0, 1, 2}, {0, 2}} {
 		checks = append(checks,
 			check{name: "ReduceSum", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return ReduceSum(in[0], axes...) }, ulps: 1, atol: 1e-3}, // sums of up to 21000 N(0,1) values

@@ -1,8 +1,8 @@
 // Package gomlxpatch replaces some of gomlx simplego's float32 executors
 // with faster ones: DotGeneral with a packed, register-tiled GEMM
 // (fastdot.go, sgemm.go) and Add, Sub, Mul, Div, Exp, Logistic,
-// ReduceSum, ReduceMax and BroadcastInDim with contiguous runs split over
-// the cores (fastops.go).
+// ReduceSum, ReduceMax, BroadcastInDim, Transpose and Identity with
+// contiguous runs split over the cores (fastops.go).
 //
 // gomlx v0.26.0 has no public way to plug in a kernel, so the patch
 // writes into simplego's unexported executor table and reads the

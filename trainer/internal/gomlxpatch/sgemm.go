@@ -198,7 +198,9 @@ func packA(dst []float32, a stridedMatrix, mc, kc int) {
 			clear(panel)
 		}
 		switch {
-		case a.cs == 1: // rows of a are contiguous
+		case a.cs == 1 && mr == gemmMR: // rows of a are contiguous
+			packA6(panel, a.data[ir*a.rs:], a.rs, kc)
+		case a.cs == 1:
 			for r := range mr {
 				src := a.data[(ir+r)*a.rs:][:kc]
 				for p, v := range src {
@@ -216,5 +218,19 @@ func packA(dst []float32, a stridedMatrix, mc, kc int) {
 				}
 			}
 		}
+	}
+}
+
+// packA6 packs six contiguous rows of kc floats, rs apart, into panel:
+// column by column, so the panel is written in order and each row read
+// in order.
+func packA6(panel, a []float32, rs, kc int) {
+	r0, r1, r2 := a[:kc], a[rs:rs+kc], a[2*rs:2*rs+kc]
+	r3, r4, r5 := a[3*rs:3*rs+kc], a[4*rs:4*rs+kc], a[5*rs:5*rs+kc]
+	panel = panel[:kc*gemmMR]
+	for p := range kc {
+		col := panel[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+		col[0], col[1], col[2] = r0[p], r1[p], r2[p]
+		col[3], col[4], col[5] = r3[p], r4[p], r5[p]
 	}
 }

@@ -18,8 +18,8 @@ import (
 // This file is everything the patch knows of simplego's private
 // internals, all of it as of gomlx v0.26.0, and the checks that it still
 // holds: the executor table (reached with go:linkname, as it is
-// unexported), the layout of Node, and the parameters DotGeneral, Reduce*
-// and BroadcastInDim nodes carry. check runs every one of them before the
+// unexported), the layout of Node, and the parameters DotGeneral, Reduce*,
+// BroadcastInDim and Transpose nodes carry. check runs every one of them before the
 // table is touched.
 
 // gomlxModule and gomlxVersion are the module and the version whose
@@ -52,6 +52,8 @@ var stockExecutors = map[backends.OpType]string{
 	backends.OpTypeReduceSum:      "execReduce",
 	backends.OpTypeReduceMax:      "execReduce",
 	backends.OpTypeBroadcastInDim: "execBroadcastInDim",
+	backends.OpTypeTranspose:      "execTranspose",
+	backends.OpTypeIdentity:       "execIdentity",
 }
 
 // simplegoPkg prefixes the linker name of every function of simplego.
@@ -191,10 +193,11 @@ func checkLayout(got, want reflect.Type) string {
 	return ""
 }
 
-// probeNodeData builds (and never runs) a DotGeneral, a ReduceSum and a
-// BroadcastInDim on a fresh simplego builder and checks what each node
-// carries: its op type and shape, and its data: the DotGeneral's against
-// dotLayout, the others' a list of the axes asked for.
+// probeNodeData builds (and never runs) a DotGeneral, a ReduceSum, a
+// BroadcastInDim and a Transpose on a fresh simplego builder and checks
+// what each node carries: its op type and shape, and its data: the
+// DotGeneral's against dotLayout, the others' a list of the axes asked
+// for (the permutation, for Transpose).
 func probeNodeData() (why string) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -223,7 +226,11 @@ func probeNodeData() (why string) {
 	if err != nil {
 		return fmt.Sprintf("probing simplego's nodes: %v", err)
 	}
-	for _, op := range []backends.Op{dot, sum, bcast} {
+	tr, err := b.Transpose(x, 2, 0, 1)
+	if err != nil {
+		return fmt.Sprintf("probing simplego's nodes: %v", err)
+	}
+	for _, op := range []backends.Op{dot, sum, bcast, tr} {
 		if _, ok := op.(*simplego.Node); !ok {
 			return fmt.Sprintf("simplego's builder returns %T, not *simplego.Node", op)
 		}
@@ -256,6 +263,7 @@ func probeNodeData() (why string) {
 		{dn, nil, shapes.Make(dtypes.Float32, 2, 3, 3)},
 		{sum, []int{1}, shapes.Make(dtypes.Float32, 2, 4)},
 		{bcast, []int{0, 2}, shapes.Make(dtypes.Float32, 2, 5, 4)},
+		{tr, []int{2, 0, 1}, shapes.Make(dtypes.Float32, 4, 2, 3)},
 	} {
 		n := c.op.(*simplego.Node)
 		if got, ok := nodeAxes(n); c.axes != nil && (!ok || !slices.Equal(got, c.axes)) {
@@ -280,7 +288,8 @@ func nodeShape(node *simplego.Node) shapes.Shape {
 }
 
 // nodeAxes is a node's parameters when they are a list of axes (the
-// reduced axes of a Reduce, the target axes of a BroadcastInDim).
+// reduced axes of a Reduce, the target axes of a BroadcastInDim, the
+// permutation of a Transpose).
 func nodeAxes(node *simplego.Node) ([]int, bool) {
 	axes, ok := layoutOf(node).data.([]int)
 	return axes, ok
