@@ -31,10 +31,12 @@ type Model struct {
 	ctx   *context.Context
 	batch int // rows per graph call; short calls are padded
 
-	mu       sync.Mutex
-	lpExec   *context.Exec // tokens, targets [B, T] → log p(target) [B, T]
-	lastExec *context.Exec // tokens [B, L], positions [B] → logits [B, vocab]
-	rng      *rand.Rand
+	mu          sync.Mutex
+	lpExec      *context.Exec // tokens, targets [B, T] → log p(target) [B, T]
+	prefillExec *context.Exec // tokens [B, L], positions [B] → logits [B, vocab], then each layer's keys and values [B, L, heads, headDim]
+	stepExec    *context.Exec // tokens [B, 1], positions [B], caches → logits, then each layer's new key and value
+	noCache     bool          // generate without the key/value cache (tests compare the two)
+	rng         *rand.Rand
 }
 
 // evalBatch is how many rows a scoring or generation call packs together.
@@ -53,8 +55,14 @@ func newModel(info RunInfo, tok *Tokenizer, ctx *context.Context, sampling Sampl
 	}); err != nil {
 		return nil, err
 	}
-	if m.lastExec, err = context.NewExec(backend, ctx, func(ctx *context.Context, tokens, positions *Node) *Node {
-		return lastLogits(ctx, a, tokens, positions)
+	if m.prefillExec, err = context.NewExec(backend, ctx, func(ctx *context.Context, in []*Node) []*Node {
+		return prefill(ctx, a, in[0], in[1])
+	}); err != nil {
+		return nil, err
+	}
+	if m.stepExec, err = context.NewExec(backend, ctx, func(ctx *context.Context, in []*Node) []*Node {
+		lg, kv := decodeStep(ctx, a, in[0], in[1], in[2:])
+		return append([]*Node{lg}, kv...)
 	}); err != nil {
 		return nil, err
 	}
@@ -224,65 +232,28 @@ func (m *Model) sumLogProbs(seqs []sequence) (sums []float64, counts []int, err 
 // the end of the turn, and returns the continuations without the stop
 // marker, as valid UTF-8. Decoding is greedy unless m.Sampling asks for top-k / top-p.
 //
-// There is no KV cache: each new token reruns the decoder on the window,
-// whose length is rounded up to a power of two so only a few graphs compile.
-// At these model sizes the whole window costs about one cached step of a
-// larger model, and the cache would need Slice/DynamicUpdateSlice in the
-// graph, which simplego handles poorly.
+// The first token runs the decoder on the prompts and keeps every layer's
+// keys and values; each later one runs it on the new token alone against
+// that cache (decodeStep), which gives the logits the whole window would.
+// Once a row outgrows the context, the window slides, every position
+// moves, and the rest of its batch reruns the decoder on the window per
+// token, as it did before there was a cache.
 func (m *Model) Generate(prompts []string, maxTokens int) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	T := m.Info.Arch.Context
 	out := make([]string, len(prompts))
 	for start := 0; start < len(prompts); start += m.batch {
 		n := min(m.batch, len(prompts)-start)
 		ids := make([][]int32, n)
-		gen := make([][]int32, n)
-		done := make([]bool, n)
 		for i := range n {
 			ids[i] = m.Tok.Encode(prompts[start+i])
 			if len(ids[i]) == 0 {
 				ids[i] = []int32{EOSID}
 			}
 		}
-		for step := 0; step < maxTokens; step++ {
-			L := 16
-			for i := range n {
-				for !done[i] && L < min(len(ids[i]), T) {
-					L *= 2
-				}
-			}
-			L = min(L, T)
-			tok := make([]int32, m.batch*L)
-			pos := make([]int32, m.batch)
-			for i := range n {
-				w := ids[i][max(0, len(ids[i])-L):]
-				copy(tok[i*L:], w)
-				pos[i] = int32(len(w) - 1)
-			}
-			res, err := m.lastExec.Exec(tensors.FromFlatDataAndDimensions(tok, m.batch, L), tensors.FromFlatDataAndDimensions(pos, m.batch))
-			if err != nil {
-				return nil, err
-			}
-			lg := tensors.MustCopyFlatData[float32](res[0])
-			V := len(lg) / m.batch
-			active := false
-			for i := range n {
-				if done[i] {
-					continue
-				}
-				next := m.pick(lg[i*V : i*V+min(V, m.Tok.Size())])
-				if next == EndID || next == EOSID || next == PadID {
-					done[i] = true
-					continue
-				}
-				ids[i] = append(ids[i], next)
-				gen[i] = append(gen[i], next)
-				active = true
-			}
-			if !active {
-				break
-			}
+		gen, err := m.generateBatch(ids, maxTokens)
+		if err != nil {
+			return nil, err
 		}
 		for i := range n {
 			// A sampled byte token can leave a character half-spelled;
@@ -291,6 +262,149 @@ func (m *Model) Generate(prompts []string, maxTokens int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// generateBatch continues up to m.batch token rows and returns what each
+// row generated.
+func (m *Model) generateBatch(ids [][]int32, maxTokens int) ([][]int32, error) {
+	n, T := len(ids), m.Info.Arch.Context
+	gen := make([][]int32, n)
+	done := make([]bool, n)
+	var cache *kvCache
+	cached := !m.noCache
+	for step := 0; step < maxTokens; step++ {
+		for i := range n {
+			cached = cached && (done[i] || len(ids[i]) <= T)
+		}
+		var lg []float32
+		var err error
+		switch {
+		case cached && cache != nil:
+			lg, err = cache.step(m, ids)
+		case cached:
+			lg, cache, err = m.prefill(ids, done)
+		default:
+			lg, err = m.windowLogits(ids, done)
+		}
+		if err != nil {
+			return nil, err
+		}
+		V := len(lg) / m.batch
+		active := false
+		for i := range n {
+			if done[i] {
+				continue
+			}
+			next := m.pick(lg[i*V : i*V+min(V, m.Tok.Size())])
+			if next == EndID || next == EOSID || next == PadID {
+				done[i] = true
+				continue
+			}
+			ids[i] = append(ids[i], next)
+			gen[i] = append(gen[i], next)
+			active = true
+		}
+		if !active {
+			break
+		}
+	}
+	return gen, nil
+}
+
+// window lays the rows out as the uncached decoder reads them: each row's
+// last L tokens from the left of a [batch, L] block, L a power of two (so
+// only a few graphs compile) that holds every unfinished row up to the
+// context, and the position of each row's last token.
+func (m *Model) window(ids [][]int32, done []bool) (tok, pos []int32, L int) {
+	T := m.Info.Arch.Context
+	L = 16
+	for i := range ids {
+		for !done[i] && L < min(len(ids[i]), T) {
+			L *= 2
+		}
+	}
+	L = min(L, T)
+	tok = make([]int32, m.batch*L)
+	pos = make([]int32, m.batch)
+	for i := range ids {
+		w := ids[i][max(0, len(ids[i])-L):]
+		copy(tok[i*L:], w)
+		pos[i] = int32(len(w) - 1)
+	}
+	return tok, pos, L
+}
+
+// windowLogits runs the decoder on each row's window and returns the
+// next-token logits [batch, vocab]. It runs prefill's graph, whose keys
+// and values it drops, so the two paths share their compiled graphs.
+func (m *Model) windowLogits(ids [][]int32, done []bool) ([]float32, error) {
+	tok, pos, L := m.window(ids, done)
+	res, err := m.prefillExec.Exec(tensors.FromFlatDataAndDimensions(tok, m.batch, L), tensors.FromFlatDataAndDimensions(pos, m.batch))
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](res[0]), nil
+}
+
+// kvCache holds, per layer, the keys and values of every row's positions so
+// far: [batch, context, heads, headDim] each, flat.
+type kvCache struct {
+	kv         [][]float32 // layer l's keys at 2l, values at 2l+1
+	batch, T   int
+	posFloats  int // floats per position: heads × headDim
+	emptyToken int32
+}
+
+// prefill runs the decoder on the prompts (every row fits the context) and
+// returns the next-token logits and the cache of their keys and values.
+func (m *Model) prefill(ids [][]int32, done []bool) ([]float32, *kvCache, error) {
+	tok, pos, L := m.window(ids, done)
+	res, err := m.prefillExec.Exec(tensors.FromFlatDataAndDimensions(tok, m.batch, L), tensors.FromFlatDataAndDimensions(pos, m.batch))
+	if err != nil {
+		return nil, nil, err
+	}
+	a := m.Info.Arch
+	c := &kvCache{batch: m.batch, T: a.Context, posFloats: a.Dim, emptyToken: PadID}
+	for _, t := range res[1:] {
+		src := tensors.MustCopyFlatData[float32](t) // [batch, L, heads, headDim]
+		dst := make([]float32, c.batch*c.T*c.posFloats)
+		for b := range c.batch {
+			copy(dst[b*c.T*c.posFloats:], src[b*L*c.posFloats:(b+1)*L*c.posFloats])
+		}
+		c.kv = append(c.kv, dst)
+	}
+	return tensors.MustCopyFlatData[float32](res[0]), c, nil
+}
+
+// step runs the decoder on each row's last token against the cache, writes
+// that token's keys and values in, and returns the next-token logits.
+// Every row has at most the context's length; a finished row is run at its
+// last position again, which changes nothing it reads.
+func (c *kvCache) step(m *Model, ids [][]int32) ([]float32, error) {
+	tok := make([]int32, c.batch)
+	pos := make([]int32, c.batch)
+	for i := range tok {
+		tok[i] = c.emptyToken
+	}
+	for i, row := range ids {
+		tok[i], pos[i] = row[len(row)-1], int32(len(row)-1)
+	}
+	a := m.Info.Arch
+	args := []any{tensors.FromFlatDataAndDimensions(tok, c.batch, 1), tensors.FromFlatDataAndDimensions(pos, c.batch)}
+	for _, kv := range c.kv {
+		args = append(args, tensors.FromFlatDataAndDimensions(kv, c.batch, c.T, a.Heads, a.Dim/a.Heads))
+	}
+	res, err := m.stepExec.Exec(args...)
+	if err != nil {
+		return nil, err
+	}
+	for l, t := range res[1:] {
+		fresh := tensors.MustCopyFlatData[float32](t) // [batch, 1, heads, headDim]
+		for b := range c.batch {
+			copy(c.kv[l][(b*c.T+int(pos[b]))*c.posFloats:], fresh[b*c.posFloats:(b+1)*c.posFloats])
+		}
+	}
+	return tensors.MustCopyFlatData[float32](res[0]), nil
 }
 
 // pick chooses the next id from logits: greedy, or a draw from the top-k

@@ -26,7 +26,14 @@ func newContext(seed uint64) *context.Context {
 // the final normalised states [batch, T, dim]. It is a plain function of the
 // context: weights are created on first use and reused after.
 func hidden(ctx *context.Context, a Arch, tokens *Node) *Node {
-	ctx = ctx.In(modelScope).Checked(false).WithInitializer(initializers.RandomNormalFn(ctx, 0.02))
+	return decoder(ctx, a, tokens, nil)
+}
+
+// decoder is hidden, also handing each layer's keys and values
+// [batch, T, heads, headDim] to keep when it is not nil (generation's
+// cache starts from them).
+func decoder(ctx *context.Context, a Arch, tokens *Node, keep func(layer int, k, v *Node)) *Node {
+	ctx = modelContext(ctx)
 	g := tokens.Graph()
 	batch, T := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
 	f32 := dtypes.Float32
@@ -44,33 +51,94 @@ func hidden(ctx *context.Context, a Arch, tokens *Node) *Node {
 	mask := Where(GreaterOrEqual(rows, cols), Zeros(g, shapes.Make(f32, T, T)), Ones(g, shapes.Make(f32, T, T)))
 	mask = Reshape(MulScalar(mask, -1e9), 1, 1, T, T)
 
-	headDim := a.Dim / a.Heads
 	for l := range a.Layers {
-		lc := ctx.Inf("layer_%d", l)
-		h := rmsNorm(lc.In("attn_norm"), x)
-		q := Reshape(dense(lc.In("q"), h, a.Dim), batch, T, a.Heads, headDim)
-		k := Reshape(dense(lc.In("k"), h, a.Dim), batch, T, a.Heads, headDim)
-		v := Reshape(dense(lc.In("v"), h, a.Dim), batch, T, a.Heads, headDim)
-		// scores [batch, heads, Tq, Tk]
-		scores := dotGeneral(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2})
-		scores = Add(MulScalar(scores, 1/math.Sqrt(float64(headDim))), mask)
-		p := Softmax(scores, -1)
-		// out [batch, heads, Tq, headDim] → [batch, T, dim]
-		out := dotGeneral(p, []int{3}, []int{0, 1}, v, []int{1}, []int{0, 2})
-		out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3), batch, T, a.Dim)
-		x = Add(x, dense(lc.In("o"), out, a.Dim))
-
-		h = rmsNorm(lc.In("ff_norm"), x)
-		h = dense(lc.In("up"), h, a.FF)
-		h = Mul(h, Sigmoid(MulScalar(h, 1.702))) // GELU, sigmoid approximation
-		x = Add(x, dense(lc.In("down"), h, a.Dim))
+		x = layer(ctx.Inf("layer_%d", l), a, x, func(k, v *Node) (*Node, *Node, *Node) {
+			if keep != nil {
+				keep(l, k, v)
+			}
+			return k, v, mask
+		})
 	}
 	return rmsNorm(ctx.In("final_norm"), x)
 }
 
+// modelContext is the scope of the model's weights, with their initialiser.
+func modelContext(ctx *context.Context) *context.Context {
+	return ctx.In(modelScope).Checked(false).WithInitializer(initializers.RandomNormalFn(ctx, 0.02))
+}
+
+// layer is one decoder layer on x [batch, Tq, dim]: pre-norm causal
+// self-attention, then a pre-norm feed-forward, each added to x. attend
+// turns the layer's own keys and values [batch, Tq, heads, headDim] into
+// those the queries see ([batch, Tk, heads, headDim]) and the additive mask
+// of the scores [batch or 1, 1, Tq, Tk]: in training the same ones and the
+// causal mask, in cached generation the cache with them written in.
+func layer(lc *context.Context, a Arch, x *Node, attend func(k, v *Node) (keys, values, mask *Node)) *Node {
+	batch, T := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+	headDim := a.Dim / a.Heads
+	h := rmsNorm(lc.In("attn_norm"), x)
+	q := Reshape(dense(lc.In("q"), h, a.Dim), batch, T, a.Heads, headDim)
+	k := Reshape(dense(lc.In("k"), h, a.Dim), batch, T, a.Heads, headDim)
+	v := Reshape(dense(lc.In("v"), h, a.Dim), batch, T, a.Heads, headDim)
+	keys, values, mask := attend(k, v)
+	// scores [batch, heads, Tq, Tk]
+	scores := dotGeneral(q, []int{3}, []int{0, 2}, keys, []int{3}, []int{0, 2})
+	scores = Add(MulScalar(scores, 1/math.Sqrt(float64(headDim))), mask)
+	p := Softmax(scores, -1)
+	// out [batch, heads, Tq, headDim] → [batch, Tq, dim]
+	out := dotGeneral(p, []int{3}, []int{0, 1}, values, []int{1}, []int{0, 2})
+	out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3), batch, T, a.Dim)
+	x = Add(x, dense(lc.In("o"), out, a.Dim))
+
+	h = rmsNorm(lc.In("ff_norm"), x)
+	h = dense(lc.In("up"), h, a.FF)
+	h = Mul(h, Sigmoid(MulScalar(h, 1.702))) // GELU, sigmoid approximation
+	return Add(x, dense(lc.In("down"), h, a.Dim))
+}
+
+// decodeStep runs the decoder on one new token per row, tokens [batch, 1]
+// at positions [batch], against the keys and values of the positions
+// before it (caches: per layer a key and a value tensor [batch,
+// arch.Context, heads, headDim], of which positions ≥ a row's position are
+// ignored). It returns the next-token logits [batch, vocab] and, per layer,
+// the new token's key and value [batch, 1, heads, headDim] for the caller
+// to write into its cache. The keys the queries see are the cache with the
+// new key written at its position, in the order the full decoder has them,
+// so the sums run in the same order and masked positions add exact zeros.
+func decodeStep(ctx *context.Context, a Arch, tokens, positions *Node, caches []*Node) (lg *Node, newKV []*Node) {
+	mctx := modelContext(ctx)
+	g := tokens.Graph()
+	batch, T := tokens.Shape().Dimensions[0], a.Context
+	f32 := dtypes.Float32
+	headDim := a.Dim / a.Heads
+
+	embed := mctx.VariableWithShape("embed", shapes.Make(f32, a.Vocab, a.Dim)).ValueGraph(g)
+	pos := mctx.VariableWithShape("pos", shapes.Make(f32, a.Context, a.Dim)).ValueGraph(g)
+	x := Gather(embed, Reshape(tokens, batch, 1, 1))
+	x = Add(x, Reshape(Gather(pos, Reshape(positions, batch, 1)), batch, 1, a.Dim))
+
+	// [batch, T]: the key position of each slot against the row's position
+	slots := Iota(g, shapes.Make(dtypes.Int32, batch, T), 1)
+	at := ExpandAxes(positions, -1)
+	mask := Where(LessOrEqual(slots, at), Zeros(g, shapes.Make(f32, batch, T)), Ones(g, shapes.Make(f32, batch, T)))
+	mask = Reshape(MulScalar(mask, -1e9), batch, 1, 1, T)
+	write := BroadcastToDims(Reshape(Equal(slots, at), batch, T, 1, 1), batch, T, a.Heads, headDim)
+
+	for l := range a.Layers {
+		x = layer(mctx.Inf("layer_%d", l), a, x, func(k, v *Node) (*Node, *Node, *Node) {
+			newKV = append(newKV, k, v)
+			keys := Where(write, BroadcastToDims(k, batch, T, a.Heads, headDim), caches[2*l])
+			values := Where(write, BroadcastToDims(v, batch, T, a.Heads, headDim), caches[2*l+1])
+			return keys, values, mask
+		})
+	}
+	h := rmsNorm(mctx.In("final_norm"), x)
+	return logits(ctx, a, Reshape(h, batch, a.Dim)), newKV
+}
+
 // logits projects states [..., dim] to next-token logits [..., vocab].
 func logits(ctx *context.Context, a Arch, h *Node) *Node {
-	ctx = ctx.In(modelScope).Checked(false).WithInitializer(initializers.RandomNormalFn(ctx, 0.02))
+	ctx = modelContext(ctx)
 	// No bias: on simplego a vocabulary bias costs a [batch, T, vocab]
 	// broadcast forward and a reduction of the same size backward, for a
 	// term the final norm's scale and the last layer already provide (the
@@ -125,12 +193,19 @@ func maskedMeanNLL(tlp, weights *Node) *Node {
 	return Neg(Div(total, count))
 }
 
-// lastLogits is the logits at one position per row: states [batch, T, dim],
-// positions [batch] → [batch, vocab]. Only that row is projected to the
-// vocabulary, which is most of the cost saved in generation.
-func lastLogits(ctx *context.Context, a Arch, tokens, positions *Node) *Node {
-	h := hidden(ctx, a, tokens)
-	T := tokens.Shape().Dimensions[1]
+// prefill is the next-token logits of tokens [batch, T] at one position
+// per row, positions [batch] → [batch, vocab], followed by every layer's
+// keys and values [batch, T, heads, headDim]: the start of a generation's
+// cache. Only the picked rows are projected to the vocabulary.
+func prefill(ctx *context.Context, a Arch, tokens, positions *Node) []*Node {
+	var kv []*Node
+	h := decoder(ctx, a, tokens, func(_ int, k, v *Node) { kv = append(kv, k, v) })
+	return append([]*Node{logitsAt(ctx, a, h, positions)}, kv...)
+}
+
+// logitsAt projects the states h [batch, T, dim] at one position per row.
+func logitsAt(ctx *context.Context, a Arch, h, positions *Node) *Node {
+	T := h.Shape().Dimensions[1]
 	pick := OneHot(positions, T, h.DType()) // [batch, T]
 	hp := DotGeneral(pick, []int{1}, []int{0}, h, []int{1}, []int{0})
 	return logits(ctx, a, hp)
