@@ -89,6 +89,10 @@ func apply(info *debug.BuildInfo, version string, getenv func(string) string) St
 	return Status{Dot: dot, Ops: ops, Reason: strings.Join(why, "; ")}
 }
 
+// Installed says whether Apply has put any replacement into simplego's
+// executor table in this process.
+func Installed() bool { return fastDotOn.Load() || fastOpsOn.Load() }
+
 // String says what runs simplego's float32 DotGeneral.
 func (s Status) String() string {
 	if s.Dot {
