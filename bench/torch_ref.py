@@ -7,6 +7,7 @@ down, with bias); a final RMSNorm and a vocabulary projection without bias;
 mean next-token NLL; Adam at 1e-3. Random tokens, as chimed's bench uses.
 
 Usage: python3 bench/torch_ref.py [STEPS]   (Debian's python3-torch)
+       python3 bench/torch_ref.py --blas    (only the BLAS line, and optimised=True|False)
 Prints which BLAS library PyTorch ran its matrix products on and its thread
 counts, a line with tokens/s, s/step and peak RSS, then `tokens_per_sec=N`
 for `task bench-train` to pass to `chimed train --bench` (which prints
@@ -15,7 +16,9 @@ alternatives system picks; the reference (netlib) BLAS is 20x slower than
 OpenBLAS, so on it, or on a BLAS it cannot name, no tokens_per_sec line is
 printed and no ratio can be made from the run.
 """
+import ctypes
 import math
+import os
 import resource
 import sys
 import time
@@ -73,10 +76,11 @@ class Model(nn.Module):
         return self.out(self.final_norm(x))
 
 
-# Shared objects that are a BLAS, by the file name's start, and whether a
-# ratio against them means anything. Debian installs the reference BLAS at
-# .../blas/libblas.so.3 and OpenBLAS at .../openblas-pthread/libblas.so.3
-# (or openblas-openmp/, openblas-serial/), so the folder names it too.
+# BLAS libraries by a word in the last two elements of the real path of
+# the file that holds sgemm_, and whether a ratio against them means
+# anything. Debian installs the reference BLAS at .../blas/libblas.so.3 and
+# OpenBLAS at .../openblas-pthread/libblas.so.3 (or openblas-openmp/,
+# openblas-serial/), so the folder names it.
 BLAS_KINDS = [
     ("openblas", "OpenBLAS", True),
     ("mkl", "Intel MKL", True),
@@ -86,39 +90,57 @@ BLAS_KINDS = [
 ]
 
 
-def blas_in_use():
-    """Names the BLAS loaded into this process, read from /proc/self/maps
-    after a matrix product (torch loads it lazily), and whether it is an
-    optimised one. Returns (name, path, optimised)."""
-    torch.randn(64, 64) @ torch.randn(64, 64)
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def sgemm_file():
+    """The real path of the shared object whose sgemm_ torch's matrix
+    products call: the symbol looked up from libtorch_cpu (so in its own
+    dependency order, as the dynamic linker binds it) and its file found by
+    dladdr. Which BLAS files are mapped says less: OpenBLAS's LAPACK maps
+    libopenblas beside a reference libblas that still does every product.
+    Returns "" when it cannot tell."""
+    torch.randn(64, 64) @ torch.randn(64, 64)  # torch binds its BLAS lazily
     try:
         with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "/" in line}
-    except OSError:
-        return "unknown (no /proc/self/maps)", "", False
-    found = []
-    for path in sorted(paths):
-        parts = path.lower().split("/")
-        name = parts[-1]
-        if not (name.startswith("lib") and ".so" in name):
-            continue
-        where = "/".join(parts[-2:])
-        for key, label, optimised in BLAS_KINDS:
-            if key in where and ("blas" in where or key == "mkl"):
-                found.append((label, path, optimised))
-                break
-    if not found:
-        return "unknown (no BLAS library mapped)", "", False
-    # An optimised BLAS loaded beside the reference one is the one in use.
-    found.sort(key=lambda f: not f[2])
-    return found[0]
+            torch_cpu = sorted({line.split()[-1] for line in f if "/libtorch_cpu" in line})
+        sgemm = ctypes.cast(ctypes.CDLL(torch_cpu[0]).sgemm_, ctypes.c_void_p)
+        info = _DlInfo()
+        if not ctypes.CDLL(None).dladdr(sgemm, ctypes.byref(info)) or not info.dli_fname:
+            return ""
+        return os.path.realpath(info.dli_fname.decode())
+    except (OSError, IndexError, AttributeError):
+        return ""
+
+
+def blas_in_use():
+    """Names the BLAS torch's float32 matrix products run on and says
+    whether it is an optimised one. Returns (name, path, optimised)."""
+    path = sgemm_file()
+    if not path:
+        return "unknown (no sgemm_ found from libtorch_cpu)", "", False
+    where = "/".join(path.lower().split("/")[-2:])
+    if "libtorch" in where:  # a BLAS linked into torch itself
+        for line in torch.__config__.show().splitlines():
+            for field in line.replace(",", " ").split():
+                if field.startswith("BLAS_INFO="):
+                    where = field.lower()
+    for key, label, optimised in BLAS_KINDS:
+        if key in where:
+            return label, path, optimised
+    return f"unknown ({where})", path, False
 
 
 def main():
-    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     blas, path, optimised = blas_in_use()
     print(f"PyTorch BLAS: {blas} ({path or 'no file'}); "
           f"intra-op threads {torch.get_num_threads()}, inter-op threads {torch.get_num_interop_threads()}")
+    if sys.argv[1:] == ["--blas"]:
+        print(f"optimised={optimised}")
+        return
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     for line in torch.__config__.parallel_info().splitlines():
         if line.startswith(("ATen parallel backend", "OMP_NUM_THREADS", "MKL_NUM_THREADS")):
             print("  " + line.strip())

@@ -100,16 +100,23 @@ func runTrain(env Env, o TrainOptions) (Counts, error) {
 
 // TrainBench times steps DCPT steps of the ref preset on random tokens and
 // prints tokens/s, and the ratio to torchTokensSec when given (trainer.Bench).
-// It writes nothing and leaves no record.
+// It writes nothing and leaves no record. It reads nothing from the
+// workspace but chimed.yaml's train settings, and runs on their defaults
+// in a folder without one.
 func TrainBench(steps int, torchTokensSec float64) Step {
 	return Step{
 		Name: "train-bench", Command: "train --bench", NoRecord: true,
 		Run: func(ctx context.Context, env Env) (Counts, error) {
+			var tc trainer.Config
 			cfg, err := env.Config()
-			if err != nil {
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
 				return nil, err
+			default:
+				tc = cfg.Train
 			}
-			res, err := trainer.Bench(env.Workspace, cfg.Train, steps, env.Log)
+			res, err := trainer.Bench(env.Workspace, tc, steps, env.Log)
 			if err != nil {
 				return nil, err
 			}

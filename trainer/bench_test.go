@@ -96,3 +96,38 @@ func TestFastKernelsKeepLoss(t *testing.T) {
 		t.Errorf("DotKernel() = %q with the patch on", DotKernel())
 	}
 }
+
+// TestTorchRefNamesBLAS runs bench/torch_ref.py --blas, which names the
+// library torch's sgemm_ binds to, as it is and with the reference BLAS
+// put first on the library path (OpenBLAS's LAPACK stays mapped beside
+// it): the second must be named the reference BLAS and not optimised, so
+// task bench-train prints no ratio against it. Skipped without
+// python3-torch or the reference BLAS.
+func TestTorchRefNamesBLAS(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		t.Skip("no /usr/bin/python3 with torch")
+	}
+	ref, _ := filepath.Glob("/usr/lib/*/blas/libblas.so.3")
+	if len(ref) == 0 {
+		t.Skip("no reference BLAS installed")
+	}
+	script := filepath.Join("..", "bench", "torch_ref.py")
+	for _, c := range []struct{ libPath, wantName string }{
+		{"", ""}, // whatever this machine has: only the lines' form is checked
+		{filepath.Dir(ref[0]), "reference BLAS"},
+	} {
+		cmd := exec.Command("/usr/bin/python3", script, "--blas")
+		cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+c.libPath)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("LD_LIBRARY_PATH=%s: %v\n%s", c.libPath, err, out)
+		}
+		t.Logf("LD_LIBRARY_PATH=%s: %s", c.libPath, out)
+		if !strings.Contains(string(out), "PyTorch BLAS: ") || !strings.Contains(string(out), "optimised=") {
+			t.Errorf("no BLAS line: %s", out)
+		}
+		if c.wantName != "" && (!strings.Contains(string(out), c.wantName) || !strings.Contains(string(out), "optimised=False")) {
+			t.Errorf("LD_LIBRARY_PATH=%s: want %s, not optimised: %s", c.libPath, c.wantName, out)
+		}
+	}
+}
