@@ -267,6 +267,9 @@ func broadcastDims(s shapes.Shape, out []int) ([]int, bool) {
 // binaryRun sets dst[i] = x[i·xs] op y[i·ys] for i < n, with xs and ys 1
 // (a run of x or y) or 0 (one value of it).
 func binaryRun(op elementOp, dst, x, y []float32, xs, ys, n int) {
+	if k := binarySIMD(op, dst, x, y, xs, ys, n); k > 0 {
+		dst, x, y, n = dst[k:], x[k*xs:], y[k*ys:], n-k
+	}
 	switch {
 	case xs == 1 && ys == 1:
 		x, y = x[:n], y[:n]

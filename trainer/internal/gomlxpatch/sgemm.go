@@ -159,7 +159,12 @@ func packB(dst []float32, b stridedMatrix, kc, nc int) {
 		nr := min(gemmNR, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*gemmNR]
 		switch {
-		case b.cs == 1: // rows of b are contiguous
+		case b.cs == 1 && nr == gemmNR: // rows of b are contiguous
+			for p := range kc {
+				// a fixed-size array copy: inline moves, not a memmove call per row
+				*(*[gemmNR]float32)(panel[p*gemmNR:]) = [gemmNR]float32(b.data[p*b.rs+jr:])
+			}
+		case b.cs == 1:
 			for p := range kc {
 				row := panel[p*gemmNR : (p+1)*gemmNR]
 				src := b.data[p*b.rs+jr:]
@@ -207,7 +212,11 @@ func packA(dst []float32, a stridedMatrix, mc, kc int) {
 					panel[p*gemmMR+r] = v
 				}
 			}
-		case a.rs == 1: // columns of a are contiguous (a transposed operand)
+		case a.rs == 1 && mr == gemmMR: // columns of a are contiguous (a transposed operand)
+			for p := range kc {
+				*(*[gemmMR]float32)(panel[p*gemmMR:]) = [gemmMR]float32(a.data[p*a.cs+ir:])
+			}
+		case a.rs == 1:
 			for p := range kc {
 				copy(panel[p*gemmMR:p*gemmMR+mr], a.data[p*a.cs+ir:][:mr])
 			}

@@ -1,0 +1,482 @@
+#include "textflag.h"
+
+// Eight-lane float32 add, subtract, multiply and divide over runs (the
+// operands of binaryRun): each lane is the IEEE single-precision operation
+// Go's scalar code does, so the results have the same bits. n is a
+// multiple of 8; 32 floats a turn, then 8. dst may be x or y.
+
+// func addVV8(dst, x, y *float32, n int)
+TEXT ·addVV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+addVV8_loop32:
+	CMPQ CX, $32
+	JL addVV8_loop8
+	VMOVUPS 0(SI), Y0
+	VADDPS 0(DX), Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VADDPS 64(DX), Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VADDPS 96(DX), Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP addVV8_loop32
+addVV8_loop8:
+	CMPQ CX, $8
+	JL addVV8_done
+	VMOVUPS 0(SI), Y0
+	VADDPS 0(DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP addVV8_loop8
+addVV8_done:
+	VZEROUPPER
+	RET
+
+// func addVS8(dst, x *float32, v float32, n int)
+TEXT ·addVS8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS v+16(FP), Y15
+	MOVQ n+24(FP), CX
+addVS8_loop32:
+	CMPQ CX, $32
+	JL addVS8_loop8
+	VMOVUPS 0(SI), Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS Y15, Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VADDPS Y15, Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VADDPS Y15, Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP addVS8_loop32
+addVS8_loop8:
+	CMPQ CX, $8
+	JL addVS8_done
+	VMOVUPS 0(SI), Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP addVS8_loop8
+addVS8_done:
+	VZEROUPPER
+	RET
+
+// func addSV8(dst *float32, v float32, y *float32, n int)
+TEXT ·addSV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	VBROADCASTSS v+8(FP), Y15
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+addSV8_loop32:
+	CMPQ CX, $32
+	JL addSV8_loop8
+	VMOVUPS 0(SI), Y4
+	VADDPS Y4, Y15, Y0
+	VMOVUPS 32(SI), Y5
+	VADDPS Y5, Y15, Y1
+	VMOVUPS 64(SI), Y6
+	VADDPS Y6, Y15, Y2
+	VMOVUPS 96(SI), Y7
+	VADDPS Y7, Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP addSV8_loop32
+addSV8_loop8:
+	CMPQ CX, $8
+	JL addSV8_done
+	VMOVUPS 0(SI), Y4
+	VADDPS Y4, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP addSV8_loop8
+addSV8_done:
+	VZEROUPPER
+	RET
+
+// func subVV8(dst, x, y *float32, n int)
+TEXT ·subVV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+subVV8_loop32:
+	CMPQ CX, $32
+	JL subVV8_loop8
+	VMOVUPS 0(SI), Y0
+	VSUBPS 0(DX), Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VSUBPS 32(DX), Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VSUBPS 64(DX), Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VSUBPS 96(DX), Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP subVV8_loop32
+subVV8_loop8:
+	CMPQ CX, $8
+	JL subVV8_done
+	VMOVUPS 0(SI), Y0
+	VSUBPS 0(DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP subVV8_loop8
+subVV8_done:
+	VZEROUPPER
+	RET
+
+// func subVS8(dst, x *float32, v float32, n int)
+TEXT ·subVS8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS v+16(FP), Y15
+	MOVQ n+24(FP), CX
+subVS8_loop32:
+	CMPQ CX, $32
+	JL subVS8_loop8
+	VMOVUPS 0(SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VSUBPS Y15, Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VSUBPS Y15, Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VSUBPS Y15, Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP subVS8_loop32
+subVS8_loop8:
+	CMPQ CX, $8
+	JL subVS8_done
+	VMOVUPS 0(SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP subVS8_loop8
+subVS8_done:
+	VZEROUPPER
+	RET
+
+// func subSV8(dst *float32, v float32, y *float32, n int)
+TEXT ·subSV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	VBROADCASTSS v+8(FP), Y15
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+subSV8_loop32:
+	CMPQ CX, $32
+	JL subSV8_loop8
+	VMOVUPS 0(SI), Y4
+	VSUBPS Y4, Y15, Y0
+	VMOVUPS 32(SI), Y5
+	VSUBPS Y5, Y15, Y1
+	VMOVUPS 64(SI), Y6
+	VSUBPS Y6, Y15, Y2
+	VMOVUPS 96(SI), Y7
+	VSUBPS Y7, Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP subSV8_loop32
+subSV8_loop8:
+	CMPQ CX, $8
+	JL subSV8_done
+	VMOVUPS 0(SI), Y4
+	VSUBPS Y4, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP subSV8_loop8
+subSV8_done:
+	VZEROUPPER
+	RET
+
+// func mulVV8(dst, x, y *float32, n int)
+TEXT ·mulVV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+mulVV8_loop32:
+	CMPQ CX, $32
+	JL mulVV8_loop8
+	VMOVUPS 0(SI), Y0
+	VMULPS 0(DX), Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS 32(DX), Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VMULPS 64(DX), Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VMULPS 96(DX), Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP mulVV8_loop32
+mulVV8_loop8:
+	CMPQ CX, $8
+	JL mulVV8_done
+	VMOVUPS 0(SI), Y0
+	VMULPS 0(DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP mulVV8_loop8
+mulVV8_done:
+	VZEROUPPER
+	RET
+
+// func mulVS8(dst, x *float32, v float32, n int)
+TEXT ·mulVS8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS v+16(FP), Y15
+	MOVQ n+24(FP), CX
+mulVS8_loop32:
+	CMPQ CX, $32
+	JL mulVS8_loop8
+	VMOVUPS 0(SI), Y0
+	VMULPS Y15, Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS Y15, Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VMULPS Y15, Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VMULPS Y15, Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP mulVS8_loop32
+mulVS8_loop8:
+	CMPQ CX, $8
+	JL mulVS8_done
+	VMOVUPS 0(SI), Y0
+	VMULPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP mulVS8_loop8
+mulVS8_done:
+	VZEROUPPER
+	RET
+
+// func mulSV8(dst *float32, v float32, y *float32, n int)
+TEXT ·mulSV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	VBROADCASTSS v+8(FP), Y15
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+mulSV8_loop32:
+	CMPQ CX, $32
+	JL mulSV8_loop8
+	VMOVUPS 0(SI), Y4
+	VMULPS Y4, Y15, Y0
+	VMOVUPS 32(SI), Y5
+	VMULPS Y5, Y15, Y1
+	VMOVUPS 64(SI), Y6
+	VMULPS Y6, Y15, Y2
+	VMOVUPS 96(SI), Y7
+	VMULPS Y7, Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP mulSV8_loop32
+mulSV8_loop8:
+	CMPQ CX, $8
+	JL mulSV8_done
+	VMOVUPS 0(SI), Y4
+	VMULPS Y4, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP mulSV8_loop8
+mulSV8_done:
+	VZEROUPPER
+	RET
+
+// func divVV8(dst, x, y *float32, n int)
+TEXT ·divVV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+divVV8_loop32:
+	CMPQ CX, $32
+	JL divVV8_loop8
+	VMOVUPS 0(SI), Y0
+	VDIVPS 0(DX), Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VDIVPS 32(DX), Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VDIVPS 64(DX), Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VDIVPS 96(DX), Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP divVV8_loop32
+divVV8_loop8:
+	CMPQ CX, $8
+	JL divVV8_done
+	VMOVUPS 0(SI), Y0
+	VDIVPS 0(DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP divVV8_loop8
+divVV8_done:
+	VZEROUPPER
+	RET
+
+// func divVS8(dst, x *float32, v float32, n int)
+TEXT ·divVS8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS v+16(FP), Y15
+	MOVQ n+24(FP), CX
+divVS8_loop32:
+	CMPQ CX, $32
+	JL divVS8_loop8
+	VMOVUPS 0(SI), Y0
+	VDIVPS Y15, Y0, Y0
+	VMOVUPS 32(SI), Y1
+	VDIVPS Y15, Y1, Y1
+	VMOVUPS 64(SI), Y2
+	VDIVPS Y15, Y2, Y2
+	VMOVUPS 96(SI), Y3
+	VDIVPS Y15, Y3, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP divVS8_loop32
+divVS8_loop8:
+	CMPQ CX, $8
+	JL divVS8_done
+	VMOVUPS 0(SI), Y0
+	VDIVPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP divVS8_loop8
+divVS8_done:
+	VZEROUPPER
+	RET
+
+// func divSV8(dst *float32, v float32, y *float32, n int)
+TEXT ·divSV8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	VBROADCASTSS v+8(FP), Y15
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+divSV8_loop32:
+	CMPQ CX, $32
+	JL divSV8_loop8
+	VMOVUPS 0(SI), Y4
+	VDIVPS Y4, Y15, Y0
+	VMOVUPS 32(SI), Y5
+	VDIVPS Y5, Y15, Y1
+	VMOVUPS 64(SI), Y6
+	VDIVPS Y6, Y15, Y2
+	VMOVUPS 96(SI), Y7
+	VDIVPS Y7, Y15, Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP divSV8_loop32
+divSV8_loop8:
+	CMPQ CX, $8
+	JL divSV8_done
+	VMOVUPS 0(SI), Y4
+	VDIVPS Y4, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP divSV8_loop8
+divSV8_done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package gomlxpatch
+
+// binarySIMD does nothing off amd64: binaryRun's Go loops run it all.
+func binarySIMD(op elementOp, dst, x, y []float32, xs, ys, n int) int { return 0 }
