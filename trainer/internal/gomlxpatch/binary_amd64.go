@@ -68,3 +68,17 @@ func binarySIMD(op elementOp, dst, x, y []float32, xs, ys, n int) int {
 	}
 	return k
 }
+
+//go:noescape
+func sumLanes8(acc *[8]float32, x *float32, n int)
+
+// sumLanes adds x[i] to acc[i%8] for the first len(x)&^7 elements, in
+// order, where the CPU has AVX2, and returns how many it did.
+func sumLanes(acc *[8]float32, x []float32) int {
+	k := len(x) &^ 7
+	if !gemmSIMD || k == 0 {
+		return 0
+	}
+	sumLanes8(acc, &x[0], k)
+	return k
+}

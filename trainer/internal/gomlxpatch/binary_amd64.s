@@ -480,3 +480,23 @@ divSV8_loop8:
 divSV8_done:
 	VZEROUPPER
 	RET
+
+// func sumLanes8(acc *[8]float32, x *float32, n int)
+// acc[j] += x[i] for every i ≡ j (mod 8), i < n, a multiple of 8, in
+// order: eight running sums in one register, as reduceRow keeps them.
+TEXT ·sumLanes8(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVUPS (DI), Y0
+sumLanes8_loop:
+	CMPQ CX, $8
+	JL sumLanes8_done
+	VADDPS (SI), Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP sumLanes8_loop
+sumLanes8_done:
+	VMOVUPS Y0, (DI)
+	VZEROUPPER
+	RET

@@ -1,6 +1,7 @@
 package gomlxpatch
 
 import (
+	"math"
 	"runtime"
 
 	"github.com/gomlx/gomlx/backends"
@@ -14,17 +15,18 @@ import (
 // per-element broadcast or reduce iterator, on one core (the backend runs
 // ops in sequence), and Exp and Logistic go through float64 math.Exp. This
 // file replaces the executors of the ones that cost (Add, Sub, Mul, Div,
-// Exp, Logistic, ReduceSum, ReduceMax, BroadcastInDim) for float32: the
-// operands are cut into contiguous runs (a broadcast operand is a run of
-// one repeated value), each run is a plain loop, and the runs are split
-// over the cores.
+// Exp, Logistic, Sqrt, Neg, ReduceSum, ReduceMax, BroadcastInDim,
+// Transpose, Identity) for float32: the operands are cut into contiguous
+// runs (a broadcast operand is a run of one repeated value), each run is a
+// plain loop (eight AVX2 lanes for Add, Sub, Mul, Div and the sums,
+// binary_amd64.s), and the runs are split over the cores.
 //
 // The arithmetic is the same IEEE float32 operation per element as
-// simplego's, so Add, Sub, Mul, Div and BroadcastInDim give the same bits.
-// Sums are taken in a different order (several partial sums), and Exp and
-// Logistic use a float32 exp (exp32, eight lanes at a time where the CPU
-// has AVX2) within 2 ulp of the rounded exact value: those agree to float
-// tolerance (TestFastOpsMatchStock).
+// simplego's, so Add, Sub, Mul, Div, Sqrt, Neg, the maxima and the moves
+// give the same bits. Sums are taken in a different order (eight running
+// sums), and Exp and Logistic use a float32 exp (exp32, eight lanes at a
+// time where the CPU has AVX2) within 2 ulp of the rounded exact value:
+// those agree to float tolerance (TestFastOpsMatchStock).
 // Layouts the run plan does not cover, other dtypes and small tensors go
 // to the stock executor.
 
@@ -42,6 +44,8 @@ func opsExecutors() map[backends.OpType]executor {
 		backends.OpTypeDiv:            fastBinary(backends.OpTypeDiv, opDiv),
 		backends.OpTypeExp:            fastUnary(backends.OpTypeExp, opExp),
 		backends.OpTypeLogistic:       fastUnary(backends.OpTypeLogistic, opLogistic),
+		backends.OpTypeSqrt:           fastUnary(backends.OpTypeSqrt, opSqrt),
+		backends.OpTypeNeg:            fastUnary(backends.OpTypeNeg, opNeg),
 		backends.OpTypeReduceSum:      fastReduce(backends.OpTypeReduceSum, false),
 		backends.OpTypeReduceMax:      fastReduce(backends.OpTypeReduceMax, true),
 		backends.OpTypeBroadcastInDim: fastBroadcastInDim,
@@ -199,6 +203,8 @@ const (
 	opDiv
 	opExp
 	opLogistic
+	opSqrt
+	opNeg
 )
 
 // fastBinary is the executor of a binary elementwise op.
@@ -349,7 +355,7 @@ func binaryRun(op elementOp, dst, x, y []float32, xs, ys, n int) {
 	}
 }
 
-// fastUnary is the executor of Exp or Logistic.
+// fastUnary is the executor of Exp, Logistic, Sqrt or Neg.
 func fastUnary(opType backends.OpType, op elementOp) executor {
 	return func(b *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 		stock := stock[opType]
@@ -367,14 +373,27 @@ func fastUnary(opType backends.OpType, op elementOp) executor {
 			output = b.NewBuffer(s)
 		}
 		_, dst, _ := float32Data(b, output)
-		parallelRange(len(src), 4*len(src), func(lo, hi int) {
-			if op == opExp {
-				expInto(dst[lo:hi], src[lo:hi])
-			} else {
-				logisticInto(dst[lo:hi], src[lo:hi])
-			}
-		})
+		parallelRange(len(src), 4*len(src), func(lo, hi int) { unaryInto(op, dst[lo:hi], src[lo:hi]) })
 		return output, nil
+	}
+}
+
+// unaryInto sets dst[i] = op(src[i]); dst may be src. Sqrt and Neg are
+// simplego's own expressions, so they keep its bits.
+func unaryInto(op elementOp, dst, src []float32) {
+	switch op {
+	case opExp:
+		expInto(dst, src)
+	case opLogistic:
+		logisticInto(dst, src)
+	case opSqrt:
+		for i, v := range src {
+			dst[i] = float32(math.Sqrt(float64(v)))
+		}
+	case opNeg:
+		for i, v := range src {
+			dst[i] = -v
+		}
 	}
 }
 
@@ -471,8 +490,8 @@ func reduceInto(dst, src []float32, outer, mid, inner int, isMax bool) {
 					d[j] = max(d[j], v)
 				}
 			} else {
-				for j, v := range row {
-					d[j] += v
+				for j := binarySIMD(opAdd, d, d, row, 1, 1, len(d)); j < len(d); j++ {
+					d[j] += row[j]
 				}
 			}
 		}
@@ -506,7 +525,7 @@ func reduceRow(x []float32, isMax bool) float32 {
 		return max(max(max(m[0], m[1]), max(m[2], m[3])), max(max(m[4], m[5]), max(m[6], m[7])))
 	}
 	var s [8]float32
-	i := 0
+	i := sumLanes(&s, x)
 	for ; i+8 <= len(x); i += 8 {
 		v := x[i : i+8 : i+8]
 		s[0] += v[0]

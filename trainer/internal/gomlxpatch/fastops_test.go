@@ -72,6 +72,8 @@ func TestFastOpsMatchStock(t *testing.T) {
 			fn: func(in []*Node) *Node { return BroadcastToDims(in[0], 6, 70, 50) }},
 		check{name: "BroadcastToDims-middle", in: []*tensors.Tensor{randomTensor(r, 6, 1, 50)},
 			fn: func(in []*Node) *Node { return BroadcastToDims(in[0], 6, 70, 50) }},
+		check{name: "Sqrt", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return Sqrt(Abs(in[0])) }},
+		check{name: "Neg", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return Neg(in[0]) }},
 		check{name: "Identity", in: []*tensors.Tensor{wide}, fn: func(in []*Node) *Node { return Identity(in[0]) }},
 	)
 	for _, c := range []struct {
@@ -167,4 +169,40 @@ func TestExp32(t *testing.T) {
 	copy(got, xs)
 	logisticInto(got, got)
 	check("logisticInto in place", got, logistic, 3)
+}
+
+// TestSumsKeepTheirOrder checks the AVX2 sums against the Go loops they
+// replace, bit for bit: reduceRow's eight running sums (element i into sum
+// i mod 8, in order) and reduceInto's column sums (row after row), for
+// lengths on and off a multiple of 8.
+func TestSumsKeepTheirOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 64, 1000, 6001} {
+		x := randomFloats(r, n)
+		var s [8]float32
+		for i, v := range x {
+			s[i%8] += v
+		}
+		want := ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+		if got := reduceRow(x, false); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("reduceRow of %d: %g, want %g", n, got, want)
+		}
+	}
+	for _, inner := range []int{2, 5, 8, 13, 256} { // inner 1 is reduceRow
+		const outer, mid = 3, 40
+		src := randomFloats(r, outer*mid*inner)
+		got := make([]float32, outer*inner)
+		reduceInto(got, src, outer, mid, inner, false)
+		for i := range outer {
+			for j := range inner {
+				want := src[i*mid*inner+j]
+				for k := 1; k < mid; k++ {
+					want += src[(i*mid+k)*inner+j]
+				}
+				if g := got[i*inner+j]; math.Float32bits(g) != math.Float32bits(want) {
+					t.Fatalf("column sum [%d, %d] of %dx%dx%d: %g, want %g", i, j, outer, mid, inner, g, want)
+				}
+			}
+		}
+	}
 }

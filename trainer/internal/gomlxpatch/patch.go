@@ -1,7 +1,7 @@
 // Package gomlxpatch replaces some of gomlx simplego's float32 executors
 // with faster ones: DotGeneral with a packed, register-tiled GEMM
-// (fastdot.go, sgemm.go) and Add, Sub, Mul, Div, Exp, Logistic,
-// ReduceSum, ReduceMax, BroadcastInDim, Transpose and Identity with
+// (fastdot.go, sgemm.go) and Add, Sub, Mul, Div, Exp, Logistic, Sqrt,
+// Neg, ReduceSum, ReduceMax, BroadcastInDim, Transpose and Identity with
 // contiguous runs split over the cores (fastops.go).
 //
 // gomlx v0.26.0 has no public way to plug in a kernel, so the patch

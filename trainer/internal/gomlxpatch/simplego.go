@@ -49,6 +49,8 @@ var stockExecutors = map[backends.OpType]string{
 	backends.OpTypeDiv:            "execDiv",
 	backends.OpTypeExp:            "execExp",
 	backends.OpTypeLogistic:       "execLogistic",
+	backends.OpTypeSqrt:           "execSqrt",
+	backends.OpTypeNeg:            "execNeg",
 	backends.OpTypeReduceSum:      "execReduce",
 	backends.OpTypeReduceMax:      "execReduce",
 	backends.OpTypeBroadcastInDim: "execBroadcastInDim",
