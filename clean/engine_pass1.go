@@ -154,7 +154,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 			}
 		}
 	}
-	if near {
+	if near || r.stageAll {
 		var st []staged[T]
 		for i := range b.out {
 			if res := &b.out[i]; res.reason == "" {
