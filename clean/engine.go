@@ -212,11 +212,13 @@ func (r *run) finish() (*Report, error) {
 	return r.report, nil
 }
 
-// inputFile is one normalized part file and the source of its first row.
+// inputFile is one normalized part file and the source of its first row;
+// with to > 0, only its rows [from, to) (a sharded scan's share).
 type inputFile struct {
-	path   string
-	source string
-	rows   int64
+	path     string
+	source   string
+	rows     int64
+	from, to int64
 }
 
 // inputFiles lists a kind's part files in the deterministic order

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/chimed/chimed/dedup"
 	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/workspace"
@@ -29,7 +31,7 @@ import (
 // array task on shared storage:
 //
 //  1. Scan (n tasks): a task takes a contiguous share of each kind's
-//     normalized parts (in the order Run reads them), normalises, masks
+//     rows (in the order Run reads them; a file may be cut), normalises, masks
 //     and filters its rows and checks them against the eval sets, as
 //     pass 1 does. It writes the rows removed so far, the survivors as
 //     staging frames, each survivor's exact-dedup key, and per band a file
@@ -135,27 +137,78 @@ func phasesFor(k schemas.Kind) kindPhases {
 	return phasesOf[schemas.ExamQuestion]()
 }
 
-// shareOf is task i of n's share of a kind's files: the files are cut into
-// n contiguous runs of about equal rows, so the shares in task order are
-// the files in Run's order.
+// shareOf is task i of n's share of a kind's files: the kind's rows, in
+// the order Run reads them, cut into n contiguous runs of equal rows (a
+// file may be cut), so the shares in task order are Run's order.
 func shareOf(files []inputFile, i, n int) []inputFile {
 	var total int64
 	for _, f := range files {
 		total += f.rows
 	}
+	lo, hi := total*int64(i)/int64(n), total*int64(i+1)/int64(n)
 	var out []inputFile
 	var before int64
 	for _, f := range files {
-		task := 0
-		if total > 0 {
-			task = int(before * int64(n) / total)
-		}
-		if task == i {
+		if a, b := max(lo, before), min(hi, before+f.rows); a < b {
+			f.from, f.to = a-before, b-before
 			out = append(out, f)
 		}
 		before += f.rows
 	}
 	return out
+}
+
+// readRange reads rows [from, to) of a Parquet file, seeking to the first.
+func readRange[T any](path string, from, to int64) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		f, err := os.Open(path)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			yield(zero, fmt.Errorf("%s: not a readable Parquet file: %w", path, err))
+			return
+		}
+		r := parquet.NewGenericReader[T](pf)
+		defer r.Close()
+		if err := r.SeekToRow(from); err != nil {
+			yield(zero, fmt.Errorf("%s: seek to row %d: %w", path, from, err))
+			return
+		}
+		row := from
+		for row < to {
+			buf := make([]T, min(batchRows, to-row)) // fresh each time: rows handed out are never overwritten
+			n, err := r.Read(buf)
+			for i := range n {
+				if !yield(buf[i], nil) {
+					return
+				}
+			}
+			row += int64(n)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				yield(zero, fmt.Errorf("%s: row %d: %w", path, row, err))
+				return
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if row < to {
+			yield(zero, fmt.Errorf("%s: ends at row %d, before row %d", path, row, to))
+		}
+	}
 }
 
 // ShardScan is phase 1 of a sharded clean, task i of n: see ShuffleDir.
@@ -851,6 +904,9 @@ func ShardFilter(o Options, i, n int) (*Report, error) {
 		}
 	}()
 	for _, k := range schemas.Kinds {
+		if len(mine) == 0 { // more tasks than sources
+			break
+		}
 		if err := phasesFor(k).filter(r, k, scans, mine, fw); err != nil {
 			return nil, err
 		}
