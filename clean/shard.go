@@ -55,7 +55,7 @@ import (
 // it writes.
 
 // ShuffleDir is the folder the phases of a sharded clean hand their
-// results on in; ShardMerge removes it.
+// results on in; ShardMerge removes its data, an unsharded clean all of it.
 func ShuffleDir(ws workspace.Dir) string { return ws.Path(".chimed", "shuffle", "clean") }
 
 func scanDir(ws workspace.Dir, i int) string {
@@ -1250,8 +1250,9 @@ func spillRows(path string, frames []frameInfo, mine map[string]bool) iter.Seq2[
 
 // ShardMerge is phase 4 of a sharded clean over n tasks: it adds up every
 // task's counts into reports/clean.json (the report Run writes) and
-// removes the shuffle folder. An eval source left with no row is an
-// error, returned with the report.
+// removes the shuffle folder's data files, keeping the tasks' counts, so
+// a merge killed on the way runs again. An eval source left with no row
+// is an error, returned with the report.
 func ShardMerge(o Options, n int) (*Report, error) {
 	r, err := newRun(o)
 	if err != nil {
@@ -1308,11 +1309,28 @@ func ShardMerge(o Options, n int) (*Report, error) {
 	if err := rep.write(o.Workspace.Report("clean.json")); err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(ShuffleDir(o.Workspace)); err != nil {
+	if err := dropShuffleData(o.Workspace); err != nil {
 		return nil, err
 	}
 	if err := rep.checkEval(o.Sources); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// dropShuffleData removes every file of the shuffle folder but the tasks'
+// counts (*.json).
+func dropShuffleData(ws workspace.Dir) error {
+	return filepath.WalkDir(ShuffleDir(ws), func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasSuffix(path, ".json") {
+			return nil
+		}
+		return os.Remove(path)
+	})
 }
