@@ -26,7 +26,7 @@ import (
 	"github.com/chimed/chimed/schemas"
 )
 
-// Sharded clean runs the work of Run as four phases over a shuffle folder
+// ShuffleDir: a sharded clean runs the work of Run as four phases over a shuffle folder
 // of files (ShuffleDir), datatrove's way, so that each can be its own
 // array task on shared storage:
 //
@@ -53,9 +53,9 @@ import (
 // candidate pairs and the Clusterer (see dedup.Clusterer); a band merge
 // holds one read buffer per shard; a filter holds a row group per source
 // it writes.
-
-// ShuffleDir is the folder the phases of a sharded clean hand their
-// results on in; ShardMerge removes its data, an unsharded clean all of it.
+//
+// ShuffleDir is that folder; ShardMerge removes its data, an unsharded
+// clean all of it.
 func ShuffleDir(ws workspace.Dir) string { return ws.Path(".chimed", "shuffle", "clean") }
 
 func scanDir(ws workspace.Dir, i int) string {

@@ -54,7 +54,7 @@
 // workspace lock held shared), IngestMerge, whose record is ingest's;
 // clean as n scan tasks (CleanShard: clean-shard-IIII-of-NNNN), the dedup
 // task (CleanDedup), n filter tasks (CleanFilter) and CleanMerge, whose
-// record is clean's (CleanPhases; clean.ShardScan says what each does);
+// record is clean's (CleanPhases; clean.ShuffleDir says what each does);
 // then every other step as one task. Plan writes them as Slurm sbatch scripts
 // chained by afterok dependencies or as Kubernetes Jobs (an Indexed Job for
 // the shards); RunLocal runs them here as processes.
