@@ -20,6 +20,9 @@
 //     check reports/clean.json.
 //   - Package dedup: canonical keys, MinHash, LSH, near-duplicate
 //     clustering and the decontamination index, which the engine calls.
+//   - Sharded clean (shard*.go): the same passes as array tasks over a
+//     shuffle folder of files (ShardScan, ShardDedup, ShardFilter,
+//     ShardMerge), writing the bytes Run writes.
 //
 // # Components
 //

@@ -35,6 +35,17 @@ type Options struct {
 	Config  Config
 	Log     *slog.Logger
 	Bars    *progress.Bars
+	// Memory is the budget in bytes a sharded clean's read buffers are
+	// sized by (0: 1 GiB).
+	Memory int64
+}
+
+// memoryBudget is Options.Memory, or 1 GiB when unset.
+func (r *run) memoryBudget() int64 {
+	if r.opts.Memory > 0 {
+		return r.opts.Memory
+	}
+	return 1 << 30
 }
 
 // Reasons a row is removed besides the filters' own.
@@ -63,9 +74,12 @@ type run struct {
 	// flights are the kinds whose last pass has been handed to the
 	// finisher, in order (only Run's goroutine touches the slice).
 	flights []*flight
-	evalIdx *dedup.EvalIndex
-	mh      *dedup.MinHasher
-	workers int
+	// stageAll has pass 1 stage the survivors of every kind, near-dedup
+	// or not: a sharded scan hands them all to its filter tasks.
+	stageAll bool
+	evalIdx  *dedup.EvalIndex
+	mh       *dedup.MinHasher
+	workers  int
 }
 
 // Run cleans every kind of normalized/ into clean/, writes removed rows to
@@ -198,11 +212,13 @@ func (r *run) finish() (*Report, error) {
 	return r.report, nil
 }
 
-// inputFile is one normalized part file and the source of its first row.
+// inputFile is one normalized part file and the source of its first row;
+// with to > 0, only its rows [from, to) (a sharded scan's share).
 type inputFile struct {
-	path   string
-	source string
-	rows   int64
+	path     string
+	source   string
+	rows     int64
+	from, to int64
 }
 
 // inputFiles lists a kind's part files in the deterministic order

@@ -67,9 +67,12 @@ func pass1[T any, P record[T]](ctx context.Context, r *run, files []inputFile, s
 // readBatches streams the rows of files into batches of batchRows.
 func readBatches[T any](ctx context.Context, r *run, files []inputFile, send func(*batch[T]) bool) error {
 	for _, f := range files {
-		b := &batch[T]{file: f.path, eval: r.eval[f.source], done: make(chan struct{})}
-		var n int64
-		for row, err := range schemas.ReadFile[T](f.path) {
+		rows, n := schemas.ReadFile[T](f.path), int64(0)
+		if f.to > 0 { // a sharded scan's share of the file
+			rows, n = readRange[T](f.path, f.from, f.to), f.from
+		}
+		b := &batch[T]{file: f.path, first: n, eval: r.eval[f.source], done: make(chan struct{})}
+		for row, err := range rows {
 			if err != nil {
 				return err
 			}
@@ -154,7 +157,7 @@ func processBatch[T any, P record[T]](r *run, w *worker, b *batch[T]) {
 			}
 		}
 	}
-	if near {
+	if near || r.stageAll {
 		var st []staged[T]
 		for i := range b.out {
 			if res := &b.out[i]; res.reason == "" {

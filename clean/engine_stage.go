@@ -33,7 +33,7 @@ import (
 // found to be exact duplicates after the worker encoded them, which are
 // not staged rows and have no ordinal. In a blob a struct is its fields in
 // order, a string uvarint(len) and its bytes (kept exactly, valid UTF-8 or
-// not), an int32 a varint, and a slice uvarint(len+1) and its elements, 0
+// not), an int32 or int64 a varint, and a slice uvarint(len+1) and its elements, 0
 // being a nil slice (so a row's JSON in removed/ says null or [] as it did
 // when read).
 
@@ -57,7 +57,7 @@ func appendValue(dst []byte, v reflect.Value) ([]byte, error) {
 		s := v.String()
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		return append(dst, s...), nil
-	case reflect.Int32:
+	case reflect.Int32, reflect.Int64:
 		return binary.AppendVarint(dst, v.Int()), nil
 	case reflect.Slice:
 		if v.IsNil() {
@@ -119,9 +119,9 @@ func (d *stageDecoder) value(v reflect.Value) error {
 		v.SetString(d.s[d.pos : d.pos+int(n)])
 		d.pos += int(n)
 		return nil
-	case reflect.Int32:
+	case reflect.Int32, reflect.Int64:
 		x, n := binary.Varint(d.b[d.pos:])
-		if n <= 0 || x != int64(int32(x)) {
+		if n <= 0 || (v.Kind() == reflect.Int32 && x != int64(int32(x))) {
 			return errShortBlob
 		}
 		d.pos += n

@@ -40,8 +40,24 @@ func (x *LSHIndex) Candidates() []uint64 {
 		pairs, scratch = BandPairs(entries, pairs, scratch)
 		x.bands[b] = nil
 	}
+	return MergePairs(pairs, scratch)
+}
+
+// MergePairs sorts candidate pairs gathered from several bands (BandPairs,
+// or a sharded run's band merge) and drops the repeats: the pairs
+// Candidates returns. scratch is reused space.
+func MergePairs(pairs, scratch []uint64) []uint64 {
 	radixSort(pairs, scratch, 0)
 	return slices.Compact(pairs)
+}
+
+// SortBandEntries sorts one band's entries (bucket key<<32 | ordinal), in
+// ordinal order, by bucket key alone, keeping each bucket's rows in
+// ordinal order: how a sharded run writes its band files, so that one
+// merge of the shards' files (ties broken by shard) is a band sorted as
+// BandPairs sorts it. scratch is reused space, returned.
+func SortBandEntries(entries, scratch []uint64) []uint64 {
+	return radixSort(entries, scratch, 32)
 }
 
 // BandPairs appends to dst the candidate pairs of one band (a<<32|b, a <

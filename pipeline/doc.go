@@ -28,7 +28,8 @@
 // in the table's order and eval, unless --no-train); each chimed command is
 // one step or, for `train --stage all`, one per stage. Plan (plan.go) runs
 // the same graph as phases on an engine, with ingest split into shards
-// (IngestShard, then IngestMerge).
+// (IngestShard, then IngestMerge) and clean into four phases (CleanShard,
+// CleanDedup, CleanFilter, CleanMerge).
 //
 // # Completion records
 //
@@ -50,8 +51,11 @@
 //
 // Phases cuts `chimed run` into jobs for an engine: ingest as n array tasks
 // (IngestShard, each with its own record ingest-shard-IIII-of-NNNN and the
-// workspace lock held shared), IngestMerge, whose record is ingest's, then
-// every other step as one task. Plan writes them as Slurm sbatch scripts
+// workspace lock held shared), IngestMerge, whose record is ingest's;
+// clean as n scan tasks (CleanShard: clean-shard-IIII-of-NNNN), the dedup
+// task (CleanDedup), n filter tasks (CleanFilter) and CleanMerge, whose
+// record is clean's (CleanPhases; clean.ShuffleDir says what each does);
+// then every other step as one task. Plan writes them as Slurm sbatch scripts
 // chained by afterok dependencies or as Kubernetes Jobs (an Indexed Job for
 // the shards); RunLocal runs them here as processes.
 package pipeline

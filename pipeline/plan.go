@@ -26,7 +26,8 @@ type PlanOptions struct {
 	// Executor is "local" (run the plan here as processes), "slurm"
 	// (sbatch scripts and a submit script) or "k8s" (Job manifests).
 	Executor string
-	// Shards is how many array tasks run the sharded phase (ingest).
+	// Shards is how many array tasks run each sharded phase (ingest,
+	// clean's scan and filter).
 	Shards int
 	// NoTrain stops after the data steps, as `chimed run --no-train`.
 	NoTrain bool
@@ -58,7 +59,7 @@ type PlanOptions struct {
 // Phase is one job of a plan: a chimed command run as Tasks array tasks
 // that share a step (Sharded: each task is a shard), or as one task.
 type Phase struct {
-	// Name names the job ("ingest", "ingest-merge", "clean").
+	// Name names the job ("ingest", "ingest-merge", "clean", "clean-dedup").
 	Name string
 	// Args are chimed's arguments after the global ones.
 	Args []string
@@ -69,10 +70,11 @@ type Phase struct {
 }
 
 // Phases lists a plan's jobs in order, each to start once the one before
-// it has finished: ingest as o.Shards array tasks, its merge, then every
-// other step of `chimed run` as one task (clean, build-stages, stats, the
-// exports, and unless NoTrain the training stages and eval). Sharded tasks
-// find their shard in the array's environment (ingest.ShardFromEnv).
+// it has finished: ingest as o.Shards array tasks and its merge, clean's
+// four phases (CleanPhases), then every other step of `chimed run` as one
+// task (build-stages, stats, the exports, and unless NoTrain the training
+// stages and eval). Sharded tasks find their shard in the array's
+// environment (ingest.ShardFromEnv).
 func Phases(o PlanOptions) ([]Phase, error) {
 	if o.Shards < 1 || o.Shards > ingest.MaxShards {
 		return nil, fmt.Errorf("--shards %d: want 1 to %d", o.Shards, ingest.MaxShards)
@@ -94,6 +96,10 @@ func Phases(o PlanOptions) ([]Phase, error) {
 		{Name: "ingest-merge", Args: []string{"ingest", "--merge"}, Tasks: 1},
 	}
 	for _, s := range steps[1:] {
+		if s.Name == "clean" {
+			phases = append(phases, CleanPhases(o.Shards)...)
+			continue
+		}
 		phases = append(phases, Phase{Name: s.Name, Args: strings.Fields(s.Command), Tasks: 1})
 	}
 	return phases, nil

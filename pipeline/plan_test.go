@@ -19,12 +19,14 @@ func TestPhases(t *testing.T) {
 	for _, p := range ph {
 		names = append(names, p.Name+":"+strings.Join(p.Args, " "))
 	}
-	want := "ingest:ingest ingest-merge:ingest --merge clean:clean build-stages:build-stages"
+	want := "ingest:ingest ingest-merge:ingest --merge clean:clean clean-dedup:clean --dedup clean-filter:clean --filter clean-merge:clean --merge build-stages:build-stages"
 	if strings.Join(names, " ") != want {
 		t.Errorf("phases %q, want %q", strings.Join(names, " "), want)
 	}
-	if !ph[0].Sharded || ph[0].Tasks != 3 || ph[1].Sharded || ph[1].Tasks != 1 {
-		t.Errorf("ingest %+v, merge %+v: want 3 sharded tasks then one", ph[0], ph[1])
+	for i, sharded := range []bool{true, false, true, false, true, false, false} {
+		if tasks := map[bool]int{true: 3, false: 1}[sharded]; ph[i].Sharded != sharded || ph[i].Tasks != tasks {
+			t.Errorf("phase %d %+v: want sharded %v, %d tasks", i, ph[i], sharded, tasks)
+		}
 	}
 	full, _ := Phases(PlanOptions{Shards: 1})
 	if last := full[len(full)-1].Name; last != "eval" {
@@ -48,17 +50,27 @@ func TestPlanWrites(t *testing.T) {
 			want: map[string][]string{
 				"00-ingest.sbatch":       {"#SBATCH --array=0-3\n", "%x-%A_%a.out", "--partition=cpu", "--cpus-per-task=2", "--mem=4G", "exec /opt/chimed -q -w /shared/ws ingest\n"},
 				"01-ingest-merge.sbatch": {"exec /opt/chimed -q -w /shared/ws ingest --merge\n"},
-				"05-export-trl.sbatch":   {"#SBATCH --output=", "%x-%j.out", "-w /shared/ws export --format trl\n"},
+				"02-clean.sbatch":        {"#SBATCH --array=0-3\n", "exec /opt/chimed -q -w /shared/ws clean\n"},
+				"03-clean-dedup.sbatch":  {"#SBATCH --output=", "exec /opt/chimed -q -w /shared/ws clean --dedup\n"},
+				"04-clean-filter.sbatch": {"#SBATCH --array=0-3\n", "exec /opt/chimed -q -w /shared/ws clean --filter\n"},
+				"05-clean-merge.sbatch":  {"exec /opt/chimed -q -w /shared/ws clean --merge\n"},
+				"08-export-trl.sbatch":   {"#SBATCH --output=", "%x-%j.out", "-w /shared/ws export --format trl\n"},
 				"submit.sh": {"j0=$(sbatch --parsable 00-ingest.sbatch)",
 					"j1=$(sbatch --parsable --dependency=afterok:$j0 --kill-on-invalid-dep=yes 01-ingest-merge.sbatch)",
-					"--dependency=afterok:$j7 --kill-on-invalid-dep=yes 08-export-hf.sbatch", `echo "$j8"`},
+					"j4=$(sbatch --parsable --dependency=afterok:$j3 --kill-on-invalid-dep=yes 04-clean-filter.sbatch)",
+					"--dependency=afterok:$j10 --kill-on-invalid-dep=yes 11-export-hf.sbatch", `echo "$j11"`},
 			}},
 		{name: "k8s", o: PlanOptions{Executor: "k8s", Shards: 5, Through: "clean", Image: "reg/chimed:1", PVC: "ws", Retries: 3},
 			want: map[string][]string{
 				"chimed-00-ingest.yaml": {"completionMode: Indexed", "completions: 5", "parallelism: 5", "backoffLimitPerIndex: 3",
 					"restartPolicy: Never", "name: CHIMED_SHARDS", "claimName: \"ws\"", `args: ["-q", "-w", "/shared/ws", "ingest"]`},
-				"chimed-02-clean.yaml": {"completions: 1", "backoffLimit: 3", `args: ["-q", "-w", "/shared/ws", "clean"]`},
-				"submit.sh":            {"kubectl apply -f chimed-00-ingest.yaml", "wait_job chimed-02-clean\n", `*" Failed "*)`},
+				"chimed-02-clean.yaml":       {"completionMode: Indexed", "completions: 5", `args: ["-q", "-w", "/shared/ws", "clean"]`},
+				"chimed-03-clean-dedup.yaml": {"completions: 1", "backoffLimit: 3", `args: ["-q", "-w", "/shared/ws", "clean", "--dedup"]`},
+				"chimed-04-clean-filter.yaml": {"completionMode: Indexed", "backoffLimitPerIndex: 3", "name: CHIMED_SHARDS",
+					`args: ["-q", "-w", "/shared/ws", "clean", "--filter"]`},
+				"chimed-05-clean-merge.yaml": {"completions: 1", `args: ["-q", "-w", "/shared/ws", "clean", "--merge"]`},
+				"submit.sh": {"kubectl apply -f chimed-00-ingest.yaml", "wait_job chimed-03-clean-dedup\n",
+					"wait_job chimed-05-clean-merge\n", `*" Failed "*)`},
 			}},
 		{name: "k8s without a claim", o: PlanOptions{Executor: "k8s", Shards: 2, Image: "x"}, bad: "--pvc"},
 		{name: "unknown executor", o: PlanOptions{Executor: "ray", Shards: 2}, bad: "want one of"},

@@ -17,6 +17,7 @@ func newPlanCmd(a *app) *cobra.Command {
 		Use:   "plan",
 		Short: "run or write `chimed run` as sharded array tasks: --executor local | slurm (sbatch) | k8s (Indexed Jobs)",
 		Long: "plan splits `chimed run` into phases: ingest as --shards array tasks, `ingest --merge`,\n" +
+			"clean as --shards scan tasks, `clean --dedup`, --shards `clean --filter` tasks and `clean --merge`,\n" +
 			"then every other step as one task, each phase starting once the one before succeeded.\n" +
 			"--executor local runs them here (the shards as parallel processes); slurm writes an sbatch\n" +
 			"script per phase (--array for the shards) and submit.sh, which chains them with\n" +
@@ -54,7 +55,7 @@ func newPlanCmd(a *app) *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVar(&o.Executor, "executor", "local", "local | slurm | k8s")
-	f.IntVar(&o.Shards, "shards", 1, "array tasks of the sharded phase (ingest)")
+	f.IntVar(&o.Shards, "shards", 1, "array tasks of each sharded phase (ingest, clean's scan and filter)")
 	f.BoolVar(&o.NoTrain, "no-train", false, "stop after the data steps (no train, no eval)")
 	f.StringVar(&o.Through, "through", "", "last step to plan (e.g. build-stages)")
 	f.StringVar(&o.Out, "out", "", "folder for the scripts or manifests (default chimed-plan-<executor>)")

@@ -95,6 +95,64 @@ func TestShardedPlanMatchesRun(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "holds an ingest in "+n+" shards") {
 				t.Errorf("a shard of %s tasks on a %s-shard workspace: %v, want a refusal naming %s shards", other, n, err, n)
 			}
+			for _, rec := range []string{"clean-shard-0000-of-000" + n, "clean-dedup", "clean-filter-shard-0000-of-000" + n, "clean"} {
+				if _, err := os.Stat(filepath.Join(ws, ".chimed", "steps", rec+".json")); err != nil {
+					t.Errorf("no completion record of %s: %v", rec, err)
+				}
+			}
+			if bins, _ := filepath.Glob(filepath.Join(ws, ".chimed", "shuffle", "clean", "scan-*", "*", "*.bin")); len(bins) > 0 {
+				t.Errorf("the merge left clean's shuffle data: %v", bins)
+			}
 		})
+	}
+}
+
+// TestCleanShardTasks runs a sharded clean's tasks by hand: a relaunched
+// task that finished is skipped, a scan of another n is refused, the
+// dedup waits for every scan, and an unsharded clean starts over.
+func TestCleanShardTasks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo's clean twice")
+	}
+	ws := t.TempDir()
+	chimed(t, "-q", "-w", ws, "demo")
+	chimed(t, "-q", "-w", ws, "ingest")
+	chimed(t, "-q", "-w", ws, "clean", "--shard", "0/2")
+	if _, err := runCLI("-q", "-w", ws, "clean", "--dedup"); err == nil || !strings.Contains(err.Error(), "clean --shard 1/2") {
+		t.Errorf("dedup with a scan missing: %v, want it to name `clean --shard 1/2`", err)
+	}
+	chimed(t, "-q", "-w", ws, "clean", "--shard", "1/2")
+	record := filepath.Join(ws, ".chimed", "steps", "clean-shard-0000-of-0002.json")
+	before, err := os.Stat(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chimed(t, "-q", "-w", ws, "clean", "--shard", "0/2")
+	if after, err := os.Stat(record); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("a relaunched scan that had finished ran again (record %v, %v)", after, err)
+	}
+	if _, err := runCLI("-q", "-w", ws, "clean", "--shard", "0/3"); err == nil || !strings.Contains(err.Error(), "holds a clean in 2 shards") {
+		t.Errorf("a scan of 3 tasks on a 2-task clean: %v, want a refusal naming 2 shards", err)
+	}
+	chimed(t, "-q", "-w", ws, "clean", "--dedup")
+	if _, err := runCLI("-q", "-w", ws, "clean", "--filter", "--shard", "0/3"); err == nil || !strings.Contains(err.Error(), "ran over 2 shards") {
+		t.Errorf("a filter of 3 tasks after a dedup of 2: %v, want a refusal naming 2 shards", err)
+	}
+	if _, err := runCLI("-q", "-w", ws, "build-stages"); err == nil {
+		t.Error("build-stages started on a sharded clean that did not merge")
+	}
+	for _, i := range []string{"0/2", "1/2"} {
+		chimed(t, "-q", "-w", ws, "clean", "--filter", "--shard", i)
+	}
+	chimed(t, "-q", "-w", ws, "clean", "--merge")
+	sharded := fileSums(t, ws, "clean", "removed", "reports/clean.json")
+	chimed(t, "-q", "-w", ws, "build-stages")
+	chimed(t, "-q", "-w", ws, "clean")
+	if m, _ := filepath.Glob(filepath.Join(ws, ".chimed", "steps", "clean-*")); len(m) != 0 {
+		t.Errorf("an unsharded clean left the sharded one's records: %v", m)
+	}
+	one := fileSums(t, ws, "clean", "removed", "reports/clean.json")
+	if !maps.Equal(sharded, one) || len(one) < 10 {
+		t.Errorf("sharded clean wrote %d files, one process %d, or they differ", len(sharded), len(one))
 	}
 }

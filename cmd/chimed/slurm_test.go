@@ -14,7 +14,7 @@ import (
 )
 
 // TestSlurmPlan submits `chimed plan --executor slurm --shards 4` on the
-// demo to a real Slurm cluster (.ci/slurm-up.sh starts one; SLURM_CONF
+// demo (ingest and clean sharded) to a real Slurm cluster (.ci/slurm-up.sh starts one; SLURM_CONF
 // names it) and compares the stage files, manifest and clean output with
 // one process's. The plan's sbatch scripts and submit.sh run as written;
 // only the binary is this test's, which runs chimed's main.
@@ -77,9 +77,9 @@ func TestSlurmPlan(t *testing.T) {
 		}
 		t.Fatalf("the last job (%s) ended %q after %s; logs:\n%s", last, state, time.Since(start).Round(time.Second), tail.String())
 	}
-	t.Logf("4 ingest array tasks, the merge, clean and build-stages ran on Slurm in %s", time.Since(start).Round(time.Second))
-	if len(logs) != 4+3 {
-		t.Errorf("%d job logs, want 4 array tasks and 3 single jobs: %v", len(logs), logs)
+	t.Logf("ingest, clean's scan and filter as 4 array tasks each, and 4 single jobs ran on Slurm in %s", time.Since(start).Round(time.Second))
+	if len(logs) != 3*4+4 {
+		t.Errorf("%d job logs, want 3 arrays of 4 tasks and 4 single jobs: %v", len(logs), logs)
 	}
 	compared := []string{"stages", "clean", "removed", "reports/ingest.json", "reports/clean.json"}
 	want, got := fileSums(t, one, compared...), fileSums(t, ws, compared...)
