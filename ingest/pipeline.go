@@ -512,7 +512,12 @@ func runSource(ctx context.Context, ws workspace.Dir, p *plan, bars *progress.Gr
 		return q
 	}
 	parts := schemas.PartOptions{Prefix: shardPrefix(s.Name, opt.Shard), RowsPerPart: opt.RowsPerPart, RowsPerGroup: rowsPerGroup}
-	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), parts)
+	// Compressing the rows is some 40% of ingest's CPU: on one goroutine
+	// it would hold up reading and mapping, so row groups compress side
+	// by side (the quarantine's are few).
+	rowParts := parts
+	rowParts.ParallelGroups = runtime.GOMAXPROCS(0)
+	rows, err := newRowSink(s.Kind, ws.Normalized(s.Kind), rowParts)
 	if err != nil {
 		return res, err
 	}
