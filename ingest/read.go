@@ -155,6 +155,9 @@ type pending struct {
 	err      error
 	text     string
 	fatal    bool
+	// owned says jsonText is the record's own copy, never written again,
+	// which its Raw.Text may share instead of copying.
+	owned bool
 }
 
 // emit passes one record on; it returns false once the stream must end.
@@ -244,6 +247,7 @@ func (fr *fileReader) inParallel(produce func()) {
 	fr.sink = func(p pending) bool {
 		if p.jsonText != nil {
 			p.jsonText = bytes.Clone(p.jsonText) // the reader reuses its buffer
+			p.owned = true
 		}
 		cur.recs = append(cur.recs, p)
 		curBytes += len(p.jsonText)
