@@ -60,8 +60,9 @@ func readFile(path, rel string, src *Source, onBytes func(int64), onSniff func(f
 }
 
 // readFileSpan is readFile for a shard's piece of a file (see span): only
-// a JSON Lines file is read in pieces; of any other format the piece that
-// starts at 0 reads it all and the others nothing. An error about the
+// JSON Lines and plain text files are read in pieces (splittable); of any
+// other format the piece that starts at 0 reads it all and the others
+// nothing. An error about the
 // whole file (it cannot be sniffed or decoded) is the first piece's to
 // tell; every piece tells one it could not read (ErrUnreadable), which
 // fails its shard.
@@ -117,10 +118,19 @@ type fileReader struct {
 	// a parallel read (see inParallel).
 	sink func(pending) bool
 
-	// span, for a shard's piece of a JSON Lines file, keeps only the
+	// span, for a shard's piece of a JSON Lines or text file, keeps only the
 	// records that start in it (see readFileSpan).
 	span span
 }
+
+// splittable says whether a shard may read a file of this format in
+// pieces: its records are found by reading lines from the top (JSON Lines,
+// plain text). CSV and TSV (a quoted cell may hold a newline, so a line
+// does not tell where a record starts without the quoting before it is
+// known, and the header is needed), JSON documents (records sit inside one
+// value), XLSX and Parquet (read at random through their own readers) are
+// read whole.
+func splittable(f Format) bool { return f == FormatJSONL || f == FormatText }
 
 // span is a piece of a file's decoded stream: the records whose first
 // byte is at an offset in [from, to) (to < 0: to the end). Every record
@@ -145,6 +155,9 @@ type pending struct {
 	err      error
 	text     string
 	fatal    bool
+	// owned says jsonText is the record's own copy, never written again,
+	// which its Raw.Text may share instead of copying.
+	owned bool
 }
 
 // emit passes one record on; it returns false once the stream must end.
@@ -234,6 +247,7 @@ func (fr *fileReader) inParallel(produce func()) {
 	fr.sink = func(p pending) bool {
 		if p.jsonText != nil {
 			p.jsonText = bytes.Clone(p.jsonText) // the reader reuses its buffer
+			p.owned = true
 		}
 		cur.recs = append(cur.recs, p)
 		curBytes += len(p.jsonText)
@@ -337,7 +351,7 @@ func readStream(r io.Reader, file *os.File, rel, ext string, src *Source, sp spa
 	if format == "" || format == FormatAuto {
 		format = sniffHinted(prefix, fr.ext, formatHint(src))
 	}
-	if format != FormatJSONL && !sp.whole() {
+	if !splittable(format) && !sp.whole() {
 		if sp.from > 0 {
 			return // the first piece reads the whole file
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 )
@@ -66,7 +68,20 @@ func (fr *fileReader) decodePending(p *pending) {
 	if p.key != "" {
 		fields["_key"] = p.key
 	}
-	p.raw = Raw{Loc: p.loc, Fields: fields, Text: Truncate(string(text), MaxRawText)}
+	p.raw = Raw{Loc: p.loc, Fields: fields, Text: rawText(text, p.owned)}
+}
+
+// rawText is a record's source text as Raw.Text keeps it: at most
+// MaxRawText bytes, shared with text when the record owns it (most records
+// are mapped, and their text is never read again), else copied.
+func rawText(text []byte, owned bool) string {
+	if len(text) > MaxRawText {
+		return Truncate(string(text[:MaxRawText+utf8.UTFMax]), MaxRawText)
+	}
+	if owned {
+		return unsafe.String(unsafe.SliceData(text), len(text))
+	}
+	return string(text)
 }
 
 // parseJSONRecord decodes one record's JSON text: an object becomes the

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -28,7 +29,8 @@ type textRecord struct {
 
 func (t *textRecord) reset() { *t = textRecord{buf: t.buf[:0]} }
 
-// add appends one line to the record, keeping it only while under max.
+// add appends one line to the record, keeping it only while under max. A
+// record before the shard's span is only counted, so its text is not kept.
 func (t *textRecord) add(fr *fileReader, tl textLine) {
 	if !t.started {
 		t.started, t.line, t.offset = true, tl.line, tl.offset
@@ -36,6 +38,9 @@ func (t *textRecord) add(fr *fileReader, tl textLine) {
 		t.size++ // the newline between lines
 	}
 	t.size += tl.size
+	if fr.span.before(t.offset) {
+		return
+	}
 	if tl.over || t.size > fr.maxRecord {
 		t.over, t.buf = true, t.buf[:0]
 		return
@@ -53,7 +58,12 @@ func (t *textRecord) add(fr *fileReader, tl textLine) {
 
 // readText reads plain text cut into records per line, per blank-line
 // block or at each line matching a pattern (src.Text), and hands each to
-// the text parser if one is named.
+// the text parser if one is named. Of a shard's piece of the file (span) it
+// yields the records whose first line starts in it: every record before is
+// still cut and counted, not parsed, so rows keep their ordinals; reading
+// stops at the first record that starts past it. Whatever the split, a
+// record's start is found by reading from the top, so every record lands
+// in exactly one piece.
 func (fr *fileReader) readText(r io.Reader) {
 	opts := fr.src.Text
 	var pattern *regexp.Regexp
@@ -84,6 +94,9 @@ func (fr *fileReader) readText(r io.Reader) {
 		loc := Location{Line: rec.line, Row: row, Offset: rec.offset}
 		row++
 		defer rec.reset()
+		if fr.span.before(rec.offset) {
+			return true // an earlier piece's
+		}
 		text := string(bytes.TrimRight(rec.buf, " \t\r\n"))
 		switch {
 		case rec.over:
@@ -99,6 +112,15 @@ func (fr *fileReader) readText(r io.Reader) {
 		}
 		return fr.emit(Raw{Loc: loc, Fields: fields, Text: Truncate(text, MaxRawText), Views: textViews})
 	}
+	// add starts or extends the record; false ends the piece, at the
+	// first record that starts past it.
+	add := func(tl textLine) bool {
+		if !rec.started && fr.span.past(tl.offset) {
+			return false
+		}
+		rec.add(fr, tl)
+		return true
+	}
 	for {
 		tl, err := lr.next()
 		if err == io.EOF {
@@ -106,7 +128,12 @@ func (fr *fileReader) readText(r io.Reader) {
 			return
 		}
 		if err != nil {
-			if flush() {
+			if !flush() || fr.span.past(tl.offset) {
+				return
+			}
+			// An I/O error fails the shard wherever it is; any other is
+			// the piece's that holds it.
+			if !fr.span.before(tl.offset) || errors.Is(err, ErrUnreadable) {
 				fr.fail(Location{Line: tl.line, Row: row, Offset: tl.offset}, true, err)
 			}
 			return
@@ -122,7 +149,9 @@ func (fr *fileReader) readText(r io.Reader) {
 			if blank && !rec.started {
 				continue // nothing before the first record but space
 			}
-			rec.add(fr, tl)
+			if !add(tl) {
+				return
+			}
 		case opts.Split == SplitBlank:
 			if blank {
 				if !flush() {
@@ -130,13 +159,14 @@ func (fr *fileReader) readText(r io.Reader) {
 				}
 				continue
 			}
-			rec.add(fr, tl)
+			if !add(tl) {
+				return
+			}
 		default:
 			if blank {
 				continue
 			}
-			rec.add(fr, tl)
-			if !flush() {
+			if !add(tl) || !flush() {
 				return
 			}
 		}

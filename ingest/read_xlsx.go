@@ -112,6 +112,13 @@ func (fr *fileReader) openXLSX(ra io.ReaderAt, size int64) (*excelize.File, erro
 	if err := checkXLSX(zr, fr.maxRecord); err != nil {
 		return nil, err
 	}
+	if fr.tmpDir != "" {
+		// excelize spills a large worksheet only where it can create a
+		// file, and otherwise quietly holds it all in memory.
+		if err := os.MkdirAll(fr.tmpDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	opts := excelize.Options{TmpDir: fr.tmpDir, UnzipXMLSizeLimit: xlsxSpillSize}
 	if f, ok := ra.(*os.File); ok {
 		return excelize.OpenFile(f.Name(), opts)

@@ -330,16 +330,18 @@ func mergeResults(ws workspace.Dir, n int, plans []plan) ([]sourceResult, error)
 	return results, nil
 }
 
-// DefaultSplitBytes is the size above which a shard reads a JSON Lines file
-// in pieces rather than whole.
+// DefaultSplitBytes is the size above which a shard reads a JSON Lines or
+// text file in pieces rather than whole.
 const DefaultSplitBytes = 64 << 20
 
 // markSplit marks the files of plans a shard may read in pieces: larger
-// than splitBytes, not gzip'd, read as JSON Lines (as readStream will
-// sniff them), of a source with no join. A JSON Lines record is one line,
-// so a piece starts at the first line that starts in it. CSV and TSV
-// (quoted cells may hold newlines), plain text (records may be blocks),
-// JSON documents, XLSX and Parquet are read whole by one shard.
+// than splitBytes, not gzip'd (a gzip stream cannot be entered midway, so
+// every piece would inflate the whole prefix), read as JSON Lines or plain
+// text (as readStream will sniff them; see splittable), of a source with
+// no join. A piece holds the records whose first line starts in it: a
+// JSON Lines record is one line, a text record a line, a blank-line block
+// or the lines from one pattern match to the next. CSV and TSV, JSON
+// documents, XLSX and Parquet are read whole by one shard.
 func markSplit(plans []plan, splitBytes int64) error {
 	for i := range plans {
 		p := &plans[i]
@@ -367,7 +369,7 @@ func markSplit(plans []plan, splitBytes int64) error {
 				}
 				format = sniffHinted(prefix, strings.ToLower(filepath.Ext(f.path)), formatHint(&p.src))
 			}
-			f.split = format == FormatJSONL
+			f.split = splittable(format)
 		}
 	}
 	return nil

@@ -58,8 +58,8 @@ func allRows(t *testing.T, ws workspace.Dir) map[string][]string {
 	return all
 }
 
-// TestShardsReadAsOne: the demo ingested in n shards, its JSON Lines files
-// cut into pieces of 40 KB, gives every source's rows and quarantine rows
+// TestShardsReadAsOne: the demo ingested in n shards, its JSON Lines and
+// text files cut into pieces of 40 KB, gives every source's rows and quarantine rows
 // in one process's order with the same ids, lines and offsets, and the
 // merge gives the same reports/ingest.json, for every n.
 func TestShardsReadAsOne(t *testing.T) {
@@ -106,10 +106,15 @@ func TestShardsReadAsOne(t *testing.T) {
 			}
 			if n == 7 {
 				// sft-sharegpt is one 1.6 MB JSON Lines file, twice a
-				// seventh of the demo: pieces of it went to several shards.
-				pieces, _ := filepath.Glob(filepath.Join(string(ws), "normalized", "qa", "sft-sharegpt-s*-00000.parquet"))
-				if len(pieces) < 2 {
-					t.Errorf("sft-sharegpt's one file was read by %d shards, want it in pieces: %v", len(pieces), pieces)
+				// seventh of the demo, and encyclopedia one 1.7 MB text
+				// file of a record per line: pieces of each went to
+				// several shards.
+				for _, src := range []string{"qa/sft-sharegpt", "text/encyclopedia"} {
+					kind, name, _ := strings.Cut(src, "/")
+					pieces, _ := filepath.Glob(filepath.Join(string(ws), "normalized", kind, name+"-s*-00000.parquet"))
+					if len(pieces) < 2 {
+						t.Errorf("%s's one file was read by %d shards, want it in pieces: %v", name, len(pieces), pieces)
+					}
 				}
 			}
 			// One source ingested again alone replaces its shards' parts.

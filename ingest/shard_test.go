@@ -1,7 +1,12 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -132,5 +137,81 @@ func TestShardPlans(t *testing.T) {
 		if got := shardPlans(even, Shard{i, 4}); len(got) != 1 || len(got[0].files) != 10 || got[0].size != 100 {
 			t.Errorf("shard %d of 4 over 40 equal files: %v", i, got)
 		}
+	}
+}
+
+// readPieces reads path cut at the offsets cuts (ascending, inside the
+// file) as a shard reads its pieces, and returns what the pieces yielded,
+// in order. It fails the test when a piece yields a record that starts
+// outside it: the pieces must share the work, not repeat it.
+func readPieces(t *testing.T, path string, src *Source, cuts ...int64) []event {
+	t.Helper()
+	var out []event
+	from := int64(0)
+	for i := 0; i <= len(cuts); i++ {
+		sp := span{from: from, to: -1}
+		if i < len(cuts) {
+			sp.to = cuts[i]
+		}
+		for raw, err := range readFileSpan(path, "f.txt", src, sp, nil, nil, "") {
+			if off := raw.Loc.Offset; off >= 0 && (off < sp.from || sp.past(off)) {
+				t.Fatalf("piece %+v yielded a record at offset %d", sp, off)
+			}
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("error %v (%T) is not an *Error", err, err)
+				}
+				out = append(out, event{Loc: e.Location, Err: e.Err.Error(), Fatal: e.Fatal})
+				continue
+			}
+			out = append(out, event{Loc: raw.Loc, Fields: raw.Fields})
+		}
+		from = sp.to
+	}
+	return out
+}
+
+// TestShardTextPieces: a text file read in pieces, cut at every byte (of
+// a longer file, every few) and at pairs of bytes (a sample of them), yields what one whole read yields, every record (and
+// broken record) once with its row, line and offset, for each way text is
+// split into records: per line, per blank-line block, and at a pattern with
+// the meddialog parser. The file has a BOM, CRLF lines, leading and doubled
+// blank lines, a line of invalid bytes and a record over max_record_bytes.
+func TestShardTextPieces(t *testing.T) {
+	doc := "\uFEFF\n\n第一行\r\n第二行\n\n\n" + "甲\xff乙\n" + strings.Repeat("长", 40) + "\n\n末行"
+	for _, c := range []struct {
+		name string
+		data string
+		text TextOptions
+	}{
+		{"line", doc, TextOptions{Split: SplitLine}},
+		{"blank", doc, TextOptions{Split: SplitBlank}},
+		{"pattern", doc, TextOptions{Split: SplitPattern, Pattern: `^(第|甲|长|末)`}},
+		{"meddialog", medDialogSample + medDialogSample, TextOptions{Split: SplitPattern, Pattern: `^id=\d+\s*$`, Parser: "meddialog"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f.txt")
+			if err := os.WriteFile(path, []byte(c.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src := &Source{Format: FormatText, Text: c.text, MaxRecordBytes: 100}
+			whole := readPieces(t, path, src)
+			if len(whole) < 3 {
+				t.Fatalf("whole file: %d events, want several: %+v", len(whole), whole)
+			}
+			size := int64(len(c.data))
+			step := 1 + size/300 // every byte of a short file
+			for k := int64(1); k < size; k += step {
+				if got := readPieces(t, path, src, k); !reflect.DeepEqual(got, whole) {
+					t.Fatalf("cut at %d: %+v\nwant %+v", k, got, whole)
+				}
+				for j := k + 1; k%13 == 0 && j < size; j += 17 {
+					if got := readPieces(t, path, src, k, j); !reflect.DeepEqual(got, whole) {
+						t.Fatalf("cut at %d and %d: %+v\nwant %+v", k, j, got, whole)
+					}
+				}
+			}
+		})
 	}
 }

@@ -151,3 +151,24 @@ func TestXLSXSpoolInTmpDir(t *testing.T) {
 		t.Errorf("%d files left in the temporary folder", len(ents))
 	}
 }
+
+// TestXLSXTmpDirMade: reading a workbook makes the reader's temporary
+// folder, which a fresh workspace lacks: excelize spills a worksheet over
+// xlsxSpillSize there, and where it cannot create the file it holds the
+// whole worksheet in memory instead (80 MB of XML at the 1GB scale demo).
+func TestXLSXTmpDirMade(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "book.xlsx")
+	if err := os.WriteFile(path, capBook(t, [][]string{{"q"}, {"a"}}, true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, ".chimed", "tmp")
+	for _, err := range readFile(path, "book.xlsx", &Source{}, nil, nil, tmp) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := os.Stat(tmp); err != nil || !st.IsDir() {
+		t.Errorf("the temporary folder was not made: %v", err)
+	}
+}

@@ -44,12 +44,39 @@ func IngestShard(o IngestOptions) Step {
 			if err != nil {
 				return nil, err
 			}
+			split, err := splitBytes(os.Getenv)
+			if err != nil {
+				return nil, err
+			}
 			_, err = ingest.Run(ctx, env.Workspace, cfg.Sources, ingest.RunOptions{
-				Parallel: o.Parallel, KeepGoing: o.KeepGoing, Shard: sh, Bars: env.Bars(), Log: env.Log,
+				Parallel: o.Parallel, KeepGoing: o.KeepGoing, Shard: sh, SplitBytes: split, Bars: env.Bars(), Log: env.Log,
 			})
 			return nil, err
 		},
 	}
+}
+
+// EnvSplitBytes names the environment variable that sets the size above
+// which an ingest shard reads a JSON Lines or text file in pieces
+// (ingest.DefaultSplitBytes when unset; 0 or less: never). Every shard of
+// an array must see the same value, which the array's environment gives.
+const EnvSplitBytes = "CHIMED_SPLIT_BYTES"
+
+// splitBytes reads EnvSplitBytes in bytes, as ingest.RunOptions.SplitBytes
+// takes it.
+func splitBytes(getenv func(string) string) (int64, error) {
+	v := getenv(EnvSplitBytes)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: want a number of bytes", EnvSplitBytes, v)
+	}
+	if n <= 0 {
+		return -1, nil
+	}
+	return n, nil
 }
 
 // IngestMerge ends a sharded ingest (`chimed ingest --merge`): once every

@@ -24,6 +24,12 @@ type PartOptions struct {
 	RowsPerGroup int
 	// Prefix names the parts: Prefix-00000.parquet (default "part").
 	Prefix string
+	// ParallelGroups is how many row groups are encoded and compressed at
+	// once, each on a goroutine of its own, and committed in order (0 or
+	// 1: one at a time, on the caller's). Compression is most of a
+	// writer's work, so a writer that would hold up the steps feeding it
+	// spreads it over the cores. The file's bytes are the same either way.
+	ParallelGroups int
 }
 
 // PartWriter streams rows of T into dir/part-NNNNN.parquet files, zstd
@@ -39,6 +45,19 @@ type PartWriter[T any] struct {
 	file  *atomicfile.File
 	pw    *parquet.GenericWriter[T]
 	names []string
+	// With ParallelGroups > 1: the rows of the row group being gathered,
+	// and the groups being written, oldest first.
+	groupRows  []T
+	groupCalls []int // how many rows each Write gave the group, in order
+	inflight   []*groupWrite
+}
+
+// groupWrite is one row group being encoded and compressed on its own
+// goroutine; err is set before done closes.
+type groupWrite struct {
+	rg   *parquet.ConcurrentRowGroupWriter
+	done chan struct{}
+	err  error
 }
 
 // NewPartWriter starts writing parts into dir; nothing is created until the
@@ -79,7 +98,10 @@ func (w *PartWriter[T]) Write(rows ...T) error {
 			}
 		}
 		n := min(len(rows), w.opts.RowsPerPart-w.rows, w.opts.RowsPerGroup-w.group)
-		if _, err := w.pw.Write(rows[:n]); err != nil {
+		if w.opts.ParallelGroups > 1 {
+			w.groupRows = append(w.groupRows, rows[:n]...)
+			w.groupCalls = append(w.groupCalls, n)
+		} else if _, err := w.pw.Write(rows[:n]); err != nil {
 			return fmt.Errorf("write %s: %w", w.current(), err)
 		}
 		rows = rows[n:]
@@ -87,7 +109,7 @@ func (w *PartWriter[T]) Write(rows ...T) error {
 		w.group += n
 		w.total += int64(n)
 		if w.group >= w.opts.RowsPerGroup {
-			if err := w.pw.Flush(); err != nil {
+			if err := w.endGroup(); err != nil {
 				return fmt.Errorf("write %s: %w", w.current(), err)
 			}
 			w.group = 0
@@ -116,11 +138,86 @@ func (w *PartWriter[T]) open() error {
 	return nil
 }
 
+// endGroup ends the row group being written: flushed at once, or, with
+// ParallelGroups, handed to a goroutine of its own, once the oldest of
+// ParallelGroups in flight is committed.
+func (w *PartWriter[T]) endGroup() error {
+	if w.opts.ParallelGroups <= 1 {
+		return w.pw.Flush()
+	}
+	if len(w.groupRows) == 0 {
+		return nil
+	}
+	g := &groupWrite{rg: w.pw.BeginRowGroup(), done: make(chan struct{})}
+	rows, calls := w.groupRows, w.groupCalls
+	w.groupRows, w.groupCalls = make([]T, 0, len(rows)), nil
+	schema := w.pw.Schema()
+	go func() {
+		defer close(g.done)
+		prows := make([]parquet.Row, len(rows))
+		for i := range rows {
+			prows[i] = schema.Deconstruct(nil, &rows[i])
+		}
+		// The rows go in as the Write calls gave them, which the row
+		// group cuts 64 at a time, a page ending where a column's buffer
+		// is full after one: so the pages are the generic writer's.
+		for _, n := range calls {
+			if _, g.err = g.rg.WriteRows(prows[:n]); g.err != nil {
+				return
+			}
+			prows = prows[n:]
+		}
+		g.err = g.rg.Flush()
+	}()
+	w.inflight = append(w.inflight, g)
+	if len(w.inflight) >= w.opts.ParallelGroups {
+		return w.commitGroups(len(w.inflight) - w.opts.ParallelGroups + 1)
+	}
+	return nil
+}
+
+// commitGroups waits for the n oldest row groups in flight and commits
+// them to the file in order.
+func (w *PartWriter[T]) commitGroups(n int) error {
+	for range n {
+		g := w.inflight[0]
+		w.inflight = w.inflight[1:]
+		<-g.done
+		if g.err != nil {
+			return g.err
+		}
+		if _, err := g.rg.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitGroups lets every row group in flight finish, for an abort.
+func (w *PartWriter[T]) waitGroups() {
+	for _, g := range w.inflight {
+		<-g.done
+	}
+	w.inflight, w.groupRows, w.groupCalls = nil, w.groupRows[:0], nil
+}
+
 func (w *PartWriter[T]) closePart() error {
 	if w.pw == nil {
 		return nil
 	}
 	name := w.current()
+	if w.opts.ParallelGroups > 1 {
+		err := w.endGroup()
+		if err == nil {
+			err = w.commitGroups(len(w.inflight))
+		}
+		if err != nil {
+			w.waitGroups()
+			w.file.Abort()
+			w.pw, w.file = nil, nil
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
 	if err := w.pw.Close(); err != nil {
 		w.file.Abort()
 		return fmt.Errorf("write %s: %w", name, err)
@@ -139,6 +236,7 @@ func (w *PartWriter[T]) Close() error { return w.closePart() }
 
 // Abort drops the part being written; committed parts stay.
 func (w *PartWriter[T]) Abort() {
+	w.waitGroups()
 	if w.file != nil {
 		w.file.Abort()
 		w.pw, w.file = nil, nil

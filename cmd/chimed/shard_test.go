@@ -41,8 +41,9 @@ func fileSums(t *testing.T, ws string, paths ...string) map[string]string {
 // TestShardedPlanMatchesRun: `chimed plan --executor local` with ingest in
 // n shards (real processes, side by side) gives the stage files and the
 // manifest of one process, byte for byte, and the same clean output and
-// reports on the way, for every n. A relaunched shard that finished is
-// skipped, and a shard of another n is refused.
+// reports on the way, for every n, with JSON Lines and text files read in
+// pieces. A relaunched shard that finished is skipped, and a shard of
+// another n is refused.
 func TestShardedPlanMatchesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo's data steps five times; skipped in -short mode")
@@ -60,6 +61,9 @@ func TestShardedPlanMatchesRun(t *testing.T) {
 	if len(want) < 10 {
 		t.Fatalf("the unsharded run wrote only %d files", len(want))
 	}
+	// The shards read JSON Lines and text files over 40 KB in pieces (the
+	// demo's are 0.2–1.7 MB; the default is 64 MiB).
+	t.Setenv("CHIMED_SPLIT_BYTES", "40000")
 	for _, n := range []string{"1", "2", "3", "7"} {
 		t.Run("shards="+n, func(t *testing.T) {
 			ws := t.TempDir()
@@ -79,6 +83,16 @@ func TestShardedPlanMatchesRun(t *testing.T) {
 			parts, _ := filepath.Glob(filepath.Join(ws, "normalized", "*", "*-s0000-00000.parquet"))
 			if len(parts) == 0 {
 				t.Error("no shard part (<source>-s0000-NNNNN.parquet) in normalized/")
+			}
+			if n == "7" {
+				// one JSON Lines file and one text file of a record per
+				// line, each read in pieces
+				for _, src := range []string{"qa/sft-sharegpt", "text/encyclopedia"} {
+					pieces, _ := filepath.Glob(filepath.Join(ws, "normalized", src+"-s*-00000.parquet"))
+					if len(pieces) < 2 {
+						t.Errorf("%s's one file was read by %d shards, want it in pieces", src, len(pieces))
+					}
+				}
 			}
 
 			record := filepath.Join(ws, ".chimed", "steps", "ingest-shard-0000-of-000"+n+".json")
