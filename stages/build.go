@@ -1028,6 +1028,7 @@ func (b *builder) finish(old *Manifest) (*Manifest, error) {
 	if err := errors.Join(b.check.groups.finish(), b.check.clusters.finish()); err != nil {
 		return nil, err
 	}
+	m.Throughput.Spills = b.sb.spills.Load()
 	if b.opts.Check {
 		if _, err := CheckLeakage(b.ws, m.NGram); err != nil {
 			return nil, err
