@@ -35,7 +35,9 @@ func TestRowCheck(t *testing.T) {
 		"k2": {"水痘", "男性，79岁，突发胸骨后压榨性疼痛两小时，最可能的诊断"},
 	}
 	f := facts{clusters: map[string]string{"r-near-eval": "c-eval", "r2": "c2"}, names: kgNames}
-	lin := func(group string, recs ...string) LineageRow { return LineageRow{ID: "row", Group: group, Records: recs} }
+	lin := func(group string, recs ...string) LineageRow {
+		return LineageRow{ID: "row", Group: group, Records: recs}
+	}
 	user := func(s string) []schemas.Turn {
 		return []schemas.Turn{{Role: schemas.RoleUser, Content: s}, {Role: schemas.RoleAssistant, Content: "好的"}}
 	}
