@@ -350,7 +350,8 @@ func (b *builder) tokens(texts ...string) (int64, error) {
 }
 
 // leaks reports whether a training record touches the eval sets: its group
-// key or a question's key is an eval record's, a line of a question is an
+// key or a question's key is an eval record's (questions must be among
+// texts), a line of a question is an
 // eval question too short for a window, or one of its texts shares an
 // n-gram window with an eval question. Questions are what a row asks
 // (a QA question, a prompt, every user turn); texts are every field.
@@ -359,8 +360,12 @@ func (b *builder) leaks(group string, questions []string, texts ...string) bool 
 		return true
 	}
 	for _, q := range questions {
-		if _, ok := b.evalK[questionKey(q)]; ok {
-			return true
+		// A question a window long or longer that is an eval question
+		// shares its windows; every caller passes it among texts too.
+		if b.grams.short(q) {
+			if _, ok := b.evalK[questionKey(q)]; ok {
+				return true
+			}
 		}
 		for line := range strings.SplitSeq(q, "\n") {
 			if b.grams.isShortQuestion(line) {

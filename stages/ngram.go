@@ -61,17 +61,19 @@ func (g *evalGrams) windows(s string, fn func(uint64) bool) int {
 		ring = make([]rune, g.n)
 	}
 	var h uint64
-	i := 0
+	i, slot := 0, 0
 	for _, r := range s {
 		r, ok := fold(r)
 		if !ok {
 			continue
 		}
-		slot := i % g.n
 		if i >= g.n {
 			h -= uint64(ring[slot]) * g.pow
 		}
 		ring[slot] = r
+		if slot++; slot == g.n {
+			slot = 0
+		}
 		h = h*gramBase + uint64(r)
 		i++
 		if i >= g.n && !fn(h) {
@@ -105,14 +107,22 @@ func (g *evalGrams) isShortQuestion(q string) bool {
 	if len(g.shorts) == 0 {
 		return false
 	}
+	if !g.short(q) {
+		return false
+	}
+	_, ok := g.shorts[canonical(q)]
+	return ok
+}
+
+// short reports whether q's canonical form is shorter than a window.
+func (g *evalGrams) short(q string) bool {
 	n := 0
 	for _, r := range q {
 		if _, ok := fold(r); ok {
 			if n++; n >= g.n {
-				return false // a window long: no short question
+				return false
 			}
 		}
 	}
-	_, ok := g.shorts[canonical(q)]
-	return ok
+	return true
 }

@@ -84,35 +84,36 @@ func (s *rowScanner) window(text string) string {
 		return ""
 	}
 	n := c.n
-	if cap(s.ring) < n {
-		s.ring = make([]rune, n)
+	// Each rune goes in twice, n apart, so the window is ring[at:at+n].
+	if cap(s.ring) < 2*n {
+		s.ring = make([]rune, 2*n)
 	}
-	ring := s.ring[:n]
-	count, at := 0, 0 // runes read; the ring slot of the window's first rune once full
+	ring := s.ring[:2*n]
+	count, at := 0, 0 // runes read; where the window starts once n are
 	for _, r := range text {
 		r, ok := fold(r)
 		if !ok {
 			continue
 		}
 		if count < n {
-			ring[count] = r
-			count++
-			if count < n {
+			ring[count], ring[count+n] = r, r
+			if count++; count < n {
 				continue
 			}
 		} else {
-			ring[at] = r
+			ring[at], ring[at+n] = r, r
 			if at++; at == n {
 				at = 0
 			}
 		}
-		b := leadBit(ring[at], ring[(at+1)%n], ring[(at+2)%n])
+		w := ring[at : at+n]
+		b := leadBit(w[0], w[1], w[2])
 		if c.lead[b/64]&(1<<(b%64)) == 0 {
 			continue
 		}
 		s.buf = s.buf[:0]
-		for j := range n {
-			s.buf = utf8.AppendRune(s.buf, ring[(at+j)%n])
+		for _, r := range w {
+			s.buf = utf8.AppendRune(s.buf, r)
 		}
 		if _, ok := c.grams[string(s.buf)]; ok {
 			return string(s.buf)
