@@ -1073,5 +1073,25 @@ func (b *builder) keepNegatives(old *Manifest, add func(string, int64) error) er
 	if err != nil {
 		return err
 	}
+	if err := b.checkNegatives(path); err != nil {
+		return err
+	}
 	return add(path, n)
+}
+
+// checkNegatives runs the folded check's text scan over the model
+// negatives kept: the trainer wrote them, so no builder filtered them.
+func (b *builder) checkNegatives(path string) error {
+	s := &rowScanner{c: b.check}
+	for r, err := range schemas.ReadFile[schemas.DPORow](path) {
+		if err != nil {
+			return err
+		}
+		for j, t := range []string{r.Prompt, r.Chosen, r.Rejected} {
+			if err := s.text(path, r.ID, t, j == 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

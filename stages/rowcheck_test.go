@@ -133,3 +133,17 @@ func TestTinyMemorySameBytes(t *testing.T) {
 		t.Errorf("%d spill files left in .chimed/tmp", len(left))
 	}
 }
+
+// TestFoldedCheckScansModelNegatives: without the re-reading check, a kept
+// negatives file that asks an eval question still fails the build.
+func TestFoldedCheckScansModelNegatives(t *testing.T) {
+	ws := fixture(t)
+	o := options(ws, 7)
+	o.Check = false
+	build(t, o)
+	write(t, NegativesPath(ws), []schemas.DPORow{{ID: "n1", Source: "huatuo", Kind: "qa", Prompt: evalQuestion, Chosen: "A", Rejected: "B"}})
+	_, err := Build(o)
+	if !errors.Is(err, ErrLeak) || !strings.Contains(err.Error(), "n1") {
+		t.Fatalf("err = %v, want a leak naming row n1", err)
+	}
+}
