@@ -130,7 +130,7 @@ func Build(opts Options) (_ *Manifest, err error) {
 	if budget <= 0 {
 		budget = 1 << 30
 	}
-	sb := &spillBudget{dir: ws.Tmp(), limit: budget / 32}
+	sb := &spillBudget{dir: ws.Tmp(), limit: budget / 64}
 	b := &builder{
 		opts: opts, cfg: opts.Config, ws: ws, sb: sb,
 		check:       newRowCheck(opts.Config.ngram(), sb),

@@ -2,7 +2,6 @@ package stages
 
 import (
 	"bufio"
-	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -27,54 +26,51 @@ type splitIndex struct {
 	seed maphash.Seed
 	sb   *spillBudget
 
-	mu    sync.Mutex
-	m     map[uint64]splitEntry
-	bytes int64
-	runs  []string
-}
-
-type splitEntry struct {
-	split int8
-	key   string
-}
-
-func newSplitIndex(what string, sb *spillBudget) *splitIndex {
-	return &splitIndex{what: what, seed: maphash.MakeSeed(), sb: sb, m: map[uint64]splitEntry{}}
+	mu   sync.Mutex
+	m    map[uint64]int8 // key hash → split
+	runs []string
 }
 
 // entryBytes is about what one entry takes in the map.
-func entryBytes(key string) int64 { return int64(48 + len(key)) }
+const entryBytes = 48 // a map entry and its share of the buckets
 
-func (x *splitIndex) conflict(key string, a, b int8) error {
+func newSplitIndex(what string, sb *spillBudget) *splitIndex {
+	return &splitIndex{what: what, seed: maphash.MakeSeed(), sb: sb, m: map[uint64]int8{}}
+}
+
+// conflict names a key in two splits: by itself when it is at hand, else
+// (found merging runs, which keep hashes only) by its hash.
+func (x *splitIndex) conflict(key string, h uint64, a, b int8) error {
 	if a > b {
 		a, b = b, a
 	}
-	return &LeakageError{File: "stages", Row: -1, Err: fmt.Errorf("%w: %s %q is in %s and %s", ErrLeak, x.what, key, schemas.Splits[a], schemas.Splits[b])}
+	name := fmt.Sprintf("%q", key)
+	if key == "" {
+		name = fmt.Sprintf("with hash %016x", h)
+	}
+	return &LeakageError{File: "stages", Row: -1, Err: fmt.Errorf("%w: %s %s is in %s and %s", ErrLeak, x.what, name, schemas.Splits[a], schemas.Splits[b])}
 }
 
-// add notes that key has a row in split.
+// add notes that key has a row in split. Keys are told apart by a 64-bit
+// hash, as CheckLeakage tells them apart.
 func (x *splitIndex) add(key string, split int8) error {
 	h := maphash.String(x.seed, key)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if e, ok := x.m[h]; ok {
-		if e.split != split && e.key == key {
-			return x.conflict(key, e.split, split)
+	if s, ok := x.m[h]; ok {
+		if s != split {
+			return x.conflict(key, h, s, split)
 		}
-		if e.key == key {
-			return nil
-		}
+		return nil
 	}
-	x.m[h] = splitEntry{split: split, key: key}
-	n := entryBytes(key)
-	x.bytes += n
-	if x.bytes > x.sb.limit/4 { // 1/128 of the budget each
+	x.m[h] = split
+	if int64(len(x.m))*entryBytes > x.sb.limit/4 { // 1/128 of the budget each
 		return x.spill()
 	}
 	return nil
 }
 
-// spill writes the map as a sorted run: hash, split, key length, key.
+// spill writes the map as a run sorted by hash: hash, split.
 func (x *splitIndex) spill() error {
 	if len(x.m) == 0 {
 		return nil
@@ -92,14 +88,11 @@ func (x *splitIndex) spill() error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
-	var hdr [8 + 1 + binary.MaxVarintLen64]byte
+	var rec [9]byte
 	for _, h := range hs {
-		e := x.m[h]
-		binary.BigEndian.PutUint64(hdr[:8], h)
-		hdr[8] = byte(e.split)
-		n := binary.PutUvarint(hdr[9:], uint64(len(e.key)))
-		w.Write(hdr[:9+n])
-		w.WriteString(e.key)
+		binary.BigEndian.PutUint64(rec[:8], h)
+		rec[8] = byte(x.m[h])
+		w.Write(rec[:])
 	}
 	err = errors.Join(w.Flush(), f.Close())
 	x.runs = append(x.runs, f.Name())
@@ -108,7 +101,6 @@ func (x *splitIndex) spill() error {
 	}
 	x.sb.spills.Add(1)
 	clear(x.m)
-	x.bytes = 0
 	return nil
 }
 
@@ -139,15 +131,13 @@ func (x *splitIndex) finish() error {
 		}
 	}
 	heap.Init(&h)
-	var last *splitEntry
-	var lastHash uint64
+	var last runReader
 	for len(h) > 0 {
 		r := h[0]
-		e := r.e
-		if last != nil && r.h == lastHash && last.key == e.key && last.split != e.split {
-			return x.conflict(e.key, last.split, e.split)
+		if last.r != nil && r.h == last.h && r.split != last.split {
+			return x.conflict("", r.h, last.split, r.split)
 		}
-		lastHash, last = r.h, &splitEntry{split: e.split, key: e.key}
+		last = *r
 		ok, err := r.next()
 		if err != nil {
 			return err
@@ -170,40 +160,30 @@ func (x *splitIndex) remove() {
 }
 
 type runReader struct {
-	r *bufio.Reader
-	h uint64
-	e splitEntry
+	r     *bufio.Reader
+	h     uint64
+	split int8
 }
 
 func (r *runReader) next() (bool, error) {
-	var hdr [9]byte
-	if _, err := io.ReadFull(r.r, hdr[:]); err != nil {
+	var rec [9]byte
+	if _, err := io.ReadFull(r.r, rec[:]); err != nil {
 		if errors.Is(err, io.EOF) {
 			return false, nil
 		}
 		return false, err
 	}
-	n, err := binary.ReadUvarint(r.r)
-	if err != nil {
-		return false, err
-	}
-	key := make([]byte, n)
-	if _, err := io.ReadFull(r.r, key); err != nil {
-		return false, err
-	}
-	r.h, r.e = binary.BigEndian.Uint64(hdr[:8]), splitEntry{split: int8(hdr[8]), key: string(key)}
+	r.h, r.split = binary.BigEndian.Uint64(rec[:8]), int8(rec[8])
 	return true, nil
 }
 
-// runHeap orders run readers by their current hash, then key.
+// runHeap orders run readers by their current hash.
 type runHeap []*runReader
 
-func (h runHeap) Len() int { return len(h) }
-func (h runHeap) Less(i, j int) bool {
-	return cmp.Or(cmp.Compare(h[i].h, h[j].h), cmp.Compare(h[i].e.key, h[j].e.key)) < 0
-}
-func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *runHeap) Push(v any)   { *h = append(*h, v.(*runReader)) }
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return h[i].h < h[j].h }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(v any)        { *h = append(*h, v.(*runReader)) }
 func (h *runHeap) Pop() any {
 	old := *h
 	v := old[len(old)-1]

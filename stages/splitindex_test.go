@@ -24,8 +24,9 @@ func TestSplitIndex(t *testing.T) {
 		{"one split each", 1 << 20, []add{{"a", 0}, {"b", 1}, {"a", 0}, {"c", 2}}, ""},
 		{"two splits in memory", 1 << 20, []add{{"a", 0}, {"b", 1}, {"a", 2}}, `group "a" is in train and test`},
 		{"one split each, spilled", 0, []add{{"a", 0}, {"b", 1}, {"a", 0}, {"c", 2}, {"b", 1}}, ""},
-		{"two splits across runs", 0, []add{{"a", 1}, {"b", 1}, {"c", 0}, {"a", 0}}, `group "a" is in train and valid`},
-		{"two splits, a run and memory", 400, []add{{"x", 0}, {"y", 0}, {"a", 2}, {"z", 1}, {"a", 1}}, `group "a" is in valid and test`},
+		{"two splits across runs", 0, []add{{"a", 1}, {"b", 1}, {"c", 0}, {"a", 0}}, `is in train and valid`},
+		{"two splits, a run and memory", 4 * 2 * entryBytes, []add{{"x", 0}, {"y", 0}, {"a", 2}, {"z", 1}, {"a", 1}}, `is in valid and test`},
+		{"two splits in memory after a run", 4 * 2 * entryBytes, []add{{"x", 0}, {"y", 0}, {"z", 2}, {"a", 1}, {"a", 0}}, `group "a" is in train and valid`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
