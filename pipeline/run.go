@@ -38,7 +38,7 @@ func Graph(o RunOptions) []Step {
 	steps := []Step{
 		Ingest(IngestOptions{KeepGoing: o.KeepGoing}),
 		Clean(CleanOptions{}),
-		BuildStages(BuildStagesOptions{Seed: -1}),
+		BuildStages(BuildStagesOptions{Seed: -1, Check: CheckByDefault()}),
 		Stats(StatsDefaults),
 	}
 	for _, f := range RunFormats {

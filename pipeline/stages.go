@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/chimed/chimed/schemas"
@@ -20,11 +21,18 @@ import (
 
 // BuildStagesOptions are `chimed build-stages`' flags.
 type BuildStagesOptions struct {
-	// NoCheck skips the independent leakage check.
-	NoCheck bool
+	// Check also re-reads every written file with stages.CheckLeakage; the
+	// check folded into the build runs either way, so the outputs are the
+	// same bytes with or without it.
+	Check bool
 	// Seed overrides chimed.yaml's seed when ≥ 0.
 	Seed int64
 }
+
+// CheckByDefault is whether build-stages re-reads its files with the
+// independent leakage check unless told: under CI (CI set, as .ci/run
+// sets it) and in test binaries.
+func CheckByDefault() bool { return os.Getenv("CI") != "" || testing.Testing() }
 
 // BuildStages turns clean/ into the stage files, the eval sets, lineage,
 // stages/kg_stats.json and, last, stages/manifest.json (stages.Build).
@@ -41,9 +49,6 @@ func BuildStages(o BuildStagesOptions) Step {
 		Run: func(ctx context.Context, env Env) (Counts, error) {
 			return runBuildStages(env, o)
 		},
-	}
-	if o.NoCheck {
-		s.Flags = append(s.Flags, "--no-check")
 	}
 	if o.Seed >= 0 {
 		s.Flags = append(s.Flags, "--seed="+strconv.FormatInt(o.Seed, 10))
@@ -81,7 +86,7 @@ func runBuildStages(env Env, o BuildStagesOptions) (Counts, error) {
 	m, err := stages.Build(stages.Options{
 		Workspace: ws, Config: cfg.Stages, KG: cfg.KG, Dialogue: cfg.Dialogue,
 		Seed: s, EvalSources: cfg.EvalSources(), Sources: kinds, ConfigHash: cfg.Hash, Version: env.Version,
-		Check: !o.NoCheck, Log: env.Log, Bars: env.Bars(),
+		Check: o.Check, Memory: env.MemoryBudget(), Log: env.Log, Bars: env.Bars(),
 	})
 	if m == nil {
 		return nil, errors.Join(err, removeUnvouched(env))

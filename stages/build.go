@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/chimed/chimed/dialogue"
@@ -48,11 +49,18 @@ type Options struct {
 	Sources    map[string]schemas.Kind
 	ConfigHash string // sha256 of chimed.yaml
 	Version    string // chimed's version
-	// Check runs CheckLeakage on the result (recommended; it re-reads every
-	// stage file).
+	// Check also runs CheckLeakage, which re-reads every file written
+	// (CI does). The check folded into the build runs either way.
 	Check bool
-	Log   *slog.Logger
-	Bars  *progress.Bars
+	// Memory is the budget, in bytes, that rows held back for kinds built
+	// ahead and the split indexes of the check may take before they spill
+	// to ws/.chimed/tmp (0: 1 GiB).
+	Memory int64
+	// Workers is how many kinds are built at once (0: one per CPU). A
+	// token budget, or counting tokens as words, builds them in turn.
+	Workers int
+	Log     *slog.Logger
+	Bars    *progress.Bars
 }
 
 // splitKey names a stage split in manifest row counts: "sft/train".
@@ -74,9 +82,28 @@ type builder struct {
 	lin   map[string]*fileWriter[LineageRow] // "sft/train", "eval/qa" → lineage
 	order []string                           // lineage keys in file order
 
+	// The training kinds write through lanes (see laneFile), one per kind
+	// and file; kind is this builder's lane, cur the record being read.
+	sb        *spillBudget
+	laneFiles map[schemas.Stage]*[3]laneSet
+	linFiles  map[string]*laneFile[LineageRow]
+	kind      int
+	lanes     map[schemas.Stage]*[3]any
+	linLanes  map[string]*lane[LineageRow]
+	check     *rowCheck
+	scan      *rowScanner
+	cur       struct{ id, cluster string }
+	kgRecs    map[string]kgRecord // knowledge-graph records, for the check
+	stop      *atomic.Bool        // another kind failed
+	bars      *progress.Group     // the kinds' bars, drawn together
+	pass      int                 // passEval or passTrain, for read
+
 	stageRows   map[schemas.Stage]map[string]int64 // stage → source → rows (caps)
 	stageTokens map[schemas.Stage]int64            // budgets
 }
+
+// kgRecord is a clean knowledge-graph record as the check sees it.
+type kgRecord struct{ head, tail, cluster string }
 
 // Build reads clean/ and writes every stage file, the eval sets, the
 // lineage files, stages/kg_stats.json and, last, stages/manifest.json.
@@ -99,8 +126,14 @@ func Build(opts Options) (_ *Manifest, err error) {
 	if err := os.Remove(ManifestPath(ws)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	budget := opts.Memory
+	if budget <= 0 {
+		budget = 1 << 30
+	}
+	sb := &spillBudget{dir: ws.Tmp(), limit: budget / 64}
 	b := &builder{
-		opts: opts, cfg: opts.Config, ws: ws,
+		opts: opts, cfg: opts.Config, ws: ws, sb: sb,
+		check:       newRowCheck(opts.Config.ngram(), sb),
 		split:       NewSplitAssigner(opts.Seed, opts.Config.splits()),
 		grams:       newEvalGrams(opts.Config.ngram()),
 		evalK:       map[string]struct{}{},
@@ -129,11 +162,11 @@ func Build(opts Options) (_ *Manifest, err error) {
 			b.abort()
 		}
 	}()
-	steps := []func() error{b.evalPass, b.texts, b.qas, b.graph, b.dialogues, b.exams, b.preferences}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, err
-		}
+	if err := b.evalPass(); err != nil {
+		return nil, err
+	}
+	if err := b.trainingKinds(); err != nil {
+		return nil, err
 	}
 	if err := b.close(); err != nil {
 		return nil, err
@@ -186,6 +219,22 @@ func (b *builder) open() error {
 			return err
 		}
 	}
+	b.laneFiles = map[schemas.Stage]*[3]laneSet{}
+	for st, ws := range b.files {
+		b.laneFiles[st] = &[3]laneSet{}
+		for i, w := range ws {
+			if b.laneFiles[st][i], err = newLaneSet(st, w, len(trainingKinds), b.sb); err != nil {
+				return err
+			}
+		}
+	}
+	b.linFiles = map[string]*laneFile[LineageRow]{}
+	for _, st := range schemas.Stages {
+		for i := range schemas.Splits {
+			k := splitKey(st, i)
+			b.linFiles[k] = newLaneFile(b.lin[k], len(trainingKinds), b.sb)
+		}
+	}
 	return nil
 }
 
@@ -230,6 +279,13 @@ func (b *builder) writers() []closer {
 }
 
 func (b *builder) close() error {
+	for st, fs := range b.laneFiles {
+		for i, f := range fs {
+			if lf := b.linFiles[splitKey(st, i)]; !f.finished() || (lf != nil && !lf.finished()) {
+				return fmt.Errorf("stage %s: a kind left rows unwritten", splitKey(st, i))
+			}
+		}
+	}
 	for _, w := range b.writers() {
 		if err := w.Close(); err != nil {
 			return err
@@ -239,6 +295,16 @@ func (b *builder) close() error {
 }
 
 func (b *builder) abort() {
+	for _, fs := range b.laneFiles {
+		for _, f := range fs {
+			f.abort()
+		}
+	}
+	for _, f := range b.linFiles {
+		f.abort()
+	}
+	b.check.groups.remove()
+	b.check.clusters.remove()
 	for _, w := range b.writers() {
 		w.Abort()
 	}
@@ -284,7 +350,8 @@ func (b *builder) tokens(texts ...string) (int64, error) {
 }
 
 // leaks reports whether a training record touches the eval sets: its group
-// key or a question's key is an eval record's, a line of a question is an
+// key or a question's key is an eval record's (questions must be among
+// texts), a line of a question is an
 // eval question too short for a window, or one of its texts shares an
 // n-gram window with an eval question. Questions are what a row asks
 // (a QA question, a prompt, every user turn); texts are every field.
@@ -293,8 +360,12 @@ func (b *builder) leaks(group string, questions []string, texts ...string) bool 
 		return true
 	}
 	for _, q := range questions {
-		if _, ok := b.evalK[questionKey(q)]; ok {
-			return true
+		// A question a window long or longer that is an eval question
+		// shares its windows; every caller passes it among texts too.
+		if b.grams.short(q) {
+			if _, ok := b.evalK[questionKey(q)]; ok {
+				return true
+			}
 		}
 		for line := range strings.SplitSeq(q, "\n") {
 			if b.grams.isShortQuestion(line) {
@@ -319,8 +390,8 @@ type row struct {
 	id      string
 	group   string
 	records []string
-	texts   []string // what counts as its tokens
-	write   func(split int, id string) error
+	texts   []string            // what counts as its tokens
+	value   func(id string) any // the row as written, under id
 }
 
 // emit offers a row to its stage, applying the source's weight and cap and
@@ -373,10 +444,15 @@ func (b *builder) emit(f *fate, r row) error {
 		if c > 0 {
 			id = schemas.StableID(r.id, "copy", fmt.Sprint(c))
 		}
-		if err := r.write(split, id); err != nil {
+		v := r.value(id)
+		if err := b.put(r.stage, split, v); err != nil {
 			return err
 		}
-		if err := b.lin[key].Write(LineageRow{ID: id, Group: r.group, Records: r.records}); err != nil {
+		l := LineageRow{ID: id, Group: r.group, Records: r.records}
+		if err := b.linLanes[key].Write(l); err != nil {
+			return err
+		}
+		if err := b.scan.row(b.ws.StageFile(r.stage, schemas.Splits[split]), split, v, l, b); err != nil {
 			return err
 		}
 		for _, t := range r.texts {
@@ -409,24 +485,23 @@ func (b *builder) dpoRow(f *fate, source, kind, id, group string, records []stri
 // stageRow offers a stage row (a schemas.DCPTRow, SFTRow or DPORow, as the
 // stage's shape says) to stage st.
 func (b *builder) stageRow(f *fate, st schemas.Stage, group string, records []string, r any) error {
-	w := b.files[st]
-	if w == nil {
+	if b.lanes[st] == nil {
 		return fmt.Errorf("stage %s is not in the stage table", st)
 	}
 	rr := row{stage: st, group: group, records: records}
 	switch v := r.(type) {
 	case schemas.DCPTRow:
 		rr.source, rr.id, rr.texts = v.Source, v.ID, []string{v.Text}
-		rr.write = func(split int, id string) error { v.ID = id; return writeRow(st, w[split], v) }
+		rr.value = func(id string) any { v.ID = id; return v }
 	case schemas.SFTRow:
 		rr.source, rr.id = v.Source, v.ID
 		for _, m := range v.Messages {
 			rr.texts = append(rr.texts, m.Content)
 		}
-		rr.write = func(split int, id string) error { v.ID = id; return writeRow(st, w[split], v) }
+		rr.value = func(id string) any { v.ID = id; return v }
 	case schemas.DPORow:
 		rr.source, rr.id, rr.texts = v.Source, v.ID, []string{v.Prompt, v.Chosen, v.Rejected}
-		rr.write = func(split int, id string) error { v.ID = id; return writeRow(st, w[split], v) }
+		rr.value = func(id string) any { v.ID = id; return v }
 	default:
 		return fmt.Errorf("stage %s: %T is no stage row", st, r)
 	}
@@ -435,34 +510,68 @@ func (b *builder) stageRow(f *fate, st schemas.Stage, group string, records []st
 
 // read streams one kind's clean rows with a progress bar sized by the
 // Parquet footers.
+//
+// Each file is read once: clean names a file after its source, so the eval
+// pass reads the eval sources' files of the kinds eval sets take and the
+// training pass every other file; a file named after no one source (a
+// hand-made clean/) is read by both, each pass taking its own rows.
 func read[T any](b *builder, k schemas.Kind, fn func(*T) error) error {
 	dir := b.ws.Clean(k)
-	files, err := schemas.PartFiles(dir)
+	all, err := schemas.PartFiles(dir)
 	if err != nil {
 		return err
 	}
+	var files []string
 	var total int64
-	for _, f := range files {
+	for _, f := range all {
+		src, eval := b.fileSource(f)
+		read, count := true, true
+		if isEvalKind(k) {
+			switch {
+			case b.pass == passEval:
+				read, count = eval || src == "", eval
+			case eval:
+				read = false
+			}
+		}
+		if !read {
+			continue
+		}
+		files = append(files, f)
 		n, err := schemas.CountRows(f)
 		if err != nil {
 			return err
 		}
 		total += n
+		if !count {
+			continue
+		}
+		b.m.Throughput.CleanRows += n
 		if st, err := os.Stat(f); err == nil {
 			b.m.Throughput.CleanBytes += st.Size()
 		}
 	}
-	b.m.Throughput.CleanRows += total
-	bar := b.opts.Bars.Start("stages "+string(k), total, false)
+	bar := b.startBar("stages "+string(k), total)
 	defer bar.Finish()
-	for r, err := range schemas.ReadDir[T](dir) {
-		if err != nil {
-			return err
+	for _, f := range files {
+		want, _ := b.fileSource(f)
+		for r, err := range schemas.ReadFile[T](f) {
+			if err != nil {
+				return err
+			}
+			src, id, cluster := recordKey(&r)
+			if want != "" && src != want {
+				return fmt.Errorf("%s: row %s is of source %q, not of the source the file is named after", f, id, src)
+			}
+			if b.stop != nil && b.stop.Load() {
+				return errStopped
+			}
+			b.cur.id, b.cur.cluster = id, cluster
+			if err := fn(&r); err != nil {
+				return err
+			}
+			bar.Add(1)
 		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-		bar.Add(1)
 	}
 	return nil
 }
@@ -490,8 +599,8 @@ func (b *builder) evalPass() error {
 	if len(b.opts.EvalSources) == 0 {
 		return nil
 	}
-	before := b.m.Throughput // the training pass reads these files again; count them once
-	defer func() { b.m.Throughput = before }()
+	b.pass = passEval
+	defer func() { b.pass = passTrain }()
 	evalRow := func(src *SourceCount, key string, group, id string, records []string) error {
 		src.Rows[key]++
 		src.settle(true, "", 1)
@@ -502,6 +611,7 @@ func (b *builder) evalPass() error {
 		b.evalK[group] = struct{}{}
 		b.evalK[questionKey(q)] = struct{}{}
 		b.grams.add(q)
+		b.check.addEval(q, b.cur.id, b.cur.cluster)
 	}
 	err := read(b, schemas.KindExam, func(q *schemas.ExamQuestion) error {
 		if !b.opts.EvalSources[q.Source] {
@@ -663,10 +773,14 @@ func KGQAText(question, answer string) string { return "问：" + question + "\n
 
 func (b *builder) graph() error {
 	g := kg.NewGraph(b.opts.KG)
+	b.kgRecs = map[string]kgRecord{}
+	defer func() { b.kgRecs = nil }()
 	err := read(b, schemas.KindKG, func(t *schemas.Triple) error {
 		if !b.trainRecord(t.Source, schemas.KindKG) {
 			return nil
 		}
+		h, tail := kg.EntityNames(*t)
+		b.kgRecs[t.ID] = kgRecord{head: h, tail: tail, cluster: t.Cluster}
 		if why := g.Add(*t); why != "" {
 			b.source(t.Source, schemas.KindKG).settle(false, why, 1)
 		}
@@ -916,13 +1030,16 @@ func (b *builder) finish(old *Manifest) (*Manifest, error) {
 			m.Totals.Rows[k] += v
 		}
 	}
-	m.LeakageCheck = "skipped"
+	if err := errors.Join(b.check.groups.finish(), b.check.clusters.finish()); err != nil {
+		return nil, err
+	}
+	m.Throughput.Spills = b.sb.spills.Load()
 	if b.opts.Check {
 		if _, err := CheckLeakage(b.ws, m.NGram); err != nil {
 			return nil, err
 		}
-		m.LeakageCheck = "passed"
 	}
+	m.LeakageCheck = "passed"
 	return m, atomicfile.WriteJSON(ManifestPath(b.ws), m)
 }
 
@@ -956,5 +1073,25 @@ func (b *builder) keepNegatives(old *Manifest, add func(string, int64) error) er
 	if err != nil {
 		return err
 	}
+	if err := b.checkNegatives(path); err != nil {
+		return err
+	}
 	return add(path, n)
+}
+
+// checkNegatives runs the folded check's text scan over the model
+// negatives kept: the trainer wrote them, so no builder filtered them.
+func (b *builder) checkNegatives(path string) error {
+	s := &rowScanner{c: b.check}
+	for r, err := range schemas.ReadFile[schemas.DPORow](path) {
+		if err != nil {
+			return err
+		}
+		for j, t := range []string{r.Prompt, r.Chosen, r.Rejected} {
+			if err := s.text(path, r.ID, t, j == 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

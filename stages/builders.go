@@ -59,7 +59,7 @@ func (b *builder) offer(f *fate, k schemas.Kind, record any, id, source, group s
 		if bl.Kind != k {
 			continue
 		}
-		if _, ok := b.files[bl.Stage]; !ok {
+		if _, ok := b.lanes[bl.Stage]; !ok {
 			continue // a stage since removed from the table
 		}
 		for _, r := range bl.Rows(record) {

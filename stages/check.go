@@ -24,14 +24,25 @@ type LeakageReport struct {
 	Clusters      int   `json:"clusters"`
 }
 
-// LeakageError names the file, row and what leaked.
+// LeakageError names the file, row and what leaked. The check folded into
+// the build names a row by its ID (Row is -1), and a key found in two
+// splits by no row at all.
 type LeakageError struct {
 	File string
 	Row  int64
+	ID   string
 	Err  error
 }
 
-func (e *LeakageError) Error() string { return fmt.Sprintf("%s: row %d: %v", e.File, e.Row, e.Err) }
+func (e *LeakageError) Error() string {
+	switch {
+	case e.ID != "":
+		return fmt.Sprintf("%s: row %s: %v", e.File, e.ID, e.Err)
+	case e.Row < 0:
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s: row %d: %v", e.File, e.Row, e.Err)
+}
 func (e *LeakageError) Unwrap() error { return e.Err }
 
 // ErrLeak is wrapped by every leak CheckLeakage finds.
@@ -158,6 +169,11 @@ func (c *leakChecker) loadEval() error {
 
 func leak(file string, row int64, format string, args ...any) error {
 	return &LeakageError{File: file, Row: row, Err: fmt.Errorf("%w: "+format, append([]any{ErrLeak}, args...)...)}
+}
+
+// rowLeak is a leak the build's own check found in the row with this id.
+func rowLeak(file, id string, format string, args ...any) error {
+	return &LeakageError{File: file, Row: -1, ID: id, Err: fmt.Errorf("%w: "+format, append([]any{ErrLeak}, args...)...)}
 }
 
 // scanText fails if text shares a window with an eval question or, for a

@@ -22,7 +22,14 @@
 // Memory: text, QA, dialogue, exam and preference rows stream from clean/
 // to the split files; the KG is held in memory to group facts by head (see
 // kg.Graph for the bound); the eval n-gram index grows with the eval sets
-// only, so the leakage check adds little.
+// only. Kinds are built side by side; rows a kind built ahead holds for a
+// file, and the check's view of every group and cluster, spill to
+// ws/.chimed/tmp past their share of Options.Memory.
+//
+// Leakage is checked twice: the builder drops rows that touch the eval
+// sets, and a check folded into the build reads every row as written with
+// code of its own (rowCheck) and fails the build on a leak; CheckLeakage,
+// behind Options.Check, re-reads the written files.
 //
 // Splits hash a group key with the seed: the near-duplicate cluster id clean
 // set, else a canonical key (normalised question or text, KG head), so

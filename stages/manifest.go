@@ -48,6 +48,7 @@ type Throughput struct {
 	CleanBytes int64 // bytes of the clean/ Parquet files read
 	CleanRows  int64 // rows read from clean/
 	TextBytes  int64 // UTF-8 bytes of text in the training stage rows written
+	Spills     int64 // spool and index runs written to .chimed/tmp past the memory budget
 }
 
 // FileEntry describes one written file; Path is workspace-relative with "/".

@@ -59,31 +59,39 @@ func (a *SplitAssigner) Split(groupKey string) int {
 var weightSalt = []byte("chimed-weight")
 
 // canonical folds text for group keys and question matching: no
-// whitespace, lower case, full-width ASCII folded to half width. CJK runes,
-// which have no case, skip the case tables (most of the cost otherwise).
+// whitespace, lower case, full-width ASCII folded to half width.
 func canonical(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf:
-			if r == ' ' || (r >= '\t' && r <= '\r') {
-				continue
-			}
-			if r >= 'A' && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-		case r >= 0x3040 && r < 0xA000: // kana, CJK ideographs: no case, no spaces
-		case r >= '！' && r <= '～':
-			r = unicode.ToLower(r - 0xfee0)
-		case unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff':
-			continue
-		default:
-			r = unicode.ToLower(r)
+		if r, ok := fold(r); ok {
+			b.WriteRune(r)
 		}
-		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// fold is canonical for one rune: the rune it becomes, or false when it
+// is dropped. CJK runes, which have no case, skip the case tables (most of
+// the cost otherwise). Scanners that must not allocate fold rune by rune.
+func fold(r rune) (rune, bool) {
+	switch {
+	case r < utf8.RuneSelf:
+		if r == ' ' || (r >= '\t' && r <= '\r') {
+			return 0, false
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+	case r >= 0x3040 && r < 0xA000: // kana, CJK ideographs: no case, no spaces
+	case r >= '！' && r <= '～':
+		r = unicode.ToLower(r - 0xfee0)
+	case unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff':
+		return 0, false
+	default:
+		r = unicode.ToLower(r)
+	}
+	return r, true
 }
 
 // groupKey is a record's split key: its near-duplicate cluster when clean

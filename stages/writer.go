@@ -103,9 +103,9 @@ func newSplitWriter(sp schemas.StageSpec, path string) (splitWriter, error) {
 	return nil, fmt.Errorf("stage %s: no writer for row shape %q", sp.Name, sp.Shape)
 }
 
-// writeRow writes r to a split writer that holds rows of its type.
-func writeRow[T any](st schemas.Stage, w splitWriter, r T) error {
-	fw, ok := w.(*fileWriter[T])
+// writeRow writes r to a writer or lane that takes rows of its type.
+func writeRow[T any](st schemas.Stage, w any, r T) error {
+	fw, ok := w.(interface{ Write(T) error })
 	if !ok {
 		return fmt.Errorf("stage %s: its files do not hold %T rows", st, r)
 	}
