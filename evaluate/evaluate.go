@@ -137,6 +137,9 @@ type StageResult struct {
 
 	ExamAccGen *float64 `json:"exam_acc_gen"`
 	ExamAccVoC *float64 `json:"exam_acc_voc"`
+	// ExamAccLetter reads the label alone right after "答案：", before any
+	// option text: whether the model maps letters to options by itself.
+	ExamAccLetter *float64 `json:"exam_acc_letter"`
 	// ExamAccCloze is cloze accuracy under ClozeHeadline; ExamAccClozeBy
 	// holds every normalisation (ClozeNorms), their intervals in CI as
 	// exam_acc_cloze_<norm>.
@@ -258,22 +261,19 @@ func accuracy(r *StageResult, key string, k, n int) *float64 {
 	return ptr(float64(k) / float64(n))
 }
 
-// exam scores the questions five ways: option-label likelihood, the
-// likelihood of each option's text (cloze, single-answer questions only),
-// label likelihood with retrieved passages, a generated "答案：X", and
-// Verification-of-Choice. A question counts as right only when the predicted
+// exam scores the questions six ways: the answer as the exam template
+// states it (statedAnswers: the likeliest complete answer, option text
+// then label), the label alone, the likelihood of each option's text
+// (cloze, single-answer questions only), the stated answer with retrieved
+// passages, a generated answer, and Verification-of-Choice. A question counts as right only when the predicted
 // label set equals the gold set.
 func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) error {
 	n := len(cases)
 	r.N.Exam = n
 	prompts := make([]string, n)
-	labels := make([][]string, n)
-	multi := make([]bool, n)
 	for i, c := range cases {
 		prompts[i] = m.ChatPrompt(userTurn(c.user)) + answerLead
-		labels[i] = c.labels
-		multi[i] = isMulti(c.q)
-		if multi[i] {
+		if isMulti(c.q) {
 			r.N.ExamMulti++
 		}
 	}
@@ -288,7 +288,7 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	}
 
 	t0 := time.Now()
-	pred, err := likelihoodAnswers(s, prompts, labels, multi)
+	pred, err := statedAnswers(s, prompts, cases)
 	if err != nil {
 		return fmt.Errorf("exam: %w", err)
 	}
@@ -298,6 +298,19 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	for _, p := range pred {
 		r.ExamLetters[cmp.Or(p, "none")]++
 	}
+
+	t0 = time.Now()
+	labels := make([][]string, n)
+	multi := make([]bool, n)
+	for i, c := range cases {
+		labels[i], multi[i] = c.labels, isMulti(c.q)
+	}
+	letters, err := likelihoodAnswers(s, prompts, labels, multi)
+	if err != nil {
+		return fmt.Errorf("exam (letter only): %w", err)
+	}
+	r.ExamAccLetter = accuracy(r, "exam_acc_letter", count(letters), n)
+	r.PhaseSeconds["exam_letter"] = seconds(time.Since(t0))
 
 	t0 = time.Now()
 	if err := cloze(s, cases, r); err != nil {
@@ -312,18 +325,16 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 		ragPred := slices.Clone(pred)
 		var idx []int
 		var rp []string
-		var rl [][]string
-		var rm []bool
+		var rc []*examCase
 		for i, c := range cases {
 			prompt, ok := ragPrompt(m, c)
 			if !ok {
 				continue
 			}
 			idx = append(idx, i)
-			rp = append(rp, prompt)
-			rl, rm = append(rl, labels[i]), append(rm, multi[i])
+			rp, rc = append(rp, prompt), append(rc, c)
 		}
-		p, err := likelihoodAnswers(s, rp, rl, rm)
+		p, err := statedAnswers(s, rp, rc)
 		if err != nil {
 			return fmt.Errorf("exam (RAG): %w", err)
 		}

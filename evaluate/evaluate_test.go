@@ -168,8 +168,8 @@ func TestEvaluateModelGoodBeatsBad(t *testing.T) {
 		wantGood  float64 // exact where the fixture pins it; -1 = only compare
 	}{
 		{"ppl (lower)", -*good.PPL, -*bad.PPL, -1},
-		{"exam_acc", *good.ExamAcc, *bad.ExamAcc, 0.75}, // bigram: "B" after "答案：" for all; AC missed
-		{"exam_acc_rag", *good.ExamAccRAG, *bad.ExamAccRAG, 0.75},
+		{"exam_acc", *good.ExamAcc, *bad.ExamAcc, 1}, // bigram: 咳嗽 then "B" after "（"; "A" then "C" after "答案："
+		{"exam_acc_rag", *good.ExamAccRAG, *bad.ExamAccRAG, 1},
 		{"exam_acc_gen", *good.ExamAccGen, *bad.ExamAccGen, 1},
 		{"exam_acc_voc", *good.ExamAccVoC, *bad.ExamAccVoC, -1},
 		{"bleu1", *good.BLEU1, *bad.BLEU1, 1},

@@ -96,12 +96,20 @@ var answerRe = regexp.MustCompile(`答案[ \t]*(?:是|为|应为)?[ \t]*[:：]?[
 // leadingRe accepts a bare answer at the very start ("B", "AC。").
 var leadingRe = regexp.MustCompile(`^\s*([A-Z]{1,8})(?:[^A-Za-z]|$)`)
 
-// ParseAnswer reads the label set a model wrote: the first "答案：X" (any of
-// 是/为 and either colon, labels optionally separated by 、,，), else a bare
-// run of capital labels at the very start. A run holding a letter that is no
-// option label ("答案：F", "Because…") is no answer; "" means none was found.
+// statedRe finds the template's single-choice answer, an option's text and
+// then its label in brackets on the answer's line ("答案：胰岛素（C）").
+var statedRe = regexp.MustCompile(`答案[ \t]*[:：][^\n（(]*[（(][ \t]*([A-Za-z])[ \t]*[）)]`)
+
+// ParseAnswer reads the label set a model wrote: the template's
+// "答案：<option>（X）", else the first "答案：X" (any of 是/为 and either
+// colon, labels optionally separated by 、,，), else a bare run of capital
+// labels at the very start. A run holding a letter that is no option label
+// ("答案：F", "Because…") is no answer; "" means none was found.
 func ParseAnswer(generated string, labels []string) string {
-	m := answerRe.FindStringSubmatch(generated)
+	m := statedRe.FindStringSubmatch(generated)
+	if m == nil {
+		m = answerRe.FindStringSubmatch(generated)
+	}
 	if m == nil {
 		m = leadingRe.FindStringSubmatch(generated)
 	}
@@ -185,6 +193,63 @@ func likelihoodAnswers(s *scorer, prompts []string, labels [][]string, multi []b
 	out := make([]string, len(st))
 	for i := range st {
 		out[i] = st[i].chosen
+	}
+	return out, nil
+}
+
+// statedAnswers reads each question's answer as the exam template writes
+// it (stages.ExamAnswer). A single-choice answer states an option's text and
+// then its label, "答案：胰岛素（C）": each of the question's five complete
+// answers is scored after "<prompt>" and the likeliest one gives the label,
+// as decoding held to the answers the template allows would. A
+// multiple-choice answer gives its labels first and is read by
+// likelihoodAnswers. prompts end with "答案：".
+func statedAnswers(s *scorer, prompts []string, cases []*examCase) ([]string, error) {
+	out := make([]string, len(cases))
+	var mi []int
+	var mp []string
+	var ml [][]string
+	var ps, cs []string
+	var single []int
+	for i, c := range cases {
+		if isMulti(c.q) {
+			mi, mp, ml = append(mi, i), append(mp, prompts[i]), append(ml, c.labels)
+			continue
+		}
+		single = append(single, i)
+		for k, o := range c.q.Options {
+			ps = append(ps, prompts[i])
+			cs = append(cs, strings.TrimSpace(o.Text)+stages.ExamLabelOpen+c.labels[k]+stages.ExamLabelClose)
+		}
+	}
+	lp, _, err := s.logProb(ps, cs)
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for _, i := range single {
+		c := cases[i]
+		best := 0
+		for k := range c.q.Options {
+			if lp[j+k] > lp[j+best] {
+				best = k
+			}
+		}
+		out[i] = c.labels[best]
+		j += len(c.q.Options)
+	}
+	if len(mi) > 0 {
+		multi := make([]bool, len(mi))
+		for k := range multi {
+			multi[k] = true
+		}
+		got, err := likelihoodAnswers(s, mp, ml, multi)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range mi {
+			out[i] = got[k]
+		}
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chimed/chimed/schemas"
+	"github.com/chimed/chimed/stages"
 )
 
 var abcde = []string{"A", "B", "C", "D", "E"}
@@ -24,6 +25,11 @@ func TestParseAnswer(t *testing.T) {
 		{"Because the answer is C", ""}, // English prose is no bare answer
 		{"答案：\n解析", ""},
 		{"我认为答案：E", "E"},
+		{"答案：胰岛素（C）\n解析：……", "C"},
+		{"答案：CT检查（B）", "B"},     // the option's text may begin with letters
+		{"答案：胰岛素（F）", ""},       // not an option
+		{"答案：A. 胰岛素（口服）", "A"},  // labels first; the bracket holds no label
+		{"答案：胰岛素\n解析：见（C）", ""}, // a label on a later line is no answer
 	}
 	for _, tt := range tests {
 		if got := ParseAnswer(tt.in, abcde); got != tt.want {
@@ -89,15 +95,15 @@ func TestExamBlock(t *testing.T) {
 // examTrainingText is what a model that learned question q with answer ans
 // would have seen, in the SFT template of stages/exam.go.
 func examTrainingText(m Model, q *schemas.ExamQuestion, ans string) string {
-	tail := AnswerEnd
+	answer := ans + AnswerEnd
 	if len(ans) == 1 {
 		for _, o := range q.Options {
 			if o.Label == ans {
-				tail = ". " + o.Text
+				answer = o.Text + stages.ExamLabelOpen + ans + stages.ExamLabelClose
 			}
 		}
 	}
-	return m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead + ans + tail
+	return m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead + answer
 }
 
 func TestLikelihoodAnswers(t *testing.T) {
@@ -120,7 +126,7 @@ func TestLikelihoodAnswers(t *testing.T) {
 		var texts []string
 		for _, a := range tt.trained {
 			q.Answer = a
-			texts = append(texts, examTrainingText(tmpl, q, a))
+			texts = append(texts, tmpl.ChatPrompt(userTurn(ExamBlock(q, nil)))+answerLead+a+AnswerEnd)
 		}
 		q.Answer = "A"
 		if tt.multi {
@@ -134,6 +140,39 @@ func TestLikelihoodAnswers(t *testing.T) {
 		}
 		if got[0] != tt.want {
 			t.Errorf("trained on %v (multi %v): predicted %q, want %q", tt.trained, tt.multi, got[0], tt.want)
+		}
+	}
+}
+
+// TestStatedAnswers checks the template's reading: a single-choice answer
+// is the label of the likeliest complete answer "<option text>（X）"; a
+// multiple-choice answer is read label first.
+func TestStatedAnswers(t *testing.T) {
+	opts := []schemas.Option{{Label: "A", Text: "多饮"}, {Label: "B", Text: "咳嗽"}, {Label: "C", Text: "多尿"}, {Label: "D", Text: "皮疹"}}
+	tmpl := newBigram()
+	tests := []struct {
+		trained []string // answers the model saw, as it wrote them
+		answer  string   // the gold answer, which sets single or multiple choice
+		want    string
+	}{
+		{[]string{"咳嗽（B）", "咳嗽（B）"}, "B", "B"},
+		{[]string{"皮疹（D）"}, "B", "D"},
+		{[]string{"AC\n", "AC\n"}, "AC", "AC"},
+	}
+	for _, tt := range tests {
+		q := &schemas.ExamQuestion{Question: "下列哪项是肺炎的症状？", Options: opts, Answer: tt.answer}
+		var texts []string
+		for _, a := range tt.trained {
+			texts = append(texts, tmpl.ChatPrompt(userTurn(ExamBlock(q, nil)))+answerLead+a)
+		}
+		m := newBigram(texts...)
+		c := &examCase{q: q, labels: labelsOf(q)}
+		got, err := statedAnswers(&scorer{m: m, batch: 2}, []string{m.ChatPrompt(userTurn(ExamBlock(q, nil))) + answerLead}, []*examCase{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != tt.want {
+			t.Errorf("trained on %q: answered %q, want %q", tt.trained, got[0], tt.want)
 		}
 	}
 }

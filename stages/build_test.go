@@ -482,10 +482,10 @@ func TestSplitFractions(t *testing.T) {
 func TestExamAnswerMatchesStage(t *testing.T) {
 	q := &schemas.ExamQuestion{ID: "x", Question: "问", Answer: "B", Explanation: "因为",
 		Options: []schemas.Option{{Label: "A", Text: "甲"}, {Label: "B", Text: "乙"}}}
-	if got := ExamAnswer(q, "B"); got != "答案：B. 乙\n解析：因为" {
+	if got := ExamAnswer(q, "B"); got != "答案：乙（B）\n解析：因为" {
 		t.Errorf("ExamAnswer = %q", got)
 	}
-	if got := ExamAnswer(q, "A"); got != "答案：A. 甲" {
+	if got := ExamAnswer(q, "A"); got != "答案：甲（A）" {
 		t.Errorf("ExamAnswer(wrong) = %q", got)
 	}
 	if got := ExamPrompt(q); got != "以下是一道医学考试单项选择题，请选出正确答案并给出解析。\n问\nA. 甲\nB. 乙" {

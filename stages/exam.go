@@ -55,13 +55,25 @@ func examOptions(q *schemas.ExamQuestion) (map[string]string, bool) {
 	return opts, true
 }
 
+// ExamLabelOpen and ExamLabelClose enclose the label after the option's
+// text in a single-choice answer: "答案：胰岛素（C）".
+const (
+	ExamLabelOpen  = "（"
+	ExamLabelClose = "）"
+)
+
 // examAnswer renders the answer labels with their option texts and, when
-// there is one, the explanation: "答案：C. 胰岛素\n解析：…".
+// there is one, the explanation. A single-choice answer states the option's
+// text first and its label after it ("答案：胰岛素（C）\n解析：…"): the
+// answer then begins with what the model knows, the option's text, rather
+// than with a letter it must first map to an option, which the small
+// models here do not learn. A multiple-choice answer gives the labels, then
+// each option ("答案：AC\nA. …\nC. …").
 func examAnswer(labels string, opts map[string]string, explanation string) string {
 	var b strings.Builder
 	b.WriteString("答案：")
 	if len([]rune(labels)) == 1 {
-		b.WriteString(labels + ". " + opts[labels])
+		b.WriteString(opts[labels] + ExamLabelOpen + labels + ExamLabelClose)
 	} else {
 		b.WriteString(labels)
 		for _, l := range labels {
@@ -85,7 +97,7 @@ var wrongExplanations = []string{
 }
 
 // ExamAnswer renders the answer to q with the given labels the way the SFT
-// stage writes it ("答案：C. 胰岛素\n解析：…"), with q's explanation when
+// stage writes it ("答案：胰岛素（C）\n解析：…"), with q's explanation when
 // labels are q's answer.
 func ExamAnswer(q *schemas.ExamQuestion, labels string) string {
 	opts := make(map[string]string, len(q.Options))

@@ -144,9 +144,9 @@ func sftSequences(tok *Tokenizer, T int, chats iter.Seq2[[]schemas.Turn, error])
 }
 
 // answerRoom is the share of the context an answer-first chat keeps for
-// its answer: with the small preset's 64 positions, 16, enough for
-// "答案：C. <option>" and the start of the explanation, leaving 48 for the
-// end of the question and its options.
+// its answer: with 64 positions, 16, enough for "答案：<option>（C）" and
+// the start of the explanation, leaving 48 for the end of the question and
+// its options.
 const answerRoom = 4
 
 // answerFirstSequences encodes chats for a stage whose answers must be read

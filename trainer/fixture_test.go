@@ -76,7 +76,7 @@ func fixtureDPO(n int) []schemas.DPORow {
 }
 
 // fixtureAdapt is exam chats as the adapt stage holds them: a long
-// question with five options, answered "答案：X. …" with an explanation.
+// question with five options, answered "答案：…（X）" with an explanation.
 func fixtureAdapt(n int) []schemas.SFTRow {
 	var out []schemas.SFTRow
 	for i := range n {
@@ -90,7 +90,7 @@ func fixtureAdapt(n int) []schemas.SFTRow {
 		}
 		out = append(out, schemas.SFTRow{ID: fmt.Sprint("x", i), Source: "fixture", Kind: "exam", Messages: []schemas.Turn{
 			{Role: schemas.RoleUser, Content: q.String()},
-			{Role: schemas.RoleAssistant, Content: "答案：" + gold + ". " + d.name + "\n解析：" + d.symptom + "是" + d.name + "的典型表现。"},
+			{Role: schemas.RoleAssistant, Content: "答案：" + d.name + "（" + gold + "）\n解析：" + d.symptom + "是" + d.name + "的典型表现。"},
 		}})
 	}
 	return out

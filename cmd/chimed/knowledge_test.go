@@ -197,6 +197,7 @@ sources:
 				ExamCloze int `json:"exam_cloze"`
 			} `json:"n"`
 		} `json:"stages"`
+		Totals    map[string]int `json:"totals"`
 		Baselines struct {
 			FreqPrior   *float64 `json:"freq_prior"`
 			ClozeChance *float64 `json:"cloze_chance"`
@@ -209,8 +210,11 @@ sources:
 	}
 	t.Logf("knowledge exam: %d questions; cloze init %.1f%%, DCPT %.1f%%; chance %.1f%%, frequency prior %.1f%%",
 		dcpt.N.ExamCloze, 100**init.Cloze, 100**dcpt.Cloze, 100**rep.Baselines.ClozeChance, 100**rep.Baselines.FreqPrior)
-	if dcpt.N.ExamCloze != len(exam) {
-		t.Errorf("scored %d of %d questions", dcpt.N.ExamCloze, len(exam))
+	// clean drops the near-duplicate questions among those built (the
+	// same stem about two diseases with near-identical names and options);
+	// every question left must be scored.
+	if held := rep.Totals["exam"]; dcpt.N.ExamCloze != held || held < len(exam)*9/10 {
+		t.Errorf("scored %d of the %d questions held out (%d built)", dcpt.N.ExamCloze, held, len(exam))
 	}
 	if *dcpt.Cloze < 0.40 || *dcpt.Cloze < *init.Cloze+0.15 {
 		t.Errorf("DCPT cloze accuracy %.3f, want ≥ 0.40 and ≥ init %.3f + 0.15", *dcpt.Cloze, *init.Cloze)
