@@ -137,9 +137,11 @@ type StageResult struct {
 
 	ExamAccGen *float64 `json:"exam_acc_gen"`
 	ExamAccVoC *float64 `json:"exam_acc_voc"`
-	// ExamAccLetter reads the label alone right after "答案：", before any
-	// option text: whether the model maps letters to options by itself.
-	ExamAccLetter *float64 `json:"exam_acc_letter"`
+	// ExamAccStated ranks the question's complete answers as the exam
+	// template states them (option text, then its label) and takes the
+	// likeliest; ExamAcc reads the label alone right after "答案：", so it
+	// shows whether the model maps letters to options by itself.
+	ExamAccStated *float64 `json:"exam_acc_stated"`
 	// ExamAccCloze is cloze accuracy under ClozeHeadline; ExamAccClozeBy
 	// holds every normalisation (ClozeNorms), their intervals in CI as
 	// exam_acc_cloze_<norm>.
@@ -261,11 +263,11 @@ func accuracy(r *StageResult, key string, k, n int) *float64 {
 	return ptr(float64(k) / float64(n))
 }
 
-// exam scores the questions six ways: the answer as the exam template
-// states it (statedAnswers: the likeliest complete answer, option text
-// then label), the label alone, the likelihood of each option's text
-// (cloze, single-answer questions only), the stated answer with retrieved
-// passages, a generated answer, and Verification-of-Choice. A question counts as right only when the predicted
+// exam scores the questions six ways: the label alone (letter choice),
+// the answer as the exam template states it (statedAnswers: the likeliest
+// complete answer, option text then label), the likelihood of each
+// option's text (cloze, single-answer questions only), the stated answer
+// with retrieved passages, a generated answer, and Verification-of-Choice. A question counts as right only when the predicted
 // label set equals the gold set.
 func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) error {
 	n := len(cases)
@@ -288,18 +290,6 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	}
 
 	t0 := time.Now()
-	pred, err := statedAnswers(s, prompts, cases)
-	if err != nil {
-		return fmt.Errorf("exam: %w", err)
-	}
-	r.PhaseSeconds["exam_likelihood"] = seconds(time.Since(t0))
-	r.ExamAcc = accuracy(r, "exam_acc", count(pred), n)
-	r.ExamLetters = map[string]int{}
-	for _, p := range pred {
-		r.ExamLetters[cmp.Or(p, "none")]++
-	}
-
-	t0 = time.Now()
 	labels := make([][]string, n)
 	multi := make([]bool, n)
 	for i, c := range cases {
@@ -307,10 +297,22 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	}
 	letters, err := likelihoodAnswers(s, prompts, labels, multi)
 	if err != nil {
-		return fmt.Errorf("exam (letter only): %w", err)
+		return fmt.Errorf("exam: %w", err)
 	}
-	r.ExamAccLetter = accuracy(r, "exam_acc_letter", count(letters), n)
-	r.PhaseSeconds["exam_letter"] = seconds(time.Since(t0))
+	r.PhaseSeconds["exam_likelihood"] = seconds(time.Since(t0))
+	r.ExamAcc = accuracy(r, "exam_acc", count(letters), n)
+	r.ExamLetters = map[string]int{}
+	for _, p := range letters {
+		r.ExamLetters[cmp.Or(p, "none")]++
+	}
+
+	t0 = time.Now()
+	pred, err := statedAnswers(s, prompts, cases)
+	if err != nil {
+		return fmt.Errorf("exam (stated answer): %w", err)
+	}
+	r.ExamAccStated = accuracy(r, "exam_acc_stated", count(pred), n)
+	r.PhaseSeconds["exam_stated"] = seconds(time.Since(t0))
 
 	t0 = time.Now()
 	if err := cloze(s, cases, r); err != nil {

@@ -168,7 +168,8 @@ func TestEvaluateModelGoodBeatsBad(t *testing.T) {
 		wantGood  float64 // exact where the fixture pins it; -1 = only compare
 	}{
 		{"ppl (lower)", -*good.PPL, -*bad.PPL, -1},
-		{"exam_acc", *good.ExamAcc, *bad.ExamAcc, 1}, // bigram: 咳嗽 then "B" after "（"; "A" then "C" after "答案："
+		{"exam_acc_stated", *good.ExamAccStated, *bad.ExamAccStated, 1}, // bigram: 咳嗽 then "B" after "（"; "A" then "C" after "答案："
+		{"exam_acc", *good.ExamAcc, *bad.ExamAcc, 0.25},                 // the label alone: only the multiple-choice "AC" is read right
 		{"exam_acc_rag", *good.ExamAccRAG, *bad.ExamAccRAG, 1},
 		{"exam_acc_gen", *good.ExamAccGen, *bad.ExamAccGen, 1},
 		{"exam_acc_voc", *good.ExamAccVoC, *bad.ExamAccVoC, -1},
