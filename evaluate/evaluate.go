@@ -353,7 +353,7 @@ func exam(s *scorer, m Model, cases []*examCase, opts Options, r *StageResult) e
 	for i, c := range cases {
 		gp[i] = m.ChatPrompt(userTurn(c.user))
 	}
-	gen, err := s.generate(gp, opts.ExamTokens)
+	gen, err := s.generate(gp, genExamTokens(cases, opts.ExamTokens))
 	if err != nil {
 		return fmt.Errorf("exam (generated): %w", err)
 	}

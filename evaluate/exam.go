@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chimed/chimed/schemas"
 	"github.com/chimed/chimed/stages"
@@ -122,6 +123,23 @@ func ParseAnswer(generated string, labels []string) string {
 		}
 	}
 	return NormalizeAnswer(m[1], labels)
+}
+
+// genExamTokens is the generation budget for exam answers: at least
+// floor, and room for the longest answer as the exam template states it
+// ("答案：<option text>（X）"), counted in characters, which no tokenizer
+// cuts into fewer pieces than bytes but rarely into more than characters.
+// A fixed cap would cut every stated answer before its label, so the
+// generated reading would score 0 whatever the model knows.
+func genExamTokens(cases []*examCase, floor int) int {
+	n := floor
+	for _, c := range cases {
+		for k, o := range c.q.Options {
+			stated := answerLead + strings.TrimSpace(o.Text) + stages.ExamLabelOpen + c.labels[k] + stages.ExamLabelClose
+			n = max(n, utf8.RuneCountInString(stated)+1)
+		}
+	}
+	return n
 }
 
 // examCase is one question prepared for scoring.

@@ -294,3 +294,31 @@ func TestRAGPromptFitsContext(t *testing.T) {
 		}
 	}
 }
+
+func TestGenExamTokens(t *testing.T) {
+	q := func(opts ...string) *examCase {
+		c := &examCase{q: &schemas.ExamQuestion{}}
+		for i, o := range opts {
+			c.q.Options = append(c.q.Options, schemas.Option{Label: string(rune('A' + i)), Text: o})
+			c.labels = append(c.labels, string(rune('A'+i)))
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name  string
+		cases []*examCase
+		floor int
+		want  int
+	}{
+		{"no questions keeps the floor", nil, 8, 8},
+		// 答案：(3) + 胰岛素(3) + （C）(3) + 1
+		{"short options", []*examCase{q("糖", "胰岛素", "水")}, 4, 10},
+		{"the floor wins over short answers", []*examCase{q("糖")}, 16, 16},
+		{"the longest option of any question", []*examCase{q("糖"), q("急性心肌梗死并发心源性休克", "水")}, 8, 20},
+		{"spaces around an option are not counted", []*examCase{q("  水  ")}, 1, 8},
+	} {
+		if got := genExamTokens(tc.cases, tc.floor); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
