@@ -231,6 +231,12 @@ func RunIngest(ctx context.Context, env Env, o IngestOptions, force bool) error 
 			return errors.New("--shard goes with neither --source nor --merge")
 		}
 		eo.Shard, eo.SkipUpToDate = ShardStep("ingest", o.Shard), true
+		// Refused before Exec, which would write the refused shard a
+		// failed record: its n beside the array's would then make the
+		// merge see two shard counts. The step checks again under the lock.
+		if err := sameShardCount(env.Workspace, o.Shard.Count); err != nil {
+			return err
+		}
 	}
 	return Exec(ctx, env, eo, Ingest(o))
 }

@@ -109,6 +109,11 @@ func TestShardedPlanMatchesRun(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "holds an ingest in "+n+" shards") {
 				t.Errorf("a shard of %s tasks on a %s-shard workspace: %v, want a refusal naming %s shards", other, n, err, n)
 			}
+			// the refused shard leaves no record, or the merge would see
+			// shards of two counts
+			if recs, _ := filepath.Glob(filepath.Join(ws, ".chimed", "steps", "ingest-shard-*-of-000"+other+".json")); len(recs) > 0 {
+				t.Errorf("the refused shard left a completion record: %v", recs)
+			}
 			for _, rec := range []string{"clean-shard-0000-of-000" + n, "clean-dedup", "clean-filter-shard-0000-of-000" + n, "clean"} {
 				if _, err := os.Stat(filepath.Join(ws, ".chimed", "steps", rec+".json")); err != nil {
 					t.Errorf("no completion record of %s: %v", rec, err)
