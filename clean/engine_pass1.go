@@ -69,7 +69,7 @@ func readBatches[T any](ctx context.Context, r *run, files []inputFile, send fun
 	for _, f := range files {
 		rows, n := schemas.ReadFile[T](f.path), int64(0)
 		if f.to > 0 { // a sharded scan's share of the file
-			rows, n = readRange[T](f.path, f.from, f.to), f.from
+			rows, n = schemas.ReadRange[T](f.path, f.from, f.to), f.from
 		}
 		b := &batch[T]{file: f.path, first: n, eval: r.eval[f.source], done: make(chan struct{})}
 		for row, err := range rows {

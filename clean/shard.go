@@ -7,13 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"iter"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/chimed/chimed/internal/workspace"
 	"github.com/chimed/chimed/schemas"
@@ -149,59 +145,6 @@ func shareOf(files []inputFile, i, n int) []inputFile {
 		before += f.rows
 	}
 	return out
-}
-
-// readRange reads rows [from, to) of a Parquet file, seeking to the first.
-func readRange[T any](path string, from, to int64) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		f, err := os.Open(path)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		pf, err := parquet.OpenFile(f, st.Size())
-		if err != nil {
-			yield(zero, fmt.Errorf("%s: not a readable Parquet file: %w", path, err))
-			return
-		}
-		r := parquet.NewGenericReader[T](pf)
-		defer r.Close()
-		if err := r.SeekToRow(from); err != nil {
-			yield(zero, fmt.Errorf("%s: seek to row %d: %w", path, from, err))
-			return
-		}
-		row := from
-		for row < to {
-			buf := make([]T, min(batchRows, to-row)) // fresh each time: rows handed out are never overwritten
-			n, err := r.Read(buf)
-			for i := range n {
-				if !yield(buf[i], nil) {
-					return
-				}
-			}
-			row += int64(n)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				yield(zero, fmt.Errorf("%s: row %d: %w", path, row, err))
-				return
-			}
-			if n == 0 {
-				break
-			}
-		}
-		if row < to {
-			yield(zero, fmt.Errorf("%s: ends at row %d, before row %d", path, row, to))
-		}
-	}
 }
 
 // frameFile is a buffered file of frames (uvarint length, bytes) or of

@@ -109,24 +109,7 @@ func IngestMerge(o IngestOptions) Step {
 // shardCounts lists the n of every ingest shard record in the workspace,
 // and the records by n.
 func shardCounts(ws workspace.Dir) (map[int][]int, error) {
-	ents, err := os.ReadDir(filepath.Dir(RecordPath(ws, "x")))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[int][]int{}
-	for _, e := range ents {
-		m := ingestShardRecord.FindStringSubmatch(e.Name())
-		if m == nil {
-			continue
-		}
-		i, _ := strconv.Atoi(m[1])
-		n, _ := strconv.Atoi(m[2])
-		out[n] = append(out[n], i)
-	}
-	return out, nil
+	return stepShardCounts(ws, ingestShardRecord)
 }
 
 // sameShardCount refuses a shard of n tasks where shards of another n ran.

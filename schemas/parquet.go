@@ -294,7 +294,12 @@ func WriteFile[T any](path string, rows iter.Seq[T]) (n int64, err error) {
 
 // ReadFile streams the rows of one Parquet file written from T (or any file
 // whose columns match T's by name). Errors name the file.
-func ReadFile[T any](path string) iter.Seq2[T, error] {
+func ReadFile[T any](path string) iter.Seq2[T, error] { return ReadRange[T](path, 0, -1) }
+
+// ReadRange streams rows [from, to) of one Parquet file, seeking to the
+// first; to < 0 reads to the end. A file that ends before row to is an
+// error. Errors name the file.
+func ReadRange[T any](path string, from, to int64) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		f, err := os.Open(path)
@@ -315,26 +320,39 @@ func ReadFile[T any](path string) iter.Seq2[T, error] {
 		}
 		r := parquet.NewGenericReader[T](pf)
 		defer r.Close()
-		var row int64
-		for {
-			buf := make([]T, 256) // fresh each batch: rows handed out are never overwritten
+		if from > 0 {
+			if err := r.SeekToRow(from); err != nil {
+				yield(zero, fmt.Errorf("%s: seek to row %d: %w", path, from, err))
+				return
+			}
+		}
+		row := from
+		for to < 0 || row < to {
+			size := int64(256)
+			if to >= 0 {
+				size = min(size, to-row)
+			}
+			buf := make([]T, size) // fresh each batch: rows handed out are never overwritten
 			n, err := r.Read(buf)
-			for i := 0; i < n; i++ {
+			for i := range n {
 				if !yield(buf[i], nil) {
 					return
 				}
 			}
 			row += int64(n)
 			if errors.Is(err, io.EOF) {
-				return
+				break
 			}
 			if err != nil {
 				yield(zero, fmt.Errorf("%s: row %d: %w", path, row, err))
 				return
 			}
 			if n == 0 {
-				return
+				break
 			}
+		}
+		if to >= 0 && row < to {
+			yield(zero, fmt.Errorf("%s: ends at row %d, before row %d", path, row, to))
 		}
 	}
 }
