@@ -207,17 +207,7 @@ func stepShardCounts(ws workspace.Dir, re *regexp.Regexp) (map[int][]int, error)
 // sameCleanShardCount refuses a clean shard of n tasks where shards of
 // another n ran: the dedup task would read both.
 func sameCleanShardCount(ws workspace.Dir, n int) error {
-	counts, err := stepShardCounts(ws, cleanScanRecord)
-	if err != nil {
-		return err
-	}
-	for m := range counts {
-		if m != n {
-			return fmt.Errorf("this workspace holds a clean in %d shards; %d shards would be read beside them: "+
-				"run it again with --shard i/%d, or start over with `chimed clean` (unsharded, it removes the shards)", m, n, m)
-		}
-	}
-	return nil
+	return sameStepShardCount(ws, cleanScanRecord, "a clean", "clean", n)
 }
 
 // cleanPhaseDone returns the n of a sharded clean phase once every one of

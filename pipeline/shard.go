@@ -112,16 +112,24 @@ func shardCounts(ws workspace.Dir) (map[int][]int, error) {
 	return stepShardCounts(ws, ingestShardRecord)
 }
 
-// sameShardCount refuses a shard of n tasks where shards of another n ran.
+// sameShardCount refuses an ingest shard of n tasks where shards of
+// another n ran: their parts would be read beside its own.
 func sameShardCount(ws workspace.Dir, n int) error {
-	counts, err := shardCounts(ws)
+	return sameStepShardCount(ws, ingestShardRecord, "an ingest", "ingest", n)
+}
+
+// sameStepShardCount refuses a task of an n-task array where the records
+// re matches show an array of another n ran; what names the step's work
+// ("a clean") and command its command.
+func sameStepShardCount(ws workspace.Dir, re *regexp.Regexp, what, command string, n int) error {
+	counts, err := stepShardCounts(ws, re)
 	if err != nil {
 		return err
 	}
 	for m := range counts {
 		if m != n {
-			return fmt.Errorf("this workspace holds an ingest in %d shards; %d shards would read their parts beside its: "+
-				"run it again with --shard i/%d, or start over with `chimed ingest` (unsharded, it removes the shards)", m, n, m)
+			return fmt.Errorf("this workspace holds %s in %d shards; %d shards would be read beside them: "+
+				"run it again with --shard i/%d, or start over with `chimed %s` (unsharded, it removes the shards)", what, m, n, m, command)
 		}
 	}
 	return nil
