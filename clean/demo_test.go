@@ -102,14 +102,11 @@ func forKind[T any, P interface {
 	}
 }
 
-// TestDemoAcceptance is issue #3's acceptance on the demo: demo → ingest →
-// clean in a temporary workspace, checked against demo-truth.json.
-func TestDemoAcceptance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end")
-	}
+// ingestedDemo writes the default demo into a temporary workspace and
+// ingests it: the truth the demo planted and the options that clean it.
+func ingestedDemo(t *testing.T) (workspace.Dir, *demo.Truth, clean.Options) {
+	t.Helper()
 	dir := t.TempDir()
-	ws := workspace.Dir(dir)
 	truth, err := demo.Generate(dir, demo.Options{Seed: demo.DefaultSeed})
 	if err != nil {
 		t.Fatal(err)
@@ -118,15 +115,26 @@ func TestDemoAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := ingest.Run(ctx, ws, cfg.Sources, ingest.RunOptions{}); err != nil {
+	ws := workspace.Dir(dir)
+	if _, err := ingest.Run(context.Background(), ws, cfg.Sources, ingest.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var sources []clean.Source
 	for _, s := range cfg.Sources {
 		sources = append(sources, clean.Source{Name: s.Name, Eval: s.IsEval()})
 	}
-	rep, err := clean.Run(ctx, clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean})
+	return ws, truth, clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean}
+}
+
+// TestDemoAcceptance is issue #3's acceptance on the demo: demo → ingest →
+// clean in a temporary workspace, checked against demo-truth.json.
+func TestDemoAcceptance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	ws, truth, o := ingestedDemo(t)
+	ctx := context.Background()
+	rep, err := clean.Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +160,7 @@ func TestDemoAcceptance(t *testing.T) {
 	// first must write the same files, byte for byte.
 	overlapped := clean.OutputBytes(t, ws)
 	defer clean.SetSerialKinds(clean.SetSerialKinds(true))
-	if _, err := clean.Run(ctx, clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean}); err != nil {
+	if _, err := clean.Run(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	clean.CompareOutputs(t, clean.OutputBytes(t, ws), overlapped)

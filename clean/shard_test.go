@@ -10,10 +10,6 @@ import (
 	"testing"
 
 	"github.com/chimed/chimed/clean"
-	"github.com/chimed/chimed/config"
-	"github.com/chimed/chimed/demo"
-	"github.com/chimed/chimed/ingest"
-	"github.com/chimed/chimed/internal/workspace"
 )
 
 // TestShardedMatchesRun runs clean's four sharded phases on the demo for
@@ -24,24 +20,8 @@ func TestShardedMatchesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cleans the demo five times")
 	}
-	dir := t.TempDir()
-	ws := workspace.Dir(dir)
-	if _, err := demo.Generate(dir, demo.Options{Seed: demo.DefaultSeed}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws, _, o := ingestedDemo(t)
 	ctx := context.Background()
-	if _, err := ingest.Run(ctx, ws, cfg.Sources, ingest.RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var sources []clean.Source
-	for _, s := range cfg.Sources {
-		sources = append(sources, clean.Source{Name: s.Name, Eval: s.IsEval()})
-	}
-	o := clean.Options{Workspace: ws, Sources: sources, Config: cfg.Clean}
 	if _, err := clean.Run(ctx, o); err != nil {
 		t.Fatal(err)
 	}
