@@ -52,16 +52,7 @@ func nearDedup[T any, P record[T]](r *run, k schemas.Kind, path string, frameRow
 			}
 		}
 		work := func(b *candidates) { shingleCandidates[T, P](r, cl, b) }
-		verify := func(b *candidates) error {
-			if b.err != nil {
-				return b.err
-			}
-			for _, c := range b.rows {
-				ids[c.ord] = c.id
-				cl.Add(c.ord, c.set, c.group)
-			}
-			return nil
-		}
+		verify := func(b *candidates) error { return addCandidates(cl, ids, b.rows, b.err) }
 		if err := mapOrdered(r.workers, next, work, verify); err != nil {
 			return nil, err
 		}
@@ -168,6 +159,20 @@ type decoded[T any] struct {
 
 // candidate is a staged row in a candidate pair: its ordinal, id, dedup
 // group (1 for an eval row) and its sorted shingle set.
+// addCandidates verifies a batch of shingled rows against the clusters
+// (exact Jaccard on every candidate pair they are in), in row order, and
+// notes each row's id; err is the batch's shingling error.
+func addCandidates(cl *dedup.Clusterer, ids []string, rows []candidate, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, c := range rows {
+		ids[c.ord] = c.id
+		cl.Add(c.ord, c.set, c.group)
+	}
+	return nil
+}
+
 type candidate struct {
 	ord   uint32
 	id    string

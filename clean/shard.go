@@ -221,21 +221,31 @@ func readScans(ws workspace.Dir, n int) ([]*scanResult, error) {
 	return scans, nil
 }
 
+// afterDedup opens a run for a phase after the dedup task of an n-task
+// clean: the run, every scan's result and the dedup's decisions.
+func afterDedup(o Options, n int) (*run, []*scanResult, *dedupResult, error) {
+	r, err := newRun(o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	scans, err := readScans(o.Workspace, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dr, err := readDedup(o.Workspace, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return r, scans, dr, nil
+}
+
 // ShardMerge is phase 4 of a sharded clean over n tasks: it adds up every
 // task's counts into reports/clean.json (the report Run writes) and
 // removes the shuffle folder's data files, keeping the tasks' counts, so
 // a merge killed on the way runs again. An eval source left with no row
 // is an error, returned with the report.
 func ShardMerge(o Options, n int) (*Report, error) {
-	r, err := newRun(o)
-	if err != nil {
-		return nil, err
-	}
-	scans, err := readScans(o.Workspace, n)
-	if err != nil {
-		return nil, err
-	}
-	dr, err := readDedup(o.Workspace, n)
+	r, scans, dr, err := afterDedup(o, n)
 	if err != nil {
 		return nil, err
 	}

@@ -243,16 +243,7 @@ func shardedNear[T any, P record[T]](r *run, k schemas.Kind, scans []*scanResult
 			}
 		}
 		work := func(c *shardCandidates) { shingleShard[T, P](r, cl, c) }
-		verify := func(c *shardCandidates) error {
-			if c.err != nil {
-				return c.err
-			}
-			for _, cd := range c.rows {
-				ids[cd.ord] = cd.id
-				cl.Add(cd.ord, cd.set, cd.group)
-			}
-			return nil
-		}
+		verify := func(c *shardCandidates) error { return addCandidates(cl, ids, c.rows, c.err) }
 		if err := mapOrdered(r.workers, nextFrame, work, verify); err != nil {
 			return nil, err
 		}

@@ -32,15 +32,7 @@ type filterWriters struct {
 // ShardFilter is phase 3 of a sharded clean, task i of n: it writes the clean/
 // and removed/ parts of the sources ShardDedup gave it.
 func ShardFilter(o Options, i, n int) (*Report, error) {
-	r, err := newRun(o)
-	if err != nil {
-		return nil, err
-	}
-	scans, err := readScans(o.Workspace, n)
-	if err != nil {
-		return nil, err
-	}
-	dr, err := readDedup(o.Workspace, n)
+	r, scans, dr, err := afterDedup(o, n)
 	if err != nil {
 		return nil, err
 	}

@@ -275,18 +275,8 @@ func cleanDedupDone(ws workspace.Dir, n int) error {
 // forgetCleanShards removes a sharded clean's records and shuffle folder:
 // what an unsharded clean does before it rewrites every output.
 func forgetCleanShards(ws workspace.Dir) error {
-	var paths []string
-	for _, pat := range []string{RecordPath(ws, "clean-shard-*"), RecordPath(ws, cleanFilterStep+"-shard-*"), RecordPath(ws, cleanDedupStep)} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			return err
-		}
-		paths = append(paths, m...)
-	}
-	for _, p := range paths {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
+	if err := removeMatching(RecordPath(ws, "clean-shard-*"), RecordPath(ws, cleanFilterStep+"-shard-*"), RecordPath(ws, cleanDedupStep)); err != nil {
+		return err
 	}
 	return os.RemoveAll(clean.ShuffleDir(ws))
 }

@@ -186,17 +186,20 @@ func shardsDone(ws workspace.Dir) (int, error) {
 // forgetShards removes a sharded ingest's records and counts: what an
 // unsharded ingest does before it rewrites every part.
 func forgetShards(ws workspace.Dir) error {
-	var paths []string
-	for _, pat := range []string{RecordPath(ws, "ingest-shard-*"), ws.Path(".chimed", "shards", "ingest-*.json")} {
-		m, err := filepath.Glob(pat)
+	return removeMatching(RecordPath(ws, "ingest-shard-*"), ws.Path(".chimed", "shards", "ingest-*.json"))
+}
+
+// removeMatching removes every file the glob patterns match.
+func removeMatching(patterns ...string) error {
+	for _, pat := range patterns {
+		paths, err := filepath.Glob(pat)
 		if err != nil {
 			return err
 		}
-		paths = append(paths, m...)
-	}
-	for _, p := range paths {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		for _, p := range paths {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
 		}
 	}
 	return nil
