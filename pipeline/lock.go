@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/chimed/chimed/internal/atomicfile"
 	"github.com/chimed/chimed/internal/workspace"
 )
 
@@ -72,10 +73,18 @@ func TakeLock(d workspace.Dir, command string) (*Lock, error) {
 		return nil, fmt.Errorf("workspace lock %s: %w", path, err)
 	}
 	// Only the holder writes temporary files, so whatever is left in the
-	// temporary folder is a killed run's and goes now.
+	// temporary folder is a killed run's and goes now, and so do the
+	// half-written reports and completion records every step leaves beside
+	// their final names (a step sweeps its own output folders itself).
 	if err := os.RemoveAll(d.Tmp()); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("workspace temporary folder: %w", err)
+	}
+	for _, dir := range []string{d.Reports(), d.Path(".chimed")} {
+		if err := atomicfile.Sweep(dir); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("sweeping a killed run's files: %w", err)
+		}
 	}
 	return &Lock{f: f}, nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,12 +83,30 @@ func TestLockSweepsTmp(t *testing.T) {
 	if err := os.WriteFile(left, []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A report and a record a killed step was writing: the CI's kill of
+	// export-llamafactory left the first, and its rerun did not remove it.
+	report := d.Report(".tmp-export-llamafactory.json-2331485967")
+	record := d.Path(".chimed", ".tmp-done-ingest.json-1")
+	kept := d.Report("stats.json")
+	for _, p := range []string{report, record, kept} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	first, err := TakeLock(d, "ingest")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the killed run's spool is still there (%v)", err)
+	for _, p := range []string{left, report, record} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the killed run's %s is still there (%v)", filepath.Base(p), err)
+		}
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("a finished report went: %v", err)
 	}
 	if err := os.MkdirAll(d.Tmp(), 0o755); err != nil {
 		t.Fatal(err)
